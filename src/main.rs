@@ -1,0 +1,3 @@
+fn main() {
+    println!("pbitsim {}", env!("CARGO_PKG_VERSION"));
+}
