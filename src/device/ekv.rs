@@ -1,0 +1,373 @@
+//! EKV evaluation of a MOSFET at one temperature: currents, carrier fluxes, shot noise and
+//! analytic derivatives.
+//!
+//! All voltages are referenced to the bulk (PHYSICS.md section 1). For a PMOS every
+//! bulk-referenced voltage is negated ("NMOS-equivalent frame"), evaluated as an NMOS, and the
+//! current's sign flipped back.
+//!
+//! With x_f = (V_P - V_S)/U_T and x_r = (V_P - V_D)/U_T (Enz, Krummenacher and Vittoz 1995):
+//!
+//!   I_S = 2 n KP (W/L) U_T^2,   I_F = I_S F(x_f),   I_R = I_S F(x_r),   I_D = I_F - I_R,
+//!
+//! with F(x) = ln^2(1 + e^{x/2}) (EKV interpolation) or F(x) = e^x (weak inversion only).
+//!
+//! ## Carrier fluxes and shot noise
+//! In weak inversion I_F/q and I_R/q are the rates of two independent Poisson streams of
+//! carriers (Sarpeshkar, Delbruck and Mead 1993) with I_F/I_R = e^{V_DS/U_T}: local detailed
+//! balance, from which S_I(V_DS = 0) = 4kT g_ds (Johnson-Nyquist) follows. The ln^2
+//! interpolation breaks that ratio in moderate inversion, so pbitsim splits I_D into the
+//! fluxes that keep it exactly:
+//!
+//!   Phi_F = I_D / (1 - e^{-V_DS/U_T}),   Phi_R = I_D / (e^{V_DS/U_T} - 1),
+//!
+//! (Phi_F - Phi_R = I_D, Phi_F/Phi_R = e^{V_DS/U_T}, the law PHYSICS.md section 2.1 gives for
+//! a resistor). They equal I_F and I_R in weak inversion, and in every region give
+//! S_I = 2q(Phi_F + Phi_R) = 2q I_D coth(V_DS/2U_T): 4kT g_ds at V_DS = 0 and 2q I_D in
+//! saturation. The jump engine moves single charges at rates Phi/q; the SDE engine uses them
+//! as its noise intensity.
+
+use super::card::{Interpolation, ModelCard, PinchOff};
+use crate::units::{ELEMENTARY_CHARGE, thermal_voltage};
+
+/// Channel geometry of one transistor instance (SI units).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Geometry {
+    /// Width (m).
+    pub w: f64,
+    /// Length (m).
+    pub l: f64,
+    /// Multiplier: number of identical devices in parallel.
+    pub m: f64,
+}
+
+/// Voltages at the four terminals (V), against any common reference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Terminals {
+    pub d: f64,
+    pub g: f64,
+    pub s: f64,
+    pub b: f64,
+}
+
+/// Parasitic capacitances of one transistor (F), to be stamped between its terminals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct DeviceCapacitances {
+    /// Gate to bulk through the depleted channel: C_ox W L (n - 1)/n in weak inversion.
+    pub gate_bulk: f64,
+    /// Gate-drain overlap C_ov W.
+    pub gate_drain: f64,
+    /// Gate-source overlap C_ov W.
+    pub gate_source: f64,
+    /// Drain-bulk junction C_j W.
+    pub drain_bulk: f64,
+    /// Source-bulk junction C_j W.
+    pub source_bulk: f64,
+}
+
+/// Everything about a transistor at one bias point.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct OperatingPoint {
+    /// Conventional current into the drain terminal (A).
+    pub i_d: f64,
+    /// EKV forward current I_F (A, NMOS frame, >= 0).
+    pub i_f: f64,
+    /// EKV reverse current I_R (A, NMOS frame, >= 0).
+    pub i_r: f64,
+    /// Forward carrier flux Phi_F (A): q times the rate of single-charge transfers that carry
+    /// conventional current into the drain (for NMOS; out of it for PMOS).
+    pub flux_f: f64,
+    /// Reverse carrier flux Phi_R (A).
+    pub flux_r: f64,
+    /// Slope factor at this bias.
+    pub n: f64,
+    /// Specific current I_S (A).
+    pub i_s: f64,
+    /// Partial derivatives of `i_d` with respect to each terminal voltage (S).
+    pub g: Terminals,
+}
+
+impl OperatingPoint {
+    /// One-sided current noise power spectral density 2q(Phi_F + Phi_R) (A^2/Hz).
+    pub fn shot_noise_psd(&self) -> f64 {
+        2.0 * ELEMENTARY_CHARGE * (self.flux_f + self.flux_r)
+    }
+}
+
+/// ln(1 + e^{x/2}), without overflow or loss of precision.
+fn softplus_half(x: f64) -> f64 {
+    let y = 0.5 * x;
+    if y > 0.0 {
+        y + (-y).exp().ln_1p()
+    } else {
+        y.exp().ln_1p()
+    }
+}
+
+/// The logistic function 1/(1 + e^{-y}), stable for any y.
+fn logistic(y: f64) -> f64 {
+    if y >= 0.0 {
+        1.0 / (1.0 + (-y).exp())
+    } else {
+        let e = y.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// F(x) and F'(x) for the interpolation, plus the auxiliaries the difference needs.
+#[derive(Clone, Copy)]
+struct Branch {
+    f: f64,
+    df: f64,
+    /// ln(1 + e^{x/2}) for EKV, e^x for exponential.
+    root: f64,
+    /// logistic(x/2) for EKV, unused for exponential.
+    sigma: f64,
+}
+
+fn branch(interp: Interpolation, x: f64) -> Branch {
+    match interp {
+        Interpolation::Exponential => {
+            let e = x.exp();
+            Branch {
+                f: e,
+                df: e,
+                root: e,
+                sigma: 1.0,
+            }
+        }
+        Interpolation::Ekv => {
+            let root = softplus_half(x);
+            let sigma = logistic(0.5 * x);
+            Branch {
+                f: root * root,
+                df: root * sigma,
+                root,
+                sigma,
+            }
+        }
+    }
+}
+
+/// F(x_f) - F(x_r) computed without cancellation, given v = x_f - x_r = V_DS/U_T.
+fn difference(interp: Interpolation, fwd: &Branch, rev: &Branch, v: f64) -> f64 {
+    match interp {
+        Interpolation::Exponential => rev.root * v.exp_m1(),
+        // ln(1+e^{x_f/2}) - ln(1+e^{x_r/2}) = ln(1 + logistic(x_r/2) (e^{v/2} - 1)).
+        Interpolation::Ekv => (fwd.root + rev.root) * (rev.sigma * (0.5 * v).exp_m1()).ln_1p(),
+    }
+}
+
+/// Pinch-off voltage and its sensitivities.
+#[derive(Clone, Copy)]
+struct Pinch {
+    vp: f64,
+    /// dV_P/dV_G.
+    dvp_dvg: f64,
+    n: f64,
+    /// dn/dV_P (zero for a constant slope factor).
+    dn_dvp: f64,
+}
+
+fn pinch(form: PinchOff, vg: f64, vt0: f64, ut: f64) -> Pinch {
+    match form {
+        PinchOff::SlopeFactor { n } => Pinch {
+            vp: (vg - vt0) / n,
+            dvp_dvg: 1.0 / n,
+            n,
+            dn_dvp: 0.0,
+        },
+        PinchOff::Ekv26 { gamma, phi } => {
+            let vgp = vg - vt0 + phi + gamma * phi.sqrt();
+            let (vp, dvp_dvg) = if vgp > 0.0 {
+                let root = (vgp + 0.25 * gamma * gamma).sqrt();
+                (
+                    vgp - phi - gamma * (root - 0.5 * gamma),
+                    1.0 - gamma / (2.0 * root),
+                )
+            } else {
+                (-phi, 0.0)
+            };
+            let arg = phi + vp + 4.0 * ut;
+            Pinch {
+                vp,
+                dvp_dvg,
+                n: 1.0 + gamma / (2.0 * arg.sqrt()),
+                dn_dvp: -gamma / (4.0 * arg * arg.sqrt()),
+            }
+        }
+    }
+}
+
+/// A transistor at one temperature: the bias-independent part of the model, ready for fast
+/// repeated evaluation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Transistor {
+    sign: f64,
+    /// V_T0 at this temperature, mismatch offset included (NMOS frame).
+    vt0: f64,
+    /// 2 KP(T) (W/L) M: I_S = beta n U_T^2.
+    beta: f64,
+    ut: f64,
+    pinch_off: PinchOff,
+    interpolation: Interpolation,
+}
+
+impl ModelCard {
+    /// The card at temperature `t` (K) for a device of the given geometry, with its threshold
+    /// shifted by `vt_offset` (V, NMOS frame; mismatch).
+    /// V_T0(T) = V_T0 - TCV (T - TNOM), KP(T) = KP (T/TNOM)^BEX, U_T = kT/q.
+    pub fn at(&self, geometry: Geometry, t: f64, vt_offset: f64) -> Transistor {
+        Transistor {
+            sign: self.polarity.sign(),
+            vt0: self.vt0 - self.tcv * (t - self.tnom) + vt_offset,
+            beta: 2.0 * self.kp * (t / self.tnom).powf(self.bex) * geometry.w / geometry.l
+                * geometry.m,
+            ut: thermal_voltage(t),
+            pinch_off: self.pinch_off,
+            interpolation: self.interpolation,
+        }
+    }
+
+    /// Pelgrom threshold mismatch sigma(dV_T0) = A_VT / sqrt(W L M) (V).
+    pub fn sigma_vt(&self, geometry: Geometry) -> f64 {
+        self.avt / (geometry.w * geometry.l * geometry.m).sqrt()
+    }
+
+    /// Slope factor at zero pinch-off voltage and the nominal temperature.
+    pub fn nominal_slope(&self) -> f64 {
+        match self.pinch_off {
+            PinchOff::SlopeFactor { n } => n,
+            PinchOff::Ekv26 { gamma, phi } => {
+                1.0 + gamma / (2.0 * (phi + 4.0 * thermal_voltage(self.tnom)).sqrt())
+            }
+        }
+    }
+
+    /// Parasitic capacitances for the geometry (weak-inversion values).
+    pub fn capacitances(&self, geometry: Geometry) -> DeviceCapacitances {
+        let n0 = self.nominal_slope();
+        let w = geometry.w * geometry.m;
+        DeviceCapacitances {
+            gate_bulk: self.cox * w * geometry.l * (n0 - 1.0) / n0,
+            gate_drain: self.cov * w,
+            gate_source: self.cov * w,
+            drain_bulk: self.cj * w,
+            source_bulk: self.cj * w,
+        }
+    }
+
+    /// Drain current and its temperature derivative dI_D/dT at fixed terminal voltages
+    /// (A, A/K), analytic: with dU_T/dT = U_T/T, dV_T0/dT = -TCV, dKP/dT = BEX KP/T,
+    /// dI_S/dT = I_S (BEX/T + 2/T + (dn/dT)/n) and dx/dT = (dV_P/dT)/U_T - x/T.
+    pub fn current_temperature_slope(
+        &self,
+        geometry: Geometry,
+        t: f64,
+        v: &Terminals,
+    ) -> (f64, f64) {
+        let tr = self.at(geometry, t, 0.0);
+        let (vg, vs, vd) = tr.frame(v);
+        let ut = tr.ut;
+        let p = pinch(tr.pinch_off, vg, tr.vt0, ut);
+        let i_s = tr.beta * p.n * ut * ut;
+        let xf = (p.vp - vs) / ut;
+        let xr = (p.vp - vd) / ut;
+        let fwd = branch(tr.interpolation, xf);
+        let rev = branch(tr.interpolation, xr);
+        let diff = difference(tr.interpolation, &fwd, &rev, (vd - vs) / ut);
+        let dvp_dt = p.dvp_dvg * self.tcv;
+        let dn_dt = p.dn_dvp * (dvp_dt + 4.0 * ut / t);
+        let dis_dt = i_s * (self.bex / t + 2.0 / t + dn_dt / p.n);
+        let dxf_dt = dvp_dt / ut - xf / t;
+        let dxr_dt = dvp_dt / ut - xr / t;
+        let di_dt = dis_dt * diff + i_s * (fwd.df * dxf_dt - rev.df * dxr_dt);
+        (tr.sign * i_s * diff, tr.sign * di_dt)
+    }
+}
+
+impl Transistor {
+    /// Thermal voltage at this device's temperature (V).
+    pub fn thermal_voltage(&self) -> f64 {
+        self.ut
+    }
+
+    /// Bulk-referenced gate, source and drain voltages in the NMOS frame.
+    fn frame(&self, v: &Terminals) -> (f64, f64, f64) {
+        (
+            self.sign * (v.g - v.b),
+            self.sign * (v.s - v.b),
+            self.sign * (v.d - v.b),
+        )
+    }
+
+    /// Forward and reverse carrier fluxes (Phi_F, Phi_R) in amperes, without derivatives:
+    /// the hot path of both engines.
+    #[inline]
+    pub fn fluxes(&self, v: &Terminals) -> (f64, f64) {
+        let (vg, vs, vd) = self.frame(v);
+        let p = pinch(self.pinch_off, vg, self.vt0, self.ut);
+        let i_s = self.beta * p.n * self.ut * self.ut;
+        let xf = (p.vp - vs) / self.ut;
+        let xr = (p.vp - vd) / self.ut;
+        if self.interpolation == Interpolation::Exponential {
+            return (i_s * xf.exp(), i_s * xr.exp());
+        }
+        let fwd = branch(self.interpolation, xf);
+        let rev = branch(self.interpolation, xr);
+        let vds = (vd - vs) / self.ut;
+        let (pf, pr) = split_fluxes(self.interpolation, &fwd, &rev, vds);
+        (i_s * pf, i_s * pr)
+    }
+
+    /// Full evaluation at a bias point: currents, fluxes and conductances.
+    pub fn evaluate(&self, v: &Terminals) -> OperatingPoint {
+        let (vg, vs, vd) = self.frame(v);
+        let ut = self.ut;
+        let p = pinch(self.pinch_off, vg, self.vt0, ut);
+        let i_s = self.beta * p.n * ut * ut;
+        let xf = (p.vp - vs) / ut;
+        let xr = (p.vp - vd) / ut;
+        let fwd = branch(self.interpolation, xf);
+        let rev = branch(self.interpolation, xr);
+        let vds = (vd - vs) / ut;
+        let diff = difference(self.interpolation, &fwd, &rev, vds);
+        let (pf, pr) = split_fluxes(self.interpolation, &fwd, &rev, vds);
+        // Derivatives in the NMOS frame; i_d = sign * I and v_x = sign * (V_x - V_B), so
+        // d i_d / d V_x = dI/dv_x, and the bulk takes minus their sum.
+        let dis_dvp = self.beta * ut * ut * p.dn_dvp;
+        let d_vs = -i_s * fwd.df / ut;
+        let d_vd = i_s * rev.df / ut;
+        let d_vg = p.dvp_dvg * (dis_dvp * diff + i_s * (fwd.df - rev.df) / ut);
+        OperatingPoint {
+            i_d: self.sign * i_s * diff,
+            i_f: i_s * fwd.f,
+            i_r: i_s * rev.f,
+            flux_f: i_s * pf,
+            flux_r: i_s * pr,
+            n: p.n,
+            i_s,
+            g: Terminals {
+                d: d_vd,
+                g: d_vg,
+                s: d_vs,
+                b: -(d_vd + d_vg + d_vs),
+            },
+        }
+    }
+}
+
+/// Detailed-balance split of F(x_f) - F(x_r) into forward and reverse parts (units of I_S).
+fn split_fluxes(interp: Interpolation, fwd: &Branch, rev: &Branch, v: f64) -> (f64, f64) {
+    match interp {
+        Interpolation::Exponential => (fwd.f, rev.f),
+        Interpolation::Ekv => {
+            if v == 0.0 {
+                // Limit of D / (1 - e^{-v}) as v -> 0: F'(x).
+                (fwd.df, rev.df)
+            } else {
+                let diff = difference(interp, fwd, rev, v);
+                (diff / -(-v).exp_m1(), diff / v.exp_m1())
+            }
+        }
+    }
+}
