@@ -6,4 +6,5 @@
 
 pub mod device;
 pub mod rng;
+pub mod sde;
 pub mod units;

@@ -1,0 +1,274 @@
+//! Stochastic differential equations dX = f(t, X) dt + G(t, X) dW (Ito unless a method says
+//! otherwise), kept apart from the methods that integrate them.
+//!
+//! A problem implements [`System`]; a scheme implements [`Method`], one file per scheme:
+//!
+//! | method | file | strong / weak order | noise |
+//! |---|---|---|---|
+//! | Euler-Maruyama | [`euler_maruyama`] | 0.5 / 1 | any |
+//! | Milstein (derivative-free) | [`milstein`] | 1.0 / 1 | scalar, diagonal |
+//! | stochastic Heun (Stratonovich) | [`heun`] | 0.5 (1.0 additive) | any |
+//! | drift-implicit theta, Newton | [`theta`] | 0.5 / 1 | any |
+//! | Roessler SRIW1, adaptive | [`sri`] | 1.5 / 2 | scalar, diagonal |
+//!
+//! (PHYSICS.md section 4; Kloeden and Platen 1992; Roessler, SIAM J. Numer. Anal. 48, 2010.)
+//! [`solve`] is the executor that drives a method over a schedule and hands states to
+//! observers; [`ensemble`] runs many trajectories in parallel, deterministically.
+
+pub mod ensemble;
+pub mod euler_maruyama;
+pub mod heun;
+pub mod milstein;
+pub mod noise;
+pub mod problems;
+pub mod solve;
+pub mod sri;
+pub mod theta;
+pub mod trace;
+
+pub use ensemble::ensemble;
+pub use euler_maruyama::EulerMaruyama;
+pub use heun::Heun;
+pub use milstein::Milstein;
+pub use noise::{BrownianPath, Increment};
+pub use solve::{Observer, Schedule, SolveStats, StepControl, Tolerance, integrate};
+pub use sri::Sriw1;
+pub use theta::Theta;
+pub use trace::Trace;
+
+use thiserror::Error;
+
+/// How the noise enters: the shape of G.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum NoiseShape {
+    /// One Wiener process drives every component: G is a column of `dim` entries.
+    Scalar,
+    /// One Wiener process per component, g_i depending on x_i only: `dim` entries.
+    Diagonal,
+    /// A full dim x m matrix, row-major (g[i * m + k] multiplies dW_k in component i).
+    General,
+}
+
+impl NoiseShape {
+    /// Number of entries of the diffusion buffer for a system of `dim` components driven by
+    /// `noise_dim` Wiener processes.
+    pub fn diffusion_len(self, dim: usize, noise_dim: usize) -> usize {
+        match self {
+            NoiseShape::Scalar | NoiseShape::Diagonal => dim,
+            NoiseShape::General => dim * noise_dim,
+        }
+    }
+
+    /// out = G dW for a diffusion buffer `g` of this shape.
+    #[inline]
+    pub fn apply(self, g: &[f64], dw: &[f64], out: &mut [f64]) {
+        match self {
+            NoiseShape::Scalar => {
+                for (o, gi) in out.iter_mut().zip(g) {
+                    *o = gi * dw[0];
+                }
+            }
+            NoiseShape::Diagonal => {
+                for ((o, gi), w) in out.iter_mut().zip(g).zip(dw) {
+                    *o = gi * w;
+                }
+            }
+            NoiseShape::General => {
+                let m = dw.len();
+                for (o, row) in out.iter_mut().zip(g.chunks_exact(m)) {
+                    *o = row.iter().zip(dw).map(|(a, b)| a * b).sum();
+                }
+            }
+        }
+    }
+}
+
+/// A stochastic differential equation dX = f(t, X) dt + G(t, X) dW.
+///
+/// Buffers are supplied by the caller, so evaluating a system never allocates.
+pub trait System: Sync {
+    /// Number of state components.
+    fn dim(&self) -> usize;
+    /// Number of independent Wiener processes (1 for scalar noise, `dim` for diagonal).
+    fn noise_dim(&self) -> usize;
+    /// The shape of G.
+    fn noise_shape(&self) -> NoiseShape;
+    /// Drift f(t, x) into `f` (`dim` entries).
+    fn drift(&self, t: f64, x: &[f64], f: &mut [f64]);
+    /// Diffusion G(t, x) into `g`, laid out as [`NoiseShape::diffusion_len`] says.
+    fn diffusion(&self, t: f64, x: &[f64], g: &mut [f64]);
+
+    /// Drift and the noise term G(t, x) dW together. Systems whose drift and diffusion share
+    /// expensive work (a circuit's device evaluations) override this; `g` is scratch space
+    /// of [`NoiseShape::diffusion_len`] entries.
+    fn drift_and_noise(
+        &self,
+        t: f64,
+        x: &[f64],
+        dw: &[f64],
+        f: &mut [f64],
+        gdw: &mut [f64],
+        g: &mut [f64],
+    ) {
+        self.drift(t, x, f);
+        self.diffusion(t, x, g);
+        self.noise_shape().apply(g, dw, gdw);
+    }
+
+    /// Jacobian of the drift, df_i/dx_j into `jac` (row-major dim x dim). The default uses
+    /// central differences with steps scaled to each component; systems with analytic
+    /// derivatives override it. `scratch` has 3 * dim entries.
+    fn drift_jacobian(&self, t: f64, x: &[f64], jac: &mut [f64], scratch: &mut [f64]) {
+        let n = self.dim();
+        let (probe, rest) = scratch.split_at_mut(n);
+        let (fp, fm) = rest.split_at_mut(n);
+        probe.copy_from_slice(x);
+        for j in 0..n {
+            let h = 1e-7 * (1.0 + x[j].abs());
+            probe[j] = x[j] + h;
+            self.drift(t, probe, fp);
+            probe[j] = x[j] - h;
+            self.drift(t, probe, &mut fm[..n]);
+            probe[j] = x[j];
+            for i in 0..n {
+                jac[i * n + j] = (fp[i] - fm[i]) / (2.0 * h);
+            }
+        }
+    }
+}
+
+/// One integration scheme. A method advances a state by one step given the Brownian
+/// increment over it; step-size control and recording belong to [`solve`].
+pub trait Method: Sync {
+    /// Per-trajectory scratch buffers, allocated once.
+    type Workspace: Send;
+    /// Short name used on the command line.
+    fn name(&self) -> &'static str;
+    /// Whether this method can integrate noise of this shape.
+    fn check(&self, shape: NoiseShape) -> Result<(), SdeError>;
+    /// Whether steps need the time integral I_(1,0) of the Brownian increment.
+    fn needs_time_integral(&self) -> bool {
+        false
+    }
+    /// Whether [`Method::step`] returns a local error estimate (needed for adaptive steps).
+    fn has_error_estimate(&self) -> bool {
+        false
+    }
+    /// Allocate the workspace for a system.
+    fn workspace<S: System + ?Sized>(&self, sys: &S) -> Self::Workspace;
+    /// Advance from `x` at time `inc.t` over `inc` into `x_new`. Methods with an error estimate
+    /// return it normalised by `tol` (accept when <= 1).
+    fn step<S: System + ?Sized>(
+        &self,
+        sys: &S,
+        ws: &mut Self::Workspace,
+        x: &[f64],
+        inc: &Increment<'_>,
+        tol: &Tolerance,
+        x_new: &mut [f64],
+    ) -> Result<Option<f64>, SdeError>;
+}
+
+/// What can go wrong while integrating. Every message says what to try.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum SdeError {
+    #[error("method '{method}' cannot integrate {shape:?} noise: {reason}")]
+    UnsupportedNoise {
+        method: &'static str,
+        shape: NoiseShape,
+        reason: &'static str,
+    },
+    #[error(
+        "the state became non-finite at t = {t:.6e} s (component {component} = {value}): \
+         the step is too large for this system; try a smaller --dt or --method theta"
+    )]
+    NonFinite {
+        t: f64,
+        component: usize,
+        value: f64,
+    },
+    #[error(
+        "Newton iteration of the implicit step at t = {t:.6e} did not converge \
+         ({iterations} iterations, last correction {correction:.3e}); try a smaller --dt"
+    )]
+    NewtonFailed {
+        t: f64,
+        iterations: usize,
+        correction: f64,
+    },
+    #[error(
+        "adaptive step size fell to {dt:.3e} at t = {t:.6e} (minimum {dt_min:.3e}); \
+         loosen the tolerance or check the system for a singularity"
+    )]
+    StepTooSmall { t: f64, dt: f64, dt_min: f64 },
+    #[error("invalid schedule: {0}")]
+    Schedule(String),
+    #[error("method '{0}' has no error estimate; adaptive stepping needs --method sri")]
+    NoErrorEstimate(&'static str),
+}
+
+/// The methods by command-line name, for dispatch in callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MethodKind {
+    /// Euler-Maruyama.
+    Em,
+    /// Derivative-free Milstein.
+    Milstein,
+    /// Stochastic Heun (Stratonovich).
+    Heun,
+    /// Drift-implicit Euler (theta = 1).
+    Implicit,
+    /// Stochastic trapezoidal rule (drift-implicit theta = 1/2).
+    Trapezoidal,
+    /// Roessler SRIW1 (strong order 1.5).
+    Sri,
+}
+
+impl MethodKind {
+    pub const ALL: [MethodKind; 6] = [
+        MethodKind::Em,
+        MethodKind::Milstein,
+        MethodKind::Heun,
+        MethodKind::Implicit,
+        MethodKind::Trapezoidal,
+        MethodKind::Sri,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MethodKind::Em => "em",
+            MethodKind::Milstein => "milstein",
+            MethodKind::Heun => "heun",
+            MethodKind::Implicit => "implicit",
+            MethodKind::Trapezoidal => "trapezoidal",
+            MethodKind::Sri => "sri",
+        }
+    }
+
+    /// Parse a command-line name; the error lists the valid ones.
+    pub fn parse(text: &str) -> Result<MethodKind, String> {
+        MethodKind::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(text))
+            .ok_or_else(|| {
+                let names: Vec<_> = MethodKind::ALL.iter().map(|m| m.name()).collect();
+                format!(
+                    "unknown method '{text}'; expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Check every component of a state for NaN or infinity.
+pub(crate) fn check_finite(t: f64, x: &[f64]) -> Result<(), SdeError> {
+    match x.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(component) => Err(SdeError::NonFinite {
+            t,
+            component,
+            value: x[component],
+        }),
+    }
+}

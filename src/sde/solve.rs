@@ -1,0 +1,252 @@
+//! The executor: drives a [`Method`] over a [`Schedule`], draws the Brownian increments from
+//! the caller's generator, checks every state for NaN or infinity, and hands recorded states
+//! to an [`Observer`]. Fixed steps, or adaptive steps for methods with an error estimate, with
+//! a [`BrownianPath`] that keeps rejected increments so the path never changes.
+
+use std::ops::ControlFlow;
+
+use rand::Rng;
+
+use super::noise::{BrownianPath, Increment, sample_increment};
+use super::{Method, SdeError, System, check_finite};
+
+/// Error tolerance of adaptive steps: a component's error is measured against
+/// abs + rel max(|x_n|, |x_{n+1}|).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Tolerance {
+    pub abs: f64,
+    pub rel: f64,
+}
+
+impl Default for Tolerance {
+    fn default() -> Self {
+        Tolerance {
+            abs: 1e-6,
+            rel: 1e-3,
+        }
+    }
+}
+
+/// How step sizes are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub enum StepControl {
+    /// Every step has the schedule's `dt` (shortened so a whole number of steps ends at
+    /// `t_end`).
+    Fixed,
+    /// Steps adapt to the method's error estimate; `dt` is the first step.
+    Adaptive {
+        tol: Tolerance,
+        dt_min: f64,
+        dt_max: f64,
+    },
+}
+
+/// When to integrate and when to record.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Schedule {
+    pub t0: f64,
+    pub t_end: f64,
+    pub dt: f64,
+    /// Time between recorded states (a multiple of `dt` for fixed steps; rounded to one).
+    pub record_every: f64,
+    pub control: StepControl,
+}
+
+/// Counts from one integration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct SolveStats {
+    /// Accepted steps.
+    pub steps: u64,
+    /// Rejected steps (adaptive only).
+    pub rejected: u64,
+    /// Time reached (t_end unless an observer stopped early).
+    pub t_final: f64,
+}
+
+/// Receives the recorded states. Returning `ControlFlow::Break` stops the integration (for
+/// first-passage times and the like).
+pub trait Observer {
+    fn observe(&mut self, t: f64, x: &[f64]) -> ControlFlow<()>;
+}
+
+impl<F: FnMut(f64, &[f64]) -> ControlFlow<()>> Observer for F {
+    fn observe(&mut self, t: f64, x: &[f64]) -> ControlFlow<()> {
+        self(t, x)
+    }
+}
+
+impl Schedule {
+    /// Fixed steps of `dt` from 0 to `t_end`, recording every `record_every`.
+    pub fn fixed(t_end: f64, dt: f64, record_every: f64) -> Schedule {
+        Schedule {
+            t0: 0.0,
+            t_end,
+            dt,
+            record_every,
+            control: StepControl::Fixed,
+        }
+    }
+
+    /// Check the numbers make sense.
+    pub fn validate(&self) -> Result<(), SdeError> {
+        let bad = |what: &str| Err(SdeError::Schedule(what.to_string()));
+        let positive = |v: f64| v > 0.0 && v.is_finite();
+        if !positive(self.t_end - self.t0) {
+            return bad("the stop time must be after the start time");
+        }
+        if !positive(self.dt) {
+            return bad("the time step must be positive");
+        }
+        if !positive(self.record_every) {
+            return bad("the recording interval must be positive");
+        }
+        if let StepControl::Adaptive {
+            tol,
+            dt_min,
+            dt_max,
+        } = self.control
+            && !(tol.abs > 0.0 && tol.rel >= 0.0 && dt_min > 0.0 && dt_max >= dt_min)
+        {
+            return bad("adaptive stepping needs abs > 0, rel >= 0 and 0 < dt_min <= dt_max");
+        }
+        Ok(())
+    }
+
+    /// Number of fixed steps and their exact length.
+    pub fn fixed_steps(&self) -> (u64, f64) {
+        let span = self.t_end - self.t0;
+        let n = ((span / self.dt) - 1e-9).ceil().max(1.0);
+        (n as u64, span / n)
+    }
+
+    /// Record every this many fixed steps.
+    pub fn decimation(&self) -> u64 {
+        let (_, h) = self.fixed_steps();
+        ((self.record_every / h).round() as u64).max(1)
+    }
+
+    /// How many states a full run records (the initial state included).
+    pub fn record_count(&self) -> usize {
+        match self.control {
+            StepControl::Fixed => (self.fixed_steps().0 / self.decimation()) as usize + 1,
+            StepControl::Adaptive { .. } => {
+                ((self.t_end - self.t0) / self.record_every).ceil() as usize + 1
+            }
+        }
+    }
+}
+
+/// Integrate `sys` from the state `x` (updated in place) over `schedule` with `method`,
+/// drawing noise from `rng`, and give recorded states to `observer` (the initial state first).
+pub fn integrate<S, M, R, O>(
+    sys: &S,
+    method: &M,
+    schedule: &Schedule,
+    x: &mut [f64],
+    rng: &mut R,
+    observer: &mut O,
+) -> Result<SolveStats, SdeError>
+where
+    S: System + ?Sized,
+    M: Method,
+    R: Rng + ?Sized,
+    O: Observer + ?Sized,
+{
+    schedule.validate()?;
+    method.check(sys.noise_shape())?;
+    check_finite(schedule.t0, x)?;
+    let mut ws = method.workspace(sys);
+    let m = sys.noise_dim();
+    let mut dw = vec![0.0; m];
+    let mut dz = vec![0.0; if method.needs_time_integral() { m } else { 0 }];
+    let mut next = vec![0.0; x.len()];
+    let mut stats = SolveStats {
+        t_final: schedule.t0,
+        ..SolveStats::default()
+    };
+    if observer.observe(schedule.t0, x).is_break() {
+        return Ok(stats);
+    }
+    match schedule.control {
+        StepControl::Fixed => {
+            let (n, h) = schedule.fixed_steps();
+            let every = schedule.decimation();
+            let tol = super::Tolerance::default();
+            for k in 0..n {
+                let t = schedule.t0 + k as f64 * h;
+                sample_increment(rng, h, &mut dw, &mut dz);
+                let inc = Increment {
+                    t,
+                    dt: h,
+                    dw: &dw,
+                    dz: &dz,
+                };
+                method.step(sys, &mut ws, x, &inc, &tol, &mut next)?;
+                check_finite(t + h, &next)?;
+                x.copy_from_slice(&next);
+                stats.steps += 1;
+                stats.t_final = schedule.t0 + (k + 1) as f64 * h;
+                if (k + 1) % every == 0 && observer.observe(stats.t_final, x).is_break() {
+                    break;
+                }
+            }
+        }
+        StepControl::Adaptive {
+            tol,
+            dt_min,
+            dt_max,
+        } => {
+            if !method.has_error_estimate() {
+                return Err(SdeError::NoErrorEstimate(method.name()));
+            }
+            let mut path = BrownianPath::new(m, method.needs_time_integral());
+            let mut t = schedule.t0;
+            let mut h = schedule.dt.clamp(dt_min, dt_max);
+            let mut records = 1u64;
+            while t < schedule.t_end {
+                let t_record =
+                    (schedule.t0 + records as f64 * schedule.record_every).min(schedule.t_end);
+                let lands = h >= t_record - t;
+                let step = if lands { t_record - t } else { h };
+                path.next(rng, step, &mut dw, &mut dz);
+                let inc = Increment {
+                    t,
+                    dt: step,
+                    dw: &dw,
+                    dz: &dz,
+                };
+                let error = method
+                    .step(sys, &mut ws, x, &inc, &tol, &mut next)?
+                    .unwrap_or(0.0);
+                // Step-size factor for an error of order h^(3/2) in the estimate, with a
+                // safety factor; at most a five-fold shrink and a two-fold growth per step.
+                let factor = if error > 0.0 {
+                    (0.9 * error.powf(-2.0 / 3.0)).clamp(0.2, 2.0)
+                } else {
+                    2.0
+                };
+                if error <= 1.0 && next.iter().all(|v| v.is_finite()) {
+                    x.copy_from_slice(&next);
+                    t = if lands { t_record } else { t + step };
+                    stats.steps += 1;
+                    stats.t_final = t;
+                    if lands {
+                        records += 1;
+                        if observer.observe(t, x).is_break() {
+                            break;
+                        }
+                    }
+                    h = (step.max(h) * factor).min(dt_max);
+                } else {
+                    path.reject(step, &dw, &dz);
+                    stats.rejected += 1;
+                    h = step * factor.min(0.5);
+                    if h < dt_min {
+                        return Err(SdeError::StepTooSmall { t, dt: h, dt_min });
+                    }
+                }
+            }
+        }
+    }
+    Ok(stats)
+}
