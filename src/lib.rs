@@ -4,6 +4,7 @@
 //! The pipeline, one module per stage (see the README): [`units`] and [`rng`] underpin
 //! everything.
 
+pub mod analysis;
 pub mod device;
 pub mod rng;
 pub mod sde;

@@ -1,0 +1,12 @@
+//! Statistics of traces: moments, autocorrelation and correlation times, power spectra,
+//! readouts of bits and categories with their dwell times.
+
+pub mod autocorr;
+pub mod psd;
+pub mod readout;
+pub mod stats;
+
+pub use autocorr::{autocorrelation, integrated_time};
+pub use psd::welch;
+pub use readout::{BitReadout, CatReadout, Dwell};
+pub use stats::Moments;
