@@ -5,7 +5,9 @@
 //! everything.
 
 pub mod analysis;
+pub mod circuit;
 pub mod device;
+pub mod jump;
 pub mod rng;
 pub mod sde;
 pub mod units;

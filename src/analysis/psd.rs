@@ -37,7 +37,9 @@ pub fn welch(x: &[f64], dt: f64, segment: usize) -> (Vec<f64>, Vec<f64>) {
         start += len / 2;
     }
     let scale = 2.0 * dt / (norm * segments as f64);
-    let freqs = (1..=len / 2).map(|k| k as f64 / (len as f64 * dt)).collect();
+    let freqs = (1..=len / 2)
+        .map(|k| k as f64 / (len as f64 * dt))
+        .collect();
     (freqs, acc.iter().map(|a| a * scale).collect())
 }
 
@@ -52,7 +54,9 @@ mod tests {
     #[test]
     fn white_noise_level() {
         let mut rng = Seed(4).stream(Domain::Other, 0);
-        let x: Vec<f64> = (0..65_536).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let x: Vec<f64> = (0..65_536)
+            .map(|_| StandardNormal.sample(&mut rng))
+            .collect();
         let (f, s) = welch(&x, 1e-3, 1024);
         assert_eq!(f.len(), 512);
         assert!((f[0] - 1000.0 / 1024.0).abs() < 1e-9);

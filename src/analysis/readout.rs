@@ -13,7 +13,10 @@ pub struct BitReadout {
 impl BitReadout {
     /// A readout with hysteresis width `hysteresis` (V, >= 0).
     pub fn new(hysteresis: f64) -> Self {
-        BitReadout { half_width: 0.5 * hysteresis.max(0.0), state: None }
+        BitReadout {
+            half_width: 0.5 * hysteresis.max(0.0),
+            state: None,
+        }
     }
 
     /// Read the next difference V(a) - V(b).
@@ -40,7 +43,10 @@ pub struct CatReadout {
 
 impl CatReadout {
     pub fn new(hysteresis: f64) -> Self {
-        CatReadout { hysteresis: hysteresis.max(0.0), state: None }
+        CatReadout {
+            hysteresis: hysteresis.max(0.0),
+            state: None,
+        }
     }
 
     /// Read the next set of node voltages.
@@ -119,7 +125,10 @@ impl Dwell {
     /// Fraction of time in each state.
     pub fn probabilities(&self) -> Vec<f64> {
         let total = self.duration();
-        self.occupancy.iter().map(|o| if total > 0.0 { o / total } else { f64::NAN }).collect()
+        self.occupancy
+            .iter()
+            .map(|o| if total > 0.0 { o / total } else { f64::NAN })
+            .collect()
     }
 
     /// Mean complete dwell time in each state (NaN where none was seen).
@@ -149,7 +158,10 @@ mod tests {
     #[test]
     fn schmitt_trigger_holds_inside_the_band() {
         let mut r = BitReadout::new(0.02);
-        let states: Vec<u8> = [0.005, -0.005, -0.02, 0.009, 0.011, -0.009, -0.011].iter().map(|&d| r.update(d)).collect();
+        let states: Vec<u8> = [0.005, -0.005, -0.02, 0.009, 0.011, -0.009, -0.011]
+            .iter()
+            .map(|&d| r.update(d))
+            .collect();
         assert_eq!(states, vec![1, 1, 0, 0, 1, 1, 0]);
     }
 

@@ -319,6 +319,28 @@ impl Transistor {
         (i_s * pf, i_s * pr)
     }
 
+    /// The forward flux at one bias and the reverse flux at another (A): the midpoint rates
+    /// of a jump process, where a forward transfer is rated at the voltages half-way through
+    /// the forward jump and a reverse transfer half-way through the reverse one.
+    #[inline]
+    pub fn flux_pair(&self, forward_at: &Terminals, reverse_at: &Terminals) -> (f64, f64) {
+        if self.interpolation == Interpolation::Exponential {
+            let forward = {
+                let (vg, vs, _) = self.frame(forward_at);
+                let p = pinch(self.pinch_off, vg, self.vt0, self.ut);
+                self.beta * p.n * self.ut * self.ut * ((p.vp - vs) / self.ut).exp()
+            };
+            let reverse = {
+                let (vg, _, vd) = self.frame(reverse_at);
+                let p = pinch(self.pinch_off, vg, self.vt0, self.ut);
+                self.beta * p.n * self.ut * self.ut * ((p.vp - vd) / self.ut).exp()
+            };
+            (forward, reverse)
+        } else {
+            (self.fluxes(forward_at).0, self.fluxes(reverse_at).1)
+        }
+    }
+
     /// Full evaluation at a bias point: currents, fluxes and conductances.
     pub fn evaluate(&self, v: &Terminals) -> OperatingPoint {
         let (vg, vs, vd) = self.frame(v);

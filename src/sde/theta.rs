@@ -20,7 +20,8 @@ pub struct Theta {
     pub theta: f64,
     /// Newton iterations allowed per step.
     pub max_iterations: usize,
-    /// Newton stops when the correction is below this fraction of the step's scale.
+    /// Newton stops when every component's correction is below this fraction of its scale
+    /// (|x_i| + |h f_i| + |G dW_i|).
     pub tolerance: f64,
 }
 
@@ -52,6 +53,7 @@ pub struct ThetaWorkspace {
     jac: Vec<f64>,
     scratch: Vec<f64>,
     residual: DVector<f64>,
+    scale: Vec<f64>,
 }
 
 impl Method for Theta {
@@ -80,6 +82,7 @@ impl Method for Theta {
             jac: vec![0.0; n * n],
             scratch: vec![0.0; 3 * n],
             residual: DVector::zeros(n),
+            scale: vec![0.0; n],
         }
     }
 
@@ -97,16 +100,18 @@ impl Method for Theta {
         let h = inc.dt;
         let th = self.theta;
         sys.drift_and_noise(t, x, inc.dw, &mut ws.f0, &mut ws.gdw, &mut ws.g);
-        let mut scale = f64::MIN_POSITIVE;
+        // Each component converges against its own scale (state and step), floored at a
+        // millionth of the largest so that static components do not stall the iteration.
+        let mut largest = f64::MIN_POSITIVE;
         for i in 0..n {
             ws.c[i] = x[i] + (1.0 - th) * h * ws.f0[i] + ws.gdw[i];
             y[i] = ws.c[i] + th * h * ws.f0[i];
-            scale = scale
-                .max(x[i].abs())
-                .max((h * ws.f0[i]).abs())
-                .max(ws.gdw[i].abs());
+            ws.scale[i] = x[i].abs() + (h * ws.f0[i]).abs() + ws.gdw[i].abs();
+            largest = largest.max(ws.scale[i]);
         }
-        let limit = self.tolerance * scale;
+        for s in ws.scale.iter_mut() {
+            *s = self.tolerance * s.max(1e-6 * largest);
+        }
         let t1 = t + h;
         let mut last = f64::INFINITY;
         let mut iterations = 0;
@@ -128,14 +133,17 @@ impl Method for Theta {
                     break;
                 }
                 let mut correction = 0.0f64;
+                let mut converged = true;
                 for i in 0..n {
                     y[i] -= ws.residual[i];
-                    correction = correction.max(ws.residual[i].abs());
+                    correction =
+                        correction.max(ws.residual[i].abs() / ws.scale[i] * self.tolerance);
+                    converged &= ws.residual[i].abs() <= ws.scale[i];
                 }
                 if !correction.is_finite() {
                     break;
                 }
-                if correction <= limit {
+                if converged {
                     return Ok(None);
                 }
                 let stalled = correction > 0.5 * last;

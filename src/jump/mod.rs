@@ -1,0 +1,161 @@
+//! The exact reference: the circuit as a Markov jump process of single-charge transfers
+//! (PHYSICS.md section 2.1). Each conducting device is a pair of Poisson channels with rates
+//! Phi_F/q and Phi_R/q, each evaluated at the midpoint of its own jump, which makes local
+//! detailed balance exact: at zero supply the stationary law is exactly Boltzmann.
+//!
+//! The state is the integer number of elementary charges on each free node (relative to the
+//! zero-charge state) and the energy delivered by the sources; voltages follow from the charges
+//! through the capacitance matrix. [`gillespie`] simulates the process exactly (Gillespie's
+//! direct method); [`tau_leap`] takes fixed leaps with Poisson numbers of events per channel.
+//! Both hand [`crate::sde::Observer`]s the same state layout as the SDE engine (free-node
+//! voltages, then the supply energy), sampled on a regular time grid.
+
+pub mod gillespie;
+pub mod tau_leap;
+
+use thiserror::Error;
+
+use crate::circuit::{Circuit, NodeRef};
+use crate::units::ELEMENTARY_CHARGE;
+
+pub use gillespie::simulate as gillespie;
+pub use tau_leap::simulate as tau_leap;
+
+/// What the jump engine cannot do.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum JumpError {
+    #[error(
+        "the jump engine moves single charges and has no model of a noiseless current source ({0}); \
+         bias the circuit with a transistor or use --engine sde"
+    )]
+    CurrentSource(String),
+    #[error("invalid schedule: {0}")]
+    Schedule(String),
+    #[error(
+        "tau-leaping step too large at t = {t:.6e}: channel {device} expects {expected:.1} events, moving a node by \
+         {jump_mv:.3} mV per leap; use a smaller --dt or the exact method"
+    )]
+    LeapTooLarge {
+        t: f64,
+        device: String,
+        expected: f64,
+        jump_mv: f64,
+    },
+}
+
+/// Counts from one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct JumpStats {
+    /// Charge transfers simulated.
+    pub events: u64,
+    /// Time reached.
+    pub t_final: f64,
+}
+
+/// The integer charge state of a circuit and the quantities derived from it.
+#[derive(Debug, Clone)]
+pub(crate) struct ChargeState {
+    /// Elementary charges on each free node relative to zero charge.
+    charges: Vec<i64>,
+    /// Free-node voltages followed by the supply energy (the observer layout).
+    pub x: Vec<f64>,
+    /// Charges moved into each free node by one forward transfer of each device (+1, -1, 0).
+    incidence: Vec<Vec<(usize, i64)>>,
+    since_sync: u32,
+}
+
+impl ChargeState {
+    /// Start at the charge state nearest to the circuit's initial voltages.
+    pub fn new(circuit: &Circuit) -> Result<Self, JumpError> {
+        if let Some(s) = circuit.current_sources.first() {
+            return Err(JumpError::CurrentSource(s.name.clone()));
+        }
+        let n = circuit.free_count();
+        let zero = circuit.zero_charge_voltages();
+        let mut q = vec![0.0; n];
+        let delta: Vec<f64> = circuit
+            .initial
+            .iter()
+            .zip(&zero)
+            .map(|(a, b)| a - b)
+            .collect();
+        // Q = C_ff (V - V_zero): the charge that moves the nodes from the zero-charge state.
+        for i in 0..n {
+            q[i] = (0..n)
+                .map(|j| circuit.capacitance.c_ff[(i, j)] * delta[j])
+                .sum();
+        }
+        let charges = q
+            .iter()
+            .map(|c| (c / ELEMENTARY_CHARGE).round() as i64)
+            .collect();
+        let incidence = circuit
+            .devices
+            .iter()
+            .map(|d| {
+                let mut v = Vec::new();
+                if let NodeRef::Free(i) = d.to {
+                    v.push((i, 1));
+                }
+                if let NodeRef::Free(i) = d.from {
+                    v.push((i, -1));
+                }
+                v
+            })
+            .collect();
+        let mut state = ChargeState {
+            charges,
+            x: vec![0.0; n + 1],
+            incidence,
+            since_sync: 0,
+        };
+        state.sync(circuit);
+        Ok(state)
+    }
+
+    /// Recompute voltages exactly from the integer charges (removes rounding drift).
+    fn sync(&mut self, circuit: &Circuit) {
+        let n = circuit.free_count();
+        let zero = circuit.zero_charge_voltages();
+        let c = &circuit.capacitance.c_inv;
+        for i in 0..n {
+            self.x[i] = zero[i]
+                + (0..n)
+                    .map(|j| c[(i, j)] * ELEMENTARY_CHARGE * self.charges[j] as f64)
+                    .sum::<f64>();
+        }
+        self.since_sync = 0;
+    }
+
+    /// Apply `count` transfers of device `k` (negative: reverse transfers).
+    #[inline]
+    pub fn apply(&mut self, circuit: &Circuit, k: usize, count: i64) {
+        let device = &circuit.devices[k];
+        let n = circuit.free_count();
+        let moved = ELEMENTARY_CHARGE * count as f64;
+        for &(i, sign) in &self.incidence[k] {
+            self.charges[i] += sign * count;
+        }
+        for i in 0..n {
+            self.x[i] += device.dv[i] * moved;
+        }
+        self.x[n] += device.supply_per_coulomb * moved;
+        self.since_sync += 1;
+        if self.since_sync >= 4096 {
+            self.sync(circuit);
+        }
+    }
+}
+
+/// Check a recording schedule.
+pub(crate) fn check_schedule(t_end: f64, record_every: f64) -> Result<(), JumpError> {
+    if !(t_end > 0.0 && t_end.is_finite()) {
+        return Err(JumpError::Schedule("the stop time must be positive".into()));
+    }
+    if !(record_every > 0.0 && record_every.is_finite()) {
+        return Err(JumpError::Schedule(
+            "the recording interval must be positive".into(),
+        ));
+    }
+    Ok(())
+}
