@@ -5,5 +5,6 @@
 //! everything.
 
 pub mod io;
+pub mod report;
 pub mod rng;
 pub mod units;
