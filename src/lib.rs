@@ -2,12 +2,16 @@
 //! whole chip.
 //!
 //! The pipeline, one module per stage (see the README): [`units`] and [`rng`] underpin
-//! everything.
+//! everything; [`device`] evaluates EKV transistors and their shot noise; [`circuit`] turns a
+//! description into state equations, integrated by [`sde`] or simulated exactly by [`jump`];
+//! [`analysis`] reduces traces to statistics; [`io`] and [`report`] write files and plots.
 
 pub mod analysis;
 pub mod circuit;
 pub mod device;
+pub mod io;
 pub mod jump;
+pub mod report;
 pub mod rng;
 pub mod sde;
 pub mod units;
