@@ -30,9 +30,9 @@ fn pbit(t: f64, vin: f64, c: f64, rail: f64, weak: f64, vb: f64) -> Circuit {
     Circuit::build(&spec).unwrap()
 }
 
-fn measure(c: &Circuit, jump: bool, tend: f64, dt: f64, runs: usize) -> (f64, f64, f64) {
+fn measure(c: &Circuit, jump: bool, tend: f64, dt: f64, runs: usize, hyst: f64) -> (f64, f64, f64) {
     let res = ensemble(runs, Seed(5), 0, |_, rng| {
-        let mut ro = BitReadout::new(0.0);
+        let mut ro = BitReadout::new(hyst);
         let mut dw = Dwell::new(2);
         let mut obs = |t: f64, x: &[f64]| { let s = ro.update(x[0] - x[1]); dw.observe(t, s as usize); ControlFlow::Continue(()) };
         if jump { pbitsim::jump::gillespie(c, tend, dt, rng, &mut obs).map_err(|e| e.to_string())?; }
@@ -50,22 +50,26 @@ fn measure(c: &Circuit, jump: bool, tend: f64, dt: f64, runs: usize) -> (f64, f6
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let a = |i: usize, d: f64| args.get(i).map(|s| s.parse().unwrap()).unwrap_or(d);
-    let (rail, weak, c, vb, tend, hyst) = (a(1, 0.0284), a(2, 0.1), a(3, 50e-18), a(4, 0.0), a(5, 20e-6), a(7, 0.0));
+    let (rail, weak, c, vb, tend, hyst) = (a(1, 0.0284), a(2, 0.1), a(3, 50e-18), a(4, 0.0), a(5, 20e-6), a(7, 0.02));
     let jump = args.get(6).map(|s| s == "jump").unwrap_or(true);
-    let _ = hyst;
+    let mut widths = vec![];
     for t in [250.0, 300.0, 350.0] {
-        let mut xs = vec![]; let mut ys = vec![]; let mut taus = vec![];
+        let mut xs = vec![]; let mut ys = vec![]; let mut ws = vec![]; let mut taus = vec![];
         let t0 = std::time::Instant::now();
-        for vin in [-0.04, -0.02, 0.0, 0.02, 0.04] {
+        let scale = (300.0f64 / t).powi(6);
+        for vin in [-0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03] {
             let circ = pbit(t, vin, c, rail, weak, vb);
-            let (p, tau, _rate) = measure(&circ, jump, tend, 2e-11, 4);
-            if p > 0.01 && p < 0.99 { xs.push(vin); ys.push((p / (1.0 - p)).ln()); }
+            let (p, tau, rate) = measure(&circ, jump, tend * scale, 2e-11, 8, hyst);
+            let n_sw = rate * tend * scale * 8.0;
+            if p > 0.02 && p < 0.98 && n_sw > 50.0 { xs.push(vin); ys.push((p / (1.0 - p)).ln()); ws.push(n_sw * p * (1.0 - p)); }
             taus.push(tau);
-            print!(" {p:.3}");
+            print!(" {p:.3}({:.0})", n_sw);
         }
-        let n = xs.len() as f64; let mx = xs.iter().sum::<f64>()/n; let my = ys.iter().sum::<f64>()/n;
-        let slope = xs.iter().zip(&ys).map(|(x,y)| (x-mx)*(y-my)).sum::<f64>() / xs.iter().map(|x| (x-mx)*(x-mx)).sum::<f64>();
+        let sw: f64 = ws.iter().sum(); let mx = xs.iter().zip(&ws).map(|(x,w)| x*w).sum::<f64>()/sw; let my = ys.iter().zip(&ws).map(|(y,w)| y*w).sum::<f64>()/sw;
+        let slope = xs.iter().zip(&ys).zip(&ws).map(|((x,y),w)| w*(x-mx)*(y-my)).sum::<f64>() / xs.iter().zip(&ws).map(|(x,w)| w*(x-mx)*(x-mx)).sum::<f64>();
         let v0 = mx - my/slope;
-        println!("\nT={t} Vs={:.2}mV Vs/T={:.4}mV/K V0={:.2}mV tau(vin=0)={:.1}ns taus={:?} ({:.1}s)", 1e3/slope, 1e3/slope/t, v0*1e3, taus[2]*1e9, taus.iter().map(|x| (x*1e10).round()/10.0).collect::<Vec<_>>(), t0.elapsed().as_secs_f64());
+        widths.push(1.0/slope/t);
+        println!("\nT={t} Vs={:.2}mV Vs/T={:.4}mV/K V0={:.2}mV tau(vin=0)={:.1}ns ({:.1}s)", 1e3/slope, 1e3/slope/t, v0*1e3, taus[3]*1e9, t0.elapsed().as_secs_f64());
     }
+    println!("Vs/T relative to 300 K: {:.3} {:.3}", widths[0]/widths[1], widths[2]/widths[1]);
 }

@@ -2,11 +2,13 @@
 //! readouts of bits and categories with their dwell times.
 
 pub mod autocorr;
+pub mod correlator;
 pub mod psd;
 pub mod readout;
 pub mod stats;
 
 pub use autocorr::{autocorrelation, integrated_time};
+pub use correlator::Correlator;
 pub use psd::welch;
 pub use readout::{BitReadout, CatReadout, Dwell};
 pub use stats::Moments;
