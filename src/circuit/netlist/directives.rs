@@ -184,17 +184,26 @@ pub(super) fn initial_conditions(st: &Statement) -> Result<Vec<InitialCondition>
 
 /// `.options KEY[=VALUE] ...`: lower-cased keys, values as written (empty for a flag).
 pub(super) fn options(st: &Statement) -> Result<Vec<(String, String)>, NetlistError> {
-    let usage = ".options KEY=VALUE ... (recorded, not used by pbitsim)";
-    let fields = st.fields(usage)?;
+    let usage = ".options KEY[=VALUE] ... (recorded, not used by pbitsim)";
     let mut options = Vec::new();
-    for flag in fields.positional {
-        if flag.kind != TokenKind::Word {
-            return Err(st.unexpected(flag, usage));
+    let mut rest = &st.tokens[1..];
+    while let Some(key) = rest.first() {
+        if key.kind != TokenKind::Word {
+            return Err(st.unexpected(key, usage));
         }
-        options.push((flag.text.to_lowercase(), String::new()));
-    }
-    for (key, value) in fields.pairs {
-        options.push((key.text.to_lowercase(), value.text.clone()));
+        if !rest.get(1).is_some_and(Token::is_equals) {
+            options.push((key.text.to_lowercase(), String::new()));
+            rest = &rest[1..];
+            continue;
+        }
+        match rest.get(2) {
+            Some(value) if !value.is_equals() => {
+                options.push((key.text.to_lowercase(), value.text.clone()));
+                rest = &rest[3..];
+            }
+            Some(other) => return Err(st.unexpected(other, usage)),
+            None => return Err(st.missing(&format!("the value after '{}='", key.text), usage)),
+        }
     }
     Ok(options)
 }
@@ -238,16 +247,16 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
         differential |= pair.len() == 2;
         nodes.extend(pair);
     }
-    let written = || {
-        fields.positional[2..]
-            .iter()
-            .map(|t| t.text.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+    let written = || match &fields.positional[2..] {
+        [] => "none".to_string(),
+        tokens => {
+            let texts: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+            format!("'{}'", texts.join(" "))
+        }
     };
     if !nodes.is_empty() && nodes.iter().all(|(node, _)| node == GROUND) {
         return Err(bad(format!(
-            "measures only the ground node ('{}'): name a node that moves",
+            "measures only the ground node ({}): name a node that moves",
             written()
         )));
     }
@@ -295,7 +304,7 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
         },
         "bit" => {
             return Err(bad(format!(
-                "needs two node voltages, V(a) V(b) or V(a,b); found '{}'",
+                "needs two node voltages, V(a) V(b) or V(a,b); found {}",
                 written()
             )));
         }
@@ -304,7 +313,7 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
         },
         "cat" => {
             return Err(bad(format!(
-                "needs at least two single node voltages such as V(a) V(b); found '{}'",
+                "needs at least two single node voltages such as V(a) V(b); found {}",
                 written()
             )));
         }
@@ -314,7 +323,7 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
         },
         _ => {
             return Err(bad(format!(
-                "needs V(a), V(a) V(b) or V(a,b); found '{}'",
+                "needs V(a), V(a) V(b) or V(a,b); found {}",
                 written()
             )));
         }

@@ -64,12 +64,14 @@ fn positive(
     token: &Token,
     value: f64,
     what: &'static str,
+    unit: &'static str,
 ) -> Result<f64, NetlistError> {
     if value > 0.0 {
         return Ok(value);
     }
     let kind = ErrorKind::NotPositive {
         what,
+        unit,
         name: st.head().text.clone(),
         token: token.text.clone(),
         value,
@@ -100,30 +102,40 @@ fn distinct(st: &Statement, a: &str, b: &str) -> Result<(), NetlistError> {
         return Ok(());
     }
     let token = &st.tokens[2];
-    let reason = format!("both terminals connect to node '{}'", st.tokens[1].text);
-    let kind = ErrorKind::BadNode {
+    let kind = ErrorKind::Invalid {
         token: token.text.clone(),
-        name: st.head().text.clone(),
-        reason,
+        context: format!("second node of {}", st.head().text),
+        problem: format!(
+            "is the first node too: expected two different nodes, not both terminals on '{}'",
+            st.tokens[1].text
+        ),
     };
     Err(st.error(token, kind))
 }
 
 fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
     let fields = st.fields(MOSFET_USAGE)?;
-    let names = [
-        "the drain node",
-        "the gate node",
-        "the source node",
-        "the bulk node",
-    ];
-    let terminals = nodes(st, fields.positional, &names, MOSFET_USAGE)?;
+    let found = fields.positional.len();
+    if found < 5 {
+        // Which field is missing is a guess (often the bulk node): say what was found.
+        let written: Vec<&str> = fields.positional.iter().map(|t| t.text.as_str()).collect();
+        let missing = format!(
+            "{} of its 5 fields (4 nodes and a model); found {found}: '{}'",
+            5 - found,
+            written.join(" ")
+        );
+        return Err(st.missing(&missing, MOSFET_USAGE));
+    }
+    let terminals = fields.positional[..4]
+        .iter()
+        .map(|token| st.node(token))
+        .collect::<Result<Vec<_>, _>>()?;
     let [drain, gate, source, bulk] = <[String; 4]>::try_from(terminals).unwrap_or_default();
-    let model = match fields.positional.get(4) {
-        Some(token) if token.kind == TokenKind::Word => token.text.to_lowercase(),
-        Some(token) => return Err(st.unexpected(token, MOSFET_USAGE)),
-        None => return Err(st.missing("the model name", MOSFET_USAGE)),
-    };
+    let model_token = &fields.positional[4];
+    if model_token.kind != TokenKind::Word {
+        return Err(st.unexpected(model_token, MOSFET_USAGE));
+    }
+    let model = model_token.text.to_lowercase();
     if let Some(extra) = fields.positional.get(5) {
         return Err(st.unexpected(extra, MOSFET_USAGE));
     }
@@ -153,7 +165,12 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
             return Err(st.error(key, kind));
         }
         let number = st.value(value, quantity, &format!("{what} of {name}"))?;
-        *slot = Some(positive(st, value, number, what)?);
+        let unit = if quantity == Quantity::Length {
+            "m"
+        } else {
+            ""
+        };
+        *slot = Some(positive(st, value, number, what, unit)?);
     }
     let require = |value: Option<f64>, key, what| {
         value.ok_or_else(|| {
@@ -180,9 +197,9 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
 }
 
 fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistError> {
-    let (usage, what) = match quantity {
-        Quantity::Capacitance => ("C<name> node node VALUE (farads)", "capacitance"),
-        _ => ("R<name> node node VALUE (ohms)", "resistance"),
+    let (usage, what, unit) = match quantity {
+        Quantity::Capacitance => ("C<name> node node VALUE (farads)", "capacitance", "F"),
+        _ => ("R<name> node node VALUE (ohms)", "resistance", "Ohm"),
     };
     let fields = st.fields(usage)?;
     if let Some((key, _)) = fields.pairs.first() {
@@ -212,7 +229,7 @@ fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, Netli
     }
     distinct(st, &a, &b)?;
     let value = st.value(token, quantity, &format!("value of {}", st.head().text))?;
-    let value = positive(st, token, value, what)?;
+    let value = positive(st, token, value, what, unit)?;
     Ok(match quantity {
         Quantity::Capacitance => ElementKind::Capacitor {
             a,
@@ -249,7 +266,7 @@ fn source(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistErro
     let mut rest = &fields.positional[2.min(fields.positional.len())..];
     if let Some(bad) = rest.iter().find(|t| is_waveform(t)) {
         let reason = if bad.text.eq_ignore_ascii_case("ac") {
-            "AC analysis is not supported: pbitsim runs transient noise simulations"
+            "pbitsim runs transient noise simulations, not AC analysis"
         } else {
             "only DC sources are supported: pbitsim simulates noise around a fixed bias (sweep a .param with --set or pbitsim calibrate instead)"
         };

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::units::format_si;
+
 /// A place in a netlist file: the file as it was reached (the top-level path as given, an
 /// included file joined to the directory of the file that includes it) and a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -236,10 +238,15 @@ pub enum ErrorKind {
         first: Location,
     },
     /// A capacitance, resistance, size or multiplier that is zero or negative.
-    #[error("{what} of '{name}' is '{token}' = {value:e}: it must be greater than zero")]
+    #[error(
+        "{what} of '{name}' is '{token}' = {}: it must be greater than zero",
+        format_si(*.value, .unit)
+    )]
     NotPositive {
         /// "capacitance", "resistance", "W", ...
         what: &'static str,
+        /// The SI unit symbol of the value ("F", "Ohm", "m", or "" for a count).
+        unit: &'static str,
         /// The element as written.
         name: String,
         /// The value as written.

@@ -54,6 +54,9 @@ fn read_number(text: &str, units: Units) -> Result<f64, ValueError> {
             let any = WITH_UNITS.iter().find_map(|&q| parse_value(text, q).ok());
             any.ok_or_else(|| {
                 error.expected = "a number such as 0.8, 10k or 200mV".to_string();
+                error.reason = error
+                    .reason
+                    .replace("nor no unit", "nor a unit symbol (V A s F Ohm m Hz)");
                 error
             })
         }),
