@@ -271,7 +271,7 @@ proptest! {
                 "DC", "AC", "PULSE(0", "V(a)", "v(a,b)", "V(0)", "+", "*", ";", "$", "\"", "'",
                 ".param", "x=1", "x", ".include", "none.cir", "x.toml", ".temp", "27", "300K",
                 ".tran", ".ic", ".output", "bit", "cat", "analog", "hyst=1m", ".options",
-                ".end", ".title", ".model", "\n", "\n", "\n+", "\n*", "µ", "Ω", "1e999",
+                ".end", ".title", ".model", "\n", "\n", "\n+", "\n*", "µ", "Ω", "1e999", ",", "\n,",
             ]),
             0..40,
         ),
@@ -313,6 +313,9 @@ fn arbitrary_bytes_never_panic() {
         "t\n.include {x}",
         "t\nR\u{e9}1 a b 1k",
         "t\nR1 a b 1\u{b5}",
+        "t\n,,,",
+        ",\n,",
+        "t\n, ,\n+ R1 a 0 1k",
     ] {
         let _ = Netlist::parse_str(text, "edge.cir", &[]);
     }

@@ -14,13 +14,16 @@ const SOURCE_WAVEFORMS: &[&str] = &[
 /// Read an element line (its first token starts with the element letter).
 pub(super) fn parse_element(st: &Statement) -> Result<Element, NetlistError> {
     let head = st.head();
-    let letter = head.text.chars().next().map(|c| c.to_ascii_lowercase());
+    let letter = match head.kind {
+        TokenKind::Word => head.text.chars().next().map(|c| c.to_ascii_lowercase()),
+        TokenKind::Equals | TokenKind::Brace | TokenKind::Quoted => None,
+    };
     let kind = match letter {
-        Some('m') if head.kind == TokenKind::Word => mosfet(st)?,
-        Some('c') if head.kind == TokenKind::Word => two_terminal(st, Quantity::Capacitance)?,
-        Some('r') if head.kind == TokenKind::Word => two_terminal(st, Quantity::Resistance)?,
-        Some('v') if head.kind == TokenKind::Word => source(st, Quantity::Voltage)?,
-        Some('i') if head.kind == TokenKind::Word => source(st, Quantity::Current)?,
+        Some('m') => mosfet(st)?,
+        Some('c') => two_terminal(st, Quantity::Capacitance)?,
+        Some('r') => two_terminal(st, Quantity::Resistance)?,
+        Some('v') => source(st, Quantity::Voltage)?,
+        Some('i') => source(st, Quantity::Current)?,
         _ => {
             let hint = unknown_element_hint(letter.unwrap_or(' '));
             let name = head.text.clone();
@@ -79,21 +82,19 @@ fn positive(
     Err(st.error(token, kind))
 }
 
-/// The nodes at `positional[..names.len()]`, or a "missing" error naming the first absent one.
-fn nodes(
+/// The two nodes at the start of `positional`, or a "missing" error naming the first absent
+/// one (`names` says what each is).
+fn two_nodes(
     st: &Statement,
     positional: &[Token],
-    names: &[&str],
+    names: [&str; 2],
     usage: &str,
-) -> Result<Vec<String>, NetlistError> {
-    names
-        .iter()
-        .enumerate()
-        .map(|(i, what)| match positional.get(i) {
-            Some(token) => st.node(token),
-            None => Err(st.missing(what, usage)),
-        })
-        .collect()
+) -> Result<(String, String), NetlistError> {
+    let node = |i: usize| match positional.get(i) {
+        Some(token) => st.node(token),
+        None => Err(st.missing(names[i], usage)),
+    };
+    Ok((node(0)?, node(1)?))
 }
 
 /// Two terminals on one node make no sense for R, C and V.
@@ -214,13 +215,8 @@ fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, Netli
         };
         return Err(st.error(key, kind));
     }
-    let [a, b] = <[String; 2]>::try_from(nodes(
-        st,
-        fields.positional,
-        &["its first node", "its second node"],
-        usage,
-    )?)
-    .unwrap_or_default();
+    let names = ["its first node", "its second node"];
+    let (a, b) = two_nodes(st, fields.positional, names, usage)?;
     let Some(token) = fields.positional.get(2) else {
         return Err(st.missing("its value", usage));
     };
@@ -256,13 +252,8 @@ fn source(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistErro
         };
         return Err(st.error(key, kind));
     }
-    let [plus, minus] = <[String; 2]>::try_from(nodes(
-        st,
-        fields.positional,
-        &["its plus node", "its minus node"],
-        usage,
-    )?)
-    .unwrap_or_default();
+    let names = ["its plus node", "its minus node"];
+    let (plus, minus) = two_nodes(st, fields.positional, names, usage)?;
     let mut rest = &fields.positional[2.min(fields.positional.len())..];
     if let Some(bad) = rest.iter().find(|t| is_waveform(t)) {
         let reason = if bad.text.eq_ignore_ascii_case("ac") {

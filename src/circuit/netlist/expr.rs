@@ -12,6 +12,8 @@ use crate::units::{Quantity, ValueError, parse_value};
 
 /// Longest expression, in tokens (keeps evaluation recursion shallow).
 const MAX_TOKENS: usize = 1000;
+/// Deepest nesting of parentheses and unary signs (keeps parsing recursion shallow).
+const MAX_DEPTH: usize = 64;
 
 /// Which unit symbols a number may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +183,7 @@ impl Expr {
             text,
             tokens,
             at: 0,
+            depth: 0,
             units,
         };
         let (expr, _) = parser.sum()?;
@@ -318,6 +321,8 @@ fn lex(text: &str) -> Result<Vec<Piece>, Problem> {
 struct Parser<'a> {
     text: &'a str,
     tokens: Vec<Piece>,
+    /// Current nesting of parentheses and unary signs.
+    depth: usize,
     at: usize,
     units: Units,
 }
@@ -363,11 +368,24 @@ impl Parser<'_> {
         self.binary("*/", Self::unary)
     }
 
+    /// Count one more level of nesting, refusing absurd depths.
+    fn nest(&mut self) -> Result<(), Problem> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Problem::Syntax(format!(
+                "nested deeper than {MAX_DEPTH} parentheses or signs"
+            )));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Parsed, Problem> {
         if let Some(op) = self.peek_op("+-") {
             let start = self.tokens[self.at].start;
             self.at += 1;
+            self.nest()?;
             let (inner, (_, end)) = self.unary()?;
+            self.depth -= 1;
             let expr = if op == '-' {
                 Expr::Neg(Box::new(inner))
             } else {
@@ -407,7 +425,9 @@ impl Parser<'_> {
             }
             Lexeme::Name => Ok((Expr::Param(word.to_lowercase(), word.to_string()), span)),
             Lexeme::Open => {
+                self.nest()?;
                 let (inner, _) = self.sum()?;
+                self.depth -= 1;
                 match self.tokens.get(self.at) {
                     Some(t) if t.lexeme == Lexeme::Close => {
                         self.at += 1;
@@ -499,7 +519,12 @@ mod tests {
             Expr::parse(&text, Units::Any),
             Err(Problem::Syntax(_))
         ));
-        let text = format!("{}1{}", "(".repeat(400), ")".repeat(400));
-        assert_eq!(eval(&text, &[]).unwrap(), 1.0);
+        let nested = |depth: usize| format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+        assert_eq!(eval(&nested(MAX_DEPTH), &[]).unwrap(), 1.0);
+        assert!(matches!(eval(&nested(400), &[]), Err(Problem::Syntax(_))));
+        assert!(matches!(
+            eval(&"-".repeat(400), &[]),
+            Err(Problem::Syntax(_))
+        ));
     }
 }

@@ -97,12 +97,12 @@ pub(super) fn logical_lines(
             continue;
         }
         if let Some((joined, segments)) = pending.take() {
-            lines.push(tokenize(joined, &segments)?);
+            lines.extend(tokenize(joined, &segments)?);
         }
         pending = Some((text.to_string(), vec![(0, number)]));
     }
     if let Some((joined, segments)) = pending.take() {
-        lines.push(tokenize(joined, &segments)?);
+        lines.extend(tokenize(joined, &segments)?);
     }
     Ok((title, lines))
 }
@@ -128,8 +128,9 @@ fn is_separator(c: char) -> bool {
     c.is_whitespace() || c == ','
 }
 
-/// Split a logical line into tokens; `segments` maps byte offsets to physical lines.
-fn tokenize(text: String, segments: &[(usize, usize)]) -> Result<LogicalLine, LexError> {
+/// Split a logical line into tokens; `segments` maps byte offsets to physical lines. A line
+/// of separators only (`,,,`) is no line at all.
+fn tokenize(text: String, segments: &[(usize, usize)]) -> Result<Option<LogicalLine>, LexError> {
     let line_of = |offset: usize| {
         segments
             .iter()
@@ -187,11 +188,14 @@ fn tokenize(text: String, segments: &[(usize, usize)]) -> Result<LogicalLine, Le
         });
         i = next;
     }
-    Ok(LogicalLine {
+    if tokens.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(LogicalLine {
         line: segments[0].1,
         text,
         tokens,
-    })
+    }))
 }
 
 /// Index of the character closing the group opened at `open_at` (nesting counted).
@@ -271,6 +275,13 @@ mod tests {
         assert_eq!(line, 2);
         assert_eq!(*kind, ErrorKind::UnexpectedClose { token: ')' });
         assert!(logical_lines("V1 a 0 PULSE(0 1", false).is_err());
+    }
+
+    #[test]
+    fn every_logical_line_has_a_token() {
+        let (_, lines) = logical_lines(",,,\n, ,\n+ ,\nR1 a 0 1k", false).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(texts(&lines[0]), ["R1", "a", "0", "1k"]);
     }
 
     #[test]
