@@ -389,6 +389,16 @@ fn directive_values_are_checked() {
         3,
         &["'2u'", "TSTART", "less than TSTOP"],
     );
+    check(
+        "t\nR1 a 0 1k\n.tran 1u 1n\n",
+        3,
+        &["'1u'", "TSTEP", "exceed TSTOP"],
+    );
+    check(
+        "t\nR1 a 0 1k\n.tran 1n 1u -1n\n",
+        3,
+        &["'-1n'", "TSTART", "negative"],
+    );
     check("t\n.temp 27\n.temp 30\n", 3, &["'.temp'", "bad.cir:2"]);
     check(
         "t\nR1 a 0 1k\n.ic V(a)=0.1 v(A)=0.2\n",

@@ -18,10 +18,17 @@
 //! - Directives: `.param`, `.include`, `.temp`, `.tran`, `.ic`, `.options`, `.title`, `.end`,
 //!   and the readout `.output bit|cat|analog NAME V(node)...`.
 //!
-//! Defaults: MOSFET `W` and `L` are required (SPICE's silent 100 um default hides mistakes in
-//! a subthreshold circuit whose currents scale with W/L); `M` defaults to 1 and may be any
-//! positive number. A bit readout's hysteresis defaults to 0 V (a plain sign; the parser knows
-//! no supply voltage to take a fraction of). `.tran` TSTART defaults to 0.
+//! Choices a SPICE user might not expect, all reported as errors rather than guessed:
+//! MOSFET `W` and `L` are required (SPICE's silent 100 um default hides mistakes in a
+//! subthreshold circuit whose currents scale with W/L); `V` and `I` need a value (no silent
+//! 0); instance parameters other than `W`, `L`, `M` are refused; `.temp` and `.tran` may
+//! appear once; a parameter may be defined once (a `--set` replaces it, the last one winning).
+//! `.end` stops reading the file it is in. Numbers inside an element's expression may carry
+//! that element's unit symbol only; in `.param` any unit symbol is accepted and not checked.
+//!
+//! Defaults: `M` is 1 and may be any positive number; a bit readout's hysteresis is 0 V (a
+//! plain sign: the parser knows no supply voltage to take a fraction of); `.tran` TSTART is 0.
+//! A `.toml` model card included twice is recorded once.
 //!
 //! The parser checks what it can see in the text (names, values, duplicates, that `.ic` and
 //! `.output` nodes are connected to some element); checks that need devices (unknown model,

@@ -94,10 +94,15 @@ pub(super) fn tran(st: &Statement) -> Result<Tran, NetlistError> {
         Err(st.error(token, kind))
     };
     for entry in &read {
-        let (_, name, value) = *entry;
-        if value < 0.0 || (value == 0.0 && name != "TSTART") {
-            return invalid(entry, "must be greater than zero");
+        match *entry {
+            (_, "TSTART", value) if value < 0.0 => return invalid(entry, "must not be negative"),
+            (_, "TSTART", _) => {}
+            (_, _, value) if value <= 0.0 => return invalid(entry, "must be greater than zero"),
+            _ => {}
         }
+    }
+    if step > stop {
+        return invalid(&read[0], "must not exceed TSTOP");
     }
     if let Some(entry) = read.get(2).filter(|_| start >= stop) {
         return invalid(entry, "must be less than TSTOP");
