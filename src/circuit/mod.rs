@@ -1,16 +1,21 @@
-//! Circuits: from a description to state equations.
+//! Circuits: from netlist text to the equations the engines integrate.
 //!
-//! [`model`] elaborates a description ([`Spec`]) into a [`Circuit`]: free and fixed nodes,
-//! the Maxwell capacitance matrix ([`capacitance`]), and devices with the voltage jump of one
-//! transferred charge. [`system`] presents the circuit to the SDE engine; the jump engine
-//! ([`crate::jump`]) simulates the same [`Circuit`] exactly.
+//! The stages are kept apart, each handing a plain value to the next:
+//!
+//! - [`netlist`] reads a `.cir` file (a SPICE subset) into a [`netlist::Netlist`]: elements,
+//!   resolved parameters, model card paths, readouts. No physics happens there.
+//! - [`elaborate`] loads the model cards and turns a netlist into a [`Spec`], a plain list of
+//!   elements with resolved values and devices.
+//! - [`model`] elaborates a [`Spec`] into a [`Circuit`]: free and fixed nodes, the Maxwell
+//!   capacitance matrix ([`capacitance`]), and devices with the voltage jump of one
+//!   transferred charge.
+//! - [`system`] presents the circuit to the SDE engine; the jump engine ([`crate::jump`])
+//!   simulates the same [`Circuit`] exactly.
 
 pub mod capacitance;
 pub mod model;
+pub mod netlist;
 pub mod system;
 
-pub use model::{
-    Circuit, CircuitError, Device, DeviceKind, NodeRef, Output, OutputKind, Spec, SpecElement,
-    SpecKind, SpecOutput,
-};
+pub use model::{Circuit, CircuitError, Device, DeviceKind, NodeRef, Output, OutputKind, Spec, SpecElement, SpecKind, SpecOutput};
 pub use system::CircuitSde;

@@ -1,0 +1,452 @@
+//! The netlist parser: a `.cir` file (a SPICE subset) to a plain [`Netlist`] value.
+//!
+//! No physics happens here and no model card is loaded: the elaboration stage does that from
+//! the [`Netlist`]. The language, as a SPICE user expects it:
+//!
+//! - The first line of the top-level file is the title, whatever it contains (included files
+//!   have none). `*` starts a comment line, `;` and ` $ ` an inline comment; a line starting
+//!   with `+` continues the previous one. Keywords and names are case-insensitive: names are
+//!   stored lower-cased, messages quote them as written.
+//! - Elements: `M<name> d g s b MODEL W=.. L=.. [M=..]`, `C<name> a b VALUE`,
+//!   `R<name> a b VALUE`, `V<name> p n [DC] VALUE`, `I<name> p n [DC] VALUE` (positive current
+//!   flows from `p` through the source to `n`). Node `0` or `gnd` is ground, stored as `"0"`
+//!   ([`GROUND`]).
+//! - Values: SPICE numbers (`10k`, `1.2fF`, `200mV`, read by [`crate::units::parse_value`]
+//!   with the element's quantity), a parameter name, or an expression `{vdd/2 + 10m}` (also
+//!   `'vdd/2'`) with `+ - * /`, unary minus and parentheses. In `.param` an expression needs no
+//!   braces if it has no spaces, and numbers may carry any unit symbol.
+//! - Directives: `.param`, `.include`, `.temp`, `.tran`, `.ic`, `.options`, `.title`, `.end`,
+//!   and the readout `.output bit|cat|analog NAME V(node)...`.
+//!
+//! Choices a SPICE user might not expect, all reported as errors rather than guessed:
+//! MOSFET `W` and `L` are required (SPICE's silent 100 um default hides mistakes in a
+//! subthreshold circuit whose currents scale with W/L); `V` and `I` need a value (no silent
+//! 0); instance parameters other than `W`, `L`, `M` are refused; `.temp` and `.tran` may
+//! appear once; a parameter may be defined once (a `--set` replaces it, the last one winning).
+//! `.end` stops reading the file it is in. Numbers inside an element's expression may carry
+//! that element's unit symbol only; in `.param` any unit symbol is accepted and not checked.
+//!
+//! Defaults: `M` is 1 and may be any positive number; a bit readout's hysteresis is 0 V (a
+//! plain sign: the parser knows no supply voltage to take a fraction of); `.tran` TSTART is 0.
+//! A `.toml` model card included twice is recorded once.
+//!
+//! The parser checks what it can see in the text (names, values, duplicates, that `.ic` and
+//! `.output` nodes are connected to some element); checks that need devices (unknown model,
+//! a node with no capacitance) belong to elaboration, which can list nodes with
+//! [`Netlist::nodes`].
+
+mod directives;
+mod elements;
+mod error;
+mod expr;
+mod lexer;
+mod params;
+mod reader;
+mod statement;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use error::{ErrorKind, Location, NetlistError};
+pub use params::split_override;
+
+use error::list_names;
+use lexer::TokenKind;
+use reader::Reader;
+use statement::Statement;
+
+/// The name under which the ground node is stored (`0` and `gnd` in the text).
+pub const GROUND: &str = "0";
+
+/// A parsed netlist: what the file says, with parameters resolved and values in SI units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Netlist {
+    /// The title line of the top-level file (or of its `.title` directive).
+    pub title: String,
+    /// The top-level file, as given.
+    pub source: PathBuf,
+    /// Elements in the order they appear (includes expanded in place).
+    pub elements: Vec<Element>,
+    /// Every `.param`, after `--set` overrides, evaluated (lower-cased names).
+    pub params: BTreeMap<String, f64>,
+    /// Model card files named by `.include "*.toml"`, each once, in order.
+    pub model_cards: Vec<ModelCard>,
+    /// `.temp`, in kelvin.
+    pub temperature_k: Option<f64>,
+    /// `.tran`: suggested time step and stop time.
+    pub tran: Option<Tran>,
+    /// `.ic` starting voltages.
+    pub initial_conditions: Vec<InitialCondition>,
+    /// `.output` readouts.
+    pub outputs: Vec<OutputDecl>,
+    /// `.options` as written (lower-cased keys; empty value for a flag). Not used by pbitsim.
+    pub options: Vec<(String, String)>,
+}
+
+/// A device model card to load: a `.toml` file named by `.include`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelCard {
+    /// The file, relative to the including file's directory as reached.
+    pub path: PathBuf,
+    /// The `.include` line.
+    pub location: Location,
+}
+
+/// `.tran TSTEP TSTOP [TSTART [TMAX]]`, in seconds: suggested defaults for `--dt` and
+/// `--tstop`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tran {
+    /// TSTEP, the suggested output or integration step.
+    pub step: f64,
+    /// TSTOP, the end time.
+    pub stop: f64,
+    /// TSTART, the time before which nothing is recorded (0 if not given).
+    pub start: f64,
+    /// TMAX, the largest internal step, if given.
+    pub max_step: Option<f64>,
+    /// The `.tran` line.
+    pub location: Location,
+}
+
+/// One `.ic V(node)=VALUE`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InitialCondition {
+    /// The node (lower-cased, never ground).
+    pub node: String,
+    /// The starting voltage.
+    pub volts: f64,
+    /// Where it is set.
+    pub location: Location,
+}
+
+/// One element line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Element {
+    /// The name, lower-cased, letter included (`m1`).
+    pub name: String,
+    /// What it is and how it is connected.
+    pub kind: ElementKind,
+    /// The line it starts on.
+    pub location: Location,
+}
+
+/// The elements pbitsim simulates. Node names are lower-cased, ground is [`GROUND`]; values
+/// are in SI units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ElementKind {
+    /// `M<name> drain gate source bulk MODEL W= L= [M=]`.
+    Mosfet {
+        /// Drain node.
+        drain: String,
+        /// Gate node.
+        gate: String,
+        /// Source node.
+        source: String,
+        /// Bulk (body) node.
+        bulk: String,
+        /// Model name (lower-cased), matched case-insensitively against model card names.
+        model: String,
+        /// Channel width in metres (required, positive).
+        w: f64,
+        /// Channel length in metres (required, positive).
+        l: f64,
+        /// Multiplier: devices in parallel (default 1, positive).
+        m: f64,
+    },
+    /// `C<name> a b VALUE`, a positive capacitance.
+    Capacitor {
+        /// First node.
+        a: String,
+        /// Second node.
+        b: String,
+        /// Capacitance in farads.
+        farads: f64,
+    },
+    /// `R<name> a b VALUE`, a positive resistance.
+    Resistor {
+        /// First node.
+        a: String,
+        /// Second node.
+        b: String,
+        /// Resistance in ohms.
+        ohms: f64,
+    },
+    /// `V<name> plus minus [DC] VALUE`: V(plus) - V(minus) = volts.
+    VoltageSource {
+        /// Positive node.
+        plus: String,
+        /// Negative node.
+        minus: String,
+        /// The DC voltage.
+        volts: f64,
+    },
+    /// `I<name> plus minus [DC] VALUE`: `amps` flow from plus through the source to minus
+    /// (so a positive value pulls current out of `plus` and pushes it into `minus`).
+    CurrentSource {
+        /// Node the current leaves.
+        plus: String,
+        /// Node the current enters.
+        minus: String,
+        /// The DC current.
+        amps: f64,
+    },
+}
+
+impl ElementKind {
+    /// The nodes this element connects, in the order written.
+    pub fn terminals(&self) -> Vec<&str> {
+        match self {
+            ElementKind::Mosfet {
+                drain,
+                gate,
+                source,
+                bulk,
+                ..
+            } => vec![drain, gate, source, bulk],
+            ElementKind::Capacitor { a, b, .. } | ElementKind::Resistor { a, b, .. } => {
+                vec![a, b]
+            }
+            ElementKind::VoltageSource { plus, minus, .. }
+            | ElementKind::CurrentSource { plus, minus, .. } => vec![plus, minus],
+        }
+    }
+}
+
+/// One `.output` readout.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputDecl {
+    /// The readout name, lower-cased.
+    pub name: String,
+    /// What it reads.
+    pub kind: OutputKind,
+    /// The `.output` line.
+    pub location: Location,
+}
+
+/// What a readout reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutputKind {
+    /// `.output bit NAME V(plus) V(minus) [hyst=VALUE]` (or `V(plus,minus)`): the sign of
+    /// V(plus) - V(minus), which must cross `hysteresis` volts past zero to flip.
+    Bit {
+        /// Positive node.
+        plus: String,
+        /// Negative node.
+        minus: String,
+        /// Hysteresis in volts (default 0).
+        hysteresis: f64,
+    },
+    /// `.output cat NAME V(a) V(b) ...`: the index of the highest node (at least two).
+    Category {
+        /// The nodes, in the order written.
+        nodes: Vec<String>,
+    },
+    /// `.output analog NAME V(plus) [V(minus)]` (or `V(plus,minus)`): a voltage.
+    Analog {
+        /// Positive node.
+        plus: String,
+        /// Reference node, if not ground.
+        minus: Option<String>,
+    },
+}
+
+impl OutputKind {
+    /// The nodes this readout reads.
+    pub fn nodes(&self) -> Vec<&str> {
+        match self {
+            OutputKind::Bit { plus, minus, .. } => vec![plus, minus],
+            OutputKind::Category { nodes } => nodes.iter().map(String::as_str).collect(),
+            OutputKind::Analog { plus, minus } => std::iter::once(plus.as_str())
+                .chain(minus.as_deref())
+                .collect(),
+        }
+    }
+}
+
+impl Netlist {
+    /// Read and parse a top-level netlist file. `overrides` are `--set NAME=VALUE` pairs (see
+    /// [`split_override`]); each must name a `.param`, whose definition it replaces.
+    ///
+    /// # Errors
+    /// A [`NetlistError`] naming the file, line and token, for an unreadable file or any
+    /// problem in it or in the files it includes.
+    pub fn parse_file(
+        path: impl AsRef<Path>,
+        overrides: &[(String, String)],
+    ) -> Result<Netlist, NetlistError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            NetlistError::nowhere(ErrorKind::Io {
+                what: "netlist",
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+        })?;
+        Netlist::parse_str(&text, path, overrides)
+    }
+
+    /// Parse netlist text as if it were the top-level file `virtual_path` (which names it in
+    /// messages and anchors relative `.include` paths; it need not exist).
+    ///
+    /// # Errors
+    /// As [`Netlist::parse_file`].
+    pub fn parse_str(
+        text: &str,
+        virtual_path: impl AsRef<Path>,
+        overrides: &[(String, String)],
+    ) -> Result<Netlist, NetlistError> {
+        let path = virtual_path.as_ref();
+        let mut reader = Reader::default();
+        reader.read_top(path, text)?;
+        params::apply_overrides(&mut reader.params, overrides, path)?;
+        let params = params::resolve(&reader.params)?;
+        let mut netlist = Netlist {
+            title: std::mem::take(&mut reader.title),
+            source: path.to_path_buf(),
+            elements: Vec::new(),
+            params: BTreeMap::new(),
+            model_cards: std::mem::take(&mut reader.model_cards),
+            temperature_k: None,
+            tran: None,
+            initial_conditions: Vec::new(),
+            outputs: Vec::new(),
+            options: Vec::new(),
+        };
+        netlist.read_statements(&reader, &params)?;
+        netlist.check_readout_nodes()?;
+        netlist.params = params;
+        Ok(netlist)
+    }
+
+    /// Every node an element connects, sorted, without ground.
+    pub fn nodes(&self) -> Vec<&str> {
+        let nodes: BTreeSet<&str> = self
+            .elements
+            .iter()
+            .flat_map(|e| e.kind.terminals())
+            .filter(|n| *n != GROUND)
+            .collect();
+        nodes.into_iter().collect()
+    }
+
+    /// The element called `name` (case-insensitive).
+    pub fn element(&self, name: &str) -> Option<&Element> {
+        let name = name.to_lowercase();
+        self.elements.iter().find(|e| e.name == name)
+    }
+
+    /// Second pass: elements and directives, with every parameter known.
+    fn read_statements(
+        &mut self,
+        reader: &Reader,
+        params: &BTreeMap<String, f64>,
+    ) -> Result<(), NetlistError> {
+        let mut element_index: HashMap<String, usize> = HashMap::new();
+        let mut first_seen: HashMap<String, Location> = HashMap::new();
+        let mut repeated = |key: String, token: &str, location: &Location| match first_seen
+            .insert(key, location.clone())
+        {
+            Some(first) => Err(NetlistError::at(
+                location.clone(),
+                ErrorKind::Repeated {
+                    token: token.to_string(),
+                    first,
+                },
+            )),
+            None => Ok(()),
+        };
+        for (file, line) in &reader.lines {
+            let st = Statement {
+                file: &reader.files[*file],
+                tokens: &line.tokens,
+                params,
+            };
+            let head = st.head();
+            let directive = head.text.to_lowercase();
+            if head.kind != TokenKind::Word || !directive.starts_with('.') {
+                let element = elements::parse_element(&st)?;
+                if let Some(&first) = element_index.get(&element.name) {
+                    let kind = ErrorKind::DuplicateElement {
+                        name: head.text.clone(),
+                        first: self.elements[first].location.clone(),
+                    };
+                    return Err(st.error(head, kind));
+                }
+                element_index.insert(element.name.clone(), self.elements.len());
+                self.elements.push(element);
+                continue;
+            }
+            match directive.as_str() {
+                ".title" => {
+                    let rest = line.text.get(head.text.len()..).unwrap_or_default().trim();
+                    if rest.is_empty() {
+                        return Err(st.missing("the title text", ".title TEXT"));
+                    }
+                    self.title = rest.to_string();
+                }
+                ".temp" => {
+                    repeated(directive, &head.text, &st.location(head))?;
+                    self.temperature_k = Some(directives::temperature(&st)?);
+                }
+                ".tran" => {
+                    repeated(directive, &head.text, &st.location(head))?;
+                    self.tran = Some(directives::tran(&st)?);
+                }
+                ".ic" => {
+                    for condition in directives::initial_conditions(&st)? {
+                        let key = format!("v({})", condition.node);
+                        repeated(key.clone(), &key, &condition.location)?;
+                        self.initial_conditions.push(condition);
+                    }
+                }
+                ".options" | ".option" | ".opt" => self.options.extend(directives::options(&st)?),
+                ".output" => {
+                    let output = directives::output(&st)?;
+                    if let Some(first) = self.outputs.iter().find(|o| o.name == output.name) {
+                        let kind = ErrorKind::DuplicateOutput {
+                            name: st
+                                .tokens
+                                .get(2)
+                                .map_or(output.name.clone(), |t| t.text.clone()),
+                            first: first.location.clone(),
+                        };
+                        return Err(st.error(head, kind));
+                    }
+                    self.outputs.push(output);
+                }
+                _ => return Err(directives::unknown(&st)),
+            }
+        }
+        Ok(())
+    }
+
+    /// `.ic` and `.output` may only name nodes that some element connects.
+    fn check_readout_nodes(&self) -> Result<(), NetlistError> {
+        let known = self.nodes();
+        let check = |node: &str, directive: &'static str, location: &Location| {
+            if node == GROUND || known.binary_search(&node).is_ok() {
+                return Ok(());
+            }
+            let names: Vec<String> = known.iter().map(|n| n.to_string()).collect();
+            let kind = ErrorKind::UnknownNode {
+                node: node.to_string(),
+                directive,
+                known: list_names("node", names.iter()),
+            };
+            Err(NetlistError::at(location.clone(), kind))
+        };
+        for condition in &self.initial_conditions {
+            check(&condition.node, ".ic", &condition.location)?;
+        }
+        for output in &self.outputs {
+            for node in output.kind.nodes() {
+                check(node, ".output", &output.location)?;
+            }
+        }
+        Ok(())
+    }
+}

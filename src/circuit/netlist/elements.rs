@@ -1,0 +1,309 @@
+//! Element lines: `M`, `C`, `R`, `V` and `I`.
+
+use super::error::{ErrorKind, NetlistError};
+use super::lexer::{Token, TokenKind};
+use super::statement::Statement;
+use super::{Element, ElementKind};
+use crate::units::Quantity;
+
+const MOSFET_USAGE: &str = "M<name> drain gate source bulk MODEL W=<length> L=<length> [M=<count>]";
+const SOURCE_WAVEFORMS: &[&str] = &[
+    "pulse", "sin", "exp", "pwl", "sffm", "am", "trnoise", "trrandom",
+];
+
+/// Read an element line (its first token starts with the element letter).
+pub(super) fn parse_element(st: &Statement) -> Result<Element, NetlistError> {
+    let head = st.head();
+    let letter = match head.kind {
+        TokenKind::Word => head.text.chars().next().map(|c| c.to_ascii_lowercase()),
+        TokenKind::Equals | TokenKind::Brace | TokenKind::Quoted => None,
+    };
+    let kind = match letter {
+        Some('m') => mosfet(st)?,
+        Some('c') => two_terminal(st, Quantity::Capacitance)?,
+        Some('r') => two_terminal(st, Quantity::Resistance)?,
+        Some('v') => source(st, Quantity::Voltage)?,
+        Some('i') => source(st, Quantity::Current)?,
+        _ => {
+            let hint = unknown_element_hint(letter.unwrap_or(' '));
+            let name = head.text.clone();
+            return Err(st.error(
+                head,
+                ErrorKind::UnknownElement {
+                    name,
+                    hint: hint.to_string(),
+                },
+            ));
+        }
+    };
+    Ok(Element {
+        name: head.text.to_lowercase(),
+        kind,
+        location: st.location(head),
+    })
+}
+
+fn unknown_element_hint(letter: char) -> &'static str {
+    match letter {
+        'x' => {
+            "; subcircuit instances (X) are not supported: write the circuit flat and share values with .param"
+        }
+        'd' => "; diodes (D) are not modelled: use a diode-connected MOSFET",
+        'q' | 'j' | 'z' => "; only MOSFETs (M) are modelled",
+        'l' | 'k' => {
+            "; inductors (L, K) are not modelled: pbitsim circuits are RC and transistor networks"
+        }
+        'e' | 'f' | 'g' | 'h' | 'b' => {
+            "; controlled and behavioural sources (E, F, G, H, B) are not supported"
+        }
+        'a'..='z' => "",
+        _ => "; an element line starts with its letter and name, such as R1 or M2",
+    }
+}
+
+/// A positive value, or an error naming the element and the token.
+fn positive(
+    st: &Statement,
+    token: &Token,
+    value: f64,
+    what: &'static str,
+    unit: &'static str,
+) -> Result<f64, NetlistError> {
+    if value > 0.0 {
+        return Ok(value);
+    }
+    let kind = ErrorKind::NotPositive {
+        what,
+        unit,
+        name: st.head().text.clone(),
+        token: token.text.clone(),
+        value,
+    };
+    Err(st.error(token, kind))
+}
+
+/// The two nodes at the start of `positional`, or a "missing" error naming the first absent
+/// one (`names` says what each is).
+fn two_nodes(
+    st: &Statement,
+    positional: &[Token],
+    names: [&str; 2],
+    usage: &str,
+) -> Result<(String, String), NetlistError> {
+    let node = |i: usize| match positional.get(i) {
+        Some(token) => st.node(token),
+        None => Err(st.missing(names[i], usage)),
+    };
+    Ok((node(0)?, node(1)?))
+}
+
+/// Two terminals on one node make no sense for R, C and V.
+fn distinct(st: &Statement, a: &str, b: &str) -> Result<(), NetlistError> {
+    if a != b {
+        return Ok(());
+    }
+    let token = &st.tokens[2];
+    let kind = ErrorKind::Invalid {
+        token: token.text.clone(),
+        context: format!("second node of {}", st.head().text),
+        problem: format!(
+            "is the first node too: expected two different nodes, not both terminals on '{}'",
+            st.tokens[1].text
+        ),
+    };
+    Err(st.error(token, kind))
+}
+
+fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
+    let fields = st.fields(MOSFET_USAGE)?;
+    let found = fields.positional.len();
+    if found < 5 {
+        // Which field is missing is a guess (often the bulk node): say what was found.
+        let written: Vec<&str> = fields.positional.iter().map(|t| t.text.as_str()).collect();
+        let missing = format!(
+            "{} of its 5 fields (4 nodes and a model); found {found}: '{}'",
+            5 - found,
+            written.join(" ")
+        );
+        return Err(st.missing(&missing, MOSFET_USAGE));
+    }
+    let terminals = fields.positional[..4]
+        .iter()
+        .map(|token| st.node(token))
+        .collect::<Result<Vec<_>, _>>()?;
+    let [drain, gate, source, bulk] = <[String; 4]>::try_from(terminals).unwrap_or_default();
+    let model_token = &fields.positional[4];
+    if model_token.kind != TokenKind::Word {
+        return Err(st.unexpected(model_token, MOSFET_USAGE));
+    }
+    let model = model_token.text.to_lowercase();
+    if let Some(extra) = fields.positional.get(5) {
+        return Err(st.unexpected(extra, MOSFET_USAGE));
+    }
+    let (mut w, mut l, mut m) = (None, None, None);
+    let name = &st.head().text;
+    for (key, value) in fields.pairs {
+        let (slot, quantity, what) = match key.text.to_lowercase().as_str() {
+            "w" => (&mut w, Quantity::Length, "W"),
+            "l" => (&mut l, Quantity::Length, "L"),
+            "m" => (&mut m, Quantity::Dimensionless, "M"),
+            _ => {
+                let expected =
+                    "W=, L= or M= (pbitsim takes the rest of the device from its model card)";
+                let kind = ErrorKind::UnknownInstanceParam {
+                    key: key.text.clone(),
+                    name: name.clone(),
+                    expected: expected.to_string(),
+                };
+                return Err(st.error(key, kind));
+            }
+        };
+        if slot.is_some() {
+            let kind = ErrorKind::DuplicateInstanceParam {
+                key: key.text.clone(),
+                name: name.clone(),
+            };
+            return Err(st.error(key, kind));
+        }
+        let number = st.value(value, quantity, &format!("{what} of {name}"))?;
+        let unit = if quantity == Quantity::Length {
+            "m"
+        } else {
+            ""
+        };
+        *slot = Some(positive(st, value, number, what, unit)?);
+    }
+    let require = |value: Option<f64>, key, what| {
+        value.ok_or_else(|| {
+            st.error(
+                st.head(),
+                ErrorKind::MissingInstanceParam {
+                    name: name.clone(),
+                    key,
+                    what,
+                },
+            )
+        })
+    };
+    Ok(ElementKind::Mosfet {
+        drain,
+        gate,
+        source,
+        bulk,
+        model,
+        w: require(w, "W", "width")?,
+        l: require(l, "L", "length")?,
+        m: m.unwrap_or(1.0),
+    })
+}
+
+fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistError> {
+    let (usage, what, unit) = match quantity {
+        Quantity::Capacitance => ("C<name> node node VALUE (farads)", "capacitance", "F"),
+        _ => ("R<name> node node VALUE (ohms)", "resistance", "Ohm"),
+    };
+    let fields = st.fields(usage)?;
+    if let Some((key, _)) = fields.pairs.first() {
+        let expected = match quantity {
+            Quantity::Capacitance => "none (set initial voltages with .ic V(node)=VALUE)",
+            _ => "none",
+        };
+        let kind = ErrorKind::UnknownInstanceParam {
+            key: key.text.clone(),
+            name: st.head().text.clone(),
+            expected: expected.to_string(),
+        };
+        return Err(st.error(key, kind));
+    }
+    let names = ["its first node", "its second node"];
+    let (a, b) = two_nodes(st, fields.positional, names, usage)?;
+    let Some(token) = fields.positional.get(2) else {
+        return Err(st.missing("its value", usage));
+    };
+    if let Some(extra) = fields.positional.get(3) {
+        return Err(st.unexpected(extra, usage));
+    }
+    distinct(st, &a, &b)?;
+    let value = st.value(token, quantity, &format!("value of {}", st.head().text))?;
+    let value = positive(st, token, value, what, unit)?;
+    Ok(match quantity {
+        Quantity::Capacitance => ElementKind::Capacitor {
+            a,
+            b,
+            farads: value,
+        },
+        _ => ElementKind::Resistor { a, b, ohms: value },
+    })
+}
+
+fn source(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistError> {
+    let usage = match quantity {
+        Quantity::Voltage => "V<name> plus minus [DC] VALUE (volts)",
+        _ => {
+            "I<name> plus minus [DC] VALUE (amperes, flowing from plus through the source to minus)"
+        }
+    };
+    let fields = st.fields(usage)?;
+    if let Some((key, _)) = fields.pairs.first() {
+        let kind = ErrorKind::UnknownInstanceParam {
+            key: key.text.clone(),
+            name: st.head().text.clone(),
+            expected: "none: pbitsim sources are DC only".to_string(),
+        };
+        return Err(st.error(key, kind));
+    }
+    let names = ["its plus node", "its minus node"];
+    let (plus, minus) = two_nodes(st, fields.positional, names, usage)?;
+    let mut rest = &fields.positional[2.min(fields.positional.len())..];
+    if let Some(bad) = rest.iter().find(|t| is_waveform(t)) {
+        let reason = if bad.text.eq_ignore_ascii_case("ac") {
+            "pbitsim runs transient noise simulations, not AC analysis"
+        } else {
+            "only DC sources are supported: pbitsim simulates noise around a fixed bias (sweep a .param with --set or pbitsim calibrate instead)"
+        };
+        let kind = ErrorKind::Unsupported {
+            token: bad.text.clone(),
+            name: st.head().text.clone(),
+            reason: reason.to_string(),
+        };
+        return Err(st.error(bad, kind));
+    }
+    if rest
+        .first()
+        .is_some_and(|t| t.kind == TokenKind::Word && t.text.eq_ignore_ascii_case("dc"))
+    {
+        rest = &rest[1..];
+    }
+    let Some(token) = rest.first() else {
+        return Err(st.missing("its value", usage));
+    };
+    if let Some(extra) = rest.get(1) {
+        return Err(st.unexpected(extra, usage));
+    }
+    let value = st.value(token, quantity, &format!("value of {}", st.head().text))?;
+    Ok(match quantity {
+        Quantity::Voltage => {
+            distinct(st, &plus, &minus)?;
+            ElementKind::VoltageSource {
+                plus,
+                minus,
+                volts: value,
+            }
+        }
+        _ => ElementKind::CurrentSource {
+            plus,
+            minus,
+            amps: value,
+        },
+    })
+}
+
+/// `AC`, or a transient waveform such as `PULSE(...)` or `SIN (...)`.
+fn is_waveform(token: &Token) -> bool {
+    if token.kind != TokenKind::Word {
+        return false;
+    }
+    let lower = token.text.to_lowercase();
+    let word = lower.split('(').next().unwrap_or_default().trim();
+    word == "ac" || SOURCE_WAVEFORMS.contains(&word)
+}
