@@ -98,11 +98,7 @@ pub struct ValueError {
 
 impl fmt::Display for ValueError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot read '{}': {}; expected {}",
-            self.token, self.reason, self.expected
-        )
+        write!(f, "cannot read '{}': {}; expected {}", self.token, self.reason, self.expected)
     }
 }
 
@@ -190,10 +186,7 @@ pub fn parse_value(text: &str, quantity: Quantity) -> Result<f64, ValueError> {
         reason,
     };
     let Some((number, rest)) = split_number(text) else {
-        return Err(fail(format!(
-            "it does not start with a number ({})",
-            quantity.describe()
-        )));
+        return Err(fail(format!("it does not start with a number ({})", quantity.describe())));
     };
     let lower = rest.to_lowercase();
     let symbols = quantity.symbols();
@@ -214,11 +207,8 @@ pub fn parse_value(text: &str, quantity: Quantity) -> Result<f64, ValueError> {
             return Ok(value);
         }
     }
-    let unit_hint = if symbols.is_empty() {
-        "no unit".to_string()
-    } else {
-        format!("the unit '{}'", quantity.symbol())
-    };
+    let unit_hint =
+        if symbols.is_empty() { "no unit".to_string() } else { format!("the unit '{}'", quantity.symbol()) };
     Err(fail(format!(
         "'{rest}' after the number {number} is neither a scale suffix (T G MEG K M U N P F A) nor {unit_hint}"
     )))
@@ -240,9 +230,7 @@ pub fn parse_temperature(text: &str) -> Result<f64, ValueError> {
         "c" | "°c" | "degc" => number + ZERO_CELSIUS,
         "" => return Err(fail("it has no unit (K or C)".to_string())),
         other => {
-            return Err(fail(format!(
-                "'{other}' is not a temperature unit (K or C)"
-            )));
+            return Err(fail(format!("'{other}' is not a temperature unit (K or C)")));
         }
     };
     if !(kelvin > 0.0 && kelvin.is_finite()) {
@@ -303,46 +291,19 @@ mod tests {
     #[test]
     fn reads_spice_values() {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
-        assert!(close(
-            parse_value("50a", Quantity::Capacitance).unwrap(),
-            50e-18
-        ));
-        assert!(close(
-            parse_value("1.2f", Quantity::Capacitance).unwrap(),
-            1.2e-15
-        ));
-        assert!(close(
-            parse_value("1.2fF", Quantity::Capacitance).unwrap(),
-            1.2e-15
-        ));
+        assert!(close(parse_value("50a", Quantity::Capacitance).unwrap(), 50e-18));
+        assert!(close(parse_value("1.2f", Quantity::Capacitance).unwrap(), 1.2e-15));
+        assert!(close(parse_value("1.2fF", Quantity::Capacitance).unwrap(), 1.2e-15));
         assert!(close(parse_value("10us", Quantity::Time).unwrap(), 10e-6));
         assert!(close(parse_value("0.2V", Quantity::Voltage).unwrap(), 0.2));
         assert!(close(parse_value("200mV", Quantity::Voltage).unwrap(), 0.2));
-        assert!(close(
-            parse_value("1MEG", Quantity::Resistance).unwrap(),
-            1e6
-        ));
-        assert!(close(
-            parse_value("10kOhm", Quantity::Resistance).unwrap(),
-            1e4
-        ));
-        assert!(close(
-            parse_value("-3.5e-3", Quantity::Voltage).unwrap(),
-            -3.5e-3
-        ));
-        assert!(close(
-            parse_value("1e3k", Quantity::Dimensionless).unwrap(),
-            1e6
-        ));
+        assert!(close(parse_value("1MEG", Quantity::Resistance).unwrap(), 1e6));
+        assert!(close(parse_value("10kOhm", Quantity::Resistance).unwrap(), 1e4));
+        assert!(close(parse_value("-3.5e-3", Quantity::Voltage).unwrap(), -3.5e-3));
+        assert!(close(parse_value("1e3k", Quantity::Dimensionless).unwrap(), 1e6));
         assert!(close(parse_value(".5u", Quantity::Length).unwrap(), 0.5e-6));
-        assert!(close(
-            parse_value("180nm", Quantity::Length).unwrap(),
-            180e-9
-        ));
-        assert!(close(
-            parse_value("2M", Quantity::Dimensionless).unwrap(),
-            2e-3
-        ));
+        assert!(close(parse_value("180nm", Quantity::Length).unwrap(), 180e-9));
+        assert!(close(parse_value("2M", Quantity::Dimensionless).unwrap(), 2e-3));
     }
 
     #[test]

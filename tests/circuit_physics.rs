@@ -12,11 +12,7 @@ use pbitsim::device::{Geometry, ModelCard, parse_card};
 use pbitsim::units::{BOLTZMANN, ELEMENTARY_CHARGE, thermal_voltage};
 
 fn element(name: &str, kind: SpecKind) -> SpecElement {
-    SpecElement {
-        name: name.into(),
-        origin: format!("test:{name}"),
-        kind,
-    }
+    SpecElement { name: name.into(), origin: format!("test:{name}"), kind }
 }
 
 /// The idealised device of PHYSICS.md 2.3: n = 1, V_th = 0, pure exponential law, I_S = 8.75 nA
@@ -29,33 +25,15 @@ fn ideal_card(polarity: &str) -> Arc<ModelCard> {
 }
 
 fn inverter(temperature: f64, vdd: f64, vin: f64, c: f64) -> Circuit {
-    let g = Geometry {
-        w: 1e-6,
-        l: 1e-6,
-        m: 1.0,
-    };
+    let g = Geometry { w: 1e-6, l: 1e-6, m: 1.0 };
     let (n, p) = (ideal_card("nmos"), ideal_card("pmos"));
     let s = |x: &str| x.to_string();
     let spec = Spec {
         title: "inverter".into(),
         temperature,
         elements: vec![
-            element(
-                "vdd",
-                SpecKind::VoltageSource {
-                    plus: s("vdd"),
-                    minus: s("0"),
-                    volts: vdd,
-                },
-            ),
-            element(
-                "vin",
-                SpecKind::VoltageSource {
-                    plus: s("in"),
-                    minus: s("0"),
-                    volts: vin,
-                },
-            ),
+            element("vdd", SpecKind::VoltageSource { plus: s("vdd"), minus: s("0"), volts: vdd }),
+            element("vin", SpecKind::VoltageSource { plus: s("in"), minus: s("0"), volts: vin }),
             element(
                 "mn",
                 SpecKind::Mosfet {
@@ -80,14 +58,7 @@ fn inverter(temperature: f64, vdd: f64, vin: f64, c: f64) -> Circuit {
                     vt_offset: 0.0,
                 },
             ),
-            element(
-                "cout",
-                SpecKind::Capacitor {
-                    a: s("out"),
-                    b: s("0"),
-                    farads: c,
-                },
-            ),
+            element("cout", SpecKind::Capacitor { a: s("out"), b: s("0"), farads: c }),
         ],
         ..Spec::default()
     };
@@ -100,22 +71,8 @@ fn rc(temperature: f64) -> Circuit {
         title: "rc".into(),
         temperature,
         elements: vec![
-            element(
-                "r1",
-                SpecKind::Resistor {
-                    a: s("out"),
-                    b: s("0"),
-                    ohms: 1e6,
-                },
-            ),
-            element(
-                "c1",
-                SpecKind::Capacitor {
-                    a: s("out"),
-                    b: s("0"),
-                    farads: 0.1e-15,
-                },
-            ),
+            element("r1", SpecKind::Resistor { a: s("out"), b: s("0"), ohms: 1e6 }),
+            element("c1", SpecKind::Capacitor { a: s("out"), b: s("0"), farads: 0.1e-15 }),
         ],
         ..Spec::default()
     };
@@ -163,20 +120,9 @@ fn check(label: &str, s: &NodeStats, mean: f64, std: f64, mean_tol: f64, std_rel
         1e3 * s.se_std
     );
     // The run must resolve the tolerance for the comparison to mean anything.
-    assert!(
-        3.0 * s.se_mean < mean_tol && 3.0 * s.se_std < std_rel_tol * std,
-        "{label}: too few samples"
-    );
-    assert!(
-        (s.mean - mean).abs() < mean_tol,
-        "{label}: mean {} vs {mean}",
-        s.mean
-    );
-    assert!(
-        (s.std / std - 1.0).abs() < std_rel_tol,
-        "{label}: std {} vs {std}",
-        s.std
-    );
+    assert!(3.0 * s.se_mean < mean_tol && 3.0 * s.se_std < std_rel_tol * std, "{label}: too few samples");
+    assert!((s.mean - mean).abs() < mean_tol, "{label}: mean {} vs {mean}", s.mean);
+    assert!((s.std / std - 1.0).abs() < std_rel_tol, "{label}: std {} vs {std}", s.std);
 }
 
 /// Zero supply: every free node is Boltzmann-distributed, mean 0 and variance kT/C within
@@ -193,19 +139,9 @@ fn zero_supply_nodes_are_boltzmann() {
         // C U_T / (2 I_S e^{V_in/U_T}) ~ 50 ps.
         let cases: [(&str, &Circuit, f64); 2] = [("rc", &rc, 1e-10), ("inverter", &inv, 5e-11)];
         for (name, circuit, tau) in cases {
-            for (engine, label) in [
-                (Engine::Jump, "jump"),
-                (Engine::Sde { dt: tau / 200.0 }, "sde"),
-            ] {
+            for (engine, label) in [(Engine::Jump, "jump"), (Engine::Sde { dt: tau / 200.0 }, "sde")] {
                 let s = stationary(circuit, engine, 16, 20.0 * tau, 8000.0 * tau, tau / 4.0, 1);
-                check(
-                    &format!("{name} {label} {temperature} K"),
-                    &s[0],
-                    0.0,
-                    sigma,
-                    0.02 * sigma,
-                    0.01,
-                );
+                check(&format!("{name} {label} {temperature} K"), &s[0], 0.0, sigma, 0.02 * sigma, 0.01);
             }
         }
     }
@@ -218,30 +154,12 @@ fn zero_supply_nodes_are_boltzmann() {
 fn inverter_matches_exact_birth_death_law() {
     let (vdd, vin, c) = (0.1, 0.04, 0.1e-15);
     let (mean, std) = exact_inverter(300.0, vdd, vin, c);
-    assert!(
-        (mean - 84.24e-3).abs() < 0.01e-3 && (std - 8.65e-3).abs() < 0.01e-3,
-        "{mean} {std}"
-    );
+    assert!((mean - 84.24e-3).abs() < 0.01e-3 && (std - 8.65e-3).abs() < 0.01e-3, "{mean} {std}");
     let circuit = inverter(300.0, vdd, vin, c);
     let tau = 2e-10;
-    let jump = stationary(
-        &circuit,
-        Engine::Jump,
-        8,
-        20.0 * tau,
-        3000.0 * tau,
-        tau / 4.0,
-        2,
-    );
+    let jump = stationary(&circuit, Engine::Jump, 8, 20.0 * tau, 3000.0 * tau, tau / 4.0, 2);
     check("inverter jump", &jump[0], mean, std, 0.2e-3, 0.02);
-    let sde = stationary(
-        &circuit,
-        Engine::Sde { dt: tau / 400.0 },
-        8,
-        20.0 * tau,
-        3000.0 * tau,
-        tau / 4.0,
-        3,
-    );
+    let sde =
+        stationary(&circuit, Engine::Sde { dt: tau / 400.0 }, 8, 20.0 * tau, 3000.0 * tau, tau / 4.0, 3);
     check("inverter sde", &sde[0], mean, std, 0.5e-3, 0.03);
 }

@@ -10,22 +10,13 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 fn card(name: &str) -> ModelCard {
-    load_card(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("models")
-            .join(format!("{name}.toml")),
-    )
-    .unwrap()
+    load_card(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(format!("{name}.toml"))).unwrap()
 }
 
 const ALL_CARDS: [&str; 4] = ["nlvt", "plvt", "ideal_n", "ideal_p"];
 
 fn unit_geometry() -> Geometry {
-    Geometry {
-        w: 1e-6,
-        l: 1e-6,
-        m: 1.0,
-    }
+    Geometry { w: 1e-6, l: 1e-6, m: 1.0 }
 }
 
 /// Terminal voltages for an NMOS-frame bias (gate, source, drain above bulk), mapped to the
@@ -33,20 +24,11 @@ fn unit_geometry() -> Geometry {
 fn bias(card: &ModelCard, vg: f64, vs: f64, vd: f64) -> Terminals {
     let s = card.polarity.sign();
     let b = if s > 0.0 { 0.0 } else { 0.5 };
-    Terminals {
-        d: b + s * vd,
-        g: b + s * vg,
-        s: b + s * vs,
-        b,
-    }
+    Terminals { d: b + s * vd, g: b + s * vg, s: b + s * vs, b }
 }
 
 fn seeded_runner(cases: u32) -> TestRunner {
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]))
 }
 
@@ -76,11 +58,7 @@ fn shot_noise_at_equilibrium_is_johnson_nyquist() {
                 let op = t.evaluate(&bias(&c, vg, 0.05, 0.05));
                 let johnson = 4.0 * BOLTZMANN * temp * op.g.d.abs();
                 let rel = (op.shot_noise_psd() - johnson).abs() / johnson;
-                assert!(
-                    rel < 1e-9,
-                    "{name} T={temp} vg={vg}: S_I/4kTg = {}",
-                    1.0 + rel
-                );
+                assert!(rel < 1e-9, "{name} T={temp} vg={vg}: S_I/4kTg = {}", 1.0 + rel);
             }
         }
     }
@@ -113,32 +91,21 @@ fn shot_noise_tends_to_schottky_in_saturation() {
 /// Exact for the exponential law; the ln^2 law deviates by e^{x/2}/2 (about 2e-5 at x = -20).
 #[test]
 fn subthreshold_swing_is_n_ut_ln10() {
-    for (name, vg, tol) in [
-        ("ideal_n", -0.2, 1e-12),
-        ("ideal_p", -0.2, 1e-12),
-        ("nlvt", -0.2, 1e-4),
-        ("plvt", -0.2, 1e-4),
-    ] {
+    for (name, vg, tol) in
+        [("ideal_n", -0.2, 1e-12), ("ideal_p", -0.2, 1e-12), ("nlvt", -0.2, 1e-4), ("plvt", -0.2, 1e-4)]
+    {
         let c = card(name);
         let t = c.at(unit_geometry(), 300.0, 0.0);
         let op = t.evaluate(&bias(&c, vg, 0.0, 0.3));
         let swing = std::f64::consts::LN_10 * op.i_d.abs() / op.g.g.abs();
         let expected = op.n * thermal_voltage(300.0) * std::f64::consts::LN_10;
-        assert!(
-            (swing / expected - 1.0).abs() < tol,
-            "{name}: {swing} vs {expected}"
-        );
+        assert!((swing / expected - 1.0).abs() < tol, "{name}: {swing} vs {expected}");
     }
     // Published range for sky130 (PHYSICS.md section 1): 70-85 mV/decade.
     let c = card("nlvt");
-    let op = c
-        .at(unit_geometry(), 300.0, 0.0)
-        .evaluate(&bias(&c, 0.1, 0.0, 0.3));
+    let op = c.at(unit_geometry(), 300.0, 0.0).evaluate(&bias(&c, 0.1, 0.0, 0.3));
     let swing_mv = 1e3 * std::f64::consts::LN_10 * op.i_d / op.g.g;
-    assert!(
-        (70.0..=85.0).contains(&swing_mv),
-        "nlvt swing {swing_mv} mV/dec"
-    );
+    assert!((70.0..=85.0).contains(&swing_mv), "nlvt swing {swing_mv} mV/dec");
 }
 
 /// Analytic conductances equal central finite differences (step 1 uV: truncation error about
@@ -147,13 +114,7 @@ fn subthreshold_swing_is_n_ut_ln10() {
 #[test]
 fn derivatives_match_finite_differences() {
     let mut runner = seeded_runner(400);
-    let strategy = (
-        0usize..4,
-        -0.3f64..1.5,
-        0.0f64..0.6,
-        0.0f64..0.6,
-        230.0f64..380.0,
-    );
+    let strategy = (0usize..4, -0.3f64..1.5, 0.0f64..0.6, 0.0f64..0.6, 230.0f64..380.0);
     runner
         .run(&strategy, |(which, vg, vs, vd, temp)| {
             let c = card(ALL_CARDS[which]);
@@ -163,18 +124,8 @@ fn derivatives_match_finite_differences() {
             let h = 1e-6;
             let scale = (op.flux_f + op.flux_r) / t.thermal_voltage();
             let fd = |dv: Terminals| -> f64 {
-                let plus = Terminals {
-                    d: v.d + dv.d,
-                    g: v.g + dv.g,
-                    s: v.s + dv.s,
-                    b: v.b + dv.b,
-                };
-                let minus = Terminals {
-                    d: v.d - dv.d,
-                    g: v.g - dv.g,
-                    s: v.s - dv.s,
-                    b: v.b - dv.b,
-                };
+                let plus = Terminals { d: v.d + dv.d, g: v.g + dv.g, s: v.s + dv.s, b: v.b + dv.b };
+                let minus = Terminals { d: v.d - dv.d, g: v.g - dv.g, s: v.s - dv.s, b: v.b - dv.b };
                 (t.evaluate(&plus).i_d - t.evaluate(&minus).i_d) / (2.0 * h)
             };
             let zero = Terminals::default();
@@ -201,13 +152,7 @@ fn derivatives_match_finite_differences() {
 #[test]
 fn temperature_coefficient_matches_analytic_derivative() {
     let mut runner = seeded_runner(200);
-    let strategy = (
-        0usize..4,
-        -0.2f64..1.2,
-        0.0f64..0.3,
-        0.05f64..0.6,
-        240.0f64..370.0,
-    );
+    let strategy = (0usize..4, -0.2f64..1.2, 0.0f64..0.3, 0.05f64..0.6, 240.0f64..370.0);
     runner
         .run(&strategy, |(which, vg, vs, vd, temp)| {
             let c = card(ALL_CARDS[which]);
@@ -231,10 +176,7 @@ fn temperature_coefficient_matches_analytic_derivative() {
         let v = bias(&c, vg, 0.0, 0.3);
         let (i, slope) = c.current_temperature_slope(unit_geometry(), 300.0, &v);
         let per_kelvin = slope / i;
-        assert!(
-            (0.04..=0.08).contains(&per_kelvin),
-            "vg={vg}: {per_kelvin}/K"
-        );
+        assert!((0.04..=0.08).contains(&per_kelvin), "vg={vg}: {per_kelvin}/K");
     }
 }
 
@@ -247,18 +189,8 @@ fn pmos_mirrors_nmos() {
     let g = unit_geometry();
     let (tn, tp) = (n.at(g, 300.0, 0.0), p.at(g, 300.0, 0.0));
     for (vg, vs, vd) in [(0.1, 0.0, 0.05), (0.2, 0.03, 0.0), (-0.1, 0.02, 0.08)] {
-        let on = tn.evaluate(&Terminals {
-            d: vd,
-            g: vg,
-            s: vs,
-            b: 0.0,
-        });
-        let op = tp.evaluate(&Terminals {
-            d: 1.0 - vd,
-            g: 1.0 - vg,
-            s: 1.0 - vs,
-            b: 1.0,
-        });
+        let on = tn.evaluate(&Terminals { d: vd, g: vg, s: vs, b: 0.0 });
+        let op = tp.evaluate(&Terminals { d: 1.0 - vd, g: 1.0 - vg, s: 1.0 - vs, b: 1.0 });
         assert!((on.i_d + op.i_d).abs() <= 1e-12 * on.i_d.abs().max(1e-30));
         assert!((on.flux_f - op.flux_f).abs() <= 1e-12 * on.flux_f);
     }

@@ -25,12 +25,8 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("pbitsim-io-{name}-{}-{nanos}", std::process::id()));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = std::env::temp_dir().join(format!("pbitsim-io-{name}-{}-{nanos}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
     }
@@ -155,10 +151,7 @@ fn json_is_pretty_newline_terminated_and_round_trips() {
     write_json_atomic(&target, &value).unwrap();
     let text = fs::read_to_string(&target).unwrap();
     assert!(text.ends_with("}\n"), "{text:?}");
-    assert!(
-        text.contains("\n  \"mean\": ["),
-        "not pretty-printed: {text}"
-    );
+    assert!(text.contains("\n  \"mean\": ["), "not pretty-printed: {text}");
     let back: BTreeMap<String, Vec<f64>> = serde_json::from_str(&text).unwrap();
     assert_eq!(back, value);
     assert_eq!(dir.entries(), vec!["summary.json"]);
@@ -184,9 +177,7 @@ fn read_csv(path: &Path) -> (String, Vec<Vec<f64>>) {
     let text = fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap().to_string();
-    let rows = lines
-        .map(|l| l.split(',').map(|v| v.parse::<f64>().unwrap()).collect())
-        .collect();
+    let rows = lines.map(|l| l.split(',').map(|v| v.parse::<f64>().unwrap()).collect()).collect();
     (header, rows)
 }
 
@@ -224,10 +215,7 @@ fn csv_has_a_header_and_round_trips_awkward_values() {
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&read), bits(&awkward));
     let text = fs::read_to_string(&target).unwrap();
-    assert!(
-        text.contains("1e-300"),
-        "small values use exponents: {text}"
-    );
+    assert!(text.contains("1e-300"), "small values use exponents: {text}");
 }
 
 #[test]
@@ -239,19 +227,10 @@ fn csv_rejects_rows_of_the_wrong_length_and_empty_headers() {
     out.write_row(&[1.0, 2.0]).unwrap();
     let err = out.write_row(&[1.0]).unwrap_err();
     let message = err.to_string();
-    assert!(
-        message.contains("t.csv") && message.contains("row 1"),
-        "{message}"
-    );
-    assert!(
-        message.contains("1 values") && message.contains("2 columns"),
-        "{message}"
-    );
+    assert!(message.contains("t.csv") && message.contains("row 1"), "{message}");
+    assert!(message.contains("1 values") && message.contains("2 columns"), "{message}");
     let none: [&str; 0] = [];
-    assert!(matches!(
-        CsvWriter::create(dir.path("e.csv"), &none),
-        Err(IoError::NoColumns { .. })
-    ));
+    assert!(matches!(CsvWriter::create(dir.path("e.csv"), &none), Err(IoError::NoColumns { .. })));
 }
 
 proptest! {
@@ -305,9 +284,7 @@ fn read_npy(path: &Path) -> Npy {
     let dict = header.trim_end();
     assert!(dict.starts_with('{') && dict.ends_with('}'), "{dict}");
     let field = |key: &str| -> &str {
-        let at = dict
-            .find(&format!("'{key}': "))
-            .unwrap_or_else(|| panic!("no {key} in {dict}"));
+        let at = dict.find(&format!("'{key}': ")).unwrap_or_else(|| panic!("no {key} in {dict}"));
         &dict[at + key.len() + 4..]
     };
     let descr = field("descr");
@@ -321,32 +298,17 @@ fn read_npy(path: &Path) -> Npy {
     };
     let shape = field("shape");
     let shape = &shape[1..shape.find(')').unwrap()];
-    let shape: Vec<usize> = shape
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect();
-    Npy {
-        descr,
-        fortran_order,
-        shape,
-        data: bytes[data_start..].to_vec(),
-    }
+    let shape: Vec<usize> =
+        shape.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    Npy { descr, fortran_order, shape, data: bytes[data_start..].to_vec() }
 }
 
 fn f64s(bytes: &[u8]) -> Vec<f64> {
-    bytes
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-        .collect()
+    bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()
 }
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-        .collect()
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
 }
 
 #[test]
@@ -380,24 +342,15 @@ fn streamed_npy_f32_and_u8() {
     out.write_row(&[f32::MAX, f32::MIN_POSITIVE]).unwrap();
     out.finish().unwrap();
     let npy = read_npy(&floats);
-    assert_eq!(
-        (npy.descr.as_str(), npy.shape.as_slice()),
-        ("<f4", &[2, 2][..])
-    );
-    assert_eq!(
-        f32s(&npy.data),
-        vec![1.5, -0.1, f32::MAX, f32::MIN_POSITIVE]
-    );
+    assert_eq!((npy.descr.as_str(), npy.shape.as_slice()), ("<f4", &[2, 2][..]));
+    assert_eq!(f32s(&npy.data), vec![1.5, -0.1, f32::MAX, f32::MIN_POSITIVE]);
 
     let spins = dir.path("spins.npy");
     let mut out = NpyWriter::<u8>::create(&spins, 5).unwrap();
     out.write_row(&[0, 1, 1, 0, 255]).unwrap();
     out.finish().unwrap();
     let npy = read_npy(&spins);
-    assert_eq!(
-        (npy.descr.as_str(), npy.shape.as_slice()),
-        ("|u1", &[1, 5][..])
-    );
+    assert_eq!((npy.descr.as_str(), npy.shape.as_slice()), ("|u1", &[1, 5][..]));
     assert_eq!(npy.data, vec![0, 1, 1, 0, 255]);
 }
 
@@ -413,10 +366,7 @@ fn empty_npy_has_zero_rows_and_bad_rows_are_refused() {
     let npy = read_npy(&target);
     assert_eq!(npy.shape, vec![0, 4]);
     assert!(npy.data.is_empty());
-    assert!(matches!(
-        NpyWriter::<u8>::create(dir.path("z.npy"), 0),
-        Err(IoError::NoColumns { .. })
-    ));
+    assert!(matches!(NpyWriter::<u8>::create(dir.path("z.npy"), 0), Err(IoError::NoColumns { .. })));
 }
 
 #[test]
@@ -432,17 +382,11 @@ fn whole_array_npy_of_any_shape() {
         assert_eq!(f64s(&npy.data), data);
     }
     let header = fs::read(dir.path("a1.npy")).unwrap();
-    assert!(
-        String::from_utf8_lossy(&header).contains("'shape': (24,)"),
-        "1-D shape needs a trailing comma"
-    );
+    assert!(String::from_utf8_lossy(&header).contains("'shape': (24,)"), "1-D shape needs a trailing comma");
     write_npy(dir.path("scalar.npy"), &[], &[2.5f64]).unwrap();
     assert_eq!(read_npy(&dir.path("scalar.npy")).shape, Vec::<usize>::new());
     let err = write_npy(dir.path("bad.npy"), &[5, 5], &data).unwrap_err();
-    assert!(
-        err.to_string().contains("bad.npy") && err.to_string().contains("25"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("bad.npy") && err.to_string().contains("25"), "{err}");
     assert!(!dir.path("bad.npy").exists());
     let err = write_npy(dir.path("deep.npy"), &[1; 33], &[0u8]).unwrap_err();
     assert!(matches!(err, IoError::Dimensions { dims: 33, .. }), "{err}");
@@ -469,8 +413,7 @@ fn numpy_loads_what_we_write() {
     let dir = Scratch::new("numpy");
     let mut out = NpyWriter::<f64>::create(dir.path("s.npy"), 2).unwrap();
     for i in 0..100 {
-        out.write_row(&[i as f64 * 0.1, 1.0 / (i as f64 + 3.0)])
-            .unwrap();
+        out.write_row(&[i as f64 * 0.1, 1.0 / (i as f64 + 3.0)]).unwrap();
     }
     out.finish().unwrap();
     let mut out = NpyWriter::<u8>::create(dir.path("u.npy"), 3).unwrap();
@@ -494,12 +437,7 @@ v = np.load(d + "/v.npy")
 assert v.shape == (3,) and v.tolist() == [1, 2, 3]
 print("numpy ok")
 "#;
-    let output = std::process::Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .arg(&dir.0)
-        .output()
-        .unwrap();
+    let output = std::process::Command::new(&python).arg("-c").arg(script).arg(&dir.0).output().unwrap();
     assert!(
         output.status.success(),
         "numpy rejected our files:\n{}",
@@ -534,10 +472,7 @@ fn trace_format_follows_the_extension() {
     let npy = read_npy(&dir.path("t.npy"));
     assert_eq!(npy.shape, vec![10, 2]);
     assert_eq!(f64s(&npy.data)[19], 18.0);
-    assert_eq!(
-        TraceFormat::from_path("UPPER.CSV").unwrap(),
-        TraceFormat::Csv
-    );
+    assert_eq!(TraceFormat::from_path("UPPER.CSV").unwrap(), TraceFormat::Csv);
     assert_eq!(dir.entries(), vec!["UPPER.CSV", "t.csv", "t.npy"]);
 }
 

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use pbitsim::circuit::netlist::{ErrorKind, Netlist, NetlistError, split_override};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/netlists")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netlists").join(name)
 }
 
 /// Parse `text` as `bad.cir`, expect an error on `line` whose message contains each of
@@ -21,38 +19,24 @@ fn check(text: &str, line: usize, needles: &[&str]) -> NetlistError {
     let message = error.to_string();
     eprintln!("{message}");
     let prefix = format!("bad.cir:{line}: ");
-    assert!(
-        message.starts_with(&prefix),
-        "'{message}' should start with '{prefix}'"
-    );
+    assert!(message.starts_with(&prefix), "'{message}' should start with '{prefix}'");
     assert_eq!(error.location.as_ref().map(|l| l.line), Some(line));
     for needle in needles {
-        assert!(
-            message.contains(needle),
-            "'{message}' should contain '{needle}'"
-        );
+        assert!(message.contains(needle), "'{message}' should contain '{needle}'");
     }
     error
 }
 
 #[test]
 fn unknown_element() {
-    let e = check(
-        "t\nR1 a 0 1k\nQ1 c b e npn\n",
-        3,
-        &["'Q1'", "M, C, R, V and I"],
-    );
+    let e = check("t\nR1 a 0 1k\nQ1 c b e npn\n", 3, &["'Q1'", "M, C, R, V and I"]);
     assert!(matches!(*e.kind, ErrorKind::UnknownElement { .. }));
     check("t\nX1 a b inverter\n", 2, &["'X1'", "subcircuit"]);
 }
 
 #[test]
 fn unknown_directive() {
-    let e = check(
-        "t\n.model nfet nmos level=1\n",
-        2,
-        &["'.model'", "TOML", ".include"],
-    );
+    let e = check("t\n.model nfet nmos level=1\n", 2, &["'.model'", "TOML", ".include"]);
     assert!(matches!(*e.kind, ErrorKind::UnknownDirective { .. }));
     check("t\n.subckt inv a y\n", 2, &["'.subckt'", "not supported"]);
     check("t\n.frobnicate\n", 2, &["'.frobnicate'", ".param"]);
@@ -60,19 +44,11 @@ fn unknown_directive() {
 
 #[test]
 fn missing_fields() {
-    let e = check(
-        "t\nC1 out\n",
-        2,
-        &["'C1'", "second node", "C<name> node node VALUE"],
-    );
+    let e = check("t\nC1 out\n", 2, &["'C1'", "second node", "C<name> node node VALUE"]);
     assert!(matches!(*e.kind, ErrorKind::MissingField { .. }));
     check("t\nR1 a b\n", 2, &["'R1'", "its value"]);
     check("t\nV1 a 0 DC\n", 2, &["'V1'", "its value"]);
-    check(
-        "t\nM1 d g s nfet W=1u L=1u\n",
-        2,
-        &["'M1'", "found 4: 'd g s nfet'", "bulk"],
-    );
+    check("t\nM1 d g s nfet W=1u L=1u\n", 2, &["'M1'", "found 4: 'd g s nfet'", "bulk"]);
     check("t\n.tran 1n\n", 2, &["'.tran'", "TSTOP"]);
     check("t\n.param\n", 2, &["'.param'", "NAME=VALUE"]);
     check("t\n.include\n", 2, &["'.include'", "file to include"]);
@@ -86,28 +62,16 @@ fn unexpected_fields() {
 
 #[test]
 fn malformed_values() {
-    let e = check(
-        "t\nC1 out 0 1.2.3f\n",
-        2,
-        &["'1.2.3f'", "a capacitance", "C1"],
-    );
+    let e = check("t\nC1 out 0 1.2.3f\n", 2, &["'1.2.3f'", "a capacitance", "C1"]);
     assert!(matches!(*e.kind, ErrorKind::BadValue { .. }));
     check("t\nR1 a 0 10parsecs\n", 2, &["'10parsecs'", "a resistance"]);
     check("t\nV1 a 0 1.5ohm\n", 2, &["'1.5ohm'", "a voltage"]);
-    check(
-        "t\nM1 d g 0 0 n W=1x L=1u\n",
-        2,
-        &["'1x'", "a length", "W of M1"],
-    );
+    check("t\nM1 d g 0 0 n W=1x L=1u\n", 2, &["'1x'", "a length", "W of M1"]);
     check("t\n.param vdd=0.8.1\n", 2, &["'0.8.1'", "vdd"]);
     check("t\n.temp 300F\n", 2, &["'300F'", "temperature"]);
     let e = check("t\nV1 a 0 vdd/2\n.param vdd=1\n", 2, &["vdd/2", "braces"]);
     assert!(matches!(*e.kind, ErrorKind::BadExpression { .. }));
-    check(
-        "t\nV1 a 0 {vdd/}\n",
-        2,
-        &["'{vdd/}'", "after '/'", "found the end"],
-    );
+    check("t\nV1 a 0 {vdd/}\n", 2, &["'{vdd/}'", "after '/'", "found the end"]);
     check("t\nV1 a 0 {sqrt(2)}\n", 2, &["sqrt(", "no functions"]);
 }
 
@@ -119,31 +83,19 @@ fn unknown_parameter_in_an_expression() {
         &["'vdx'", "'{vdx/2}'", "V1", "defined parameters: vdd"],
     );
     assert!(matches!(*e.kind, ErrorKind::UnknownParam { .. }));
-    check(
-        "t\nR1 a 0 rload\n",
-        2,
-        &["'rload'", "no parameter is defined"],
-    );
+    check("t\nR1 a 0 rload\n", 2, &["'rload'", "no parameter is defined"]);
     check("t\n.param a={b+1}\n", 2, &["'b'", "parameter a"]);
 }
 
 #[test]
 fn division_by_zero_names_the_divisor() {
-    let e = check(
-        "t\n.param a=1\nR1 x 0 {1k/(a-1)}\n",
-        3,
-        &["division by zero", "'(a-1)'", "R1"],
-    );
+    let e = check("t\n.param a=1\nR1 x 0 {1k/(a-1)}\n", 3, &["division by zero", "'(a-1)'", "R1"]);
     assert!(matches!(*e.kind, ErrorKind::DivisionByZero { .. }));
 }
 
 #[test]
 fn duplicate_element_names_ignore_case() {
-    let e = check(
-        "t\nR1 a 0 1k\nC1 a 0 1f\nr1 a 0 2k\n",
-        4,
-        &["'r1'", "already defined at bad.cir:2"],
-    );
+    let e = check("t\nR1 a 0 1k\nC1 a 0 1f\nr1 a 0 2k\n", 4, &["'r1'", "already defined at bad.cir:2"]);
     assert!(matches!(*e.kind, ErrorKind::DuplicateElement { .. }));
 }
 
@@ -159,28 +111,16 @@ fn duplicate_parameters() {
 
 #[test]
 fn zero_or_negative_capacitance_and_resistance() {
-    let e = check(
-        "t\nC1 a 0 0\n",
-        2,
-        &["capacitance", "'C1'", "'0'", "greater than zero"],
-    );
+    let e = check("t\nC1 a 0 0\n", 2, &["capacitance", "'C1'", "'0'", "greater than zero"]);
     assert!(matches!(*e.kind, ErrorKind::NotPositive { .. }));
     check("t\nR1 a b -1k\n", 2, &["resistance", "'R1'", "'-1k'"]);
-    check(
-        "t\n.param c=1f\nC2 a 0 {c - 1f}\n",
-        3,
-        &["'C2'", "'{c - 1f}'"],
-    );
+    check("t\n.param c=1f\nC2 a 0 {c - 1f}\n", 3, &["'C2'", "'{c - 1f}'"]);
     check("t\nM1 d g 0 0 n W=0 L=1u\n", 2, &["W of 'M1'", "'0'"]);
 }
 
 #[test]
 fn parameter_cycles_show_the_chain() {
-    let e = check(
-        "t\n.param a={b} b={c*2}\n.param c=a\n",
-        2,
-        &["a -> b -> c -> a"],
-    );
+    let e = check("t\n.param a={b} b={c*2}\n.param c=a\n", 2, &["a -> b -> c -> a"]);
     assert!(matches!(*e.kind, ErrorKind::ParamCycle { .. }));
 }
 
@@ -190,55 +130,31 @@ fn include_loops_show_the_chain() {
     let error = Netlist::parse_file(&top, &[]).unwrap_err();
     let message = error.to_string();
     eprintln!("{message}");
-    assert!(
-        matches!(*error.kind, ErrorKind::IncludeLoop { .. }),
-        "{message}"
-    );
+    assert!(matches!(*error.kind, ErrorKind::IncludeLoop { .. }), "{message}");
     let location = error.location.unwrap();
-    assert!(
-        location.file.ends_with("loop/b.cir") && location.line == 3,
-        "{message}"
-    );
-    assert!(
-        message.contains("loop/b.cir:3: include loop: "),
-        "{message}"
-    );
+    assert!(location.file.ends_with("loop/b.cir") && location.line == 3, "{message}");
+    assert!(message.contains("loop/b.cir:3: include loop: "), "{message}");
     assert!(message.contains("a.cir includes "), "{message}");
     assert!(message.contains("b.cir includes "), "{message}");
     assert!(message.ends_with("a.cir"), "{message}");
     let cycle = "Self include\n.include bad.cir\n";
     let self_include = Netlist::parse_str(cycle, fixture("loop/self.cir"), &[]).unwrap_err();
-    assert!(
-        self_include.to_string().contains("self.cir:2: "),
-        "{self_include}"
-    );
+    assert!(self_include.to_string().contains("self.cir:2: "), "{self_include}");
 }
 
 #[test]
 fn missing_include_file() {
-    let error = Netlist::parse_str(
-        "t\nR1 a 0 1k\n.include \"nowhere.cir\"\n",
-        fixture("x.cir"),
-        &[],
-    )
-    .unwrap_err();
+    let error =
+        Netlist::parse_str("t\nR1 a 0 1k\n.include \"nowhere.cir\"\n", fixture("x.cir"), &[]).unwrap_err();
     let message = error.to_string();
     assert!(matches!(*error.kind, ErrorKind::Io { .. }), "{message}");
-    assert!(
-        message.contains("x.cir:3: cannot read included file"),
-        "{message}"
-    );
+    assert!(message.contains("x.cir:3: cannot read included file"), "{message}");
     assert!(message.contains("nowhere.cir"), "{message}");
-    let error = Netlist::parse_str("t\n.include models/none.toml\n", fixture("x.cir"), &[])
-        .unwrap_err()
-        .to_string();
+    let error =
+        Netlist::parse_str("t\n.include models/none.toml\n", fixture("x.cir"), &[]).unwrap_err().to_string();
     assert!(error.contains("x.cir:2: cannot read model card"), "{error}");
     assert!(error.contains("none.toml"), "{error}");
-    check(
-        "t\n.include notes.txt\n",
-        2,
-        &["'notes.txt'", ".cir", ".toml"],
-    );
+    check("t\n.include notes.txt\n", 2, &["'notes.txt'", ".cir", ".toml"]);
 }
 
 #[test]
@@ -254,15 +170,9 @@ fn set_of_an_unknown_parameter() {
     let text = "t\n.param vdd=0.8 vbias=0.3\nR1 a 0 1k\n";
     let error = Netlist::parse_str(text, "bad.cir", &overrides).unwrap_err();
     let message = error.to_string();
-    assert!(
-        matches!(*error.kind, ErrorKind::UnknownSetParam { .. }),
-        "{message}"
-    );
+    assert!(matches!(*error.kind, ErrorKind::UnknownSetParam { .. }), "{message}");
     for needle in ["--set vdx", "bad.cir", "vbias, vdd"] {
-        assert!(
-            message.contains(needle),
-            "'{message}' should contain '{needle}'"
-        );
+        assert!(message.contains(needle), "'{message}' should contain '{needle}'");
     }
 }
 
@@ -274,10 +184,7 @@ fn malformed_set() {
     assert!(error.to_string().contains("NAME=VALUE"), "{error}");
     let overrides = [("vdd".to_string(), String::new())];
     let error = Netlist::parse_str("t\n.param vdd=1\n", "bad.cir", &overrides).unwrap_err();
-    assert!(
-        matches!(*error.kind, ErrorKind::MalformedSet { .. }),
-        "{error}"
-    );
+    assert!(matches!(*error.kind, ErrorKind::MalformedSet { .. }), "{error}");
     let overrides = [("vdd".to_string(), "1.2.3".to_string())];
     let error = Netlist::parse_str("t\n.param vdd=1\n", "bad.cir", &overrides).unwrap_err();
     assert!(error.to_string().contains("--set vdd=1.2.3"), "{error}");
@@ -286,71 +193,27 @@ fn malformed_set() {
 #[test]
 fn outputs_of_ground_only_or_too_few_nodes() {
     let base = "t\nR1 a b 1k\nR2 b 0 1k\n";
-    let e = check(
-        &format!("{base}.output analog g V(0)\n"),
-        4,
-        &["'g'", "ground"],
-    );
+    let e = check(&format!("{base}.output analog g V(0)\n"), 4, &["'g'", "ground"]);
     assert!(matches!(*e.kind, ErrorKind::BadOutput { .. }));
-    check(
-        &format!("{base}.output bit s V(gnd) V(0)\n"),
-        4,
-        &["'s'", "ground"],
-    );
-    check(
-        &format!("{base}.output cat c V(a)\n"),
-        4,
-        &["'c'", "at least two", "V(a)"],
-    );
-    check(
-        &format!("{base}.output bit s V(a)\n"),
-        4,
-        &["'s'", "two node voltages"],
-    );
-    check(
-        &format!("{base}.output cat c\n"),
-        4,
-        &["'c'", "at least two"],
-    );
-    check(
-        &format!("{base}.output bit s V(a) V(A)\n"),
-        4,
-        &["'s'", "twice"],
-    );
-    check(
-        &format!("{base}.output analog v a\n"),
-        4,
-        &["'a'", "V(out)"],
-    );
-    check(
-        &format!("{base}.output analog v V(zz)\n"),
-        4,
-        &["'zz'", "no element"],
-    );
+    check(&format!("{base}.output bit s V(gnd) V(0)\n"), 4, &["'s'", "ground"]);
+    check(&format!("{base}.output cat c V(a)\n"), 4, &["'c'", "at least two", "V(a)"]);
+    check(&format!("{base}.output bit s V(a)\n"), 4, &["'s'", "two node voltages"]);
+    check(&format!("{base}.output cat c\n"), 4, &["'c'", "at least two"]);
+    check(&format!("{base}.output bit s V(a) V(A)\n"), 4, &["'s'", "twice"]);
+    check(&format!("{base}.output analog v a\n"), 4, &["'a'", "V(out)"]);
+    check(&format!("{base}.output analog v V(zz)\n"), 4, &["'zz'", "no element"]);
 }
 
 #[test]
 fn unknown_output_kind() {
-    let e = check(
-        "t\nR1 a 0 1k\n.output voltage v V(a)\n",
-        3,
-        &["'voltage'", "bit, cat or analog"],
-    );
+    let e = check("t\nR1 a 0 1k\n.output voltage v V(a)\n", 3, &["'voltage'", "bit, cat or analog"]);
     assert!(matches!(*e.kind, ErrorKind::UnknownOutputKind { .. }));
-    check(
-        "t\nR1 a 0 1k\n.output analog v V(a)\n.output analog V V(a)\n",
-        4,
-        &["'V'", "bad.cir:3"],
-    );
+    check("t\nR1 a 0 1k\n.output analog v V(a)\n.output analog V V(a)\n", 4, &["'V'", "bad.cir:3"]);
 }
 
 #[test]
 fn unsupported_source_forms() {
-    let e = check(
-        "t\nV1 a 0 PULSE(0 1 1n 1n 1n 5n 10n)\n",
-        2,
-        &["'PULSE(0 1 1n 1n 1n 5n 10n)'", "DC"],
-    );
+    let e = check("t\nV1 a 0 PULSE(0 1 1n 1n 1n 5n 10n)\n", 2, &["'PULSE(0 1 1n 1n 1n 5n 10n)'", "DC"]);
     assert!(matches!(*e.kind, ErrorKind::Unsupported { .. }));
     check("t\nV1 a 0 DC 0 AC 1\n", 2, &["'AC'", "not supported"]);
     check("t\nI1 a 0 sin (0 1n 1k)\n", 2, &["'sin'", "DC"]);
@@ -358,11 +221,7 @@ fn unsupported_source_forms() {
 
 #[test]
 fn mosfet_instance_parameters() {
-    let e = check(
-        "t\nM1 d g 0 0 nfet W=1u L=1u AD=1p\n",
-        2,
-        &["'AD'", "'M1'", "W=, L= or M="],
-    );
+    let e = check("t\nM1 d g 0 0 nfet W=1u L=1u AD=1p\n", 2, &["'AD'", "'M1'", "W=, L= or M="]);
     assert!(matches!(*e.kind, ErrorKind::UnknownInstanceParam { .. }));
     check("t\nM1 d g 0 0 nfet W=1u\n", 2, &["'M1'", "L=VALUE"]);
     check("t\nM1 d g 0 0 nfet W=1u L=1u w=2u\n", 2, &["'w'", "twice"]);
@@ -379,41 +238,13 @@ fn lexical_errors() {
 #[test]
 fn directive_values_are_checked() {
     check("t\n.temp -300\n", 2, &["'-300'", "absolute zero"]);
-    check(
-        "t\nR1 a 0 1k\n.tran 0 1u\n",
-        3,
-        &["'0'", "TSTEP", "greater than zero"],
-    );
-    check(
-        "t\nR1 a 0 1k\n.tran 1n 1u 2u\n",
-        3,
-        &["'2u'", "TSTART", "less than TSTOP"],
-    );
-    check(
-        "t\nR1 a 0 1k\n.tran 1u 1n\n",
-        3,
-        &["'1u'", "TSTEP", "exceed TSTOP"],
-    );
-    check(
-        "t\nR1 a 0 1k\n.tran 1n 1u -1n\n",
-        3,
-        &["'-1n'", "TSTART", "negative"],
-    );
+    check("t\nR1 a 0 1k\n.tran 0 1u\n", 3, &["'0'", "TSTEP", "greater than zero"]);
+    check("t\nR1 a 0 1k\n.tran 1n 1u 2u\n", 3, &["'2u'", "TSTART", "less than TSTOP"]);
+    check("t\nR1 a 0 1k\n.tran 1u 1n\n", 3, &["'1u'", "TSTEP", "exceed TSTOP"]);
+    check("t\nR1 a 0 1k\n.tran 1n 1u -1n\n", 3, &["'-1n'", "TSTART", "negative"]);
     check("t\n.temp 27\n.temp 30\n", 3, &["'.temp'", "bad.cir:2"]);
-    check(
-        "t\nR1 a 0 1k\n.ic V(a)=0.1 v(A)=0.2\n",
-        3,
-        &["v(a)", "given twice"],
-    );
+    check("t\nR1 a 0 1k\n.ic V(a)=0.1 v(A)=0.2\n", 3, &["v(a)", "given twice"]);
     check("t\nR1 a 0 1k\n.ic V(0)=0.1\n", 3, &["'V(0)'", "ground"]);
-    check(
-        "t\nR1 a 0 1k\n.ic V(b)=0.1\n",
-        3,
-        &["'b'", ".ic", "defined nodes: a"],
-    );
-    check(
-        "t\nR1 a a 1k\n",
-        2,
-        &["'a'", "second node of R1", "two different nodes"],
-    );
+    check("t\nR1 a 0 1k\n.ic V(b)=0.1\n", 3, &["'b'", ".ic", "defined nodes: a"]);
+    check("t\nR1 a a 1k\n", 2, &["'a'", "second node of R1", "two different nodes"]);
 }

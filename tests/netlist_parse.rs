@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use pbitsim::circuit::netlist::{ElementKind, GROUND, Netlist, OutputKind, split_override};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/netlists")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netlists").join(name)
 }
 
 fn parse(text: &str) -> Netlist {
@@ -27,18 +25,11 @@ fn plain_rc_netlist_as_a_spice_user_writes_it() {
     assert_eq!(netlist.elements.len(), 3);
     assert_eq!(
         netlist.elements[0].kind,
-        ElementKind::Resistor {
-            a: "in".into(),
-            b: "out".into(),
-            ohms: 10e3
-        }
+        ElementKind::Resistor { a: "in".into(), b: "out".into(), ohms: 10e3 }
     );
     assert_eq!(netlist.elements[0].name, "r1");
     assert_eq!(netlist.elements[0].location.line, 2);
-    assert_eq!(
-        netlist.elements[0].location.to_string(),
-        format!("{}:2", fixture("rc.cir").display())
-    );
+    assert_eq!(netlist.elements[0].location.to_string(), format!("{}:2", fixture("rc.cir").display()));
     let ElementKind::Capacitor { a, b, farads } = &netlist.elements[1].kind else {
         panic!("C1 should be a capacitor: {:?}", netlist.elements[1]);
     };
@@ -46,24 +37,14 @@ fn plain_rc_netlist_as_a_spice_user_writes_it() {
     assert!(close(*farads, 1e-15));
     assert_eq!(
         netlist.elements[2].kind,
-        ElementKind::VoltageSource {
-            plus: "in".into(),
-            minus: "0".into(),
-            volts: 0.0
-        }
+        ElementKind::VoltageSource { plus: "in".into(), minus: "0".into(), volts: 0.0 }
     );
     let tran = netlist.tran.as_ref().unwrap();
     assert!(close(tran.step, 1e-9) && close(tran.stop, 10e-6));
     assert_eq!((tran.start, tran.max_step), (0.0, None));
     assert_eq!(netlist.outputs.len(), 1);
     assert_eq!(netlist.outputs[0].name, "vout");
-    assert_eq!(
-        netlist.outputs[0].kind,
-        OutputKind::Analog {
-            plus: "out".into(),
-            minus: None
-        }
-    );
+    assert_eq!(netlist.outputs[0].kind, OutputKind::Analog { plus: "out".into(), minus: None });
     assert_eq!(netlist.nodes(), ["in", "out"]);
     assert_eq!(netlist.temperature_k, None);
     assert!(netlist.params.is_empty() && netlist.model_cards.is_empty());
@@ -77,17 +58,7 @@ fn a_fuller_netlist_with_continuations_params_and_readouts() {
     assert_eq!(names, ["vdd", "vin", "mn1", "mp1", "cout", "ileak"]);
     let mn1 = netlist.element("MN1").unwrap();
     assert_eq!(mn1.location.line, 9, "an element keeps its first line");
-    let ElementKind::Mosfet {
-        drain,
-        gate,
-        source,
-        bulk,
-        model,
-        w,
-        l,
-        m,
-    } = &mn1.kind
-    else {
+    let ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m } = &mn1.kind else {
         panic!("MN1 should be a MOSFET");
     };
     assert_eq!([drain, gate, source, bulk], ["out", "in", "0", "0"]);
@@ -101,10 +72,7 @@ fn a_fuller_netlist_with_continuations_params_and_readouts() {
     let ElementKind::VoltageSource { plus, minus, volts } = &netlist.elements[0].kind else {
         panic!("VDD should be a source");
     };
-    assert_eq!(
-        (plus.as_str(), minus.as_str(), *volts),
-        ("vdd", GROUND, 0.8)
-    );
+    assert_eq!((plus.as_str(), minus.as_str(), *volts), ("vdd", GROUND, 0.8));
     let ElementKind::VoltageSource { volts, .. } = netlist.elements[1].kind else {
         panic!("Vin should be a source");
     };
@@ -114,8 +82,7 @@ fn a_fuller_netlist_with_continuations_params_and_readouts() {
         panic!("Cout should be a capacitor");
     };
     assert!(close(farads, 100e-18));
-    let ElementKind::CurrentSource { plus, minus, amps } = &netlist.element("ileak").unwrap().kind
-    else {
+    let ElementKind::CurrentSource { plus, minus, amps } = &netlist.element("ileak").unwrap().kind else {
         panic!("Ileak should be a current source");
     };
     assert_eq!((plus.as_str(), minus.as_str()), ("out", "0"));
@@ -126,34 +93,14 @@ fn a_fuller_netlist_with_continuations_params_and_readouts() {
     assert_eq!(netlist.initial_conditions[0].volts, 0.4);
     assert_eq!(
         netlist.options,
-        [
-            ("reltol".to_string(), "1e-4".to_string()),
-            ("noacct".to_string(), String::new())
-        ]
+        [("reltol".to_string(), "1e-4".to_string()), ("noacct".to_string(), String::new())]
     );
     let kinds: Vec<&OutputKind> = netlist.outputs.iter().map(|o| &o.kind).collect();
-    assert!(
-        matches!(kinds[0], OutputKind::Bit { plus, minus, hysteresis }
-        if plus == "out" && minus == "in" && close(*hysteresis, 5e-3))
-    );
-    assert_eq!(
-        kinds[1],
-        &OutputKind::Category {
-            nodes: vec!["out".into(), "in".into(), "vdd".into()]
-        }
-    );
-    assert_eq!(
-        kinds[2],
-        &OutputKind::Analog {
-            plus: "out".into(),
-            minus: Some("in".into())
-        }
-    );
-    let params: Vec<(&str, f64)> = netlist
-        .params
-        .iter()
-        .map(|(k, v)| (k.as_str(), *v))
-        .collect();
+    assert!(matches!(kinds[0], OutputKind::Bit { plus, minus, hysteresis }
+        if plus == "out" && minus == "in" && close(*hysteresis, 5e-3)));
+    assert_eq!(kinds[1], &OutputKind::Category { nodes: vec!["out".into(), "in".into(), "vdd".into()] });
+    assert_eq!(kinds[2], &OutputKind::Analog { plus: "out".into(), minus: Some("in".into()) });
+    let params: Vec<(&str, f64)> = netlist.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(params.len(), 4);
     assert_eq!(params[0].0, "cl");
     assert_eq!(netlist.nodes(), ["in", "out", "vdd"]);
@@ -189,10 +136,7 @@ fn params_resolve_in_any_order_and_overrides_replace_them() {
     let text = "t\n.param half={vdd/2}\nV1 a 0 half\nR1 a 0 {r0*2}\n.param vdd=0.8 r0=1k\n";
     let netlist = parse(text);
     assert_eq!(netlist.params["half"], 0.4);
-    let overrides = [
-        split_override("VDD=1.2").unwrap(),
-        ("r0".to_string(), "{2*1k}".to_string()),
-    ];
+    let overrides = [split_override("VDD=1.2").unwrap(), ("r0".to_string(), "{2*1k}".to_string())];
     let netlist = Netlist::parse_str(text, "test.cir", &overrides).unwrap();
     assert!(close(netlist.params["vdd"], 1.2));
     assert!(close(netlist.params["half"], 0.6));
@@ -228,28 +172,13 @@ fn expressions_use_suffixes_precedence_and_parentheses() {
 fn nested_includes_resolve_relative_to_the_including_file() {
     let top = fixture("include/top.cir");
     let netlist = Netlist::parse_file(&top, &[]).unwrap();
-    assert_eq!(
-        netlist.title,
-        "Inverter with its parts included from other files"
-    );
+    assert_eq!(netlist.title, "Inverter with its parts included from other files");
     let names: Vec<&str> = netlist.elements.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["cload", "vin", "mn", "mp", "vdd"]);
     let cload = &netlist.elements[0];
-    assert!(
-        cload
-            .location
-            .file
-            .ends_with("include/parts/deeper/load.cir")
-    );
+    assert!(cload.location.file.ends_with("include/parts/deeper/load.cir"));
     assert_eq!(cload.location.line, 1, "included files have no title line");
-    assert!(
-        netlist
-            .element("mn")
-            .unwrap()
-            .location
-            .file
-            .ends_with("parts/inverter.cir")
-    );
+    assert!(netlist.element("mn").unwrap().location.file.ends_with("parts/inverter.cir"));
     // cl is defined in the deepest file, vdd in the top one; both are global.
     let ElementKind::VoltageSource { volts, .. } = netlist.element("vin").unwrap().kind else {
         panic!("Vin should be a source");
@@ -265,22 +194,13 @@ fn nested_includes_resolve_relative_to_the_including_file() {
     for card in &netlist.model_cards {
         assert!(card.path.is_file(), "{} should exist", card.path.display());
     }
-    assert!(
-        netlist.model_cards[0]
-            .location
-            .file
-            .ends_with("parts/inverter.cir")
-    );
+    assert!(netlist.model_cards[0].location.file.ends_with("parts/inverter.cir"));
     assert_eq!(netlist.model_cards[0].location.line, 2);
 }
 
 #[test]
 fn temperatures_are_celsius_when_bare() {
-    let temp = |line: &str| {
-        parse(&format!("t\nR1 a 0 1k\n{line}\n"))
-            .temperature_k
-            .unwrap()
-    };
+    let temp = |line: &str| parse(&format!("t\nR1 a 0 1k\n{line}\n")).temperature_k.unwrap();
     assert!(close(temp(".temp 27"), 300.15));
     assert!(close(temp(".temp -40"), 233.15));
     assert!(close(temp(".temp 27C"), 300.15));
@@ -292,10 +212,7 @@ fn temperatures_are_celsius_when_bare() {
 fn end_stops_reading_and_options_are_recorded() {
     let netlist = parse("t\nR1 a 0 1k\n.option method=gear\n.end\nthis is not read\n");
     assert_eq!(netlist.elements.len(), 1);
-    assert_eq!(
-        netlist.options,
-        [("method".to_string(), "gear".to_string())]
-    );
+    assert_eq!(netlist.options, [("method".to_string(), "gear".to_string())]);
 }
 
 #[test]
@@ -308,11 +225,7 @@ fn title_directive_tran_options_and_differential_bits() {
     assert!(close(tran.start, 10e-9) && close(tran.max_step.unwrap(), 1e-9));
     assert_eq!(
         netlist.outputs[0].kind,
-        OutputKind::Bit {
-            plus: "a".into(),
-            minus: "b".into(),
-            hysteresis: 0.0
-        }
+        OutputKind::Bit { plus: "a".into(), minus: "b".into(), hysteresis: 0.0 }
     );
 }
 

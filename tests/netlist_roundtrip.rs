@@ -94,13 +94,7 @@ fn slot() -> impl Strategy<Value = Slot> {
 fn mixed_case(text: &str, mask: u32) -> String {
     text.chars()
         .enumerate()
-        .map(|(i, c)| {
-            if mask >> (i % 32) & 1 == 1 {
-                c.to_ascii_uppercase()
-            } else {
-                c
-            }
-        })
+        .map(|(i, c)| if mask >> (i % 32) & 1 == 1 { c.to_ascii_uppercase() } else { c })
         .collect()
 }
 
@@ -222,11 +216,7 @@ fn tree() -> impl Strategy<Value = Tree> {
     leaf.prop_recursive(5, 32, 2, |inner| {
         prop_oneof![
             inner.clone().prop_map(|t| Tree::Neg(Box::new(t))),
-            (
-                prop::sample::select(vec!['+', '-', '*', '/']),
-                inner.clone(),
-                inner
-            )
+            (prop::sample::select(vec!['+', '-', '*', '/']), inner.clone(), inner)
                 .prop_map(|(op, a, b)| Tree::Op(op, Box::new(a), Box::new(b))),
         ]
     })

@@ -13,11 +13,7 @@ use pbitsim::rng::Seed;
 use pbitsim::sde::problems::DoubleWell;
 use pbitsim::sde::{Method, Schedule, SdeError, Sriw1, ensemble, integrate};
 
-const WELL: DoubleWell = DoubleWell {
-    barrier: 6.0,
-    gamma: 1.0,
-    kt: 1.0,
-};
+const WELL: DoubleWell = DoubleWell { barrier: 6.0, gamma: 1.0, kt: 1.0 };
 
 /// Exact MFPT from a to b by the trapezoidal rule on a fine grid (the inner integral starts
 /// at -3, where exp(-U) is below 1e-100 of its peak).
@@ -59,14 +55,7 @@ fn passage_times<M: Method>(method: &M, dt: f64, runs: usize) -> Vec<f64> {
                 ControlFlow::Continue(())
             }
         };
-        integrate(
-            &WELL,
-            method,
-            &Schedule::fixed(1e5, dt, dt),
-            &mut x,
-            rng,
-            &mut stop,
-        )?;
+        integrate(&WELL, method, &Schedule::fixed(1e5, dt, dt), &mut x, rng, &mut stop)?;
         Ok::<f64, SdeError>(hit)
     })
     .unwrap()
@@ -79,25 +68,13 @@ fn passage_times<M: Method>(method: &M, dt: f64, runs: usize) -> Vec<f64> {
 fn mean_first_passage_time_matches_exact_integral_and_kramers() {
     let runs = 4000;
     let times = passage_times(&Sriw1, 2e-3, runs);
-    assert!(
-        times.iter().all(|t| t.is_finite()),
-        "a trajectory never crossed"
-    );
+    assert!(times.iter().all(|t| t.is_finite()), "a trajectory never crossed");
     let n = times.len() as f64;
     let mean = times.iter().sum::<f64>() / n;
     let sd = (times.iter().map(|t| (t - mean) * (t - mean)).sum::<f64>() / (n - 1.0)).sqrt();
     let exact = exact_mfpt(&WELL, -1.0, 1.0);
     let kramers = 1.0 / WELL.kramers_rate();
-    eprintln!(
-        "MFPT {mean:.2} +- {:.2} (exact integral {exact:.2}, Kramers 1/r {kramers:.2})",
-        sd / n.sqrt()
-    );
-    assert!(
-        (mean / exact - 1.0).abs() < 0.05,
-        "MFPT {mean} vs exact {exact}"
-    );
-    assert!(
-        (mean / kramers - 1.0).abs() < 0.15,
-        "MFPT {mean} vs Kramers {kramers}"
-    );
+    eprintln!("MFPT {mean:.2} +- {:.2} (exact integral {exact:.2}, Kramers 1/r {kramers:.2})", sd / n.sqrt());
+    assert!((mean / exact - 1.0).abs() < 0.05, "MFPT {mean} vs exact {exact}");
+    assert!((mean / kramers - 1.0).abs() < 0.15, "MFPT {mean} vs Kramers {kramers}");
 }

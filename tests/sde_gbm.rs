@@ -9,21 +9,13 @@ use pbitsim::sde::noise::{combine, sample_increment};
 use pbitsim::sde::problems::GeometricBrownian;
 use pbitsim::sde::{EulerMaruyama, Increment, Method, Milstein, Sriw1, Tolerance};
 
-const GBM: GeometricBrownian = GeometricBrownian {
-    lambda: 2.0,
-    mu: 1.0,
-};
+const GBM: GeometricBrownian = GeometricBrownian { lambda: 2.0, mu: 1.0 };
 /// Finest step 2^-FINE; the tested steps are 2^-(FINE - r) for r in LEVELS.
 const FINE: i32 = 10;
 
 /// For each coarsening level r, the per-path endpoint errors X_h(T) - X(T) of `method`
 /// with h = 2^r 2^-FINE, over `paths` Brownian paths from the given seed.
-fn endpoint_errors<M: Method>(
-    method: &M,
-    levels: &[u32],
-    paths: usize,
-    seed: u64,
-) -> Vec<Vec<f64>> {
+fn endpoint_errors<M: Method>(method: &M, levels: &[u32], paths: usize, seed: u64) -> Vec<Vec<f64>> {
     let fine_steps = 1usize << FINE;
     let h_fine = 1.0 / fine_steps as f64;
     let mut ws = method.workspace(&GBM);
@@ -50,15 +42,8 @@ fn endpoint_errors<M: Method>(
                 for k in step * per..(step + 1) * per {
                     combine(&mut dw, &mut dz, &[fine_w[k]], &[fine_z[k]], h_fine);
                 }
-                let inc = Increment {
-                    t: step as f64 * h,
-                    dt: h,
-                    dw: &dw,
-                    dz: &dz,
-                };
-                method
-                    .step(&GBM, &mut ws, &x, &inc, &Tolerance::default(), &mut next)
-                    .unwrap();
+                let inc = Increment { t: step as f64 * h, dt: h, dw: &dw, dz: &dz };
+                method.step(&GBM, &mut ws, &x, &inc, &Tolerance::default(), &mut next).unwrap();
                 x = next;
             }
             errors[li].push(x[0] - exact);
@@ -69,10 +54,7 @@ fn endpoint_errors<M: Method>(
 
 /// Least-squares slope of log(err) against log(h).
 fn slope(levels: &[u32], err: &[f64]) -> f64 {
-    let xs: Vec<f64> = levels
-        .iter()
-        .map(|&r| ((r as i32 - FINE) as f64) * std::f64::consts::LN_2)
-        .collect();
+    let xs: Vec<f64> = levels.iter().map(|&r| ((r as i32 - FINE) as f64) * std::f64::consts::LN_2).collect();
     let ys: Vec<f64> = err.iter().map(|e| e.ln()).collect();
     let n = xs.len() as f64;
     let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
@@ -83,10 +65,8 @@ fn slope(levels: &[u32], err: &[f64]) -> f64 {
 
 fn strong_order<M: Method>(method: &M, levels: &[u32], paths: usize) -> f64 {
     let errors = endpoint_errors(method, levels, paths, 1);
-    let strong: Vec<f64> = errors
-        .iter()
-        .map(|e| e.iter().map(|v| v.abs()).sum::<f64>() / e.len() as f64)
-        .collect();
+    let strong: Vec<f64> =
+        errors.iter().map(|e| e.iter().map(|v| v.abs()).sum::<f64>() / e.len() as f64).collect();
     slope(levels, &strong)
 }
 
@@ -122,10 +102,7 @@ fn sriw1_has_strong_order_three_halves() {
 fn euler_maruyama_has_weak_order_one() {
     let levels = [3, 4, 5, 6, 7];
     let errors = endpoint_errors(&EulerMaruyama, &levels, 20_000, 2);
-    let weak: Vec<f64> = errors
-        .iter()
-        .map(|e| (e.iter().sum::<f64>() / e.len() as f64).abs())
-        .collect();
+    let weak: Vec<f64> = errors.iter().map(|e| (e.iter().sum::<f64>() / e.len() as f64).abs()).collect();
     for (e, w) in errors.iter().zip(&weak) {
         let n = e.len() as f64;
         let m = e.iter().sum::<f64>() / n;

@@ -10,24 +10,15 @@ use pbitsim::sde::problems::OrnsteinUhlenbeck;
 use pbitsim::sde::{EulerMaruyama, Method, Schedule, Sriw1, Theta, ensemble, integrate};
 use rand_distr::{Distribution, StandardNormal};
 
-const OU: OrnsteinUhlenbeck = OrnsteinUhlenbeck {
-    tau: 1.0,
-    mu: 0.0,
-    sigma: 1.0,
-};
+const OU: OrnsteinUhlenbeck = OrnsteinUhlenbeck { tau: 1.0, mu: 0.0, sigma: 1.0 };
 
 /// Final states of `runs` trajectories from x0 over [0, t] with step dt.
 fn finals<M: Method>(method: &M, x0: f64, t: f64, dt: f64, runs: usize, seed: u64) -> Vec<f64> {
     ensemble(runs, Seed(seed), 0, |_, rng| {
         let mut x = [x0];
-        integrate(
-            &OU,
-            method,
-            &Schedule::fixed(t, dt, t),
-            &mut x,
-            rng,
-            &mut |_, _: &[f64]| ControlFlow::Continue(()),
-        )?;
+        integrate(&OU, method, &Schedule::fixed(t, dt, t), &mut x, rng, &mut |_, _: &[f64]| {
+            ControlFlow::Continue(())
+        })?;
         Ok::<f64, pbitsim::sde::SdeError>(x[0])
     })
     .unwrap()
@@ -36,10 +27,7 @@ fn finals<M: Method>(method: &M, x0: f64, t: f64, dt: f64, runs: usize, seed: u6
 fn mean_var(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
     let m = v.iter().sum::<f64>() / n;
-    (
-        m,
-        v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0),
-    )
+    (m, v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0))
 }
 
 /// E x(t) = x0 e^{-t/tau} and Var x(t) = sigma^2 (1 - e^{-2t/tau}) at t = 0.5 tau and 2 tau,
@@ -51,32 +39,17 @@ fn transient_mean_and_variance_match_exact_law() {
     for (name, samples) in [
         (
             "em",
-            [
-                finals(&EulerMaruyama, 1.0, 0.5, 1e-3, n, 10),
-                finals(&EulerMaruyama, 1.0, 2.0, 1e-3, n, 11),
-            ],
+            [finals(&EulerMaruyama, 1.0, 0.5, 1e-3, n, 10), finals(&EulerMaruyama, 1.0, 2.0, 1e-3, n, 11)],
         ),
-        (
-            "sri",
-            [
-                finals(&Sriw1, 1.0, 0.5, 1e-3, n, 12),
-                finals(&Sriw1, 1.0, 2.0, 1e-3, n, 13),
-            ],
-        ),
+        ("sri", [finals(&Sriw1, 1.0, 0.5, 1e-3, n, 12), finals(&Sriw1, 1.0, 2.0, 1e-3, n, 13)]),
     ] {
         for (t, v) in [0.5, 2.0].into_iter().zip(samples.iter()) {
             let (m, var) = mean_var(v);
             let (em, ev) = (OU.mean(1.0, t), OU.variance(t));
             let se_m = (ev / n as f64).sqrt();
             let se_v = ev * (2.0 / (n as f64 - 1.0)).sqrt();
-            assert!(
-                (m - em).abs() < 5.0 * se_m + 1e-3 * em,
-                "{name} t={t}: mean {m} vs {em}"
-            );
-            assert!(
-                (var - ev).abs() < 5.0 * se_v + 1e-3 * ev,
-                "{name} t={t}: var {var} vs {ev}"
-            );
+            assert!((m - em).abs() < 5.0 * se_m + 1e-3 * em, "{name} t={t}: mean {m} vs {em}");
+            assert!((var - ev).abs() < 5.0 * se_v + 1e-3 * ev, "{name} t={t}: var {var} vs {ev}");
         }
     }
 }
@@ -99,14 +72,7 @@ fn stationary_autocovariance_matches_exact_law() {
             }
             ControlFlow::Continue(())
         };
-        integrate(
-            &OU,
-            &Theta::trapezoidal(),
-            &Schedule::fixed(2.0, 1e-3, 0.25),
-            &mut x,
-            rng,
-            &mut record,
-        )?;
+        integrate(&OU, &Theta::trapezoidal(), &Schedule::fixed(2.0, 1e-3, 0.25), &mut x, rng, &mut record)?;
         Ok::<Vec<f64>, pbitsim::sde::SdeError>(out)
     })
     .unwrap();
@@ -114,10 +80,7 @@ fn stationary_autocovariance_matches_exact_law() {
         let c = products.iter().map(|p| p[k]).sum::<f64>() / n as f64;
         let exact = OU.autocovariance(*lag);
         let se = ((1.0 + exact * exact) / n as f64).sqrt();
-        assert!(
-            (c - exact).abs() < 5.0 * se,
-            "lag {lag}: {c} vs {exact} (se {se})"
-        );
+        assert!((c - exact).abs() < 5.0 * se, "lag {lag}: {c} vs {exact} (se {se})");
     }
 }
 
@@ -150,36 +113,17 @@ fn stationary_variance_of_each_scheme_matches_its_formula() {
             let schedule = Schedule::fixed(40.0 + h * steps as f64, h, h);
             match name {
                 "em" => integrate(&OU, &EulerMaruyama, &schedule, &mut x, rng, &mut record),
-                "implicit" => integrate(
-                    &OU,
-                    &Theta::implicit_euler(),
-                    &schedule,
-                    &mut x,
-                    rng,
-                    &mut record,
-                ),
-                _ => integrate(
-                    &OU,
-                    &Theta::trapezoidal(),
-                    &schedule,
-                    &mut x,
-                    rng,
-                    &mut record,
-                ),
+                "implicit" => integrate(&OU, &Theta::implicit_euler(), &schedule, &mut x, rng, &mut record),
+                _ => integrate(&OU, &Theta::trapezoidal(), &schedule, &mut x, rng, &mut record),
             }?;
             Ok::<_, pbitsim::sde::SdeError>(acc)
         })
         .unwrap();
-        let (s1, s2, count) = sums
-            .iter()
-            .fold((0.0, 0.0, 0usize), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+        let (s1, s2, count) = sums.iter().fold((0.0, 0.0, 0usize), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
         let n = count as f64;
         let var = s2 / n - (s1 / n) * (s1 / n);
         let expected = factor * OU.sigma * OU.sigma;
         let se = expected * (2.0 * (1.0 + a * a) / ((1.0 - a * a) * n)).sqrt();
-        assert!(
-            (var - expected).abs() < 5.0 * se,
-            "{name}: {var} vs {expected} (se {se})"
-        );
+        assert!((var - expected).abs() < 5.0 * se, "{name}: {var} vs {expected} (se {se})");
     }
 }

@@ -31,10 +31,7 @@ pub fn autocorrelation(x: &[f64], max_lag: usize) -> Vec<f64> {
     if c0 <= 0.0 {
         return Vec::new();
     }
-    buf.iter()
-        .take(max_lag.min(n - 1) + 1)
-        .map(|c| c.re / c0)
-        .collect()
+    buf.iter().take(max_lag.min(n - 1) + 1).map(|c| c.re / c0).collect()
 }
 
 /// Integrated autocorrelation time of `x` in samples, with Sokal's window (c = 5). Returns

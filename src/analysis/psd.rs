@@ -14,9 +14,8 @@ pub fn welch(x: &[f64], dt: f64, segment: usize) -> (Vec<f64>, Vec<f64>) {
     if len < 4 || x.len() < len {
         return (Vec::new(), Vec::new());
     }
-    let window: Vec<f64> = (0..len)
-        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / len as f64).cos())
-        .collect();
+    let window: Vec<f64> =
+        (0..len).map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / len as f64).cos()).collect();
     let norm: f64 = window.iter().map(|w| w * w).sum();
     let fft = FftPlanner::new().plan_fft_forward(len);
     let mut acc = vec![0.0; len / 2];
@@ -37,9 +36,7 @@ pub fn welch(x: &[f64], dt: f64, segment: usize) -> (Vec<f64>, Vec<f64>) {
         start += len / 2;
     }
     let scale = 2.0 * dt / (norm * segments as f64);
-    let freqs = (1..=len / 2)
-        .map(|k| k as f64 / (len as f64 * dt))
-        .collect();
+    let freqs = (1..=len / 2).map(|k| k as f64 / (len as f64 * dt)).collect();
     (freqs, acc.iter().map(|a| a * scale).collect())
 }
 
@@ -54,9 +51,7 @@ mod tests {
     #[test]
     fn white_noise_level() {
         let mut rng = Seed(4).stream(Domain::Other, 0);
-        let x: Vec<f64> = (0..65_536)
-            .map(|_| StandardNormal.sample(&mut rng))
-            .collect();
+        let x: Vec<f64> = (0..65_536).map(|_| StandardNormal.sample(&mut rng)).collect();
         let (f, s) = welch(&x, 1e-3, 1024);
         assert_eq!(f.len(), 512);
         assert!((f[0] - 1000.0 / 1024.0).abs() < 1e-9);

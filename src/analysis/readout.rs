@@ -1,22 +1,19 @@
 //! Readouts that turn node voltages into states, and the dwell-time statistics of a state
 //! sequence.
 
-/// A bit read as the sign of a differential voltage with hysteresis (a Schmitt trigger): the
-/// state becomes 1 when V(a) - V(b) rises above +h/2 and 0 when it falls below -h/2. The first
+/// A bit read as the sign of a differential voltage with hysteresis h (a Schmitt trigger): the
+/// state becomes 1 when V(a) - V(b) rises above +h and 0 when it falls below -h. The first
 /// reading takes the sign of the difference.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BitReadout {
-    half_width: f64,
+    threshold: f64,
     state: Option<u8>,
 }
 
 impl BitReadout {
-    /// A readout with hysteresis width `hysteresis` (V, >= 0).
+    /// A readout that flips when the difference passes `hysteresis` volts beyond zero.
     pub fn new(hysteresis: f64) -> Self {
-        BitReadout {
-            half_width: 0.5 * hysteresis.max(0.0),
-            state: None,
-        }
+        BitReadout { threshold: hysteresis.max(0.0), state: None }
     }
 
     /// Read the next difference V(a) - V(b).
@@ -24,8 +21,8 @@ impl BitReadout {
     pub fn update(&mut self, diff: f64) -> u8 {
         let next = match self.state {
             None => u8::from(diff > 0.0),
-            Some(0) if diff > self.half_width => 1,
-            Some(1) if diff < -self.half_width => 0,
+            Some(0) if diff > self.threshold => 1,
+            Some(1) if diff < -self.threshold => 0,
             Some(s) => s,
         };
         self.state = Some(next);
@@ -43,10 +40,7 @@ pub struct CatReadout {
 
 impl CatReadout {
     pub fn new(hysteresis: f64) -> Self {
-        CatReadout {
-            hysteresis: hysteresis.max(0.0),
-            state: None,
-        }
+        CatReadout { hysteresis: hysteresis.max(0.0), state: None }
     }
 
     /// Read the next set of node voltages.
@@ -125,10 +119,7 @@ impl Dwell {
     /// Fraction of time in each state.
     pub fn probabilities(&self) -> Vec<f64> {
         let total = self.duration();
-        self.occupancy
-            .iter()
-            .map(|o| if total > 0.0 { o / total } else { f64::NAN })
-            .collect()
+        self.occupancy.iter().map(|o| if total > 0.0 { o / total } else { f64::NAN }).collect()
     }
 
     /// Mean complete dwell time in each state (NaN where none was seen).
@@ -157,11 +148,9 @@ mod tests {
 
     #[test]
     fn schmitt_trigger_holds_inside_the_band() {
-        let mut r = BitReadout::new(0.02);
-        let states: Vec<u8> = [0.005, -0.005, -0.02, 0.009, 0.011, -0.009, -0.011]
-            .iter()
-            .map(|&d| r.update(d))
-            .collect();
+        let mut r = BitReadout::new(0.01);
+        let states: Vec<u8> =
+            [0.005, -0.005, -0.02, 0.009, 0.011, -0.009, -0.011].iter().map(|&d| r.update(d)).collect();
         assert_eq!(states, vec![1, 1, 0, 0, 1, 1, 0]);
     }
 

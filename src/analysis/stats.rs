@@ -31,11 +31,7 @@ impl Moments {
 
     /// Population variance (divides by n).
     pub fn variance(&self) -> f64 {
-        if self.count == 0 {
-            f64::NAN
-        } else {
-            self.m2 / self.count as f64
-        }
+        if self.count == 0 { f64::NAN } else { self.m2 / self.count as f64 }
     }
 
     pub fn std(&self) -> f64 {
@@ -55,9 +51,7 @@ mod tests {
 
     #[test]
     fn merge_equals_single_pass() {
-        let data: Vec<f64> = (0..100)
-            .map(|i| (i as f64 * 0.37).sin() * 3.0 + 1.0)
-            .collect();
+        let data: Vec<f64> = (0..100).map(|i| (i as f64 * 0.37).sin() * 3.0 + 1.0).collect();
         let whole = Moments::from_slice(&data);
         let mut a = Moments::from_slice(&data[..37]);
         a.merge(&Moments::from_slice(&data[37..]));

@@ -54,9 +54,7 @@ impl Capacitance {
             return Err(CapacitanceProblem::Unconnected(i));
         }
         // A group of free nodes with no capacitance to any fixed node floats.
-        let grounded: Vec<bool> = (0..free)
-            .map(|i| (0..fixed).any(|j| c_fx[(i, j)] != 0.0))
-            .collect();
+        let grounded: Vec<bool> = (0..free).map(|i| (0..fixed).any(|j| c_fx[(i, j)] != 0.0)).collect();
         let mut reach = grounded.clone();
         loop {
             let mut changed = false;
@@ -74,15 +72,9 @@ impl Capacitance {
         if !floating.is_empty() {
             return Err(CapacitanceProblem::Floating(floating));
         }
-        let cholesky = c_ff
-            .clone()
-            .cholesky()
-            .ok_or_else(|| CapacitanceProblem::Floating((0..free).collect()))?;
-        Ok(Capacitance {
-            c_inv: cholesky.inverse(),
-            c_ff,
-            c_fx,
-        })
+        let cholesky =
+            c_ff.clone().cholesky().ok_or_else(|| CapacitanceProblem::Floating((0..free).collect()))?;
+        Ok(Capacitance { c_inv: cholesky.inverse(), c_ff, c_fx })
     }
 
     /// Free-node voltages for free-node charges `q` and fixed voltages `vx`:
@@ -93,10 +85,7 @@ impl Capacitance {
             out[i] = (0..n)
                 .map(|j| {
                     self.c_inv[(i, j)]
-                        * (q[j]
-                            - (0..vx.len())
-                                .map(|k| self.c_fx[(j, k)] * vx[k])
-                                .sum::<f64>())
+                        * (q[j] - (0..vx.len()).map(|k| self.c_fx[(j, k)] * vx[k]).sum::<f64>())
                 })
                 .sum();
         }
@@ -107,9 +96,7 @@ impl Capacitance {
         let n = self.c_ff.nrows();
         for i in 0..n {
             out[i] = (0..n).map(|j| self.c_ff[(i, j)] * v[j]).sum::<f64>()
-                + (0..vx.len())
-                    .map(|k| self.c_fx[(i, k)] * vx[k])
-                    .sum::<f64>();
+                + (0..vx.len()).map(|k| self.c_fx[(i, k)] * vx[k]).sum::<f64>();
         }
     }
 }
@@ -143,17 +130,9 @@ mod tests {
     #[test]
     fn detects_unconnected_and_floating_nodes() {
         let caps = [(NodeRef::Free(0), NodeRef::Fixed(0), 1e-15)];
-        assert_eq!(
-            Capacitance::assemble(2, 1, &caps),
-            Err(CapacitanceProblem::Unconnected(1))
-        );
-        let caps = [
-            (NodeRef::Free(0), NodeRef::Fixed(0), 1e-15),
-            (NodeRef::Free(1), NodeRef::Free(2), 1e-15),
-        ];
-        assert_eq!(
-            Capacitance::assemble(3, 1, &caps),
-            Err(CapacitanceProblem::Floating(vec![1, 2]))
-        );
+        assert_eq!(Capacitance::assemble(2, 1, &caps), Err(CapacitanceProblem::Unconnected(1)));
+        let caps =
+            [(NodeRef::Free(0), NodeRef::Fixed(0), 1e-15), (NodeRef::Free(1), NodeRef::Free(2), 1e-15)];
+        assert_eq!(Capacitance::assemble(3, 1, &caps), Err(CapacitanceProblem::Floating(vec![1, 2])));
     }
 }

@@ -13,9 +13,13 @@
 //!   simulates the same [`Circuit`] exactly.
 
 pub mod capacitance;
+pub mod elaborate;
 pub mod model;
 pub mod netlist;
 pub mod system;
 
-pub use model::{Circuit, CircuitError, Device, DeviceKind, NodeRef, Output, OutputKind, Spec, SpecElement, SpecKind, SpecOutput};
+pub use model::{
+    Circuit, CircuitError, Device, DeviceKind, NodeRef, Output, OutputKind, Spec, SpecElement, SpecKind,
+    SpecOutput,
+};
 pub use system::CircuitSde;

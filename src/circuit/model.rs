@@ -170,10 +170,7 @@ pub struct CircuitError {
 }
 
 fn fail<T>(origin: &str, message: String) -> Result<T, CircuitError> {
-    Err(CircuitError {
-        origin: origin.to_string(),
-        message,
-    })
+    Err(CircuitError { origin: origin.to_string(), message })
 }
 
 fn is_ground(name: &str) -> bool {
@@ -204,17 +201,13 @@ impl Circuit {
         if let Some(i) = self.free_names.iter().position(|n| *n == name) {
             return Some(NodeRef::Free(i));
         }
-        self.fixed_names
-            .iter()
-            .position(|n| *n == name)
-            .map(NodeRef::Fixed)
+        self.fixed_names.iter().position(|n| *n == name).map(NodeRef::Fixed)
     }
 
     /// Free-node voltages at zero free charge: C_ff^{-1} (-C_fx V_x).
     pub fn zero_charge_voltages(&self) -> Vec<f64> {
         let mut v = vec![0.0; self.free_count()];
-        self.capacitance
-            .voltages(&vec![0.0; self.free_count()], &self.fixed_voltages, &mut v);
+        self.capacitance.voltages(&vec![0.0; self.free_count()], &self.fixed_voltages, &mut v);
         v
     }
 
@@ -225,9 +218,7 @@ impl Circuit {
         (0..self.fixed_voltages.len())
             .map(|x| {
                 self.fixed_voltages[x]
-                    * (0..self.free_count())
-                        .map(|f| c[(f, x)] * (end[f] - start[f]))
-                        .sum::<f64>()
+                    * (0..self.free_count()).map(|f| c[(f, x)] * (end[f] - start[f])).sum::<f64>()
             })
             .sum()
     }
@@ -235,10 +226,7 @@ impl Circuit {
     /// Elaborate a description into state equations.
     pub fn build(spec: &Spec) -> Result<Circuit, CircuitError> {
         if !(spec.temperature > 0.0 && spec.temperature.is_finite()) {
-            return fail(
-                &spec.title,
-                format!("temperature {} K is not physical", spec.temperature),
-            );
+            return fail(&spec.title, format!("temperature {} K is not physical", spec.temperature));
         }
         let mut first_use: HashMap<String, String> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
@@ -265,13 +253,8 @@ impl Circuit {
                 free_names.push(name.clone());
             }
         }
-        let lookup = |name: &str| -> NodeRef {
-            if is_ground(name) {
-                NodeRef::Fixed(0)
-            } else {
-                node_ref[name]
-            }
-        };
+        let lookup =
+            |name: &str| -> NodeRef { if is_ground(name) { NodeRef::Fixed(0) } else { node_ref[name] } };
         let mut capacitors = Vec::new();
         for e in &spec.elements {
             match &e.kind {
@@ -279,23 +262,12 @@ impl Circuit {
                     if !(*farads > 0.0 && farads.is_finite()) {
                         return fail(
                             &e.origin,
-                            format!(
-                                "capacitor {} has value {farads} F; it must be positive",
-                                e.name
-                            ),
+                            format!("capacitor {} has value {farads} F; it must be positive", e.name),
                         );
                     }
                     capacitors.push((lookup(a), lookup(b), *farads));
                 }
-                SpecKind::Mosfet {
-                    drain,
-                    gate,
-                    source,
-                    bulk,
-                    card,
-                    geometry,
-                    ..
-                } => {
+                SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, .. } => {
                     let c = card.capacitances(*geometry);
                     let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
                     for (x, y, value) in [
@@ -350,25 +322,16 @@ impl Circuit {
                     || {
                         fail(
                             &o.origin,
-                            format!(
-                                "output {} reads node '{name}', which is not in the circuit",
-                                o.name
-                            ),
+                            format!("output {} reads node '{name}', which is not in the circuit", o.name),
                         )
                     },
                     Ok,
                 )
             };
             let kind = match &o.kind {
-                OutputKind::Bit {
-                    plus,
-                    minus,
-                    hysteresis,
-                } => OutputKind::Bit {
-                    plus: resolve(plus)?,
-                    minus: resolve(minus)?,
-                    hysteresis: *hysteresis,
-                },
+                OutputKind::Bit { plus, minus, hysteresis } => {
+                    OutputKind::Bit { plus: resolve(plus)?, minus: resolve(minus)?, hysteresis: *hysteresis }
+                }
                 OutputKind::Category { nodes, hysteresis } => OutputKind::Category {
                     nodes: nodes.iter().map(resolve).collect::<Result<_, _>>()?,
                     hysteresis: *hysteresis,
@@ -378,20 +341,14 @@ impl Circuit {
                     minus: minus.as_ref().map(resolve).transpose()?,
                 },
             };
-            circuit.outputs.push(Output {
-                name: o.name.clone(),
-                kind,
-            });
+            circuit.outputs.push(Output { name: o.name.clone(), kind });
         }
         circuit.initial = circuit.zero_charge_voltages();
         for (name, volts, origin) in &spec.initial {
             match circuit.node(name) {
                 Some(NodeRef::Free(i)) => circuit.initial[i] = *volts,
                 Some(NodeRef::Fixed(_)) => {
-                    return fail(
-                        origin,
-                        format!("initial condition on node '{name}', which a source fixes"),
-                    );
+                    return fail(origin, format!("initial condition on node '{name}', which a source fixes"));
                 }
                 None => {
                     return fail(
@@ -404,44 +361,22 @@ impl Circuit {
         Ok(circuit)
     }
 
-    fn add_element(
-        &mut self,
-        e: &SpecElement,
-        lookup: &dyn Fn(&str) -> NodeRef,
-    ) -> Result<(), CircuitError> {
+    fn add_element(&mut self, e: &SpecElement, lookup: &dyn Fn(&str) -> NodeRef) -> Result<(), CircuitError> {
         let (kind, terminals, from, to) = match &e.kind {
-            SpecKind::Mosfet {
-                drain,
-                gate,
-                source,
-                bulk,
-                card,
-                geometry,
-                vt_offset,
-            } => {
+            SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, vt_offset } => {
                 if !(geometry.w > 0.0 && geometry.l > 0.0 && geometry.m > 0.0) {
-                    return fail(
-                        &e.origin,
-                        format!("transistor {} needs positive W, L and M", e.name),
-                    );
+                    return fail(&e.origin, format!("transistor {} needs positive W, L and M", e.name));
                 }
                 let t = card.at(*geometry, self.temperature, *vt_offset);
                 let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
-                let (from, to) = if card.polarity == Polarity::Nmos {
-                    (d, s)
-                } else {
-                    (s, d)
-                };
+                let (from, to) = if card.polarity == Polarity::Nmos { (d, s) } else { (s, d) };
                 (DeviceKind::Mosfet(t), vec![d, g, s, b], from, to)
             }
             SpecKind::Resistor { a, b, ohms } => {
                 if !(*ohms > 0.0 && ohms.is_finite()) {
                     return fail(
                         &e.origin,
-                        format!(
-                            "resistor {} has value {ohms} Ohm; it must be positive",
-                            e.name
-                        ),
+                        format!("resistor {} has value {ohms} Ohm; it must be positive", e.name),
                     );
                 }
                 let (a, b) = (lookup(a), lookup(b));
@@ -494,16 +429,8 @@ impl Circuit {
         let c = &self.capacitance.c_inv;
         (0..n)
             .map(|i| {
-                let into = if let NodeRef::Free(k) = to {
-                    c[(i, k)]
-                } else {
-                    0.0
-                };
-                let out = if let NodeRef::Free(k) = from {
-                    c[(i, k)]
-                } else {
-                    0.0
-                };
+                let into = if let NodeRef::Free(k) = to { c[(i, k)] } else { 0.0 };
+                let out = if let NodeRef::Free(k) = from { c[(i, k)] } else { 0.0 };
                 into - out
             })
             .collect()
@@ -512,16 +439,11 @@ impl Circuit {
 
 fn element_nodes(kind: &SpecKind) -> Vec<&String> {
     match kind {
-        SpecKind::Mosfet {
-            drain,
-            gate,
-            source,
-            bulk,
-            ..
-        } => vec![drain, gate, source, bulk],
+        SpecKind::Mosfet { drain, gate, source, bulk, .. } => vec![drain, gate, source, bulk],
         SpecKind::Capacitor { a, b, .. } | SpecKind::Resistor { a, b, .. } => vec![a, b],
-        SpecKind::VoltageSource { plus, minus, .. }
-        | SpecKind::CurrentSource { plus, minus, .. } => vec![plus, minus],
+        SpecKind::VoltageSource { plus, minus, .. } | SpecKind::CurrentSource { plus, minus, .. } => {
+            vec![plus, minus]
+        }
     }
 }
 
@@ -531,34 +453,17 @@ fn resolve_sources(spec: &Spec) -> Result<(Vec<String>, Vec<f64>), CircuitError>
     let mut names = vec!["0".to_string()];
     let mut volts = vec![0.0];
     let index = |names: &Vec<String>, n: &str| {
-        if is_ground(n) {
-            Some(0)
-        } else {
-            names.iter().position(|x| x == n)
-        }
+        if is_ground(n) { Some(0) } else { names.iter().position(|x| x == n) }
     };
-    let mut pending: Vec<&SpecElement> = spec
-        .elements
-        .iter()
-        .filter(|e| matches!(e.kind, SpecKind::VoltageSource { .. }))
-        .collect();
+    let mut pending: Vec<&SpecElement> =
+        spec.elements.iter().filter(|e| matches!(e.kind, SpecKind::VoltageSource { .. })).collect();
     while !pending.is_empty() {
         let before = pending.len();
         let mut rest = Vec::new();
         for e in pending {
-            let SpecKind::VoltageSource {
-                plus,
-                minus,
-                volts: v,
-            } = &e.kind
-            else {
-                unreachable!()
-            };
+            let SpecKind::VoltageSource { plus, minus, volts: v } = &e.kind else { unreachable!() };
             if !v.is_finite() {
-                return fail(
-                    &e.origin,
-                    format!("source {} has a non-finite value", e.name),
-                );
+                return fail(&e.origin, format!("source {} has a non-finite value", e.name));
             }
             match (index(&names, plus), index(&names, minus)) {
                 (Some(p), Some(m)) => {
@@ -588,10 +493,7 @@ fn resolve_sources(spec: &Spec) -> Result<(Vec<String>, Vec<f64>), CircuitError>
             let e = rest[0];
             return fail(
                 &e.origin,
-                format!(
-                    "voltage source {} floats: neither end connects to ground through sources",
-                    e.name
-                ),
+                format!("voltage source {} floats: neither end connects to ground through sources", e.name),
             );
         }
         pending = rest;

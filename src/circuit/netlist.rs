@@ -199,13 +199,7 @@ impl ElementKind {
     /// The nodes this element connects, in the order written.
     pub fn terminals(&self) -> Vec<&str> {
         match self {
-            ElementKind::Mosfet {
-                drain,
-                gate,
-                source,
-                bulk,
-                ..
-            } => vec![drain, gate, source, bulk],
+            ElementKind::Mosfet { drain, gate, source, bulk, .. } => vec![drain, gate, source, bulk],
             ElementKind::Capacitor { a, b, .. } | ElementKind::Resistor { a, b, .. } => {
                 vec![a, b]
             }
@@ -260,9 +254,9 @@ impl OutputKind {
         match self {
             OutputKind::Bit { plus, minus, .. } => vec![plus, minus],
             OutputKind::Category { nodes } => nodes.iter().map(String::as_str).collect(),
-            OutputKind::Analog { plus, minus } => std::iter::once(plus.as_str())
-                .chain(minus.as_deref())
-                .collect(),
+            OutputKind::Analog { plus, minus } => {
+                std::iter::once(plus.as_str()).chain(minus.as_deref()).collect()
+            }
         }
     }
 }
@@ -324,12 +318,8 @@ impl Netlist {
 
     /// Every node an element connects, sorted, without ground.
     pub fn nodes(&self) -> Vec<&str> {
-        let nodes: BTreeSet<&str> = self
-            .elements
-            .iter()
-            .flat_map(|e| e.kind.terminals())
-            .filter(|n| *n != GROUND)
-            .collect();
+        let nodes: BTreeSet<&str> =
+            self.elements.iter().flat_map(|e| e.kind.terminals()).filter(|n| *n != GROUND).collect();
         nodes.into_iter().collect()
     }
 
@@ -347,24 +337,16 @@ impl Netlist {
     ) -> Result<(), NetlistError> {
         let mut element_index: HashMap<String, usize> = HashMap::new();
         let mut first_seen: HashMap<String, Location> = HashMap::new();
-        let mut repeated = |key: String, token: &str, location: &Location| match first_seen
-            .insert(key, location.clone())
-        {
-            Some(first) => Err(NetlistError::at(
-                location.clone(),
-                ErrorKind::Repeated {
-                    token: token.to_string(),
-                    first,
-                },
-            )),
-            None => Ok(()),
-        };
-        for (file, line) in &reader.lines {
-            let st = Statement {
-                file: &reader.files[*file],
-                tokens: &line.tokens,
-                params,
+        let mut repeated =
+            |key: String, token: &str, location: &Location| match first_seen.insert(key, location.clone()) {
+                Some(first) => Err(NetlistError::at(
+                    location.clone(),
+                    ErrorKind::Repeated { token: token.to_string(), first },
+                )),
+                None => Ok(()),
             };
+        for (file, line) in &reader.lines {
+            let st = Statement { file: &reader.files[*file], tokens: &line.tokens, params };
             let head = st.head();
             let directive = head.text.to_lowercase();
             if head.kind != TokenKind::Word || !directive.starts_with('.') {
@@ -408,10 +390,7 @@ impl Netlist {
                     let output = directives::output(&st)?;
                     if let Some(first) = self.outputs.iter().find(|o| o.name == output.name) {
                         let kind = ErrorKind::DuplicateOutput {
-                            name: st
-                                .tokens
-                                .get(2)
-                                .map_or(output.name.clone(), |t| t.text.clone()),
+                            name: st.tokens.get(2).map_or(output.name.clone(), |t| t.text.clone()),
                             first: first.location.clone(),
                         };
                         return Err(st.error(head, kind));

@@ -38,22 +38,11 @@ impl Circuit {
     /// Forward and reverse fluxes of `device` (A), each at the midpoint of its own jump.
     #[inline]
     pub fn midpoint_fluxes(&self, device: &Device, v: &[f64]) -> (f64, f64) {
-        let at =
-            |k: usize, sign: f64| self.voltage(device.terminals[k], v) + sign * device.half_jump[k];
+        let at = |k: usize, sign: f64| self.voltage(device.terminals[k], v) + sign * device.half_jump[k];
         match &device.kind {
             DeviceKind::Mosfet(t) => {
-                let forward = Terminals {
-                    d: at(0, 1.0),
-                    g: at(1, 1.0),
-                    s: at(2, 1.0),
-                    b: at(3, 1.0),
-                };
-                let reverse = Terminals {
-                    d: at(0, -1.0),
-                    g: at(1, -1.0),
-                    s: at(2, -1.0),
-                    b: at(3, -1.0),
-                };
+                let forward = Terminals { d: at(0, 1.0), g: at(1, 1.0), s: at(2, 1.0), b: at(3, 1.0) };
+                let reverse = Terminals { d: at(0, -1.0), g: at(1, -1.0), s: at(2, -1.0), b: at(3, -1.0) };
                 t.flux_pair(&forward, &reverse)
             }
             DeviceKind::Resistor { ohms } => {
@@ -77,18 +66,9 @@ impl Circuit {
         match &device.kind {
             DeviceKind::Mosfet(t) => {
                 let term = |k| self.voltage(device.terminals[k], v);
-                let op = t.evaluate(&Terminals {
-                    d: term(0),
-                    g: term(1),
-                    s: term(2),
-                    b: term(3),
-                });
+                let op = t.evaluate(&Terminals { d: term(0), g: term(1), s: term(2), b: term(3) });
                 // Forward is drain -> source for NMOS: net = i_d; source -> drain for PMOS: -i_d.
-                let sign = if device.from == device.terminals[0] {
-                    1.0
-                } else {
-                    -1.0
-                };
+                let sign = if device.from == device.terminals[0] { 1.0 } else { -1.0 };
                 for (k, g) in [op.g.d, op.g.g, op.g.s, op.g.b].into_iter().enumerate() {
                     add(device.terminals[k], sign * g);
                 }
@@ -122,13 +102,7 @@ impl<'a> CircuitSde<'a> {
     }
 
     #[inline]
-    fn accumulate(
-        &self,
-        x: &[f64],
-        dw: Option<&[f64]>,
-        f: &mut [f64],
-        mut gdw: Option<&mut [f64]>,
-    ) {
+    fn accumulate(&self, x: &[f64], dw: Option<&[f64]>, f: &mut [f64], mut gdw: Option<&mut [f64]>) {
         let c = self.circuit;
         let n = c.free_count();
         let v = &x[..n];

@@ -116,12 +116,7 @@ pub enum CardError {
     #[error("model card {card}: {message}")]
     Syntax { card: String, message: String },
     #[error("model card {card}: key '{key}' = {value}: {reason}")]
-    Value {
-        card: String,
-        key: String,
-        value: String,
-        reason: String,
-    },
+    Value { card: String, key: String, value: String, reason: String },
 }
 
 #[derive(Deserialize)]
@@ -178,10 +173,8 @@ struct RawMismatch {
 
 /// Read and validate a model card from a TOML file.
 pub fn load_card(path: &Path) -> Result<ModelCard, CardError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CardError::Io {
-        card: path.display().to_string(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| CardError::Io { card: path.display().to_string(), source })?;
     let mut card = parse_card(&text, &path.display().to_string())?;
     card.path = Some(path.to_path_buf());
     Ok(card)
@@ -230,31 +223,13 @@ fn validate(raw: RawCard, label: &str) -> Result<ModelCard, CardError> {
     }
     let e = &raw.ekv;
     let vt0 = c.range("ekv.vt0_v", e.vt0_v, -2.0, 2.0, "not a threshold voltage")?;
-    let kp = c.range(
-        "ekv.kp_ua_per_v2",
-        e.kp_ua_per_v2,
-        1e-6,
-        1e5,
-        "KP must be positive",
-    )? * 1e-6;
+    let kp = c.range("ekv.kp_ua_per_v2", e.kp_ua_per_v2, 1e-6, 1e5, "KP must be positive")? * 1e-6;
     let pinch_off = match (e.n, e.gamma_sqrt_v, e.phi_v) {
         (Some(n), None, None) => PinchOff::SlopeFactor {
-            n: c.range(
-                "ekv.n",
-                n,
-                1.0,
-                3.0,
-                "a slope factor below 1 is not physical",
-            )?,
+            n: c.range("ekv.n", n, 1.0, 3.0, "a slope factor below 1 is not physical")?,
         },
         (None, Some(gamma), Some(phi)) => PinchOff::Ekv26 {
-            gamma: c.range(
-                "ekv.gamma_sqrt_v",
-                gamma,
-                0.0,
-                5.0,
-                "body factor out of range",
-            )?,
+            gamma: c.range("ekv.gamma_sqrt_v", gamma, 0.0, 5.0, "body factor out of range")?,
             phi: c.range("ekv.phi_v", phi, 0.1, 2.0, "surface potential out of range")?,
         },
         (Some(n), _, _) => {
@@ -276,13 +251,8 @@ fn validate(raw: RawCard, label: &str) -> Result<ModelCard, CardError> {
     let tnom = match (t.tnom_k, t.tnom_c) {
         (Some(k), None) => c.range("temperature.tnom_k", k, 1.0, 1000.0, "not a temperature")?,
         (None, Some(celsius)) => {
-            c.range(
-                "temperature.tnom_c",
-                celsius,
-                -272.0,
-                700.0,
-                "not a temperature",
-            )? + crate::units::ZERO_CELSIUS
+            c.range("temperature.tnom_c", celsius, -272.0, 700.0, "not a temperature")?
+                + crate::units::ZERO_CELSIUS
         }
         _ => {
             return Err(c.fail(
@@ -292,20 +262,9 @@ fn validate(raw: RawCard, label: &str) -> Result<ModelCard, CardError> {
             ));
         }
     };
-    let tcv = c.range(
-        "temperature.tcv_mv_per_k",
-        t.tcv_mv_per_k,
-        -10.0,
-        10.0,
-        "not a threshold drift",
-    )? * 1e-3;
-    let bex = c.range(
-        "temperature.bex",
-        t.bex,
-        -4.0,
-        1.0,
-        "not a mobility exponent",
-    )?;
+    let tcv =
+        c.range("temperature.tcv_mv_per_k", t.tcv_mv_per_k, -10.0, 10.0, "not a threshold drift")? * 1e-3;
+    let bex = c.range("temperature.bex", t.bex, -4.0, 1.0, "not a mobility exponent")?;
     let cap = &raw.capacitance;
     let nonneg = |key: &str, v: f64| -> Result<f64, CardError> {
         if v.is_finite() && v >= 0.0 {
@@ -318,13 +277,9 @@ fn validate(raw: RawCard, label: &str) -> Result<ModelCard, CardError> {
     let cox = nonneg("capacitance.cox_ff_per_um2", cap.cox_ff_per_um2)? * 1e-3;
     let cov = nonneg("capacitance.cov_ff_per_um", cap.cov_ff_per_um)? * 1e-9;
     let cj = nonneg("capacitance.cj_ff_per_um", cap.cj_ff_per_um)? * 1e-9;
-    let avt = c.range(
-        "mismatch.avt_mv_um",
-        raw.mismatch.avt_mv_um,
-        0.0,
-        100.0,
-        "not a Pelgrom coefficient",
-    )? * 1e-9;
+    let avt =
+        c.range("mismatch.avt_mv_um", raw.mismatch.avt_mv_um, 0.0, 100.0, "not a Pelgrom coefficient")?
+            * 1e-9;
     Ok(ModelCard {
         name: raw.name.trim().to_lowercase(),
         polarity: raw.polarity,
@@ -387,10 +342,7 @@ cox_ff_per_um2 = 8.3
     #[test]
     fn rejects_missing_parameter() {
         let msg = error_of(&GOOD.replace("kp_ua_per_v2 = 200\n", ""));
-        assert!(
-            msg.contains("bad.toml") && msg.contains("kp_ua_per_v2"),
-            "{msg}"
-        );
+        assert!(msg.contains("bad.toml") && msg.contains("kp_ua_per_v2"), "{msg}");
         let msg = error_of(&GOOD.replace("n = 1.3\n", ""));
         assert!(msg.contains("missing parameter"), "{msg}");
     }
@@ -399,9 +351,7 @@ cox_ff_per_um2 = 8.3
     fn rejects_negative_capacitance() {
         let msg = error_of(&GOOD.replace("cox_ff_per_um2 = 8.3", "cox_ff_per_um2 = -8.3"));
         assert!(
-            msg.contains("bad.toml")
-                && msg.contains("capacitance.cox_ff_per_um2")
-                && msg.contains("-8.3"),
+            msg.contains("bad.toml") && msg.contains("capacitance.cox_ff_per_um2") && msg.contains("-8.3"),
             "{msg}"
         );
     }
@@ -410,11 +360,7 @@ cox_ff_per_um2 = 8.3
     fn rejects_non_physical_values() {
         for (from, to, key) in [
             ("n = 1.3", "n = 0.7", "ekv.n"),
-            (
-                "kp_ua_per_v2 = 200",
-                "kp_ua_per_v2 = -5",
-                "ekv.kp_ua_per_v2",
-            ),
+            ("kp_ua_per_v2 = 200", "kp_ua_per_v2 = -5", "ekv.kp_ua_per_v2"),
             ("tnom_k = 300", "tnom_k = -3", "temperature.tnom_k"),
             ("bex = -1.5", "bex = 12", "temperature.bex"),
         ] {

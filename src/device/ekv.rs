@@ -96,11 +96,7 @@ impl OperatingPoint {
 /// ln(1 + e^{x/2}), without overflow or loss of precision.
 fn softplus_half(x: f64) -> f64 {
     let y = 0.5 * x;
-    if y > 0.0 {
-        y + (-y).exp().ln_1p()
-    } else {
-        y.exp().ln_1p()
-    }
+    if y > 0.0 { y + (-y).exp().ln_1p() } else { y.exp().ln_1p() }
 }
 
 /// The logistic function 1/(1 + e^{-y}), stable for any y.
@@ -128,22 +124,12 @@ fn branch(interp: Interpolation, x: f64) -> Branch {
     match interp {
         Interpolation::Exponential => {
             let e = x.exp();
-            Branch {
-                f: e,
-                df: e,
-                root: e,
-                sigma: 1.0,
-            }
+            Branch { f: e, df: e, root: e, sigma: 1.0 }
         }
         Interpolation::Ekv => {
             let root = softplus_half(x);
             let sigma = logistic(0.5 * x);
-            Branch {
-                f: root * root,
-                df: root * sigma,
-                root,
-                sigma,
-            }
+            Branch { f: root * root, df: root * sigma, root, sigma }
         }
     }
 }
@@ -170,20 +156,12 @@ struct Pinch {
 
 fn pinch(form: PinchOff, vg: f64, vt0: f64, ut: f64) -> Pinch {
     match form {
-        PinchOff::SlopeFactor { n } => Pinch {
-            vp: (vg - vt0) / n,
-            dvp_dvg: 1.0 / n,
-            n,
-            dn_dvp: 0.0,
-        },
+        PinchOff::SlopeFactor { n } => Pinch { vp: (vg - vt0) / n, dvp_dvg: 1.0 / n, n, dn_dvp: 0.0 },
         PinchOff::Ekv26 { gamma, phi } => {
             let vgp = vg - vt0 + phi + gamma * phi.sqrt();
             let (vp, dvp_dvg) = if vgp > 0.0 {
                 let root = (vgp + 0.25 * gamma * gamma).sqrt();
-                (
-                    vgp - phi - gamma * (root - 0.5 * gamma),
-                    1.0 - gamma / (2.0 * root),
-                )
+                (vgp - phi - gamma * (root - 0.5 * gamma), 1.0 - gamma / (2.0 * root))
             } else {
                 (-phi, 0.0)
             };
@@ -220,8 +198,7 @@ impl ModelCard {
         Transistor {
             sign: self.polarity.sign(),
             vt0: self.vt0 - self.tcv * (t - self.tnom) + vt_offset,
-            beta: 2.0 * self.kp * (t / self.tnom).powf(self.bex) * geometry.w / geometry.l
-                * geometry.m,
+            beta: 2.0 * self.kp * (t / self.tnom).powf(self.bex) * geometry.w / geometry.l * geometry.m,
             ut: thermal_voltage(t),
             pinch_off: self.pinch_off,
             interpolation: self.interpolation,
@@ -259,12 +236,7 @@ impl ModelCard {
     /// Drain current and its temperature derivative dI_D/dT at fixed terminal voltages
     /// (A, A/K), analytic: with dU_T/dT = U_T/T, dV_T0/dT = -TCV, dKP/dT = BEX KP/T,
     /// dI_S/dT = I_S (BEX/T + 2/T + (dn/dT)/n) and dx/dT = (dV_P/dT)/U_T - x/T.
-    pub fn current_temperature_slope(
-        &self,
-        geometry: Geometry,
-        t: f64,
-        v: &Terminals,
-    ) -> (f64, f64) {
+    pub fn current_temperature_slope(&self, geometry: Geometry, t: f64, v: &Terminals) -> (f64, f64) {
         let tr = self.at(geometry, t, 0.0);
         let (vg, vs, vd) = tr.frame(v);
         let ut = tr.ut;
@@ -293,11 +265,7 @@ impl Transistor {
 
     /// Bulk-referenced gate, source and drain voltages in the NMOS frame.
     fn frame(&self, v: &Terminals) -> (f64, f64, f64) {
-        (
-            self.sign * (v.g - v.b),
-            self.sign * (v.s - v.b),
-            self.sign * (v.d - v.b),
-        )
+        (self.sign * (v.g - v.b), self.sign * (v.s - v.b), self.sign * (v.d - v.b))
     }
 
     /// Forward and reverse carrier fluxes (Phi_F, Phi_R) in amperes, without derivatives:
@@ -368,12 +336,7 @@ impl Transistor {
             flux_r: i_s * pr,
             n: p.n,
             i_s,
-            g: Terminals {
-                d: d_vd,
-                g: d_vg,
-                s: d_vs,
-                b: -(d_vd + d_vg + d_vs),
-            },
+            g: Terminals { d: d_vd, g: d_vg, s: d_vs, b: -(d_vd + d_vg + d_vs) },
         }
     }
 }

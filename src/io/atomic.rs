@@ -22,9 +22,7 @@ static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    PENDING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    PENDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn forget_pending(temp: &Path) {
@@ -39,10 +37,7 @@ fn forget_pending(temp: &Path) {
 /// process runs no destructors); writers whose temporary was removed fail on commit.
 pub fn remove_pending_temporaries() -> usize {
     let paths = std::mem::take(&mut *pending());
-    paths
-        .iter()
-        .filter(|path| fs::remove_file(path).is_ok())
-        .count()
+    paths.iter().filter(|path| fs::remove_file(path).is_ok()).count()
 }
 
 /// A reserved temporary path beside a target file; renamed onto the target by
@@ -64,19 +59,14 @@ impl AtomicPath {
     fn reserve(target: &Path) -> Result<(Self, File), IoError> {
         let name = target
             .file_name()
-            .ok_or_else(|| IoError::NotAFile {
-                path: target.to_path_buf(),
-            })?
+            .ok_or_else(|| IoError::NotAFile { path: target.to_path_buf() })?
             .to_string_lossy()
             .into_owned();
         let dir = match target.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let suffix = target
-            .extension()
-            .map(|e| format!(".{}", e.to_string_lossy()))
-            .unwrap_or_default();
+        let suffix = target.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
         let pid = std::process::id();
         loop {
             let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -85,11 +75,7 @@ impl AtomicPath {
             pending().push(temp.clone());
             match OpenOptions::new().write(true).create_new(true).open(&temp) {
                 Ok(file) => {
-                    let path = AtomicPath {
-                        target: target.to_path_buf(),
-                        temp,
-                        committed: false,
-                    };
+                    let path = AtomicPath { target: target.to_path_buf(), temp, committed: false };
                     return Ok((path, file));
                 }
                 // Left by an earlier process with the same id: try the next number.
@@ -125,8 +111,7 @@ impl AtomicPath {
             .write(true)
             .open(&self.temp)
             .map_err(|e| IoError::os("reopen the temporary file for", &self.target, e))?;
-        file.sync_all()
-            .map_err(|e| IoError::os("flush to disk", &self.target, e))?;
+        file.sync_all().map_err(|e| IoError::os("flush to disk", &self.target, e))?;
         drop(file);
         self.rename()
     }
@@ -190,10 +175,7 @@ impl AtomicFile {
     /// Start writing a replacement for `target`.
     pub fn create(target: impl AsRef<Path>) -> Result<Self, IoError> {
         let (path, file) = AtomicPath::reserve(target.as_ref())?;
-        Ok(AtomicFile {
-            writer: BufWriter::with_capacity(1 << 16, file),
-            path,
-        })
+        Ok(AtomicFile { writer: BufWriter::with_capacity(1 << 16, file), path })
     }
 
     /// The final file name.
@@ -209,11 +191,8 @@ impl AtomicFile {
     /// Flush, sync to stable storage and rename onto the target.
     pub fn commit(self) -> Result<(), IoError> {
         let AtomicFile { writer, mut path } = self;
-        let file = writer
-            .into_inner()
-            .map_err(|e| IoError::os("write", path.target(), e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| IoError::os("flush to disk", path.target(), e))?;
+        let file = writer.into_inner().map_err(|e| IoError::os("write", path.target(), e.into_error()))?;
+        file.sync_all().map_err(|e| IoError::os("flush to disk", path.target(), e))?;
         drop(file);
         path.rename()
     }

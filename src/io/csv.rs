@@ -25,22 +25,14 @@ impl CsvWriter {
     pub fn create<S: AsRef<str>>(path: impl AsRef<Path>, columns: &[S]) -> Result<Self, IoError> {
         let path = path.as_ref();
         if columns.is_empty() {
-            return Err(IoError::NoColumns {
-                path: path.to_path_buf(),
-            });
+            return Err(IoError::NoColumns { path: path.to_path_buf() });
         }
         let mut file = AtomicFile::create(path)?;
         let header: Vec<String> = columns.iter().map(|c| quote(c.as_ref())).collect();
         let mut line = header.join(",");
         line.push('\n');
-        file.write_all(line.as_bytes())
-            .map_err(|e| file.error("write", e))?;
-        Ok(CsvWriter {
-            file,
-            columns: columns.len(),
-            rows: 0,
-            line,
-        })
+        file.write_all(line.as_bytes()).map_err(|e| file.error("write", e))?;
+        Ok(CsvWriter { file, columns: columns.len(), rows: 0, line })
     }
 
     /// Append one row; it must have one value per column.
@@ -63,8 +55,7 @@ impl CsvWriter {
         }
         self.line.push('\n');
         let file = &mut self.file;
-        file.write_all(self.line.as_bytes())
-            .map_err(|e| file.error("write", e))?;
+        file.write_all(self.line.as_bytes()).map_err(|e| file.error("write", e))?;
         self.rows += 1;
         Ok(())
     }

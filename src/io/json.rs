@@ -13,16 +13,11 @@ use std::path::Path;
 /// pbitsim::io::write_json_atomic("summary.json", &Summary { mean: 0.5 })?;
 /// # Ok::<(), pbitsim::io::IoError>(())
 /// ```
-pub fn write_json_atomic<T: Serialize + ?Sized>(
-    path: impl AsRef<Path>,
-    value: &T,
-) -> Result<(), IoError> {
+pub fn write_json_atomic<T: Serialize + ?Sized>(path: impl AsRef<Path>, value: &T) -> Result<(), IoError> {
     let path = path.as_ref();
     // Serialise first: a value that cannot be written never creates a temporary.
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(|error| IoError::Json {
-        path: path.to_path_buf(),
-        error,
-    })?;
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|error| IoError::Json { path: path.to_path_buf(), error })?;
     bytes.push(b'\n');
     let mut file = AtomicFile::create(path)?;
     file.write_all(&bytes).map_err(|e| file.error("write", e))?;

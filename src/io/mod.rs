@@ -128,11 +128,7 @@ pub enum IoError {
 impl IoError {
     /// An OS error on `path` while doing `action`.
     pub(crate) fn os(action: &'static str, path: &Path, error: std::io::Error) -> Self {
-        IoError::Os {
-            action,
-            path: path.to_path_buf(),
-            error,
-        }
+        IoError::Os { action, path: path.to_path_buf(), error }
     }
 }
 
@@ -147,7 +143,5 @@ fn list_extensions(accepted: &[&str]) -> String {
 
 /// The lower-case extension of `path` (without the dot), if any.
 pub(crate) fn extension_of(path: &Path) -> Option<String> {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
+    path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase())
 }

@@ -70,10 +70,7 @@ fn shape_tuple(shape: &[u64]) -> String {
 /// The complete header (preamble, dict, padding, newline) padded to at least `min_len`
 /// bytes and to a multiple of [`ALIGN`].
 fn header(descr: &str, shape: &[u64], min_len: usize) -> Vec<u8> {
-    let dict = format!(
-        "{{'descr': '{descr}', 'fortran_order': False, 'shape': {}, }}",
-        shape_tuple(shape)
-    );
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {}, }}", shape_tuple(shape));
     let unpadded = PREAMBLE + dict.len() + 1;
     let total = unpadded.max(min_len).div_ceil(ALIGN) * ALIGN;
     // At most MAX_DIMS dimensions of 20 digits: under 1 kB, far below u16::MAX.
@@ -104,9 +101,7 @@ impl<T: NpyElement> NpyWriter<T> {
     pub fn create(path: impl AsRef<Path>, columns: usize) -> Result<Self, IoError> {
         let path = path.as_ref();
         if columns == 0 {
-            return Err(IoError::NoColumns {
-                path: path.to_path_buf(),
-            });
+            return Err(IoError::NoColumns { path: path.to_path_buf() });
         }
         let mut file = AtomicFile::create(path)?;
         // Sized for the widest possible row count, so the final patch fits exactly.
@@ -136,8 +131,7 @@ impl<T: NpyElement> NpyWriter<T> {
         self.bytes.clear();
         T::extend_le(row, &mut self.bytes);
         let file = &mut self.file;
-        file.write_all(&self.bytes)
-            .map_err(|e| file.error("write", e))?;
+        file.write_all(&self.bytes).map_err(|e| file.error("write", e))?;
         self.rows += 1;
         Ok(())
     }
@@ -190,23 +184,12 @@ impl TraceSink for NpyWriter<f64> {
 /// Write a whole C-order array of any shape (`&[]` for a scalar, `&[n]` for a vector,
 /// `&[rows, cols]` for a table, at most 32 dimensions) to `path` atomically. `data.len()`
 /// must equal the product of the shape.
-pub fn write_npy<T: NpyElement>(
-    path: impl AsRef<Path>,
-    shape: &[usize],
-    data: &[T],
-) -> Result<(), IoError> {
+pub fn write_npy<T: NpyElement>(path: impl AsRef<Path>, shape: &[usize], data: &[T]) -> Result<(), IoError> {
     let path = path.as_ref();
     if shape.len() > MAX_DIMS {
-        return Err(IoError::Dimensions {
-            path: path.to_path_buf(),
-            dims: shape.len(),
-            max: MAX_DIMS,
-        });
+        return Err(IoError::Dimensions { path: path.to_path_buf(), dims: shape.len(), max: MAX_DIMS });
     }
-    let expected = shape
-        .iter()
-        .try_fold(1usize, |acc, &n| acc.checked_mul(n))
-        .unwrap_or(usize::MAX);
+    let expected = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n)).unwrap_or(usize::MAX);
     if expected != data.len() {
         return Err(IoError::Shape {
             path: path.to_path_buf(),

@@ -41,10 +41,7 @@ impl TraceFormat {
         match extension_of(path).as_deref() {
             Some("csv") => Ok(TraceFormat::Csv),
             Some("npy") => Ok(TraceFormat::Npy),
-            _ => Err(IoError::Extension {
-                path: path.to_path_buf(),
-                accepted: Self::EXTENSIONS,
-            }),
+            _ => Err(IoError::Extension { path: path.to_path_buf(), accepted: Self::EXTENSIONS }),
         }
     }
 }

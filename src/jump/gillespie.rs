@@ -34,11 +34,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
             rates[2 * k + 1] = pr / ELEMENTARY_CHARGE;
             total += rates[2 * k] + rates[2 * k + 1];
         }
-        let wait = if total > 0.0 {
-            -(1.0 - rng.random::<f64>()).ln() / total
-        } else {
-            f64::INFINITY
-        };
+        let wait = if total > 0.0 { -(1.0 - rng.random::<f64>()).ln() / total } else { f64::INFINITY };
         let t_next = t + wait;
         // Record every grid time before the next event: the state holds until then.
         loop {

@@ -35,12 +35,7 @@ pub enum JumpError {
         "tau-leaping step too large at t = {t:.6e}: channel {device} expects {expected:.1} events, moving a node by \
          {jump_mv:.3} mV per leap; use a smaller --dt or the exact method"
     )]
-    LeapTooLarge {
-        t: f64,
-        device: String,
-        expected: f64,
-        jump_mv: f64,
-    },
+    LeapTooLarge { t: f64, device: String, expected: f64, jump_mv: f64 },
 }
 
 /// Counts from one run.
@@ -73,22 +68,12 @@ impl ChargeState {
         let n = circuit.free_count();
         let zero = circuit.zero_charge_voltages();
         let mut q = vec![0.0; n];
-        let delta: Vec<f64> = circuit
-            .initial
-            .iter()
-            .zip(&zero)
-            .map(|(a, b)| a - b)
-            .collect();
+        let delta: Vec<f64> = circuit.initial.iter().zip(&zero).map(|(a, b)| a - b).collect();
         // Q = C_ff (V - V_zero): the charge that moves the nodes from the zero-charge state.
         for i in 0..n {
-            q[i] = (0..n)
-                .map(|j| circuit.capacitance.c_ff[(i, j)] * delta[j])
-                .sum();
+            q[i] = (0..n).map(|j| circuit.capacitance.c_ff[(i, j)] * delta[j]).sum();
         }
-        let charges = q
-            .iter()
-            .map(|c| (c / ELEMENTARY_CHARGE).round() as i64)
-            .collect();
+        let charges = q.iter().map(|c| (c / ELEMENTARY_CHARGE).round() as i64).collect();
         let incidence = circuit
             .devices
             .iter()
@@ -103,12 +88,7 @@ impl ChargeState {
                 v
             })
             .collect();
-        let mut state = ChargeState {
-            charges,
-            x: vec![0.0; n + 1],
-            incidence,
-            since_sync: 0,
-        };
+        let mut state = ChargeState { charges, x: vec![0.0; n + 1], incidence, since_sync: 0 };
         state.sync(circuit);
         Ok(state)
     }
@@ -119,10 +99,8 @@ impl ChargeState {
         let zero = circuit.zero_charge_voltages();
         let c = &circuit.capacitance.c_inv;
         for i in 0..n {
-            self.x[i] = zero[i]
-                + (0..n)
-                    .map(|j| c[(i, j)] * ELEMENTARY_CHARGE * self.charges[j] as f64)
-                    .sum::<f64>();
+            self.x[i] =
+                zero[i] + (0..n).map(|j| c[(i, j)] * ELEMENTARY_CHARGE * self.charges[j] as f64).sum::<f64>();
         }
         self.since_sync = 0;
     }
@@ -153,9 +131,7 @@ pub(crate) fn check_schedule(t_end: f64, record_every: f64) -> Result<(), JumpEr
         return Err(JumpError::Schedule("the stop time must be positive".into()));
     }
     if !(record_every > 0.0 && record_every.is_finite()) {
-        return Err(JumpError::Schedule(
-            "the recording interval must be positive".into(),
-        ));
+        return Err(JumpError::Schedule("the recording interval must be positive".into()));
     }
     Ok(())
 }

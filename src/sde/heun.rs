@@ -62,14 +62,7 @@ impl Method for Heun {
         for i in 0..x.len() {
             ws.predictor[i] = x[i] + ws.f0[i] * h + ws.n0[i];
         }
-        sys.drift_and_noise(
-            t + h,
-            &ws.predictor,
-            inc.dw,
-            &mut ws.f1,
-            &mut ws.n1,
-            &mut ws.g,
-        );
+        sys.drift_and_noise(t + h, &ws.predictor, inc.dw, &mut ws.f1, &mut ws.n1, &mut ws.g);
         for i in 0..x.len() {
             x_new[i] = x[i] + 0.5 * (ws.f0[i] + ws.f1[i]) * h + 0.5 * (ws.n0[i] + ws.n1[i]);
         }

@@ -40,12 +40,7 @@ impl Method for Milstein {
 
     fn workspace<S: System + ?Sized>(&self, sys: &S) -> MilsteinWorkspace {
         let n = sys.dim();
-        MilsteinWorkspace {
-            f: vec![0.0; n],
-            g: vec![0.0; n],
-            g_support: vec![0.0; n],
-            support: vec![0.0; n],
-        }
+        MilsteinWorkspace { f: vec![0.0; n], g: vec![0.0; n], g_support: vec![0.0; n], support: vec![0.0; n] }
     }
 
     fn step<S: System + ?Sized>(

@@ -101,15 +101,7 @@ pub trait System: Sync {
     /// Drift and the noise term G(t, x) dW together. Systems whose drift and diffusion share
     /// expensive work (a circuit's device evaluations) override this; `g` is scratch space
     /// of [`NoiseShape::diffusion_len`] entries.
-    fn drift_and_noise(
-        &self,
-        t: f64,
-        x: &[f64],
-        dw: &[f64],
-        f: &mut [f64],
-        gdw: &mut [f64],
-        g: &mut [f64],
-    ) {
+    fn drift_and_noise(&self, t: f64, x: &[f64], dw: &[f64], f: &mut [f64], gdw: &mut [f64], g: &mut [f64]) {
         self.drift(t, x, f);
         self.diffusion(t, x, g);
         self.noise_shape().apply(g, dw, gdw);
@@ -173,29 +165,17 @@ pub trait Method: Sync {
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SdeError {
     #[error("method '{method}' cannot integrate {shape:?} noise: {reason}")]
-    UnsupportedNoise {
-        method: &'static str,
-        shape: NoiseShape,
-        reason: &'static str,
-    },
+    UnsupportedNoise { method: &'static str, shape: NoiseShape, reason: &'static str },
     #[error(
         "the state became non-finite at t = {t:.6e} s (component {component} = {value}): \
          the step is too large for this system; try a smaller --dt or --method theta"
     )]
-    NonFinite {
-        t: f64,
-        component: usize,
-        value: f64,
-    },
+    NonFinite { t: f64, component: usize, value: f64 },
     #[error(
         "Newton iteration of the implicit step at t = {t:.6e} did not converge \
          ({iterations} iterations, last correction {correction:.3e}); try a smaller --dt"
     )]
-    NewtonFailed {
-        t: f64,
-        iterations: usize,
-        correction: f64,
-    },
+    NewtonFailed { t: f64, iterations: usize, correction: f64 },
     #[error(
         "adaptive step size fell to {dt:.3e} at t = {t:.6e} (minimum {dt_min:.3e}); \
          loosen the tolerance or check the system for a singularity"
@@ -248,16 +228,10 @@ impl MethodKind {
 
     /// Parse a command-line name; the error lists the valid ones.
     pub fn parse(text: &str) -> Result<MethodKind, String> {
-        MethodKind::ALL
-            .into_iter()
-            .find(|m| m.name().eq_ignore_ascii_case(text))
-            .ok_or_else(|| {
-                let names: Vec<_> = MethodKind::ALL.iter().map(|m| m.name()).collect();
-                format!(
-                    "unknown method '{text}'; expected one of {}",
-                    names.join(", ")
-                )
-            })
+        MethodKind::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(text)).ok_or_else(|| {
+            let names: Vec<_> = MethodKind::ALL.iter().map(|m| m.name()).collect();
+            format!("unknown method '{text}'; expected one of {}", names.join(", "))
+        })
     }
 }
 
@@ -265,10 +239,6 @@ impl MethodKind {
 pub(crate) fn check_finite(t: f64, x: &[f64]) -> Result<(), SdeError> {
     match x.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(component) => Err(SdeError::NonFinite {
-            t,
-            component,
-            value: x[component],
-        }),
+        Some(component) => Err(SdeError::NonFinite { t, component, value: x[component] }),
     }
 }

@@ -133,26 +133,14 @@ pub struct BrownianPath {
 
 impl BrownianPath {
     pub fn new(noise_dim: usize, with_integral: bool) -> Self {
-        BrownianPath {
-            noise_dim,
-            with_integral,
-            pending: VecDeque::new(),
-            spare: Vec::new(),
-        }
+        BrownianPath { noise_dim, with_integral, pending: VecDeque::new(), spare: Vec::new() }
     }
 
     fn blank(&mut self) -> Piece {
         self.spare.pop().unwrap_or_else(|| Piece {
             dt: 0.0,
             dw: vec![0.0; self.noise_dim],
-            dz: vec![
-                0.0;
-                if self.with_integral {
-                    self.noise_dim
-                } else {
-                    0
-                }
-            ],
+            dz: vec![0.0; if self.with_integral { self.noise_dim } else { 0 }],
         })
     }
 
@@ -244,16 +232,7 @@ mod tests {
             }
         }
         let r = h - s;
-        let expected = [
-            s,
-            s.powi(3) / 3.0,
-            s * s / 2.0,
-            r,
-            r.powi(3) / 3.0,
-            r * r / 2.0,
-            0.0,
-            0.0,
-        ];
+        let expected = [s, s.powi(3) / 3.0, s * s / 2.0, r, r.powi(3) / 3.0, r * r / 2.0, 0.0, 0.0];
         // Standard error of a product moment of Gaussians: sqrt(E[a^2 b^2]/n) <= sqrt(3 Va Vb / n).
         let scale = [
             s * s,
@@ -268,11 +247,7 @@ mod tests {
         for k in 0..8 {
             let mean = sums[k] / n as f64;
             let se = (3.0 * scale[k] / n as f64).sqrt();
-            assert!(
-                (mean - expected[k]).abs() < 5.0 * se,
-                "moment {k}: {mean} vs {}",
-                expected[k]
-            );
+            assert!((mean - expected[k]).abs() < 5.0 * se, "moment {k}: {mean} vs {}", expected[k]);
         }
     }
 

@@ -98,10 +98,7 @@ pub struct GeometricBrownian {
 impl GeometricBrownian {
     /// Higham's set-up: lambda = 2, mu = 1 (with X0 = 1, T = 1).
     pub fn higham() -> Self {
-        GeometricBrownian {
-            lambda: 2.0,
-            mu: 1.0,
-        }
+        GeometricBrownian { lambda: 2.0, mu: 1.0 }
     }
 
     /// The exact solution given W(t).
@@ -178,18 +175,10 @@ pub struct Coupled4 {
     pub shape: NoiseShape,
 }
 
-const A4: [[f64; 4]; 4] = [
-    [-2.0, 0.5, 0.0, 0.3],
-    [0.4, -1.5, 0.2, 0.0],
-    [0.0, 0.3, -1.0, 0.5],
-    [0.2, 0.0, 0.4, -2.5],
-];
-const B4: [[f64; 4]; 4] = [
-    [0.5, 0.1, 0.0, 0.05],
-    [0.1, 0.4, 0.1, 0.0],
-    [0.0, 0.1, 0.3, 0.1],
-    [0.05, 0.0, 0.1, 0.6],
-];
+const A4: [[f64; 4]; 4] =
+    [[-2.0, 0.5, 0.0, 0.3], [0.4, -1.5, 0.2, 0.0], [0.0, 0.3, -1.0, 0.5], [0.2, 0.0, 0.4, -2.5]];
+const B4: [[f64; 4]; 4] =
+    [[0.5, 0.1, 0.0, 0.05], [0.1, 0.4, 0.1, 0.0], [0.0, 0.1, 0.3, 0.1], [0.05, 0.0, 0.1, 0.6]];
 
 impl System for Coupled4 {
     fn dim(&self) -> usize {

@@ -20,10 +20,7 @@ pub struct Tolerance {
 
 impl Default for Tolerance {
     fn default() -> Self {
-        Tolerance {
-            abs: 1e-6,
-            rel: 1e-3,
-        }
+        Tolerance { abs: 1e-6, rel: 1e-3 }
     }
 }
 
@@ -34,11 +31,7 @@ pub enum StepControl {
     /// `t_end`).
     Fixed,
     /// Steps adapt to the method's error estimate; `dt` is the first step.
-    Adaptive {
-        tol: Tolerance,
-        dt_min: f64,
-        dt_max: f64,
-    },
+    Adaptive { tol: Tolerance, dt_min: f64, dt_max: f64 },
 }
 
 /// When to integrate and when to record.
@@ -78,13 +71,7 @@ impl<F: FnMut(f64, &[f64]) -> ControlFlow<()>> Observer for F {
 impl Schedule {
     /// Fixed steps of `dt` from 0 to `t_end`, recording every `record_every`.
     pub fn fixed(t_end: f64, dt: f64, record_every: f64) -> Schedule {
-        Schedule {
-            t0: 0.0,
-            t_end,
-            dt,
-            record_every,
-            control: StepControl::Fixed,
-        }
+        Schedule { t0: 0.0, t_end, dt, record_every, control: StepControl::Fixed }
     }
 
     /// Check the numbers make sense.
@@ -100,11 +87,7 @@ impl Schedule {
         if !positive(self.record_every) {
             return bad("the recording interval must be positive");
         }
-        if let StepControl::Adaptive {
-            tol,
-            dt_min,
-            dt_max,
-        } = self.control
+        if let StepControl::Adaptive { tol, dt_min, dt_max } = self.control
             && !(tol.abs > 0.0 && tol.rel >= 0.0 && dt_min > 0.0 && dt_max >= dt_min)
         {
             return bad("adaptive stepping needs abs > 0, rel >= 0 and 0 < dt_min <= dt_max");
@@ -129,9 +112,7 @@ impl Schedule {
     pub fn record_count(&self) -> usize {
         match self.control {
             StepControl::Fixed => (self.fixed_steps().0 / self.decimation()) as usize + 1,
-            StepControl::Adaptive { .. } => {
-                ((self.t_end - self.t0) / self.record_every).ceil() as usize + 1
-            }
+            StepControl::Adaptive { .. } => ((self.t_end - self.t0) / self.record_every).ceil() as usize + 1,
         }
     }
 }
@@ -160,10 +141,7 @@ where
     let mut dw = vec![0.0; m];
     let mut dz = vec![0.0; if method.needs_time_integral() { m } else { 0 }];
     let mut next = vec![0.0; x.len()];
-    let mut stats = SolveStats {
-        t_final: schedule.t0,
-        ..SolveStats::default()
-    };
+    let mut stats = SolveStats { t_final: schedule.t0, ..SolveStats::default() };
     if observer.observe(schedule.t0, x).is_break() {
         return Ok(stats);
     }
@@ -175,12 +153,7 @@ where
             for k in 0..n {
                 let t = schedule.t0 + k as f64 * h;
                 sample_increment(rng, h, &mut dw, &mut dz);
-                let inc = Increment {
-                    t,
-                    dt: h,
-                    dw: &dw,
-                    dz: &dz,
-                };
+                let inc = Increment { t, dt: h, dw: &dw, dz: &dz };
                 method.step(sys, &mut ws, x, &inc, &tol, &mut next)?;
                 check_finite(t + h, &next)?;
                 x.copy_from_slice(&next);
@@ -191,11 +164,7 @@ where
                 }
             }
         }
-        StepControl::Adaptive {
-            tol,
-            dt_min,
-            dt_max,
-        } => {
+        StepControl::Adaptive { tol, dt_min, dt_max } => {
             if !method.has_error_estimate() {
                 return Err(SdeError::NoErrorEstimate(method.name()));
             }
@@ -204,27 +173,15 @@ where
             let mut h = schedule.dt.clamp(dt_min, dt_max);
             let mut records = 1u64;
             while t < schedule.t_end {
-                let t_record =
-                    (schedule.t0 + records as f64 * schedule.record_every).min(schedule.t_end);
+                let t_record = (schedule.t0 + records as f64 * schedule.record_every).min(schedule.t_end);
                 let lands = h >= t_record - t;
                 let step = if lands { t_record - t } else { h };
                 path.next(rng, step, &mut dw, &mut dz);
-                let inc = Increment {
-                    t,
-                    dt: step,
-                    dw: &dw,
-                    dz: &dz,
-                };
-                let error = method
-                    .step(sys, &mut ws, x, &inc, &tol, &mut next)?
-                    .unwrap_or(0.0);
+                let inc = Increment { t, dt: step, dw: &dw, dz: &dz };
+                let error = method.step(sys, &mut ws, x, &inc, &tol, &mut next)?.unwrap_or(0.0);
                 // Step-size factor for an error of order h^(3/2) in the estimate, with a
                 // safety factor; at most a five-fold shrink and a two-fold growth per step.
-                let factor = if error > 0.0 {
-                    (0.9 * error.powf(-2.0 / 3.0)).clamp(0.2, 2.0)
-                } else {
-                    2.0
-                };
+                let factor = if error > 0.0 { (0.9 * error.powf(-2.0 / 3.0)).clamp(0.2, 2.0) } else { 2.0 };
                 if error <= 1.0 && next.iter().all(|v| v.is_finite()) {
                     x.copy_from_slice(&next);
                     t = if lands { t_record } else { t + step };

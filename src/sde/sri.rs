@@ -101,8 +101,7 @@ impl Method for Sriw1 {
         }
         sys.diffusion(t + h, &ws.stage, g3);
         for i in 0..n {
-            ws.stage[i] =
-                x[i] + 0.25 * ws.f1[i] * h + sqrt_h * (-5.0 * g1[i] + 3.0 * g2[i] + 0.5 * g3[i]);
+            ws.stage[i] = x[i] + 0.25 * ws.f1[i] * h + sqrt_h * (-5.0 * g1[i] + 3.0 * g2[i] + 0.5 * g3[i]);
         }
         sys.diffusion(t + 0.25 * h, &ws.stage, g4);
         sys.drift(t + 0.75 * h, &ws.h0, &mut ws.f2);

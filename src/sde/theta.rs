@@ -28,19 +28,12 @@ pub struct Theta {
 impl Theta {
     /// Drift-implicit Euler (theta = 1).
     pub fn implicit_euler() -> Self {
-        Theta {
-            theta: 1.0,
-            max_iterations: 20,
-            tolerance: 1e-12,
-        }
+        Theta { theta: 1.0, max_iterations: 20, tolerance: 1e-12 }
     }
 
     /// Stochastic trapezoidal rule (theta = 1/2).
     pub fn trapezoidal() -> Self {
-        Theta {
-            theta: 0.5,
-            ..Theta::implicit_euler()
-        }
+        Theta { theta: 0.5, ..Theta::implicit_euler() }
     }
 }
 
@@ -60,11 +53,7 @@ impl Method for Theta {
     type Workspace = ThetaWorkspace;
 
     fn name(&self) -> &'static str {
-        if self.theta == 1.0 {
-            "implicit"
-        } else {
-            "trapezoidal"
-        }
+        if self.theta == 1.0 { "implicit" } else { "trapezoidal" }
     }
 
     fn check(&self, _shape: NoiseShape) -> Result<(), SdeError> {
@@ -136,8 +125,7 @@ impl Method for Theta {
                 let mut converged = true;
                 for i in 0..n {
                     y[i] -= ws.residual[i];
-                    correction =
-                        correction.max(ws.residual[i].abs() / ws.scale[i] * self.tolerance);
+                    correction = correction.max(ws.residual[i].abs() / ws.scale[i] * self.tolerance);
                     converged &= ws.residual[i].abs() <= ws.scale[i];
                 }
                 if !correction.is_finite() {
@@ -153,10 +141,6 @@ impl Method for Theta {
                 }
             }
         }
-        Err(SdeError::NewtonFailed {
-            t,
-            iterations,
-            correction: last,
-        })
+        Err(SdeError::NewtonFailed { t, iterations, correction: last })
     }
 }

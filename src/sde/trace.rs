@@ -16,11 +16,7 @@ impl Trace {
     /// An empty trace with room for `capacity` records of `dim` components, so recording
     /// never reallocates within that many records.
     pub fn with_capacity(dim: usize, capacity: usize) -> Self {
-        Trace {
-            dim,
-            times: Vec::with_capacity(capacity),
-            states: Vec::with_capacity(capacity * dim),
-        }
+        Trace { dim, times: Vec::with_capacity(capacity), states: Vec::with_capacity(capacity * dim) }
     }
 
     pub fn dim(&self) -> usize {

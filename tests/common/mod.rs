@@ -41,8 +41,7 @@ pub fn stationary(
     let n = circuit.free_count();
     let t_end = warmup + duration;
     let series: Vec<Vec<Vec<f64>>> = ensemble(runs, Seed(seed), 0, |_, rng| {
-        let mut per_node: Vec<Vec<f64>> =
-            vec![Vec::with_capacity((duration / record) as usize + 2); n];
+        let mut per_node: Vec<Vec<f64>> = vec![Vec::with_capacity((duration / record) as usize + 2); n];
         let mut observe = |t: f64, x: &[f64]| {
             if t >= warmup {
                 for i in 0..n {

@@ -19,16 +19,13 @@ pub(super) fn temperature(st: &Statement) -> Result<f64, NetlistError> {
         return Err(st.missing("the temperature", TEMP_USAGE));
     };
     if let Some(extra) = st.tokens.get(2) {
-        return Err(st.unexpected(
-            extra,
-            "one temperature (sweep temperatures with pbitsim calibrate --temps)",
-        ));
+        return Err(
+            st.unexpected(extra, "one temperature (sweep temperatures with pbitsim calibrate --temps)")
+        );
     }
     let has_unit = token.kind == TokenKind::Word
         && token.text.ends_with(|c: char| c.is_alphabetic())
-        && token
-            .text
-            .starts_with(|c: char| c.is_ascii_digit() || ".+-".contains(c));
+        && token.text.starts_with(|c: char| c.is_ascii_digit() || ".+-".contains(c));
     let kelvin = if has_unit {
         parse_temperature(&token.text).map_err(|e| {
             let kind = ErrorKind::BadValue {
@@ -58,17 +55,11 @@ pub(super) fn temperature(st: &Statement) -> Result<f64, NetlistError> {
 /// always starts from the `.ic` values).
 pub(super) fn tran(st: &Statement) -> Result<Tran, NetlistError> {
     let mut values = &st.tokens[1..];
-    if values
-        .last()
-        .is_some_and(|t| t.kind == TokenKind::Word && t.text.eq_ignore_ascii_case("uic"))
-    {
+    if values.last().is_some_and(|t| t.kind == TokenKind::Word && t.text.eq_ignore_ascii_case("uic")) {
         values = &values[..values.len() - 1];
     }
     let names = ["TSTEP", "TSTOP", "TSTART", "TMAX"];
-    if let Some(extra) = values
-        .get(names.len())
-        .or(values.iter().find(|t| t.is_equals()))
-    {
+    if let Some(extra) = values.get(names.len()).or(values.iter().find(|t| t.is_equals())) {
         return Err(st.unexpected(extra, TRAN_USAGE));
     }
     let mut read = Vec::new();
@@ -78,10 +69,7 @@ pub(super) fn tran(st: &Statement) -> Result<Tran, NetlistError> {
     }
     let [step, stop] = [0, 1].map(|i| read.get(i).map(|r| r.2));
     let (Some(step), Some(stop)) = (step, stop) else {
-        return Err(st.missing(
-            ["the time step TSTEP", "the stop time TSTOP"][read.len()],
-            TRAN_USAGE,
-        ));
+        return Err(st.missing(["the time step TSTEP", "the stop time TSTOP"][read.len()], TRAN_USAGE));
     };
     let start = read.get(2).map_or(0.0, |r| r.2);
     let max_step = read.get(3).map(|r| r.2);
@@ -107,13 +95,7 @@ pub(super) fn tran(st: &Statement) -> Result<Tran, NetlistError> {
     if let Some(entry) = read.get(2).filter(|_| start >= stop) {
         return invalid(entry, "must be less than TSTOP");
     }
-    Ok(Tran {
-        step,
-        stop,
-        start,
-        max_step,
-        location: st.location(st.head()),
-    })
+    Ok(Tran { step, stop, start, max_step, location: st.location(st.head()) })
 }
 
 /// `V(a)` or `V(a,b)`: the node names (lower-cased, ground as `0`) and their spellings.
@@ -123,33 +105,15 @@ fn voltage(
     directive: &'static str,
 ) -> Result<Vec<(String, String)>, NetlistError> {
     let inner = (token.kind == TokenKind::Word)
-        .then(|| {
-            token
-                .text
-                .strip_prefix(['v', 'V'])?
-                .trim_start()
-                .strip_prefix('(')?
-                .strip_suffix(')')
-        })
+        .then(|| token.text.strip_prefix(['v', 'V'])?.trim_start().strip_prefix('(')?.strip_suffix(')'))
         .flatten();
     let nodes: Option<Vec<(String, String)>> = inner.and_then(|inner| {
         let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
-        let ok = parts.len() <= 2
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && !p.contains(char::is_whitespace));
-        ok.then(|| {
-            parts
-                .iter()
-                .map(|p| (node_name(p), p.to_string()))
-                .collect()
-        })
+        let ok = parts.len() <= 2 && parts.iter().all(|p| !p.is_empty() && !p.contains(char::is_whitespace));
+        ok.then(|| parts.iter().map(|p| (node_name(p), p.to_string())).collect())
     });
     nodes.ok_or_else(|| {
-        let kind = ErrorKind::ExpectedNodeVoltage {
-            token: token.text.clone(),
-            directive,
-        };
+        let kind = ErrorKind::ExpectedNodeVoltage { token: token.text.clone(), directive };
         st.error(token, kind)
     })
 }
@@ -166,9 +130,8 @@ pub(super) fn initial_conditions(st: &Statement) -> Result<Vec<InitialCondition>
     let mut conditions = Vec::new();
     for (key, value) in fields.pairs {
         let nodes = voltage(st, key, ".ic")?;
-        let [(node, spelled)] = <[(String, String); 1]>::try_from(nodes).map_err(|_| {
-            st.unexpected(key, "one node per initial condition, such as V(out)=0.4")
-        })?;
+        let [(node, spelled)] = <[(String, String); 1]>::try_from(nodes)
+            .map_err(|_| st.unexpected(key, "one node per initial condition, such as V(out)=0.4"))?;
         if node == GROUND {
             let kind = ErrorKind::Invalid {
                 token: key.text.clone(),
@@ -178,11 +141,7 @@ pub(super) fn initial_conditions(st: &Statement) -> Result<Vec<InitialCondition>
             return Err(st.error(key, kind));
         }
         let volts = st.value(value, Quantity::Voltage, &format!(".ic of node {spelled}"))?;
-        conditions.push(InitialCondition {
-            node,
-            volts,
-            location: st.location(key),
-        });
+        conditions.push(InitialCondition { node, volts, location: st.location(key) });
     }
     Ok(conditions)
 }
@@ -224,9 +183,7 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
         "cat" => "cat",
         "analog" => "analog",
         _ => {
-            let kind = ErrorKind::UnknownOutputKind {
-                kind: kind_token.text.clone(),
-            };
+            let kind = ErrorKind::UnknownOutputKind { kind: kind_token.text.clone() };
             return Err(st.error(kind_token, kind));
         }
     };
@@ -238,11 +195,7 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
     }
     let name = &name_token.text;
     let bad = |problem: String| {
-        let kind = ErrorKind::BadOutput {
-            kind,
-            name: name.clone(),
-            problem,
-        };
+        let kind = ErrorKind::BadOutput { kind, name: name.clone(), problem };
         st.error(name_token, kind)
     };
     let mut nodes = Vec::new();
@@ -260,10 +213,7 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
         }
     };
     if !nodes.is_empty() && nodes.iter().all(|(node, _)| node == GROUND) {
-        return Err(bad(format!(
-            "measures only the ground node ({}): name a node that moves",
-            written()
-        )));
+        return Err(bad(format!("measures only the ground node ({}): name a node that moves", written())));
     }
     let mut hysteresis = None;
     for (key, value) in &fields.pairs {
@@ -282,11 +232,7 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
             hysteresis = Some(volts);
             continue;
         }
-        let expected = if kind == "bit" {
-            "hyst=VALUE, once"
-        } else {
-            "no key=value options"
-        };
+        let expected = if kind == "bit" { "hyst=VALUE, once" } else { "no key=value options" };
         let kind = ErrorKind::UnknownInstanceParam {
             key: key.text.clone(),
             name: format!(".output {kind} {name}"),
@@ -308,36 +254,23 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
             hysteresis: hysteresis.unwrap_or(0.0),
         },
         "bit" => {
-            return Err(bad(format!(
-                "needs two node voltages, V(a) V(b) or V(a,b); found {}",
-                written()
-            )));
+            return Err(bad(format!("needs two node voltages, V(a) V(b) or V(a,b); found {}", written())));
         }
-        "cat" if count >= 2 && !differential => OutputKind::Category {
-            nodes: names.collect(),
-        },
+        "cat" if count >= 2 && !differential => OutputKind::Category { nodes: names.collect() },
         "cat" => {
             return Err(bad(format!(
                 "needs at least two single node voltages such as V(a) V(b); found {}",
                 written()
             )));
         }
-        _ if (1..=2).contains(&count) => OutputKind::Analog {
-            plus: names.next().unwrap_or_default(),
-            minus: names.next(),
-        },
+        _ if (1..=2).contains(&count) => {
+            OutputKind::Analog { plus: names.next().unwrap_or_default(), minus: names.next() }
+        }
         _ => {
-            return Err(bad(format!(
-                "needs V(a), V(a) V(b) or V(a,b); found {}",
-                written()
-            )));
+            return Err(bad(format!("needs V(a), V(a) V(b) or V(a,b); found {}", written())));
         }
     };
-    Ok(OutputDecl {
-        name: name.to_lowercase(),
-        kind: output,
-        location: st.location(st.head()),
-    })
+    Ok(OutputDecl { name: name.to_lowercase(), kind: output, location: st.location(st.head()) })
 }
 
 /// The error for a directive pbitsim does not know, with what to do instead.
@@ -357,17 +290,10 @@ pub(super) fn unknown(st: &Statement) -> NetlistError {
         ".print" | ".plot" | ".probe" | ".save" | ".meas" | ".measure" => {
             "declare readouts with .output bit|cat|analog NAME V(node)..."
         }
-        ".control" | ".endc" => {
-            "ngspice control blocks are not supported: use the pbitsim command line"
-        }
+        ".control" | ".endc" => "ngspice control blocks are not supported: use the pbitsim command line",
         ".nodeset" => "use .ic V(node)=VALUE for starting voltages",
-        _ => {
-            "pbitsim knows .param, .include, .temp, .tran, .ic, .options, .output, .title and .end"
-        }
+        _ => "pbitsim knows .param, .include, .temp, .tran, .ic, .options, .output, .title and .end",
     };
-    let kind = ErrorKind::UnknownDirective {
-        name: head.text.clone(),
-        hint: hint.to_string(),
-    };
+    let kind = ErrorKind::UnknownDirective { name: head.text.clone(), hint: hint.to_string() };
     st.error(head, kind)
 }

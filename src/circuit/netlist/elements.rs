@@ -7,9 +7,7 @@ use super::{Element, ElementKind};
 use crate::units::Quantity;
 
 const MOSFET_USAGE: &str = "M<name> drain gate source bulk MODEL W=<length> L=<length> [M=<count>]";
-const SOURCE_WAVEFORMS: &[&str] = &[
-    "pulse", "sin", "exp", "pwl", "sffm", "am", "trnoise", "trrandom",
-];
+const SOURCE_WAVEFORMS: &[&str] = &["pulse", "sin", "exp", "pwl", "sffm", "am", "trnoise", "trrandom"];
 
 /// Read an element line (its first token starts with the element letter).
 pub(super) fn parse_element(st: &Statement) -> Result<Element, NetlistError> {
@@ -27,20 +25,10 @@ pub(super) fn parse_element(st: &Statement) -> Result<Element, NetlistError> {
         _ => {
             let hint = unknown_element_hint(letter.unwrap_or(' '));
             let name = head.text.clone();
-            return Err(st.error(
-                head,
-                ErrorKind::UnknownElement {
-                    name,
-                    hint: hint.to_string(),
-                },
-            ));
+            return Err(st.error(head, ErrorKind::UnknownElement { name, hint: hint.to_string() }));
         }
     };
-    Ok(Element {
-        name: head.text.to_lowercase(),
-        kind,
-        location: st.location(head),
-    })
+    Ok(Element { name: head.text.to_lowercase(), kind, location: st.location(head) })
 }
 
 fn unknown_element_hint(letter: char) -> &'static str {
@@ -50,9 +38,7 @@ fn unknown_element_hint(letter: char) -> &'static str {
         }
         'd' => "; diodes (D) are not modelled: use a diode-connected MOSFET",
         'q' | 'j' | 'z' => "; only MOSFETs (M) are modelled",
-        'l' | 'k' => {
-            "; inductors (L, K) are not modelled: pbitsim circuits are RC and transistor networks"
-        }
+        'l' | 'k' => "; inductors (L, K) are not modelled: pbitsim circuits are RC and transistor networks",
         'e' | 'f' | 'g' | 'h' | 'b' => {
             "; controlled and behavioural sources (E, F, G, H, B) are not supported"
         }
@@ -72,13 +58,8 @@ fn positive(
     if value > 0.0 {
         return Ok(value);
     }
-    let kind = ErrorKind::NotPositive {
-        what,
-        unit,
-        name: st.head().text.clone(),
-        token: token.text.clone(),
-        value,
-    };
+    let kind =
+        ErrorKind::NotPositive { what, unit, name: st.head().text.clone(), token: token.text.clone(), value };
     Err(st.error(token, kind))
 }
 
@@ -127,10 +108,8 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
         );
         return Err(st.missing(&missing, MOSFET_USAGE));
     }
-    let terminals = fields.positional[..4]
-        .iter()
-        .map(|token| st.node(token))
-        .collect::<Result<Vec<_>, _>>()?;
+    let terminals =
+        fields.positional[..4].iter().map(|token| st.node(token)).collect::<Result<Vec<_>, _>>()?;
     let [drain, gate, source, bulk] = <[String; 4]>::try_from(terminals).unwrap_or_default();
     let model_token = &fields.positional[4];
     if model_token.kind != TokenKind::Word {
@@ -148,8 +127,7 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
             "l" => (&mut l, Quantity::Length, "L"),
             "m" => (&mut m, Quantity::Dimensionless, "M"),
             _ => {
-                let expected =
-                    "W=, L= or M= (pbitsim takes the rest of the device from its model card)";
+                let expected = "W=, L= or M= (pbitsim takes the rest of the device from its model card)";
                 let kind = ErrorKind::UnknownInstanceParam {
                     key: key.text.clone(),
                     name: name.clone(),
@@ -159,30 +137,16 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
             }
         };
         if slot.is_some() {
-            let kind = ErrorKind::DuplicateInstanceParam {
-                key: key.text.clone(),
-                name: name.clone(),
-            };
+            let kind = ErrorKind::DuplicateInstanceParam { key: key.text.clone(), name: name.clone() };
             return Err(st.error(key, kind));
         }
         let number = st.value(value, quantity, &format!("{what} of {name}"))?;
-        let unit = if quantity == Quantity::Length {
-            "m"
-        } else {
-            ""
-        };
+        let unit = if quantity == Quantity::Length { "m" } else { "" };
         *slot = Some(positive(st, value, number, what, unit)?);
     }
     let require = |value: Option<f64>, key, what| {
         value.ok_or_else(|| {
-            st.error(
-                st.head(),
-                ErrorKind::MissingInstanceParam {
-                    name: name.clone(),
-                    key,
-                    what,
-                },
-            )
+            st.error(st.head(), ErrorKind::MissingInstanceParam { name: name.clone(), key, what })
         })
     };
     Ok(ElementKind::Mosfet {
@@ -227,11 +191,7 @@ fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, Netli
     let value = st.value(token, quantity, &format!("value of {}", st.head().text))?;
     let value = positive(st, token, value, what, unit)?;
     Ok(match quantity {
-        Quantity::Capacitance => ElementKind::Capacitor {
-            a,
-            b,
-            farads: value,
-        },
+        Quantity::Capacitance => ElementKind::Capacitor { a, b, farads: value },
         _ => ElementKind::Resistor { a, b, ohms: value },
     })
 }
@@ -239,9 +199,7 @@ fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, Netli
 fn source(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistError> {
     let usage = match quantity {
         Quantity::Voltage => "V<name> plus minus [DC] VALUE (volts)",
-        _ => {
-            "I<name> plus minus [DC] VALUE (amperes, flowing from plus through the source to minus)"
-        }
+        _ => "I<name> plus minus [DC] VALUE (amperes, flowing from plus through the source to minus)",
     };
     let fields = st.fields(usage)?;
     if let Some((key, _)) = fields.pairs.first() {
@@ -268,10 +226,7 @@ fn source(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistErro
         };
         return Err(st.error(bad, kind));
     }
-    if rest
-        .first()
-        .is_some_and(|t| t.kind == TokenKind::Word && t.text.eq_ignore_ascii_case("dc"))
-    {
+    if rest.first().is_some_and(|t| t.kind == TokenKind::Word && t.text.eq_ignore_ascii_case("dc")) {
         rest = &rest[1..];
     }
     let Some(token) = rest.first() else {
@@ -284,17 +239,9 @@ fn source(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistErro
     Ok(match quantity {
         Quantity::Voltage => {
             distinct(st, &plus, &minus)?;
-            ElementKind::VoltageSource {
-                plus,
-                minus,
-                volts: value,
-            }
+            ElementKind::VoltageSource { plus, minus, volts: value }
         }
-        _ => ElementKind::CurrentSource {
-            plus,
-            minus,
-            amps: value,
-        },
+        _ => ElementKind::CurrentSource { plus, minus, amps: value },
     })
 }
 

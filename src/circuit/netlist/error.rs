@@ -39,35 +39,23 @@ pub struct NetlistError {
 }
 
 fn prefix(location: &Option<Location>) -> String {
-    location
-        .as_ref()
-        .map(|l| format!("{l}: "))
-        .unwrap_or_default()
+    location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default()
 }
 
 impl NetlistError {
     /// An error at a location.
     pub(super) fn at(location: Location, kind: ErrorKind) -> Self {
-        NetlistError {
-            location: Some(location),
-            kind: Box::new(kind),
-        }
+        NetlistError { location: Some(location), kind: Box::new(kind) }
     }
 
     /// An error at a location, if there is one.
     pub(super) fn maybe_at(location: Option<Location>, kind: ErrorKind) -> Self {
-        NetlistError {
-            location,
-            kind: Box::new(kind),
-        }
+        NetlistError { location, kind: Box::new(kind) }
     }
 
     /// An error with no file and line (command line, unreadable top-level file).
     pub(super) fn nowhere(kind: ErrorKind) -> Self {
-        NetlistError {
-            location: None,
-            kind: Box::new(kind),
-        }
+        NetlistError { location: None, kind: Box::new(kind) }
     }
 }
 
@@ -283,9 +271,7 @@ pub enum ErrorKind {
         name: String,
     },
     /// A MOSFET without W or L.
-    #[error(
-        "MOSFET '{name}' needs {key}=VALUE (channel {what}): pbitsim has no default device size"
-    )]
+    #[error("MOSFET '{name}' needs {key}=VALUE (channel {what}): pbitsim has no default device size")]
     MissingInstanceParam {
         /// The element as written.
         name: String,
@@ -321,9 +307,7 @@ pub enum ErrorKind {
         defined: String,
     },
     /// An `.output` kind other than bit, cat or analog.
-    #[error(
-        "unknown output kind '{kind}': expected bit, cat or analog (.output KIND NAME V(node)...)"
-    )]
+    #[error("unknown output kind '{kind}': expected bit, cat or analog (.output KIND NAME V(node)...)")]
     UnknownOutputKind {
         /// The kind as written.
         kind: String,

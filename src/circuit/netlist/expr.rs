@@ -56,9 +56,7 @@ fn read_number(text: &str, units: Units) -> Result<f64, ValueError> {
             let any = WITH_UNITS.iter().find_map(|&q| parse_value(text, q).ok());
             any.ok_or_else(|| {
                 error.expected = "a number such as 0.8, 10k or 200mV".to_string();
-                error.reason = error
-                    .reason
-                    .replace("nor no unit", "nor a unit symbol (V A s F Ohm m Hz)");
+                error.reason = error.reason.replace("nor no unit", "nor a unit symbol (V A s F Ohm m Hz)");
                 error
             })
         }),
@@ -93,27 +91,12 @@ impl Problem {
                 reason: e.reason,
                 expected: e.expected,
             },
-            Problem::Syntax(problem) => ErrorKind::BadExpression {
-                expr,
-                context,
-                problem,
-            },
-            Problem::UnknownParam(name) => ErrorKind::UnknownParam {
-                name,
-                expr,
-                context,
-                defined: list_names("parameter", defined),
-            },
-            Problem::DivisionByZero(divisor) => ErrorKind::DivisionByZero {
-                expr,
-                context,
-                divisor,
-            },
-            Problem::NotFinite(value) => ErrorKind::NotFinite {
-                expr,
-                context,
-                value,
-            },
+            Problem::Syntax(problem) => ErrorKind::BadExpression { expr, context, problem },
+            Problem::UnknownParam(name) => {
+                ErrorKind::UnknownParam { name, expr, context, defined: list_names("parameter", defined) }
+            }
+            Problem::DivisionByZero(divisor) => ErrorKind::DivisionByZero { expr, context, divisor },
+            Problem::NotFinite(value) => ErrorKind::NotFinite { expr, context, value },
         }
     }
 }
@@ -141,11 +124,7 @@ pub(super) enum Expr {
 impl Expr {
     /// Parse a value token: `{expr}` or `'expr'`, a bare parameter name or a number; with
     /// `bare_expressions`, a word is read as an expression too (as `.param a=b*2` allows).
-    pub fn from_token(
-        token: &Token,
-        units: Units,
-        bare_expressions: bool,
-    ) -> Result<Expr, Problem> {
+    pub fn from_token(token: &Token, units: Units, bare_expressions: bool) -> Result<Expr, Problem> {
         match token.kind {
             TokenKind::Brace | TokenKind::Quoted => Expr::parse(token.content(), units),
             TokenKind::Equals => Err(Problem::Syntax("expected a value, found '='".to_string())),
@@ -153,23 +132,14 @@ impl Expr {
             TokenKind::Word if is_identifier(&token.text) => {
                 Ok(Expr::Param(token.text.to_lowercase(), token.text.clone()))
             }
-            TokenKind::Word => read_number(&token.text, units)
-                .map(Expr::Number)
-                .map_err(|e| {
-                    let operator = token
-                        .text
-                        .char_indices()
-                        .skip(1)
-                        .any(|(_, c)| "*/+-(".contains(c));
-                    if operator && Expr::parse(&token.text, units).is_ok() {
-                        Problem::Syntax(format!(
-                            "write expressions in braces, such as {{{}}}",
-                            token.text
-                        ))
-                    } else {
-                        Problem::Number(e)
-                    }
-                }),
+            TokenKind::Word => read_number(&token.text, units).map(Expr::Number).map_err(|e| {
+                let operator = token.text.char_indices().skip(1).any(|(_, c)| "*/+-(".contains(c));
+                if operator && Expr::parse(&token.text, units).is_ok() {
+                    Problem::Syntax(format!("write expressions in braces, such as {{{}}}", token.text))
+                } else {
+                    Problem::Number(e)
+                }
+            }),
         }
     }
 
@@ -179,13 +149,7 @@ impl Expr {
         if tokens.len() > MAX_TOKENS {
             return Err(Problem::Syntax(format!("longer than {MAX_TOKENS} tokens")));
         }
-        let mut parser = Parser {
-            text,
-            tokens,
-            at: 0,
-            depth: 0,
-            units,
-        };
+        let mut parser = Parser { text, tokens, at: 0, depth: 0, units };
         let (expr, _) = parser.sum()?;
         match parser.tokens.get(parser.at) {
             None => Ok(expr),
@@ -212,19 +176,15 @@ impl Expr {
     /// Evaluate with the resolved parameters.
     pub fn eval(&self, params: &BTreeMap<String, f64>) -> Result<f64, Problem> {
         let value = self.eval_inner(params)?;
-        if value.is_finite() {
-            Ok(value)
-        } else {
-            Err(Problem::NotFinite(value))
-        }
+        if value.is_finite() { Ok(value) } else { Err(Problem::NotFinite(value)) }
     }
 
     fn eval_inner(&self, params: &BTreeMap<String, f64>) -> Result<f64, Problem> {
         Ok(match self {
             Expr::Number(x) => *x,
-            Expr::Param(name, spelled) => *params
-                .get(name)
-                .ok_or_else(|| Problem::UnknownParam(spelled.clone()))?,
+            Expr::Param(name, spelled) => {
+                *params.get(name).ok_or_else(|| Problem::UnknownParam(spelled.clone()))?
+            }
             Expr::Neg(inner) => -inner.eval_inner(params)?,
             Expr::Binary(op, a, b, b_text) => {
                 let (a, b) = (a.eval_inner(params)?, b.eval_inner(params)?);
@@ -243,9 +203,7 @@ impl Expr {
 /// A name a parameter may have: a letter or `_`, then letters, digits and `_`.
 pub(super) fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -309,11 +267,7 @@ fn lex(text: &str) -> Result<Vec<Piece>, Problem> {
                 }
             }
         };
-        pieces.push(Piece {
-            lexeme,
-            start: at(start),
-            end: at(i),
-        });
+        pieces.push(Piece { lexeme, start: at(start), end: at(i) });
     }
     Ok(pieces)
 }
@@ -372,9 +326,7 @@ impl Parser<'_> {
     fn nest(&mut self) -> Result<(), Problem> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(Problem::Syntax(format!(
-                "nested deeper than {MAX_DEPTH} parentheses or signs"
-            )));
+            return Err(Problem::Syntax(format!("nested deeper than {MAX_DEPTH} parentheses or signs")));
         }
         Ok(())
     }
@@ -386,11 +338,7 @@ impl Parser<'_> {
             self.nest()?;
             let (inner, (_, end)) = self.unary()?;
             self.depth -= 1;
-            let expr = if op == '-' {
-                Expr::Neg(Box::new(inner))
-            } else {
-                inner
-            };
+            let expr = if op == '-' { Expr::Neg(Box::new(inner)) } else { inner };
             return Ok((expr, (start, end)));
         }
         self.primary()
@@ -410,15 +358,10 @@ impl Parser<'_> {
         let span = (piece.start, piece.end);
         let word = &self.text[piece.start..piece.end];
         match piece.lexeme {
-            Lexeme::Number => read_number(word, self.units)
-                .map(|x| (Expr::Number(x), span))
-                .map_err(Problem::Number),
-            Lexeme::Name
-                if self
-                    .tokens
-                    .get(self.at)
-                    .is_some_and(|t| t.lexeme == Lexeme::Open) =>
-            {
+            Lexeme::Number => {
+                read_number(word, self.units).map(|x| (Expr::Number(x), span)).map_err(Problem::Number)
+            }
+            Lexeme::Name if self.tokens.get(self.at).is_some_and(|t| t.lexeme == Lexeme::Open) => {
                 Err(Problem::Syntax(format!(
                     "'{word}(' looks like a function call: pbitsim expressions have no functions"
                 )))
@@ -493,14 +436,9 @@ mod tests {
             };
             assert!(message.contains(token), "{text}: {message}");
         }
-        let Err(Problem::Number(e)) = eval("1.2.3f + 1", &[]) else {
-            panic!("expected a bad number")
-        };
+        let Err(Problem::Number(e)) = eval("1.2.3f + 1", &[]) else { panic!("expected a bad number") };
         assert_eq!(e.token, "1.2.3f");
-        assert!(matches!(
-            eval("1e300 * 1e300", &[]),
-            Err(Problem::NotFinite(_))
-        ));
+        assert!(matches!(eval("1e300 * 1e300", &[]), Err(Problem::NotFinite(_))));
     }
 
     #[test]
@@ -515,16 +453,10 @@ mod tests {
     #[test]
     fn long_expressions_are_refused_not_overflowed() {
         let text = vec!["1"; 5000].join("+");
-        assert!(matches!(
-            Expr::parse(&text, Units::Any),
-            Err(Problem::Syntax(_))
-        ));
+        assert!(matches!(Expr::parse(&text, Units::Any), Err(Problem::Syntax(_))));
         let nested = |depth: usize| format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
         assert_eq!(eval(&nested(MAX_DEPTH), &[]).unwrap(), 1.0);
         assert!(matches!(eval(&nested(400), &[]), Err(Problem::Syntax(_))));
-        assert!(matches!(
-            eval(&"-".repeat(400), &[]),
-            Err(Problem::Syntax(_))
-        ));
+        assert!(matches!(eval(&"-".repeat(400), &[]), Err(Problem::Syntax(_))));
     }
 }

@@ -132,11 +132,7 @@ fn is_separator(c: char) -> bool {
 /// of separators only (`,,,`) is no line at all.
 fn tokenize(text: String, segments: &[(usize, usize)]) -> Result<Option<LogicalLine>, LexError> {
     let line_of = |offset: usize| {
-        segments
-            .iter()
-            .rev()
-            .find(|(start, _)| *start <= offset)
-            .map_or(segments[0].1, |(_, line)| *line)
+        segments.iter().rev().find(|(start, _)| *start <= offset).map_or(segments[0].1, |(_, line)| *line)
     };
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let end_of = |i: usize| chars.get(i).map_or(text.len(), |(at, _)| *at);
@@ -160,9 +156,7 @@ fn tokenize(text: String, segments: &[(usize, usize)]) -> Result<Option<LogicalL
                 (TokenKind::Brace, close + 1)
             }
             '"' | '\'' => {
-                let close = (i + 1..chars.len())
-                    .find(|&j| chars[j].1 == c)
-                    .ok_or_else(|| unclosed(c, c))?;
+                let close = (i + 1..chars.len()).find(|&j| chars[j].1 == c).ok_or_else(|| unclosed(c, c))?;
                 (TokenKind::Quoted, close + 1)
             }
             '}' | ')' => return Err((line, Box::new(ErrorKind::UnexpectedClose { token: c }))),
@@ -181,21 +175,13 @@ fn tokenize(text: String, segments: &[(usize, usize)]) -> Result<Option<LogicalL
                 (TokenKind::Word, j)
             }
         };
-        tokens.push(Token {
-            text: text[start..end_of(next)].to_string(),
-            kind,
-            line,
-        });
+        tokens.push(Token { text: text[start..end_of(next)].to_string(), kind, line });
         i = next;
     }
     if tokens.is_empty() {
         return Ok(None);
     }
-    Ok(Some(LogicalLine {
-        line: segments[0].1,
-        text,
-        tokens,
-    }))
+    Ok(Some(LogicalLine { line: segments[0].1, text, tokens }))
 }
 
 /// Index of the character closing the group opened at `open_at` (nesting counted).
@@ -236,12 +222,8 @@ mod tests {
 
     #[test]
     fn groups_equals_and_commas() {
-        let (_, lines) =
-            logical_lines(".ic V(a)=1, v( b ) = {x + 1}\n.include \"a b.cir\"", false).unwrap();
-        assert_eq!(
-            texts(&lines[0]),
-            [".ic", "V(a)", "=", "1", "v( b )", "=", "{x + 1}"]
-        );
+        let (_, lines) = logical_lines(".ic V(a)=1, v( b ) = {x + 1}\n.include \"a b.cir\"", false).unwrap();
+        assert_eq!(texts(&lines[0]), [".ic", "V(a)", "=", "1", "v( b )", "=", "{x + 1}"]);
         assert_eq!(lines[0].tokens[6].kind, TokenKind::Brace);
         assert_eq!(lines[0].tokens[6].content(), "x + 1");
         assert_eq!(lines[1].tokens[1].content(), "a b.cir");
@@ -264,10 +246,7 @@ mod tests {
     fn lexing_errors_name_the_line() {
         let (line, kind) = logical_lines("t\nR1 a b 1k\nV1 a 0 {1 + 2", true).unwrap_err();
         assert_eq!(line, 3);
-        assert!(
-            matches!(*kind, ErrorKind::Unclosed { open: '{', .. }),
-            "{kind}"
-        );
+        assert!(matches!(*kind, ErrorKind::Unclosed { open: '{', .. }), "{kind}");
         let (line, kind) = logical_lines("+ a b", false).unwrap_err();
         assert_eq!(line, 1);
         assert!(matches!(*kind, ErrorKind::OrphanContinuation { .. }));

@@ -31,9 +31,7 @@ pub fn split_override(arg: &str) -> Result<(String, String), NetlistError> {
         Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
             Ok((name.trim().to_string(), value.trim().to_string()))
         }
-        _ => Err(NetlistError::nowhere(ErrorKind::MalformedSet {
-            text: arg.to_string(),
-        })),
+        _ => Err(NetlistError::nowhere(ErrorKind::MalformedSet { text: arg.to_string() })),
     }
 }
 
@@ -58,10 +56,7 @@ pub(super) fn apply_overrides(
             }));
         };
         let context = format!("--set {text}");
-        let inner = value
-            .strip_prefix('{')
-            .and_then(|v| v.strip_suffix('}'))
-            .unwrap_or(value);
+        let inner = value.strip_prefix('{').and_then(|v| v.strip_suffix('}')).unwrap_or(value);
         let expr = Expr::parse(inner, Units::Any).map_err(|problem| {
             let kind = problem.into_kind(value, &context, Units::Any, std::iter::empty());
             NetlistError::nowhere(kind)
@@ -132,14 +127,9 @@ fn cycle(
     path: &[(&String, Vec<String>, usize)],
     back_to: &String,
 ) -> NetlistError {
-    let mut chain: Vec<String> = path
-        .iter()
-        .map(|(name, _, _)| definitions[*name].spelled.clone())
-        .collect();
+    let mut chain: Vec<String> = path.iter().map(|(name, _, _)| definitions[*name].spelled.clone()).collect();
     chain.push(definitions[back_to].spelled.clone());
-    let location = path
-        .iter()
-        .find_map(|(name, _, _)| definitions[*name].location.clone());
+    let location = path.iter().find_map(|(name, _, _)| definitions[*name].location.clone());
     NetlistError::maybe_at(location, ErrorKind::ParamCycle { chain })
 }
 
@@ -157,10 +147,7 @@ mod tests {
                     expr: Expr::parse(text, Units::Any).unwrap(),
                     text: text.to_string(),
                     context: format!("parameter {name}"),
-                    location: Some(Location {
-                        file: "p.cir".into(),
-                        line: i + 2,
-                    }),
+                    location: Some(Location { file: "p.cir".into(), line: i + 2 }),
                 };
                 (name.to_lowercase(), definition)
             })
@@ -181,9 +168,7 @@ mod tests {
         let error = resolve(&defs).unwrap_err();
         assert_eq!(
             *error.kind,
-            ErrorKind::ParamCycle {
-                chain: vec!["a".into(), "b".into(), "c".into(), "a".into()]
-            }
+            ErrorKind::ParamCycle { chain: vec!["a".into(), "b".into(), "c".into(), "a".into()] }
         );
         assert_eq!(error.location.unwrap().line, 2);
         let selfish = resolve(&definitions(&[("x", "x")])).unwrap_err();
@@ -200,10 +185,7 @@ mod tests {
 
     #[test]
     fn split_override_needs_an_equals_sign() {
-        assert_eq!(
-            split_override(" vdd = 0.9 ").unwrap(),
-            ("vdd".to_string(), "0.9".to_string())
-        );
+        assert_eq!(split_override(" vdd = 0.9 ").unwrap(), ("vdd".to_string(), "0.9".to_string()));
         for bad in ["vdd", "=1", "vdd="] {
             let error = split_override(bad).unwrap_err();
             assert!(error.to_string().contains(bad), "{error}");

@@ -13,10 +13,8 @@ use super::params::ParamDef;
 
 /// Extensions read as netlist text by `.include`.
 const NETLIST_EXTENSIONS: &[&str] = &["cir", "sp", "spice", "inc"];
-const INCLUDE_USAGE: &str =
-    ".include \"path\" (a .cir, .sp, .spice or .inc netlist, or a .toml model card)";
-const PARAM_USAGE: &str =
-    ".param NAME=VALUE [NAME=VALUE ...] (write expressions with spaces in braces)";
+const INCLUDE_USAGE: &str = ".include \"path\" (a .cir, .sp, .spice or .inc netlist, or a .toml model card)";
+const PARAM_USAGE: &str = ".param NAME=VALUE [NAME=VALUE ...] (write expressions with spaces in braces)";
 
 /// Everything the first pass collects.
 #[derive(Default)]
@@ -50,10 +48,7 @@ impl Reader {
     fn read(&mut self, path: &Path, text: &str, top: bool) -> Result<(), NetlistError> {
         let file = self.files.len();
         self.files.push(path.to_path_buf());
-        let at = |line: usize| Location {
-            file: path.to_path_buf(),
-            line,
-        };
+        let at = |line: usize| Location { file: path.to_path_buf(), line };
         let (title, lines) =
             logical_lines(text, top).map_err(|(line, kind)| NetlistError::at(at(line), *kind))?;
         if let Some(title) = title {
@@ -72,10 +67,7 @@ impl Reader {
 
     fn include(&mut self, from: &Path, line: &LogicalLine) -> Result<(), NetlistError> {
         let directive = &line.tokens[0];
-        let at = |line: usize| Location {
-            file: from.to_path_buf(),
-            line,
-        };
+        let at = |line: usize| Location { file: from.to_path_buf(), line };
         let Some(token) = line.tokens.get(1) else {
             let kind = ErrorKind::MissingField {
                 name: directive.text.clone(),
@@ -98,10 +90,7 @@ impl Reader {
         }
         let location = at(token.line);
         let bad = |reason: &str| {
-            let kind = ErrorKind::BadInclude {
-                token: token.text.clone(),
-                reason: reason.to_string(),
-            };
+            let kind = ErrorKind::BadInclude { token: token.text.clone(), reason: reason.to_string() };
             NetlistError::at(location.clone(), kind)
         };
         let written = token.content();
@@ -109,27 +98,14 @@ impl Reader {
             return Err(bad("the path is empty"));
         }
         let path = from.parent().unwrap_or(Path::new("")).join(written);
-        let extension = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
+        let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
         let is_card = extension == "toml";
         if !is_card && !NETLIST_EXTENSIONS.contains(&extension.as_str()) {
-            return Err(bad(
-                "expected a netlist (.cir, .sp, .spice, .inc) or a model card (.toml)",
-            ));
+            return Err(bad("expected a netlist (.cir, .sp, .spice, .inc) or a model card (.toml)"));
         }
-        let what = if is_card {
-            "model card"
-        } else {
-            "included file"
-        };
+        let what = if is_card { "model card" } else { "included file" };
         let io_error = |e: std::io::Error| {
-            let kind = ErrorKind::Io {
-                what,
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            };
+            let kind = ErrorKind::Io { what, path: path.display().to_string(), reason: e.to_string() };
             NetlistError::at(location.clone(), kind)
         };
         let canonical = fs::canonicalize(&path).map_err(io_error)?;
@@ -138,18 +114,13 @@ impl Reader {
                 return Err(bad("it is not a file"));
             }
             if self.seen_cards.insert(canonical) {
-                self.model_cards.push(ModelCard {
-                    path,
-                    location: location.clone(),
-                });
+                self.model_cards.push(ModelCard { path, location: location.clone() });
             }
             return Ok(());
         }
         if let Some(start) = self.stack.iter().position(|(c, _)| *c == canonical) {
-            let mut chain: Vec<String> = self.stack[start..]
-                .iter()
-                .map(|(_, shown)| shown.display().to_string())
-                .collect();
+            let mut chain: Vec<String> =
+                self.stack[start..].iter().map(|(_, shown)| shown.display().to_string()).collect();
             chain.push(path.display().to_string());
             return Err(NetlistError::at(location, ErrorKind::IncludeLoop { chain }));
         }
@@ -162,10 +133,7 @@ impl Reader {
 
     fn param(&mut self, file: &Path, line: &LogicalLine) -> Result<(), NetlistError> {
         let directive = &line.tokens[0];
-        let at = |line: usize| Location {
-            file: file.to_path_buf(),
-            line,
-        };
+        let at = |line: usize| Location { file: file.to_path_buf(), line };
         let fail = |token: &Token, kind| Err(NetlistError::at(at(token.line), kind));
         let missing = |missing: String| {
             let kind = ErrorKind::MissingField {
@@ -203,10 +171,7 @@ impl Reader {
             };
             let key = name.text.to_lowercase();
             if let Some(first) = self.params.get(&key).and_then(|p| p.location.clone()) {
-                let kind = ErrorKind::DuplicateParam {
-                    name: name.text.clone(),
-                    first,
-                };
+                let kind = ErrorKind::DuplicateParam { name: name.text.clone(), first };
                 return fail(name, kind);
             }
             let context = format!("parameter {}", name.text);

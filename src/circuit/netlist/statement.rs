@@ -35,10 +35,7 @@ impl<'a> Statement<'a> {
 
     /// Where `token` is.
     pub fn location(&self, token: &Token) -> Location {
-        Location {
-            file: self.file.to_path_buf(),
-            line: token.line,
-        }
+        Location { file: self.file.to_path_buf(), line: token.line }
     }
 
     /// An error at `token`.
@@ -84,10 +81,7 @@ impl<'a> Statement<'a> {
                 return Err(self.unexpected(key, usage));
             }
             if !rest.get(i + 1).is_some_and(Token::is_equals) {
-                return Err(self.unexpected(
-                    key,
-                    &format!("key=value after the first key=value; {usage}"),
-                ));
+                return Err(self.unexpected(key, &format!("key=value after the first key=value; {usage}")));
             }
             let Some(value) = rest.get(i + 2).filter(|t| !t.is_equals()) else {
                 return Err(self.missing(&format!("the value after '{}='", key.text), usage));
@@ -95,35 +89,23 @@ impl<'a> Statement<'a> {
             pairs.push((key, value));
             i += 3;
         }
-        Ok(Fields {
-            positional: &rest[..first_pair],
-            pairs,
-        })
+        Ok(Fields { positional: &rest[..first_pair], pairs })
     }
 
     /// Read a value token (number, parameter name or `{expression}`) of `quantity`;
     /// `context` says where it is used ("value of C1").
-    pub fn value(
-        &self,
-        token: &Token,
-        quantity: Quantity,
-        context: &str,
-    ) -> Result<f64, NetlistError> {
+    pub fn value(&self, token: &Token, quantity: Quantity, context: &str) -> Result<f64, NetlistError> {
         let units = Units::Of(quantity);
-        Expr::from_token(token, units, false)
-            .and_then(|expr| expr.eval(self.params))
-            .map_err(|problem| {
-                let kind = problem.into_kind(&token.text, context, units, self.params.keys());
-                self.error(token, kind)
-            })
+        Expr::from_token(token, units, false).and_then(|expr| expr.eval(self.params)).map_err(|problem| {
+            let kind = problem.into_kind(&token.text, context, units, self.params.keys());
+            self.error(token, kind)
+        })
     }
 
     /// Read a node name: lower-cased, with `gnd` written as `0`.
     pub fn node(&self, token: &Token) -> Result<String, NetlistError> {
         let reason = match token.kind {
-            TokenKind::Word if token.text.contains(['(', ')']) => {
-                "node names cannot contain parentheses"
-            }
+            TokenKind::Word if token.text.contains(['(', ')']) => "node names cannot contain parentheses",
             TokenKind::Word => return Ok(node_name(&token.text)),
             TokenKind::Equals => "expected a node name, found '='",
             TokenKind::Brace | TokenKind::Quoted => "expected a node name, not an expression",
@@ -142,9 +124,5 @@ impl<'a> Statement<'a> {
 /// The stored form of a node name: lower-cased, ground (`0` or `gnd`) as `0`.
 pub(super) fn node_name(text: &str) -> String {
     let lower = text.to_lowercase();
-    if lower == "gnd" {
-        "0".to_string()
-    } else {
-        lower
-    }
+    if lower == "gnd" { "0".to_string() } else { lower }
 }

@@ -40,16 +40,8 @@ impl Viewport {
             match clip_segment(a, b) {
                 Some((start, end, start_kept, end_kept)) => {
                     // Unclipped ends are passed through exactly.
-                    let first = if start_kept {
-                        pair[0]
-                    } else {
-                        self.value_of(start)
-                    };
-                    let last = if end_kept {
-                        pair[1]
-                    } else {
-                        self.value_of(end)
-                    };
+                    let first = if start_kept { pair[0] } else { self.value_of(start) };
+                    let last = if end_kept { pair[1] } else { self.value_of(end) };
                     match pieces.last_mut() {
                         // The previous segment ended, unclipped, where this one starts.
                         Some(piece) if joined && start_kept => piece.push(last),
@@ -96,12 +88,7 @@ impl Viewport {
 fn clip_segment(a: Point, b: Point) -> Option<(Point, Point, bool, bool)> {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [
-        (-dx, a.0 + EPS),
-        (dx, 1.0 + EPS - a.0),
-        (-dy, a.1 + EPS),
-        (dy, 1.0 + EPS - a.1),
-    ] {
+    for (p, q) in [(-dx, a.0 + EPS), (dx, 1.0 + EPS - a.0), (-dy, a.1 + EPS), (dy, 1.0 + EPS - a.1)] {
         if p == 0.0 {
             if q < 0.0 {
                 return None;
@@ -127,11 +114,7 @@ mod tests {
     use super::*;
 
     fn unit_view() -> Viewport {
-        let axis = AxisCoord {
-            low: 0.0,
-            high: 1.0,
-            log: false,
-        };
+        let axis = AxisCoord { low: 0.0, high: 1.0, log: false };
         Viewport { x: axis, y: axis }
     }
 
@@ -158,36 +141,18 @@ mod tests {
         let square = [(-1.0, -1.0), (2.0, -1.0), (2.0, 2.0), (-1.0, 2.0)];
         let cut = unit_view().polygon(&square);
         assert!(cut.len() >= 4);
-        assert!(
-            cut.iter()
-                .all(|&(x, y)| (0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y))
-        );
-        assert!(
-            unit_view()
-                .polygon(&[(2.0, 2.0), (3.0, 2.0), (3.0, 3.0)])
-                .is_empty()
-        );
+        assert!(cut.iter().all(|&(x, y)| (0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y)));
+        assert!(unit_view().polygon(&[(2.0, 2.0), (3.0, 2.0), (3.0, 3.0)]).is_empty());
     }
 
     #[test]
     fn log_axes_clip_in_pixel_space() {
         let view = Viewport {
-            x: AxisCoord {
-                low: 1.0,
-                high: 100.0,
-                log: true,
-            },
-            y: AxisCoord {
-                low: 1.0,
-                high: 100.0,
-                log: true,
-            },
+            x: AxisCoord { low: 1.0, high: 100.0, log: true },
+            y: AxisCoord { low: 1.0, high: 100.0, log: true },
         };
         let pieces = view.polylines(&[(1.0, 1.0), (1000.0, 1000.0)]);
         let end = pieces[0][1];
-        assert!(
-            (end.0 - 100.0).abs() < 1e-6 && (end.1 - 100.0).abs() < 1e-6,
-            "{end:?}"
-        );
+        assert!((end.0 - 100.0).abs() < 1e-6 && (end.1 - 100.0).abs() < 1e-6, "{end:?}");
     }
 }

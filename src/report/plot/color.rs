@@ -15,11 +15,7 @@ impl Rgb {
     pub fn mix(self, other: Rgb, t: f64) -> Rgb {
         let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
         let lerp = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
-        Rgb(
-            lerp(self.0, other.0),
-            lerp(self.1, other.1),
-            lerp(self.2, other.2),
-        )
+        Rgb(lerp(self.0, other.0), lerp(self.1, other.1), lerp(self.2, other.2))
     }
 }
 
@@ -71,9 +67,7 @@ pub fn spread(n: usize) -> Vec<Rgb> {
     if n <= CATEGORICAL.len() {
         (0..n).map(categorical).collect()
     } else {
-        (0..n)
-            .map(|i| sequential(0.9 * i as f64 / (n - 1) as f64))
-            .collect()
+        (0..n).map(|i| sequential(0.9 * i as f64 / (n - 1) as f64)).collect()
     }
 }
 

@@ -3,9 +3,7 @@
 //! A single concrete type keeps the drawing code free of the four linear/log combinations
 //! that plotters' own coordinate types would need.
 
-use plotters::coord::ranged1d::{
-    KeyPointHint, KeyPointWeight, NoDefaultFormatting, Ranged, ValueFormatter,
-};
+use plotters::coord::ranged1d::{KeyPointHint, KeyPointWeight, NoDefaultFormatting, Ranged, ValueFormatter};
 use std::ops::Range;
 
 /// A validated axis range (finite, `low < high`, positive when `log`) in display units.
@@ -89,9 +87,7 @@ pub(crate) fn linear_ticks(low: f64, high: f64, max: usize) -> Vec<f64> {
             let first = (low / step - 1e-9).ceil();
             let last = (high / step + 1e-9).floor();
             if last - first + 1.0 <= max as f64 {
-                return (first as i64..=last as i64)
-                    .map(|k| k as f64 * step)
-                    .collect();
+                return (first as i64..=last as i64).map(|k| k as f64 * step).collect();
             }
         }
         magnitude *= 10.0;
@@ -109,16 +105,11 @@ pub(crate) fn log_ticks(low: f64, high: f64, max: usize, minor: bool) -> Vec<f64
     let last = high.log10().ceil() as i32;
     let decades = (last - first) as usize;
     let within = |v: &f64| *v >= low * (1.0 - 1e-12) && *v <= high * (1.0 + 1e-12);
-    let multiples: &[f64] = if minor || decades <= 2 {
-        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
-    } else {
-        &[1.0]
-    };
+    let multiples: &[f64] =
+        if minor || decades <= 2 { &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0] } else { &[1.0] };
     for set in [multiples, &[1.0, 2.0, 5.0][..], &[1.0][..]] {
-        let ticks: Vec<f64> = (first..=last)
-            .flat_map(|e| set.iter().map(move |m| m * 10f64.powi(e)))
-            .filter(within)
-            .collect();
+        let ticks: Vec<f64> =
+            (first..=last).flat_map(|e| set.iter().map(move |m| m * 10f64.powi(e))).filter(within).collect();
         if ticks.len() <= max && ticks.len() >= 2 {
             return ticks;
         }
@@ -152,16 +143,8 @@ pub(crate) fn format_tick(value: f64, span: f64, log: bool) -> String {
     // Enough decimals to tell ticks a hundredth of the span apart, trailing zeros removed.
     let decimals = (-(span / 100.0).log10().floor()).clamp(0.0, 12.0) as usize;
     let text = format!("{clean:.decimals$}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &text
-    };
-    if text == "-0" {
-        "0".to_string()
-    } else {
-        text.to_string()
-    }
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    if text == "-0" { "0".to_string() } else { text.to_string() }
 }
 
 #[cfg(test)]
@@ -175,32 +158,17 @@ mod tests {
         assert_eq!(ticks.len(), 11);
         assert!((ticks[3] - 0.6).abs() < 1e-12);
         assert_eq!(linear_ticks(0.4, 0.6, 5).len(), 5, "both ends kept");
-        for (low, high, max) in [
-            (-3.7, 12.1, 5),
-            (0.0, 1e-9, 4),
-            (99.0, 101.0, 3),
-            (0.0, 1.0, 1),
-        ] {
+        for (low, high, max) in [(-3.7, 12.1, 5), (0.0, 1e-9, 4), (99.0, 101.0, 3), (0.0, 1.0, 1)] {
             let ticks = linear_ticks(low, high, max);
-            assert!(
-                !ticks.is_empty() && ticks.len() <= max,
-                "{low}..{high}: {ticks:?}"
-            );
+            assert!(!ticks.is_empty() && ticks.len() <= max, "{low}..{high}: {ticks:?}");
             let slack = 1e-9 * (high - low);
-            assert!(
-                ticks
-                    .iter()
-                    .all(|t| *t >= low - slack && *t <= high + slack)
-            );
+            assert!(ticks.iter().all(|t| *t >= low - slack && *t <= high + slack));
         }
     }
 
     #[test]
     fn log_ticks_fall_on_decades() {
-        assert_eq!(
-            log_ticks(1.0, 1000.0, 10, false),
-            vec![1.0, 10.0, 100.0, 1000.0]
-        );
+        assert_eq!(log_ticks(1.0, 1000.0, 10, false), vec![1.0, 10.0, 100.0, 1000.0]);
         let wide = log_ticks(1e-12, 1e12, 6, false);
         assert!(wide.len() <= 6 && wide.len() >= 2, "{wide:?}");
         let narrow = log_ticks(2.0, 8.0, 10, false);

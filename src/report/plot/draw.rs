@@ -45,20 +45,12 @@ impl Sizes {
 pub(crate) fn min_size(figure: &Figure) -> (u32, u32) {
     let sizes = Sizes::for_width(figure.width);
     let text = |size: f64| size.ceil() as u32 + 12;
-    let title = if figure.title.is_empty() {
-        0
-    } else {
-        text(sizes.title)
-    };
+    let title = if figure.title.is_empty() { 0 } else { text(sizes.title) };
     let panels: u32 = figure
         .panels
         .iter()
         .map(|panel| {
-            let caption = if panel.title.is_empty() {
-                0
-            } else {
-                text(sizes.caption)
-            };
+            let caption = if panel.title.is_empty() { 0 } else { text(sizes.caption) };
             2 * sizes.px(12.0) + sizes.px(50.0) + caption + MIN_PLOT
         })
         .sum();
@@ -84,8 +76,7 @@ pub(crate) fn figure<DB: DrawingBackend>(
     let body = if figure.title.is_empty() {
         root.clone()
     } else {
-        root.titled(&figure.title, (FAMILY, sizes.title))
-            .map_err(|e| e.to_string())?
+        root.titled(&figure.title, (FAMILY, sizes.title)).map_err(|e| e.to_string())?
     };
     for (area, panel) in body.split_evenly((panels.len(), 1)).iter().zip(panels) {
         draw_panel(area, panel, &sizes).map_err(|e| e.to_string())?;
@@ -100,10 +91,7 @@ fn draw_panel<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let panel = prepared.panel;
     let mut builder = ChartBuilder::on(area);
-    builder
-        .margin(sizes.px(12.0))
-        .x_label_area_size(sizes.px(50.0))
-        .y_label_area_size(sizes.px(75.0));
+    builder.margin(sizes.px(12.0)).x_label_area_size(sizes.px(50.0)).y_label_area_size(sizes.px(75.0));
     if !panel.title.is_empty() {
         builder.caption(&panel.title, (FAMILY, sizes.caption));
     }
@@ -120,10 +108,7 @@ fn draw_panel<DB: DrawingBackend>(
         .light_line_style(BLACK.mix(0.04))
         .draw()?;
 
-    let view = Viewport {
-        x: prepared.x.coord,
-        y: prepared.y.coord,
-    };
+    let view = Viewport { x: prepared.x.coord, y: prepared.y.coord };
     let mut labelled = 0;
     for (index, series) in panel.series.iter().enumerate() {
         if series.x.is_empty() {
@@ -137,11 +122,9 @@ fn draw_panel<DB: DrawingBackend>(
             let length = sizes.px(22.0) as i32;
             let radius = sizes.px(3.5);
             match series.style {
-                Style::Line | Style::Step => {
-                    anno.label(series.label.as_str()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + length, y)], rgb.stroke_width(2))
-                    })
-                }
+                Style::Line | Style::Step => anno.label(series.label.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + length, y)], rgb.stroke_width(2))
+                }),
                 Style::Points | Style::PointsWithErrorBars => anno
                     .label(series.label.as_str())
                     .legend(move |(x, y)| Circle::new((x + length / 2, y), radius, rgb.filled())),
@@ -177,16 +160,8 @@ struct Scaled {
 
 impl Scaled {
     fn new(series: &Series, x: &PreparedAxis, y: &PreparedAxis) -> Self {
-        let points = series
-            .x
-            .iter()
-            .zip(&series.y)
-            .map(|(&a, &b)| (a / x.divisor, b / y.divisor))
-            .collect();
-        let err = series
-            .y_err
-            .as_ref()
-            .map(|e| e.iter().map(|v| v / y.divisor).collect());
+        let points = series.x.iter().zip(&series.y).map(|(&a, &b)| (a / x.divisor, b / y.divisor)).collect();
+        let err = series.y_err.as_ref().map(|e| e.iter().map(|v| v / y.divisor).collect());
         Scaled { points, err }
     }
 
@@ -209,18 +184,11 @@ fn draw_series<'a, 'b, DB: DrawingBackend + 'a>(
     let line = rgb.stroke_width(sizes.px(2.0));
     let radius = sizes.px(3.5);
     let inside = |p: &Point| view.contains(*p);
-    let markers = || {
-        data.points
-            .iter()
-            .filter(|p| inside(p))
-            .map(move |&p| Circle::new(p, radius, rgb.filled()))
-    };
+    let markers =
+        || data.points.iter().filter(|p| inside(p)).map(move |&p| Circle::new(p, radius, rgb.filled()));
     match style {
-        Style::Line => chart.draw_series(
-            view.polylines(&data.points)
-                .into_iter()
-                .map(|piece| PathElement::new(piece, line)),
-        ),
+        Style::Line => chart
+            .draw_series(view.polylines(&data.points).into_iter().map(|piece| PathElement::new(piece, line))),
         Style::Step => {
             let mut stairs = Vec::with_capacity(2 * data.points.len());
             for pair in data.points.windows(2) {
@@ -228,11 +196,7 @@ fn draw_series<'a, 'b, DB: DrawingBackend + 'a>(
                 stairs.push((pair[1].0, pair[0].1));
             }
             stairs.extend(data.points.last());
-            chart.draw_series(
-                view.polylines(&stairs)
-                    .into_iter()
-                    .map(|piece| PathElement::new(piece, line)),
-            )
+            chart.draw_series(view.polylines(&stairs).into_iter().map(|piece| PathElement::new(piece, line)))
         }
         Style::Points => chart.draw_series(markers()),
         Style::PointsWithErrorBars => {
@@ -259,16 +223,8 @@ fn draw_series<'a, 'b, DB: DrawingBackend + 'a>(
             chart.draw_series(markers())
         }
         Style::Band => {
-            let upper = data
-                .points
-                .iter()
-                .enumerate()
-                .map(|(i, &(x, y))| (x, y + data.err(i)));
-            let lower = data
-                .points
-                .iter()
-                .enumerate()
-                .map(|(i, &(x, y))| (x, y - data.err(i)));
+            let upper = data.points.iter().enumerate().map(|(i, &(x, y))| (x, y + data.err(i)));
+            let lower = data.points.iter().enumerate().map(|(i, &(x, y))| (x, y - data.err(i)));
             let outline: Vec<Point> = upper.chain(lower.rev()).collect();
             let shape = view.polygon(&outline);
             let fill = rgb.mix(0.25).filled();

@@ -22,13 +22,7 @@ pub struct Figure {
 impl Figure {
     /// A figure with a title, no panels, 900 x 600 pixels, independent x axes.
     pub fn new(title: impl Into<String>) -> Self {
-        Figure {
-            title: title.into(),
-            panels: Vec::new(),
-            width: 900,
-            height: 600,
-            share_x: false,
-        }
+        Figure { title: title.into(), panels: Vec::new(), width: 900, height: 600, share_x: false }
     }
 
     /// Add a panel below the existing ones.
@@ -69,13 +63,7 @@ pub struct Panel {
 impl Panel {
     /// A panel with no series and the legend in the upper right.
     pub fn new(title: impl Into<String>, x: Axis, y: Axis) -> Self {
-        Panel {
-            title: title.into(),
-            x,
-            y,
-            series: Vec::new(),
-            legend: LegendPosition::UpperRight,
-        }
+        Panel { title: title.into(), x, y, series: Vec::new(), legend: LegendPosition::UpperRight }
     }
 
     /// Add a series on top of the existing ones.
@@ -135,31 +123,18 @@ pub struct Axis {
 impl Axis {
     /// A linear axis with a label and no unit, e.g. `Axis::new("probability")`.
     pub fn new(label: impl Into<String>) -> Self {
-        Axis {
-            label: label.into(),
-            unit: None,
-            si_prefix: false,
-            scale: Scale::Linear,
-            range: None,
-        }
+        Axis { label: label.into(), unit: None, si_prefix: false, scale: Scale::Linear, range: None }
     }
 
     /// An axis whose data are in the SI unit `unit` and are shown with an engineering
     /// prefix: `Axis::si("time", "s")` becomes `time (ns)`, `time (µs)`, ... as needed.
     pub fn si(label: impl Into<String>, unit: impl Into<String>) -> Self {
-        Axis {
-            unit: Some(unit.into()),
-            si_prefix: true,
-            ..Axis::new(label)
-        }
+        Axis { unit: Some(unit.into()), si_prefix: true, ..Axis::new(label) }
     }
 
     /// An axis with a unit shown as given, never prefixed: `Axis::unit("temperature", "K")`.
     pub fn unit(label: impl Into<String>, unit: impl Into<String>) -> Self {
-        Axis {
-            unit: Some(unit.into()),
-            ..Axis::new(label)
-        }
+        Axis { unit: Some(unit.into()), ..Axis::new(label) }
     }
 
     /// Make the axis logarithmic.
@@ -233,14 +208,7 @@ pub struct Series {
 
 impl Series {
     fn build(label: impl Into<String>, style: Style, x: Vec<f64>, y: Vec<f64>) -> Self {
-        Series {
-            label: label.into(),
-            style,
-            x,
-            y,
-            y_err: None,
-            color: None,
-        }
+        Series { label: label.into(), style, x, y, y_err: None, color: None }
     }
 
     /// A line through `(x[i], y[i])`.
@@ -260,18 +228,12 @@ impl Series {
 
     /// Markers with error bars `y[i] ± y_err[i]`.
     pub fn error_bars(label: impl Into<String>, x: Vec<f64>, y: Vec<f64>, y_err: Vec<f64>) -> Self {
-        Series {
-            y_err: Some(y_err),
-            ..Self::build(label, Style::PointsWithErrorBars, x, y)
-        }
+        Series { y_err: Some(y_err), ..Self::build(label, Style::PointsWithErrorBars, x, y) }
     }
 
     /// A shaded band `y[i] ± half_width[i]` (draw the centre as a separate line if wanted).
     pub fn band(label: impl Into<String>, x: Vec<f64>, y: Vec<f64>, half_width: Vec<f64>) -> Self {
-        Series {
-            y_err: Some(half_width),
-            ..Self::build(label, Style::Band, x, y)
-        }
+        Series { y_err: Some(half_width), ..Self::build(label, Style::Band, x, y) }
     }
 
     /// Set the colour.

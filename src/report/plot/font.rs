@@ -16,7 +16,6 @@ pub(crate) const FAMILY: &str = "sans-serif";
 pub(crate) fn ensure_font() -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     // Bold and italic requests fall back to this regular face.
-    let ok =
-        *REGISTERED.get_or_init(|| register_font(FAMILY, FontStyle::Normal, DEJAVU_SANS).is_ok());
+    let ok = *REGISTERED.get_or_init(|| register_font(FAMILY, FontStyle::Normal, DEJAVU_SANS).is_ok());
     if ok { Ok(()) } else { Err(PlotError::Font) }
 }

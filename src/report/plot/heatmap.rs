@@ -113,12 +113,9 @@ impl Heatmap {
                     "range {low}..{high} is invalid; expected finite low < high"
                 )));
             }
-            None => self
-                .values
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-                    (l.min(v), h.max(v))
-                }),
+            None => {
+                self.values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)))
+            }
         };
         let (from, to) = match self.colors {
             HeatmapColors::Grey => (Rgb::BLACK, Rgb::WHITE),
@@ -129,11 +126,7 @@ impl Heatmap {
             .values
             .iter()
             .map(|&v| {
-                let t = if span > 0.0 && span.is_finite() {
-                    (v - low) / span
-                } else {
-                    0.5
-                };
+                let t = if span > 0.0 && span.is_finite() { (v - low) / span } else { 0.5 };
                 from.mix(to, t)
             })
             .collect())
@@ -168,8 +161,7 @@ fn paint<DB: DrawingBackend>(
     for (i, c) in colors.iter().enumerate() {
         let (x, y) = ((i % cols) as i32 * cell, (i / cols) as i32 * cell);
         let style = RGBColor(c.0, c.1, c.2).filled();
-        root.draw(&Rectangle::new([(x, y), (x + cell, y + cell)], style))
-            .map_err(|e| e.to_string())?;
+        root.draw(&Rectangle::new([(x, y), (x + cell, y + cell)], style)).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -53,12 +53,7 @@ pub struct SeriesId {
 
 impl SeriesId {
     pub(crate) fn new(panel: usize, p: &Panel, series: usize, s: &Series) -> Self {
-        SeriesId {
-            panel,
-            panel_title: p.title.clone(),
-            series,
-            label: s.label.clone(),
-        }
+        SeriesId { panel, panel_title: p.title.clone(), series, label: s.label.clone() }
     }
 }
 
@@ -215,9 +210,7 @@ impl ImageFormat {
         match crate::io::extension_of(path).as_deref() {
             Some("svg") => Ok(ImageFormat::Svg),
             Some("png") => Ok(ImageFormat::Png),
-            _ => Err(PlotError::Extension {
-                path: path.to_path_buf(),
-            }),
+            _ => Err(PlotError::Extension { path: path.to_path_buf() }),
         }
     }
 }
@@ -237,9 +230,7 @@ pub fn render(figure: &Figure, path: impl AsRef<Path>) -> Result<(), PlotError> 
             write_atomic(path, svg.as_bytes())?;
         }
         ImageFormat::Png => {
-            png_file(path, size, &target, |root| {
-                draw::figure(root, figure, &panels)
-            })?;
+            png_file(path, size, &target, |root| draw::figure(root, figure, &panels))?;
         }
     }
     Ok(())
@@ -250,9 +241,7 @@ pub fn render_svg_string(figure: &Figure) -> Result<String, PlotError> {
     let panels = prepare::prepare(figure)?;
     font::ensure_font()?;
     let size = (figure.width, figure.height);
-    svg_string(size, "an SVG string", |root| {
-        draw::figure(root, figure, &panels)
-    })
+    svg_string(size, "an SVG string", |root| draw::figure(root, figure, &panels))
 }
 
 type Root<DB> = plotters::drawing::DrawingArea<DB, plotters::coord::Shift>;
@@ -301,10 +290,7 @@ fn finish<DB: DrawingBackend>(
     drawn: Result<(), String>,
     target: &str,
 ) -> Result<(), PlotError> {
-    let draw_error = |message: String| PlotError::Draw {
-        target: target.to_string(),
-        message,
-    };
+    let draw_error = |message: String| PlotError::Draw { target: target.to_string(), message };
     drawn.map_err(draw_error)?;
     root.present().map_err(|e| draw_error(e.to_string()))
 }

@@ -29,11 +29,7 @@ pub(crate) struct PreparedPanel<'a> {
 /// Check the size of an image.
 pub(crate) fn check_size(width: u32, height: u32) -> Result<(), PlotError> {
     let ok = |side: u32| (MIN_SIDE..=MAX_SIDE).contains(&side);
-    if ok(width) && ok(height) {
-        Ok(())
-    } else {
-        Err(PlotError::Size { width, height })
-    }
+    if ok(width) && ok(height) { Ok(()) } else { Err(PlotError::Size { width, height }) }
 }
 
 /// Validate every series and decide every axis.
@@ -80,12 +76,8 @@ pub(crate) fn prepare(figure: &Figure) -> Result<Vec<PreparedPanel<'_>>, PlotErr
 
 fn validate_series(panel: &Panel, series: &Series, id: &SeriesId) -> Result<(), PlotError> {
     let n = series.x.len();
-    let length = |what: &'static str, found: usize| PlotError::Length {
-        series: id.clone(),
-        what,
-        expected: n,
-        found,
-    };
+    let length =
+        |what: &'static str, found: usize| PlotError::Length { series: id.clone(), what, expected: n, found };
     if series.y.len() != n {
         return Err(length("y", series.y.len()));
     }
@@ -93,47 +85,31 @@ fn validate_series(panel: &Panel, series: &Series, id: &SeriesId) -> Result<(), 
     match &series.y_err {
         Some(err) if err.len() != n => return Err(length("y_err", err.len())),
         None if needs_err => {
-            return Err(PlotError::MissingErrors {
-                series: id.clone(),
-                style: series.style,
-            });
+            return Err(PlotError::MissingErrors { series: id.clone(), style: series.style });
         }
         _ => {}
     }
-    let finite =
-        |field: &'static str, values: &[f64]| match values.iter().position(|v| !v.is_finite()) {
-            Some(index) => Err(PlotError::NonFinite {
-                series: id.clone(),
-                field,
-                index,
-                value: values[index],
-            }),
-            None => Ok(()),
-        };
+    let finite = |field: &'static str, values: &[f64]| match values.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(PlotError::NonFinite { series: id.clone(), field, index, value: values[index] }),
+        None => Ok(()),
+    };
     finite("x", &series.x)?;
     finite("y", &series.y)?;
     if let Some(err) = &series.y_err {
         finite("y_err", err)?;
         if let Some(index) = err.iter().position(|e| *e < 0.0) {
-            return Err(PlotError::NegativeError {
-                series: id.clone(),
-                index,
-                value: err[index],
-            });
+            return Err(PlotError::NegativeError { series: id.clone(), index, value: err[index] });
         }
     }
     let positive =
-        |field: &'static str, axis: &'static str, values: &mut dyn Iterator<Item = f64>| {
-            match values.enumerate().find(|(_, v)| *v <= 0.0) {
-                Some((index, value)) => Err(PlotError::NotPositive {
-                    series: id.clone(),
-                    field,
-                    axis,
-                    index,
-                    value,
-                }),
-                None => Ok(()),
+        |field: &'static str, axis: &'static str, values: &mut dyn Iterator<Item = f64>| match values
+            .enumerate()
+            .find(|(_, v)| *v <= 0.0)
+        {
+            Some((index, value)) => {
+                Err(PlotError::NotPositive { series: id.clone(), field, axis, index, value })
             }
+            None => Ok(()),
         };
     if panel.x.scale == Scale::Log {
         positive("x", "x", &mut series.x.iter().copied())?;
@@ -167,9 +143,7 @@ fn y_extent(panel: &Panel) -> Option<(f64, f64)> {
             Style::PointsWithErrorBars | Style::Band => s.y_err.as_deref(),
             _ => None,
         };
-        s.y.iter()
-            .enumerate()
-            .map(move |(i, &y)| err.map_or((y, y), |e| (y - e[i], y + e[i])))
+        s.y.iter().enumerate().map(move |(i, &y)| err.map_or((y, y), |e| (y - e[i], y + e[i])))
     });
     spans.reduce(union)
 }
@@ -192,27 +166,13 @@ fn prepare_axis(
     };
     let valid = low < high && (high - low).is_finite() && (!log || low > 0.0);
     if !valid {
-        return Err(PlotError::Range {
-            panel: p,
-            panel_title: panel.title.clone(),
-            axis: name,
-            low,
-            high,
-        });
+        return Err(PlotError::Range { panel: p, panel_title: panel.title.clone(), axis: name, low, high });
     }
     // The prefix follows the values shown, not the margin around them.
     let (a, b) = fixed.or(data).unwrap_or((low, high));
     let (divisor, title) = axis.display_range(a.abs().min(b.abs()), a.abs().max(b.abs()));
-    let coord = AxisCoord {
-        low: low / divisor,
-        high: high / divisor,
-        log,
-    };
-    Ok(PreparedAxis {
-        coord,
-        divisor,
-        title,
-    })
+    let coord = AxisCoord { low: low / divisor, high: high / divisor, log };
+    Ok(PreparedAxis { coord, divisor, title })
 }
 
 /// A range around the data with a small margin; a sensible default without data, and a

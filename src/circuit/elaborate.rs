@@ -1,0 +1,153 @@
+//! From a parsed netlist to a circuit description: load the model cards, resolve each
+//! transistor's model by name, fix the temperature, and carry readouts and initial conditions
+//! over. Every error names the file and line of the element or directive at fault.
+//!
+//! Model cards come from `.include "card.toml"` lines; a model not included is looked up by
+//! name as `NAME.toml` in the netlist's directory, then in `models/` beside it and `../models/`
+//! (so the shipped circuits find the shipped cards). Without `.temp` or `--temp` the
+//! temperature is 27 C (300.15 K), SPICE's default.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::model::{CircuitError, OutputKind, Spec, SpecElement, SpecKind, SpecOutput};
+use super::netlist::{self, ElementKind, Netlist};
+use crate::device::{Geometry, ModelCard, load_card};
+
+/// SPICE's default temperature, 27 C.
+pub const DEFAULT_TEMPERATURE: f64 = 300.15;
+
+/// A per-device threshold offset (mismatch), by element name; the default is none.
+pub type Offsets = HashMap<String, f64>;
+
+fn model_search_dirs(netlist: &Netlist) -> Vec<PathBuf> {
+    let dir = netlist.source.parent().map(Path::to_path_buf).unwrap_or_default();
+    vec![dir.clone(), dir.join("models"), dir.join("..").join("models")]
+}
+
+/// Load every card the netlist names, keyed by card name.
+fn load_cards(netlist: &Netlist) -> Result<HashMap<String, Arc<ModelCard>>, CircuitError> {
+    let mut cards: HashMap<String, Arc<ModelCard>> = HashMap::new();
+    for included in &netlist.model_cards {
+        let card = load_card(&included.path)
+            .map_err(|e| CircuitError { origin: included.location.to_string(), message: e.to_string() })?;
+        if let Some(previous) = cards.get(&card.name) {
+            return Err(CircuitError {
+                origin: included.location.to_string(),
+                message: format!(
+                    "model card {} defines model '{}', already defined by {}",
+                    included.path.display(),
+                    card.name,
+                    previous.path.as_ref().map_or("another card".into(), |p| p.display().to_string())
+                ),
+            });
+        }
+        cards.insert(card.name.clone(), Arc::new(card));
+    }
+    Ok(cards)
+}
+
+/// Elaborate `netlist` at `temperature` (K; the netlist's `.temp` or 27 C when None), with
+/// optional per-transistor threshold offsets.
+pub fn elaborate(
+    netlist: &Netlist,
+    temperature: Option<f64>,
+    offsets: &Offsets,
+) -> Result<Spec, CircuitError> {
+    let mut cards = load_cards(netlist)?;
+    let temperature = temperature.or(netlist.temperature_k).unwrap_or(DEFAULT_TEMPERATURE);
+    let mut elements = Vec::with_capacity(netlist.elements.len());
+    for e in &netlist.elements {
+        let origin = e.location.to_string();
+        let kind = match &e.kind {
+            ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m } => {
+                let card = match cards.get(model) {
+                    Some(card) => Arc::clone(card),
+                    None => {
+                        let found = model_search_dirs(netlist)
+                            .into_iter()
+                            .map(|d| d.join(format!("{model}.toml")))
+                            .find(|p| p.is_file());
+                        let Some(path) = found else {
+                            let mut known: Vec<&String> = cards.keys().collect();
+                            known.sort();
+                            let known: Vec<&str> = known.iter().map(|s| s.as_str()).collect();
+                            return Err(CircuitError {
+                                origin,
+                                message: format!(
+                                    "unknown model '{model}' for transistor {}; loaded cards: {}; include one with .include \"{model}.toml\" or put {model}.toml in models/",
+                                    e.name,
+                                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                                ),
+                            });
+                        };
+                        let card = Arc::new(load_card(&path).map_err(|err| CircuitError {
+                            origin: origin.clone(),
+                            message: err.to_string(),
+                        })?);
+                        if card.name != *model {
+                            return Err(CircuitError {
+                                origin,
+                                message: format!(
+                                    "{} defines model '{}', not '{model}'",
+                                    path.display(),
+                                    card.name
+                                ),
+                            });
+                        }
+                        cards.insert(model.clone(), Arc::clone(&card));
+                        card
+                    }
+                };
+                SpecKind::Mosfet {
+                    drain: drain.clone(),
+                    gate: gate.clone(),
+                    source: source.clone(),
+                    bulk: bulk.clone(),
+                    card,
+                    geometry: Geometry { w: *w, l: *l, m: *m },
+                    vt_offset: offsets.get(&e.name).copied().unwrap_or(0.0),
+                }
+            }
+            ElementKind::Capacitor { a, b, farads } => {
+                SpecKind::Capacitor { a: a.clone(), b: b.clone(), farads: *farads }
+            }
+            ElementKind::Resistor { a, b, ohms } => {
+                SpecKind::Resistor { a: a.clone(), b: b.clone(), ohms: *ohms }
+            }
+            ElementKind::VoltageSource { plus, minus, volts } => {
+                SpecKind::VoltageSource { plus: plus.clone(), minus: minus.clone(), volts: *volts }
+            }
+            ElementKind::CurrentSource { plus, minus, amps } => {
+                SpecKind::CurrentSource { plus: plus.clone(), minus: minus.clone(), amps: *amps }
+            }
+        };
+        elements.push(SpecElement { name: e.name.clone(), origin, kind });
+    }
+    let outputs = netlist
+        .outputs
+        .iter()
+        .map(|o| SpecOutput {
+            name: o.name.clone(),
+            origin: o.location.to_string(),
+            kind: match &o.kind {
+                netlist::OutputKind::Bit { plus, minus, hysteresis } => {
+                    OutputKind::Bit { plus: plus.clone(), minus: minus.clone(), hysteresis: *hysteresis }
+                }
+                netlist::OutputKind::Category { nodes } => {
+                    OutputKind::Category { nodes: nodes.clone(), hysteresis: 0.0 }
+                }
+                netlist::OutputKind::Analog { plus, minus } => {
+                    OutputKind::Analog { plus: plus.clone(), minus: minus.clone() }
+                }
+            },
+        })
+        .collect();
+    let initial = netlist
+        .initial_conditions
+        .iter()
+        .map(|ic| (ic.node.clone(), ic.volts, ic.location.to_string()))
+        .collect();
+    Ok(Spec { title: netlist.title.clone(), temperature, elements, outputs, initial })
+}
