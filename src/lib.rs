@@ -8,10 +8,12 @@
 
 pub mod analysis;
 pub mod circuit;
+pub mod cli;
 pub mod device;
 pub mod io;
 pub mod jump;
 pub mod report;
 pub mod rng;
 pub mod sde;
+pub mod simulate;
 pub mod units;

@@ -1,3 +1,16 @@
+//! The pbitsim binary: parse arguments, run, map errors to an exit code.
+
+use clap::Parser;
+
 fn main() {
-    println!("pbitsim {}", env!("CARGO_PKG_VERSION"));
+    // An interrupted run leaves no half-written file: remove this process's temporaries.
+    let _ = ctrlc::set_handler(|| {
+        pbitsim::io::remove_pending_temporaries();
+        std::process::exit(130);
+    });
+    let cli = pbitsim::cli::Cli::parse();
+    if let Err(error) = pbitsim::cli::run(cli) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
 }

@@ -181,7 +181,10 @@ fn draw_series<'a, 'b, DB: DrawingBackend + 'a>(
     rgb: RGBColor,
     sizes: &Sizes,
 ) -> Result<&'b mut SeriesAnno<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let line = rgb.stroke_width(sizes.px(2.0));
+    // Plotters draws wide polylines as polygons, which leave gaps along dense, jagged data
+    // (a noise trace); such series are drawn one pixel wide, which rasterises without gaps.
+    let dense = data.points.len() > 400;
+    let line = rgb.stroke_width(if dense { 1 } else { sizes.px(2.0) });
     let radius = sizes.px(3.5);
     let inside = |p: &Point| view.contains(*p);
     let markers =

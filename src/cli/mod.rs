@@ -1,0 +1,70 @@
+//! The command line: clap parses arguments, each command validates them into the library's
+//! config, then the library runs. Every flag has help text; temperatures take a unit
+//! (`300K`, `27C`), times and voltages SPICE suffixes (`10u`, `2ns`, `50mV`).
+
+mod progress;
+mod simulate;
+
+use std::path::Path;
+
+use anyhow::{Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+
+pub use progress::Progress;
+pub use simulate::SimulateArgs;
+
+use crate::units::{Quantity, parse_temperature, parse_value};
+
+/// pbitsim: probabilistic circuits from transistor physics up to a whole chip.
+#[derive(Debug, Parser)]
+#[command(name = "pbitsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print nothing but errors (no progress bars, no summary).
+    #[arg(long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a circuit netlist: traces, plot and summary statistics.
+    Simulate(SimulateArgs),
+}
+
+/// Options shared by every command that draws random numbers or uses threads.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Master seed: the same seed gives the same result, bit for bit, on any thread count.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Read a flag's value as a SPICE quantity, naming the flag in the error.
+pub fn flag_value(flag: &str, text: &str, quantity: Quantity) -> Result<f64> {
+    parse_value(text, quantity).map_err(|e| anyhow!("--{flag}: {e}"))
+}
+
+/// Read a temperature flag.
+pub fn flag_temperature(flag: &str, text: &str) -> Result<f64> {
+    parse_temperature(text).map_err(|e| anyhow!("--{flag}: {e}"))
+}
+
+/// Check that an output path has one of the accepted extensions, before any work is done.
+pub fn check_extension(flag: &str, path: &Path, accepted: &[&str]) -> Result<()> {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_lowercase).unwrap_or_default();
+    if !accepted.contains(&ext.as_str()) {
+        bail!("--{flag} {}: expected a file ending in .{}", path.display(), accepted.join(" or ."));
+    }
+    Ok(())
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Simulate(args) => simulate::run(&args, cli.quiet),
+    }
+}

@@ -1,0 +1,164 @@
+//! `pbitsim simulate`.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow, bail};
+use clap::Args;
+
+use super::{Progress, RunArgs, check_extension, flag_temperature, flag_value};
+use crate::circuit::netlist::split_override;
+use crate::io::TraceFormat;
+use crate::simulate::{self, Engine, SimulateConfig, Summary, output};
+use crate::units::{Quantity, format_si};
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The netlist (.cir) to simulate.
+    pub circuit: PathBuf,
+    /// Override a .param of the netlist, e.g. --set vin=20m (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Temperature with its unit (300K, 27C); overrides the netlist's .temp.
+    #[arg(long)]
+    pub temp: Option<String>,
+    /// Simulated time per run (e.g. 20u); default: the netlist's .tran stop time.
+    #[arg(long)]
+    pub tstop: Option<String>,
+    /// Time step (SDE step, tau-leap, or jump-engine sampling); default: .tran step, else
+    /// a fiftieth of the fastest node time constant.
+    #[arg(long)]
+    pub dt: Option<String>,
+    /// Engine: sde (Langevin, fast) or jump (exact single-charge transfers).
+    #[arg(long, default_value = "sde")]
+    pub engine: String,
+    /// Integration method: em, milstein, heun, implicit, trapezoidal, sri (sde); gillespie or
+    /// tau (jump).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Number of independent runs (run in parallel).
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Time between trace rows (default: tstop/20000).
+    #[arg(long)]
+    pub record_every: Option<String>,
+    /// Time discarded from the start of each run before statistics are taken.
+    #[arg(long, default_value = "0")]
+    pub warmup: String,
+    /// Write the trace to this file (.csv or .npy).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Plot the first run to this file (.svg or .png).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Write summary statistics to this JSON file.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+}
+
+impl SimulateArgs {
+    /// Validate into a library config.
+    pub fn config(&self) -> Result<SimulateConfig> {
+        let overrides = self
+            .set
+            .iter()
+            .map(|s| split_override(s).map_err(|e| anyhow!("--set: {e}")))
+            .collect::<Result<Vec<_>>>()?;
+        let engine = Engine::parse(&self.engine, self.method.as_deref())
+            .map_err(|e| anyhow!("--engine/--method: {e}"))?;
+        if let Some(out) = &self.out {
+            TraceFormat::from_path(out).map_err(|e| anyhow!("--out: {e}"))?;
+        }
+        if let Some(plot) = &self.plot {
+            check_extension("plot", plot, &["svg", "png"])?;
+        }
+        if let Some(summary) = &self.summary {
+            check_extension("summary", summary, &["json"])?;
+        }
+        if !self.circuit.is_file() {
+            bail!("{}: no such netlist file", self.circuit.display());
+        }
+        Ok(SimulateConfig {
+            circuit: self.circuit.clone(),
+            overrides,
+            temperature: self.temp.as_deref().map(|t| flag_temperature("temp", t)).transpose()?,
+            tstop: self.tstop.as_deref().map(|t| flag_value("tstop", t, Quantity::Time)).transpose()?,
+            dt: self.dt.as_deref().map(|t| flag_value("dt", t, Quantity::Time)).transpose()?,
+            engine,
+            runs: self.runs,
+            seed: self.run.seed,
+            threads: self.run.threads,
+            record_every: self
+                .record_every
+                .as_deref()
+                .map(|t| flag_value("record-every", t, Quantity::Time))
+                .transpose()?,
+            warmup: flag_value("warmup", &self.warmup, Quantity::Time)?,
+            offsets: Default::default(),
+        })
+    }
+}
+
+/// Run a simulation: prepare, run with a progress bar, write the outputs, print a summary.
+pub fn run(args: &SimulateArgs, quiet: bool) -> Result<()> {
+    let config = args.config()?;
+    let prepared = simulate::prepare(&config)?;
+    let progress = Progress::new(quiet, 1000, &format!("simulating {}", config.circuit.display()));
+    let outcome = simulate::run(&config, prepared, &|fraction| progress.set((fraction * 1000.0) as u64))?;
+    progress.finish();
+    let summary = Summary::new(&config, &outcome);
+    if let Some(path) = &args.out {
+        output::write_trace(&outcome, path)?;
+    }
+    if let Some(path) = &args.plot {
+        output::write_plot(&outcome, path)?;
+    }
+    if let Some(path) = &args.summary {
+        output::write_summary(&summary, path)?;
+    }
+    if !quiet {
+        print_summary(&summary);
+    }
+    Ok(())
+}
+
+fn print_summary(s: &Summary) {
+    println!(
+        "{} at {:.2} K, {} engine ({}), {} run(s) of {}",
+        s.title,
+        s.temperature_k,
+        s.engine,
+        s.method,
+        s.runs,
+        format_si(s.tstop_s, "s")
+    );
+    for (name, node) in &s.nodes {
+        println!("  V({name}): mean {}, std {}", format_si(node.mean, "V"), format_si(node.std, "V"));
+    }
+    for (name, o) in &s.outputs {
+        let tau = o.correlation_time_s.map_or("not resolved (run longer)".into(), |t| format_si(t, "s"));
+        match &o.probabilities {
+            Some(p) => {
+                let p: Vec<String> = p.iter().map(|x| format!("{x:.4}")).collect();
+                let rate = o
+                    .switching_rate_hz
+                    .map_or(String::new(), |r| format!(", switching {}", format_si(r, "Hz")));
+                println!("  {name} ({}): P = [{}], correlation time {tau}{rate}", o.kind, p.join(", "));
+            }
+            None => println!(
+                "  {name} (analog): mean {}, std {}, correlation time {tau}",
+                format_si(o.mean.unwrap_or(f64::NAN), "V"),
+                format_si(o.std.unwrap_or(f64::NAN), "V")
+            ),
+        }
+    }
+    let per_sample = s.energy.per_sample_j.map_or("n/a".into(), |e| format_si(e, "J"));
+    println!(
+        "  supply: {} per run, {}, {} per sample",
+        format_si(s.energy.supply_j, "J"),
+        format_si(s.energy.power_w, "W"),
+        per_sample
+    );
+    println!("  {} steps/events in {:.2} s", s.work, s.wall_time_s);
+}

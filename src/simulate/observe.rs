@@ -1,0 +1,210 @@
+//! What one run measures while it runs: node moments, readouts with their dwell times and
+//! autocorrelation, supply energy over the measured window, and a decimated trace.
+
+use std::ops::ControlFlow;
+
+use crate::analysis::{BitReadout, CatReadout, Correlator, Dwell, Moments};
+use crate::circuit::{Circuit, NodeRef, OutputKind};
+use crate::sde::Observer;
+
+/// The live state of one readout.
+#[derive(Debug, Clone)]
+enum Reader {
+    Bit { plus: NodeRef, minus: NodeRef, readout: BitReadout },
+    Category { nodes: Vec<NodeRef>, readout: CatReadout, scratch: Vec<f64> },
+    Analog { plus: NodeRef, minus: Option<NodeRef> },
+}
+
+/// Statistics of one readout over the measured window.
+#[derive(Debug, Clone)]
+pub struct ReadoutStats {
+    /// Occupancy and dwell times (bit and category).
+    pub dwell: Option<Dwell>,
+    /// Autocorrelation of the readout signal: the state for a bit, the value for an analog
+    /// output, and one indicator per state for a category.
+    pub correlators: Vec<Correlator>,
+    /// Moments of an analog output.
+    pub moments: Moments,
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub nodes: Vec<Moments>,
+    pub readouts: Vec<ReadoutStats>,
+    /// Energy delivered by the sources over the measured window (J), displacement included.
+    pub supply_energy: f64,
+    /// Length of the measured window (s).
+    pub measured: f64,
+    /// Decimated trace rows: time, free-node voltages, readout values, supply energy.
+    pub rows: Vec<f64>,
+    pub row_len: usize,
+}
+
+/// The observer of one run.
+pub struct RunObserver<'a> {
+    circuit: &'a Circuit,
+    readers: Vec<Reader>,
+    pub record: RunRecord,
+    warmup: f64,
+    /// Keep a trace row every this many observations.
+    every: u64,
+    calls: u64,
+    /// State at the start of the measured window (voltages, energy).
+    start: Option<(Vec<f64>, f64)>,
+    last: Vec<f64>,
+    t_last: f64,
+    values: Vec<f64>,
+    progress: &'a (dyn Fn(f64) + Sync),
+}
+
+impl<'a> RunObserver<'a> {
+    /// An observer that measures after `warmup` seconds, is called every `sample` seconds, and
+    /// keeps a trace row every `record` seconds (at least one per call). `progress` receives
+    /// the simulated time.
+    pub fn new(
+        circuit: &'a Circuit,
+        warmup: f64,
+        sample: f64,
+        record: f64,
+        progress: &'a (dyn Fn(f64) + Sync),
+    ) -> Self {
+        let readers: Vec<Reader> = circuit
+            .outputs
+            .iter()
+            .map(|o| match &o.kind {
+                OutputKind::Bit { plus, minus, hysteresis } => {
+                    Reader::Bit { plus: *plus, minus: *minus, readout: BitReadout::new(*hysteresis) }
+                }
+                OutputKind::Category { nodes, hysteresis } => Reader::Category {
+                    nodes: nodes.clone(),
+                    readout: CatReadout::new(*hysteresis),
+                    scratch: vec![0.0; nodes.len()],
+                },
+                OutputKind::Analog { plus, minus } => Reader::Analog { plus: *plus, minus: *minus },
+            })
+            .collect();
+        let readouts = readers
+            .iter()
+            .map(|r| match r {
+                Reader::Bit { .. } => ReadoutStats {
+                    dwell: Some(Dwell::new(2)),
+                    correlators: vec![Correlator::new(sample)],
+                    moments: Moments::default(),
+                },
+                Reader::Category { nodes, .. } => ReadoutStats {
+                    dwell: Some(Dwell::new(nodes.len())),
+                    correlators: vec![Correlator::new(sample); nodes.len()],
+                    moments: Moments::default(),
+                },
+                Reader::Analog { .. } => ReadoutStats {
+                    dwell: None,
+                    correlators: vec![Correlator::new(sample)],
+                    moments: Moments::default(),
+                },
+            })
+            .collect();
+        let n = circuit.free_count();
+        let row_len = 1 + n + readers.len() + 1;
+        RunObserver {
+            circuit,
+            readers,
+            record: RunRecord {
+                nodes: vec![Moments::default(); n],
+                readouts,
+                supply_energy: 0.0,
+                measured: 0.0,
+                rows: Vec::new(),
+                row_len,
+            },
+            warmup,
+            every: ((record / sample).round() as u64).max(1),
+            calls: 0,
+            start: None,
+            last: Vec::new(),
+            t_last: 0.0,
+            values: vec![0.0; circuit.outputs.len()],
+            progress,
+        }
+    }
+
+    /// Close the measured window and return the record.
+    pub fn finish(mut self) -> RunRecord {
+        let n = self.circuit.free_count();
+        if let Some((v0, e0)) = &self.start
+            && !self.last.is_empty()
+        {
+            let displacement = self.circuit.displacement_energy(v0, &self.last[..n]);
+            self.record.supply_energy = self.last[n] - e0 + displacement;
+            self.record.measured = self.t_last - self.warmup;
+        }
+        self.record
+    }
+}
+
+impl Observer for RunObserver<'_> {
+    fn observe(&mut self, t: f64, x: &[f64]) -> ControlFlow<()> {
+        let c = self.circuit;
+        let n = c.free_count();
+        let v = &x[..n];
+        let measuring = t >= self.warmup;
+        if measuring && self.start.is_none() {
+            self.start = Some((v.to_vec(), x[n]));
+        }
+        for (k, reader) in self.readers.iter_mut().enumerate() {
+            let stats = &mut self.record.readouts[k];
+            let value = match reader {
+                Reader::Bit { plus, minus, readout } => {
+                    let s = readout.update(c.voltage(*plus, v) - c.voltage(*minus, v));
+                    if measuring {
+                        stats.dwell.as_mut().map(|d| d.observe(t, s as usize));
+                        stats.correlators[0].push(s as f64);
+                    }
+                    s as f64
+                }
+                Reader::Category { nodes, readout, scratch } => {
+                    for (slot, node) in scratch.iter_mut().zip(nodes.iter()) {
+                        *slot = c.voltage(*node, v);
+                    }
+                    let s = readout.update(scratch);
+                    if measuring {
+                        stats.dwell.as_mut().map(|d| d.observe(t, s));
+                        for (j, corr) in stats.correlators.iter_mut().enumerate() {
+                            corr.push(if j == s { 1.0 } else { 0.0 });
+                        }
+                    }
+                    s as f64
+                }
+                Reader::Analog { plus, minus } => {
+                    let value = c.voltage(*plus, v) - minus.map_or(0.0, |m| c.voltage(m, v));
+                    if measuring {
+                        stats.moments.push(value);
+                        stats.correlators[0].push(value);
+                    }
+                    value
+                }
+            };
+            self.values[k] = value;
+        }
+        if measuring {
+            for (m, value) in self.record.nodes.iter_mut().zip(v) {
+                m.push(*value);
+            }
+            self.last.clear();
+            self.last.extend_from_slice(x);
+            self.t_last = t;
+        }
+        if self.calls % self.every == 0 {
+            let rows = &mut self.record.rows;
+            rows.push(t);
+            rows.extend_from_slice(v);
+            rows.extend_from_slice(&self.values);
+            rows.push(x[n]);
+            if self.calls % (self.every * 64) == 0 {
+                (self.progress)(t);
+            }
+        }
+        self.calls += 1;
+        ControlFlow::Continue(())
+    }
+}
