@@ -14,6 +14,7 @@
 
 pub mod capacitance;
 pub mod elaborate;
+pub mod fluxes;
 pub mod model;
 pub mod netlist;
 pub mod system;

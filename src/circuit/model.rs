@@ -13,6 +13,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use super::capacitance::{Capacitance, CapacitanceProblem};
+use super::fluxes::LogLinearFluxes;
 use crate::device::{Geometry, ModelCard, Polarity, Transistor};
 use crate::units::ELEMENTARY_CHARGE;
 
@@ -159,6 +160,8 @@ pub struct Circuit {
     pub outputs: Vec<Output>,
     /// Initial free-node voltages (V).
     pub initial: Vec<f64>,
+    /// Precomputed fast form of the weak-inversion transistors' fluxes.
+    pub log_linear: LogLinearFluxes,
 }
 
 /// A circuit that cannot be simulated. `origin` is `file:line` of the offending element.
@@ -312,6 +315,7 @@ impl Circuit {
             current_sources: Vec::new(),
             outputs: Vec::new(),
             initial: Vec::new(),
+            log_linear: LogLinearFluxes::default(),
         };
         for e in &spec.elements {
             circuit.add_element(e, &lookup)?;
@@ -343,6 +347,7 @@ impl Circuit {
             };
             circuit.outputs.push(Output { name: o.name.clone(), kind });
         }
+        circuit.log_linear = LogLinearFluxes::new(&circuit);
         circuit.initial = circuit.zero_charge_voltages();
         for (name, volts, origin) in &spec.initial {
             match circuit.node(name) {

@@ -54,6 +54,20 @@ impl Circuit {
         }
     }
 
+    /// Midpoint fluxes of every device, `visit(k, device, forward, reverse)`, using the fast
+    /// log-linear form where it applies (identical values, fewer exponentials).
+    #[inline]
+    pub fn for_each_flux(&self, v: &[f64], mut visit: impl FnMut(usize, &Device, f64, f64)) {
+        let form = &self.log_linear;
+        let mut buffer = [0.0f64; super::fluxes::MAX_FACTORS];
+        let factors = &mut buffer[..form.factor_count()];
+        form.evaluate_factors(v, factors);
+        for (k, device) in self.devices.iter().enumerate() {
+            let (forward, reverse) = form.fluxes(k, factors).unwrap_or_else(|| self.midpoint_fluxes(device, v));
+            visit(k, device, forward, reverse);
+        }
+    }
+
     /// Net current of `device` in its forward direction (A) at voltages `v`, without midpoint
     /// shifts, and its derivative with respect to each free-node voltage (added into `grad`).
     fn current_gradient(&self, device: &Device, v: &[f64], grad: &mut [f64]) -> f64 {
@@ -110,8 +124,7 @@ impl<'a> CircuitSde<'a> {
         if let Some(g) = gdw.as_deref_mut() {
             g.fill(0.0);
         }
-        for (k, device) in c.devices.iter().enumerate() {
-            let (pf, pr) = c.midpoint_fluxes(device, v);
+        c.for_each_flux(v, |k, device, pf, pr| {
             let net = pf - pr;
             for i in 0..n {
                 f[i] += device.dv[i] * net;
@@ -124,7 +137,7 @@ impl<'a> CircuitSde<'a> {
                 }
                 g[n] += device.supply_per_coulomb * kick;
             }
-        }
+        });
         for s in &c.current_sources {
             for i in 0..n {
                 f[i] += s.dv[i] * s.amps;
@@ -156,14 +169,13 @@ impl System for CircuitSde<'_> {
         let n = c.free_count();
         let m = self.noise_dim();
         g.fill(0.0);
-        for (k, device) in c.devices.iter().enumerate() {
-            let (pf, pr) = c.midpoint_fluxes(device, &x[..n]);
+        c.for_each_flux(&x[..n], |k, device, pf, pr| {
             let amplitude = (ELEMENTARY_CHARGE * (pf + pr)).sqrt();
             for i in 0..n {
                 g[i * m + k] = device.dv[i] * amplitude;
             }
             g[n * m + k] = device.supply_per_coulomb * amplitude;
-        }
+        });
     }
 
     fn drift_and_noise(

@@ -257,7 +257,35 @@ impl ModelCard {
     }
 }
 
+/// The bias-independent parameters of a transistor at its temperature, for evaluators that
+/// precompute forms of the model (see `circuit::fluxes`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TransistorParameters {
+    /// +1 for NMOS, -1 for PMOS.
+    pub sign: f64,
+    /// V_T0 at this temperature, offset included (NMOS frame, V).
+    pub vt0: f64,
+    /// 2 KP(T) (W/L) M (A/V^2): I_S = beta n U_T^2.
+    pub beta: f64,
+    /// Thermal voltage (V).
+    pub ut: f64,
+    pub pinch_off: PinchOff,
+    pub interpolation: Interpolation,
+}
+
 impl Transistor {
+    /// The parameters this transistor evaluates with.
+    pub fn parameters(&self) -> TransistorParameters {
+        TransistorParameters {
+            sign: self.sign,
+            vt0: self.vt0,
+            beta: self.beta,
+            ut: self.ut,
+            pinch_off: self.pinch_off,
+            interpolation: self.interpolation,
+        }
+    }
+
     /// Thermal voltage at this device's temperature (V).
     pub fn thermal_voltage(&self) -> f64 {
         self.ut

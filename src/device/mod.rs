@@ -7,4 +7,4 @@ pub mod card;
 pub mod ekv;
 
 pub use card::{CardError, Interpolation, ModelCard, PinchOff, Polarity, load_card, parse_card};
-pub use ekv::{DeviceCapacitances, Geometry, OperatingPoint, Terminals, Transistor};
+pub use ekv::{DeviceCapacitances, Geometry, OperatingPoint, Terminals, Transistor, TransistorParameters};

@@ -28,12 +28,11 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     let mut records = 0u64;
     loop {
         let mut total = 0.0;
-        for (k, device) in circuit.devices.iter().enumerate() {
-            let (pf, pr) = circuit.midpoint_fluxes(device, &state.x[..n]);
+        circuit.for_each_flux(&state.x[..n], |k, _, pf, pr| {
             rates[2 * k] = pf / ELEMENTARY_CHARGE;
             rates[2 * k + 1] = pr / ELEMENTARY_CHARGE;
             total += rates[2 * k] + rates[2 * k + 1];
-        }
+        });
         let wait = if total > 0.0 { -(1.0 - rng.random::<f64>()).ln() / total } else { f64::INFINITY };
         let t_next = t + wait;
         // Record every grid time before the next event: the state holds until then.

@@ -95,13 +95,13 @@ pub struct SimulateConfig {
 /// Everything that can stop a simulation, each naming what to fix.
 #[derive(Debug, Error)]
 pub enum SimulateError {
-    #[error("{0}")]
+    #[error(transparent)]
     Netlist(#[from] NetlistError),
-    #[error("{0}")]
+    #[error(transparent)]
     Circuit(#[from] CircuitError),
-    #[error("{0}")]
+    #[error(transparent)]
     Sde(#[from] SdeError),
-    #[error("{0}")]
+    #[error(transparent)]
     Jump(#[from] JumpError),
     #[error("{0}")]
     Config(String),

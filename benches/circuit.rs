@@ -1,0 +1,83 @@
+//! Circuit engines on the shipped p-bit (circuits/pbit.cir at 300 K, vin = 0).
+//!
+//! - `pbit_sde/em`: Euler-Maruyama steps per second (dt = 20 ps), no observer.
+//! - `pbit_sde/em_observed`: the same with the `simulate` observer (readout, dwell times,
+//!   multi-tau correlator, moments, decimated trace), as `pbitsim simulate` runs it.
+//! - `pbit_jump/gillespie`: exact jump-process events per second.
+//!
+//! Run with `cargo bench --bench circuit`.
+
+use std::hint::black_box;
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use pbitsim::circuit::elaborate::elaborate;
+use pbitsim::circuit::netlist::Netlist;
+use pbitsim::circuit::{Circuit, CircuitSde};
+use pbitsim::rng::{Domain, Seed};
+use pbitsim::sde::{EulerMaruyama, Schedule, integrate};
+use pbitsim::simulate::RunObserver;
+
+fn pbit() -> Circuit {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/pbit.cir");
+    let netlist = Netlist::parse_file(path, &[]).unwrap();
+    Circuit::build(&elaborate(&netlist, None, &Default::default()).unwrap()).unwrap()
+}
+
+const STEPS: u64 = 100_000;
+
+fn sde(c: &mut Criterion) {
+    let circuit = pbit();
+    let sys = CircuitSde::new(&circuit);
+    let dt = 20e-12;
+    let schedule = Schedule::fixed(STEPS as f64 * dt, dt, dt);
+    let mut group = c.benchmark_group("pbit_sde");
+    group.throughput(Throughput::Elements(STEPS));
+    group.bench_function("em", |b| {
+        let mut rng = Seed(1).stream(Domain::Trajectory, 0);
+        b.iter(|| {
+            let mut x = sys.initial_state();
+            integrate(&sys, &EulerMaruyama, &schedule, &mut x, &mut rng, &mut |_, _: &[f64]| ControlFlow::Continue(()))
+                .unwrap();
+            black_box(x)
+        })
+    });
+    group.bench_function("em_observed", |b| {
+        let mut rng = Seed(1).stream(Domain::Trajectory, 0);
+        let progress = |_: f64| {};
+        b.iter(|| {
+            let mut x = sys.initial_state();
+            let mut observer = RunObserver::new(&circuit, 0.0, dt, STEPS as f64 * dt / 2000.0, &progress);
+            integrate(&sys, &EulerMaruyama, &schedule, &mut x, &mut rng, &mut observer).unwrap();
+            black_box(observer.finish().supply_energy)
+        })
+    });
+    group.finish();
+}
+
+fn jump(c: &mut Criterion) {
+    let circuit = pbit();
+    let mut group = c.benchmark_group("pbit_jump");
+    let mut rng = Seed(2).stream(Domain::Trajectory, 0);
+    let probe = pbitsim::jump::gillespie(&circuit, 2e-6, 1e-9, &mut rng, &mut |_, _: &[f64]| ControlFlow::Continue(()))
+        .unwrap();
+    group.throughput(Throughput::Elements(probe.events));
+    group.bench_function("gillespie", |b| {
+        b.iter(|| {
+            let stats = pbitsim::jump::gillespie(&circuit, 2e-6, 1e-9, &mut rng, &mut |_, _: &[f64]| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            black_box(stats.events)
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(3));
+    targets = sde, jump
+}
+criterion_main!(benches);

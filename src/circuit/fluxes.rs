@@ -1,0 +1,192 @@
+//! Fast evaluation of midpoint fluxes for weak-inversion transistors.
+//!
+//! For the exponential law with a constant slope factor, the forward flux at the forward
+//! midpoint is
+//!
+//!   Phi_F = I_S exp(x_f),  x_f = [p (V_g - V_b)/n - V_T0/n - p (V_s - V_b)] / U_T
+//!
+//! with every terminal voltage taken at V + dV_k/2 (reverse: drain instead of source, at
+//! V - dV_k/2). Since the shifts dV_k/2 and the fixed-node voltages are constants, x_f is a
+//! constant plus a linear form in the free-node voltages, so
+//!
+//!   Phi_F = P_f prod_i e^{a_i V_i},
+//!
+//! and the factors e^{a V_i} are shared by every device that has a terminal on node i with
+//! the same coefficient a (for n = 1 only +-V_i/U_T occur). A step then needs a few
+//! exponentials per node instead of two per device. Devices of other kinds (EKV
+//! interpolation, body-effect pinch-off, resistors) use the general evaluation.
+
+use super::model::{Circuit, Device, DeviceKind, NodeRef};
+use crate::device::{Interpolation, PinchOff};
+
+/// A flux as a prefactor times a product of shared factors.
+#[derive(Debug, Clone, PartialEq)]
+struct Product {
+    prefactor: f64,
+    factors: Vec<u16>,
+}
+
+/// The log-linear form of the fluxes of every device that allows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogLinearFluxes {
+    /// Distinct factors e^{coefficient V_node}: (free node, coefficient).
+    factors: Vec<(usize, f64)>,
+    /// Per device: forward and reverse products, or None (general evaluation).
+    devices: Vec<Option<[Product; 2]>>,
+}
+
+/// More distinct factors than this and the circuit uses the general evaluation.
+pub const MAX_FACTORS: usize = 64;
+
+impl LogLinearFluxes {
+    /// Derive the form for the devices of `circuit` that allow it.
+    pub fn new(circuit: &Circuit) -> Self {
+        let mut form = LogLinearFluxes::default();
+        for device in &circuit.devices {
+            let entry = form.device_form(circuit, device);
+            form.devices.push(entry);
+        }
+        if form.factors.len() > MAX_FACTORS {
+            return LogLinearFluxes { factors: Vec::new(), devices: vec![None; circuit.devices.len()] };
+        }
+        form
+    }
+
+    fn device_form(&mut self, circuit: &Circuit, device: &Device) -> Option<[Product; 2]> {
+        let DeviceKind::Mosfet(t) = &device.kind else { return None };
+        let params = t.parameters();
+        let (Interpolation::Exponential, PinchOff::SlopeFactor { n }) = (params.interpolation, params.pinch_off)
+        else {
+            return None;
+        };
+        let (p, ut) = (params.sign, params.ut);
+        let i_s = params.beta * n * ut * ut;
+        // Coefficients of (d, g, s, b) in x_f (source) and x_r (drain).
+        let gate = p / (n * ut);
+        let bulk = p * (1.0 - 1.0 / n) / ut;
+        let forward = [0.0, gate, -p / ut, bulk];
+        let reverse = [-p / ut, gate, 0.0, bulk];
+        let mut products = Vec::with_capacity(2);
+        for (coefficients, shift) in [(forward, 1.0), (reverse, -1.0)] {
+            let mut constant = -params.vt0 / (n * ut);
+            let mut per_node: Vec<(usize, f64)> = Vec::new();
+            for (k, a) in coefficients.iter().enumerate() {
+                if *a == 0.0 {
+                    continue;
+                }
+                constant += a * shift * device.half_jump[k];
+                match device.terminals[k] {
+                    NodeRef::Fixed(j) => constant += a * circuit.fixed_voltages[j],
+                    NodeRef::Free(i) => match per_node.iter_mut().find(|(node, _)| *node == i) {
+                        Some((_, c)) => *c += a,
+                        None => per_node.push((i, *a)),
+                    },
+                }
+            }
+            if constant.abs() > 600.0 {
+                return None;
+            }
+            let factors = per_node
+                .into_iter()
+                .filter(|(_, a)| *a != 0.0)
+                .map(|(node, a)| self.factor(node, a))
+                .collect();
+            products.push(Product { prefactor: i_s * constant.exp(), factors });
+        }
+        let reverse = products.pop()?;
+        let forward = products.pop()?;
+        Some([forward, reverse])
+    }
+
+    fn factor(&mut self, node: usize, coefficient: f64) -> u16 {
+        let position = self.factors.iter().position(|&(n, c)| n == node && c.to_bits() == coefficient.to_bits());
+        let index = position.unwrap_or_else(|| {
+            self.factors.push((node, coefficient));
+            self.factors.len() - 1
+        });
+        index as u16
+    }
+
+    /// Number of shared factors.
+    pub fn factor_count(&self) -> usize {
+        self.factors.len()
+    }
+
+    /// Evaluate every factor e^{a V_node} at free-node voltages `v`.
+    #[inline]
+    pub fn evaluate_factors(&self, v: &[f64], out: &mut [f64]) {
+        for (o, &(node, a)) in out.iter_mut().zip(&self.factors) {
+            *o = (a * v[node]).exp();
+        }
+    }
+
+    /// The fluxes of device `k` from evaluated factors, if it has the fast form.
+    #[inline]
+    pub fn fluxes(&self, k: usize, factors: &[f64]) -> Option<(f64, f64)> {
+        let [forward, reverse] = self.devices[k].as_ref()?;
+        let product = |p: &Product| p.factors.iter().fold(p.prefactor, |acc, &i| acc * factors[i as usize]);
+        Some((product(forward), product(reverse)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::circuit::{Spec, SpecElement, SpecKind};
+    use crate::device::{Geometry, parse_card};
+
+    fn card(polarity: &str, n: f64) -> Arc<crate::device::ModelCard> {
+        let text = format!(
+            "name = \"c\"\npolarity = \"{polarity}\"\nsource = \"test\"\n[ekv]\nvt0_v = 0.1\nkp_ua_per_v2 = 6\nn = {n}\ninterpolation = \"exponential\"\n[temperature]\ntnom_k = 300\ntcv_mv_per_k = 0\nbex = 0\n"
+        );
+        Arc::new(parse_card(&text, "test").unwrap())
+    }
+
+    /// The fast form gives the same fluxes as the general midpoint evaluation, for NMOS and
+    /// PMOS, n = 1 and n = 1.3, with terminals on free and fixed nodes and a free bulk.
+    #[test]
+    fn fast_form_equals_general_evaluation() {
+        let s = |x: &str| x.to_string();
+        let g = Geometry { w: 1e-6, l: 1e-6, m: 1.0 };
+        let m = |name: &str, d: &str, gate: &str, src: &str, b: &str, c: Arc<_>| SpecElement {
+            name: name.into(),
+            origin: name.into(),
+            kind: SpecKind::Mosfet { drain: s(d), gate: s(gate), source: s(src), bulk: s(b), card: c, geometry: g, vt_offset: 0.01 },
+        };
+        let cap = |name: &str, a: &str, b: &str| SpecElement {
+            name: name.into(),
+            origin: name.into(),
+            kind: SpecKind::Capacitor { a: s(a), b: s(b), farads: 50e-18 },
+        };
+        let spec = Spec {
+            title: "t".into(),
+            temperature: 310.0,
+            elements: vec![
+                SpecElement { name: "v".into(), origin: "v".into(), kind: SpecKind::VoltageSource { plus: s("vdd"), minus: s("0"), volts: 0.05 } },
+                m("m1", "a", "b", "0", "0", card("nmos", 1.0)),
+                m("m2", "a", "b", "vdd", "vdd", card("pmos", 1.3)),
+                m("m3", "b", "a", "c", "c", card("nmos", 1.3)),
+                m("m4", "c", "c", "vdd", "a", card("pmos", 1.0)),
+                cap("ca", "a", "0"),
+                cap("cb", "b", "0"),
+                cap("cc", "c", "0"),
+                cap("cab", "a", "b"),
+            ],
+            ..Spec::default()
+        };
+        let circuit = Circuit::build(&spec).unwrap();
+        let form = &circuit.log_linear;
+        let mut factors = vec![0.0; form.factor_count()];
+        for v in [[0.01, -0.02, 0.03], [0.05, 0.0, -0.01], [-0.03, 0.04, 0.02]] {
+            form.evaluate_factors(&v, &mut factors);
+            for (k, device) in circuit.devices.iter().enumerate() {
+                let fast = form.fluxes(k, &factors).expect("all devices have the fast form");
+                let general = circuit.midpoint_fluxes(device, &v);
+                assert!((fast.0 / general.0 - 1.0).abs() < 1e-12, "{k} forward {fast:?} {general:?}");
+                assert!((fast.1 / general.1 - 1.0).abs() < 1e-12, "{k} reverse {fast:?} {general:?}");
+            }
+        }
+    }
+}

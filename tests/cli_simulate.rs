@@ -1,0 +1,159 @@
+//! `pbitsim simulate` as a user runs it: shipped circuits produce every output; bad input
+//! gives a message with file, line and token, a non-zero exit, and no output file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pbitsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pbitsim")).args(args).output().expect("run pbitsim")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh directory under the target directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target").join("cli-tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+const CARDS: &str = ".include ../../../models/ideal_n.toml\n";
+
+/// Each bad netlist must fail naming the file, the line and the token, and leave nothing but
+/// itself in its directory.
+#[test]
+fn bad_input_fails_cleanly() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("unknown_element", "Q1 a b c npn\nC1 a 0 1f\n", ":2", "Q1"),
+        ("unknown_directive", "C1 a 0 1f\n.frobnicate 3\n", ":3", ".frobnicate"),
+        ("missing_node", "C1 a 0 1f\nR1 a\n", ":3", "R1"),
+        ("malformed_value", "C1 a 0 1.2.3f\n", ":2", "1.2.3f"),
+        ("unknown_model", "M1 a a 0 0 nosuchfet W=1u L=1u\nC1 a 0 1f\n", ":2", "nosuchfet"),
+        ("negative_capacitance", "R1 a 0 1k\nC1 a 0 -1f\n", ":3", "C1"),
+        ("zero_capacitance", "R1 a 0 1k\nC1 a 0 0\n", ":3", "C1"),
+        ("no_capacitance", &format!("{CARDS}V1 g 0 0.1\nM1 a g 0 0 ideal_n W=1u L=1u\n"), ":4", "'a'"),
+        ("include_loop", ".include loop.cir\nC1 a 0 1f\n", "loop.cir", "loop"),
+    ];
+    for (name, body, line, token) in cases {
+        let dir = scratch(name);
+        let netlist = dir.join("bad.cir");
+        std::fs::write(&netlist, format!("bad circuit\n{body}.tran 1p 1n\n.output analog v V(a)\n")).unwrap();
+        if *name == "include_loop" {
+            std::fs::write(dir.join("loop.cir"), ".include bad.cir\n").unwrap();
+        }
+        let (out, plot, summary) = (dir.join("t.csv"), dir.join("p.svg"), dir.join("s.json"));
+        let result = pbitsim(&[
+            "simulate",
+            netlist.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--plot",
+            plot.to_str().unwrap(),
+            "--summary",
+            summary.to_str().unwrap(),
+            "--quiet",
+        ]);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!result.status.success(), "{name}: succeeded");
+        assert!(stderr.contains("bad.cir") || stderr.contains("loop.cir"), "{name}: no file in: {stderr}");
+        assert!(stderr.contains(line), "{name}: no line {line} in: {stderr}");
+        assert!(stderr.contains(token), "{name}: no token {token} in: {stderr}");
+        let left: Vec<String> = files_in(&dir).into_iter().filter(|f| f != "bad.cir" && f != "loop.cir").collect();
+        assert!(left.is_empty(), "{name}: left {left:?}");
+    }
+}
+
+/// A --set of a parameter the netlist does not define is refused, naming it.
+#[test]
+fn set_of_unknown_parameter_fails() {
+    let dir = scratch("unknown_set");
+    let summary = dir.join("s.json");
+    let result = pbitsim(&[
+        "simulate",
+        root().join("circuits/rc.cir").to_str().unwrap(),
+        "--set",
+        "nosuch=1",
+        "--summary",
+        summary.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success());
+    assert!(stderr.contains("nosuch") && stderr.contains("rc.cir"), "{stderr}");
+    assert!(files_in(&dir).is_empty());
+}
+
+/// Bad flags fail before any work: an output format pbitsim cannot write, a temperature
+/// without a unit.
+#[test]
+fn bad_flags_fail_before_running() {
+    let dir = scratch("bad_flags");
+    let rc = root().join("circuits/rc.cir");
+    for (args, token) in [
+        (vec!["--out", "trace.txt"], "trace.txt"),
+        (vec!["--plot", "plot.pdf"], "plot.pdf"),
+        (vec!["--temp", "300"], "300"),
+        (vec!["--tstop", "10 parsecs"], "parsecs"),
+        (vec!["--engine", "quantum"], "quantum"),
+    ] {
+        let mut full = vec!["simulate", rc.to_str().unwrap(), "--quiet"];
+        full.extend(args);
+        let result = Command::new(env!("CARGO_BIN_EXE_pbitsim")).args(&full).current_dir(&dir).output().unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!result.status.success(), "{full:?}");
+        assert!(stderr.contains(token), "{full:?}: {stderr}");
+    }
+    assert!(files_in(&dir).is_empty());
+}
+
+/// The shipped p-bit runs and writes a trace, a plot and a summary with the documented keys.
+#[test]
+fn shipped_pbit_writes_every_output() {
+    let dir = scratch("pbit_outputs");
+    let (out, plot, summary) = (dir.join("trace.npy"), dir.join("trace.png"), dir.join("summary.json"));
+    let result = pbitsim(&[
+        "simulate",
+        root().join("circuits/pbit.cir").to_str().unwrap(),
+        "--tstop",
+        "2u",
+        "--runs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert_eq!(files_in(&dir), vec!["summary.json", "trace.npy", "trace.png"]);
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert!((s["temperature_k"].as_f64().unwrap() - 300.0).abs() < 1e-9);
+    assert_eq!(s["engine"], "sde");
+    for node in ["a", "b"] {
+        assert!(s["nodes"][node]["mean"].is_f64() && s["nodes"][node]["std"].is_f64());
+    }
+    let out_summary = &s["outputs"]["out"];
+    let p: Vec<f64> = out_summary["probabilities"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(p.len(), 2);
+    assert!((p[0] + p[1] - 1.0).abs() < 1e-9);
+    assert!(out_summary["correlation_time_s"].is_f64() || out_summary["correlation_time_s"].is_null());
+    assert!(out_summary["switching_rate_hz"].is_f64());
+    assert!(s["energy"]["supply_j"].as_f64().unwrap() > 0.0);
+    assert!(s["energy"].get("per_sample_j").is_some());
+    // The NPY header declares the row count: 2 runs of 20001 rows, 6 columns.
+    let bytes = std::fs::read(&out).unwrap();
+    let header = String::from_utf8_lossy(&bytes[10..128]);
+    assert!(header.contains("'shape': (40002, 6)"), "{header}");
+}
