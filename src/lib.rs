@@ -4,5 +4,6 @@
 //! The pipeline, one module per stage (see the README): [`units`] and [`rng`] underpin
 //! everything.
 
+pub mod chip;
 pub mod rng;
 pub mod units;
