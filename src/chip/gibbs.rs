@@ -80,15 +80,23 @@ impl<K: Kind, C: CellModel> Sampler for GraphGibbs<K, C> {
             let (lay, kind, cell, state) = (&self.lay, &self.kind, &self.cell, &self.state);
             let rngs = &mut self.rngs[first_chunk..first_chunk + nchunks];
             let next = &mut self.next[class.clone()];
-            pool.install(|| {
-                next.par_chunks_mut(CHUNK)
-                    .zip(rngs.par_iter_mut())
-                    .enumerate()
-                    .for_each(|(k, (out, rng))| {
-                        let a = class.start + k * CHUNK;
-                        kind.draw_block(lay, state, a..a + out.len(), out, cell, rng);
-                    });
-            });
+            let work = |k: usize, out: &mut [K::Value], rng: &mut ChunkRng| {
+                let a = class.start + k * CHUNK;
+                kind.draw_block(lay, state, a..a + out.len(), out, cell, rng);
+            };
+            if nchunks <= 1 {
+                // one chunk: waking the pool would cost more than the work (same result)
+                if let Some(rng) = rngs.first_mut() {
+                    work(0, next, rng);
+                }
+            } else {
+                pool.install(|| {
+                    next.par_chunks_mut(CHUNK)
+                        .zip(rngs.par_iter_mut())
+                        .enumerate()
+                        .for_each(|(k, (out, rng))| work(k, out, rng));
+                });
+            }
             self.state[class.clone()].copy_from_slice(&self.next[class.clone()]);
             for &(s, v) in &self.clamp {
                 if class.contains(&s) {

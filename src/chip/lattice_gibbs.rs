@@ -194,16 +194,22 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
             let (mine, other) = if c == 0 { (&mut a[0], &b[0]) } else { (&mut b[0], &a[0]) };
             let (g, j, h, cell) = (&self.g, &self.j[c], &self.h[c], &self.cell);
             let rng = &mut self.rng[c];
-            pool.install(|| {
-                mine.par_chunks_mut(rpc * m)
-                    .zip(rng.par_iter_mut())
-                    .enumerate()
-                    .for_each(|(ch, (rows, lanes))| {
-                        for (r, row) in rows.chunks_mut(m).enumerate() {
-                            update_row(g, c, ch * rpc + r, row, other, j, h, cell, lanes);
-                        }
-                    });
-            });
+            let work = |ch: usize, rows: &mut [i8], lanes: &mut Lanes| {
+                for (r, row) in rows.chunks_mut(m).enumerate() {
+                    update_row(g, c, ch * rpc + r, row, other, j, h, cell, lanes);
+                }
+            };
+            if rng.len() == 1 {
+                // one chunk: waking the pool would cost more than the work (same result)
+                work(0, mine, &mut rng[0]);
+            } else {
+                pool.install(|| {
+                    mine.par_chunks_mut(rpc * m)
+                        .zip(rng.par_iter_mut())
+                        .enumerate()
+                        .for_each(|(ch, (rows, lanes))| work(ch, rows, lanes));
+                });
+            }
             for &(idx, v) in &self.clamp[c] {
                 self.s[c][idx] = v;
             }
