@@ -239,12 +239,14 @@ pub fn parse_temperature(text: &str) -> Result<f64, ValueError> {
         "k" => number,
         "c" | "°c" | "degc" => number + ZERO_CELSIUS,
         "" => return Err(fail("it has no unit (K or C)".to_string())),
-        other => return Err(fail(format!("'{other}' is not a temperature unit (K or C)"))),
+        other => {
+            return Err(fail(format!(
+                "'{other}' is not a temperature unit (K or C)"
+            )));
+        }
     };
     if !(kelvin > 0.0 && kelvin.is_finite()) {
-        return Err(fail(format!(
-            "{kelvin} K is not above absolute zero"
-        )));
+        return Err(fail(format!("{kelvin} K is not above absolute zero")));
     }
     Ok(kelvin)
 }
@@ -301,19 +303,46 @@ mod tests {
     #[test]
     fn reads_spice_values() {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
-        assert!(close(parse_value("50a", Quantity::Capacitance).unwrap(), 50e-18));
-        assert!(close(parse_value("1.2f", Quantity::Capacitance).unwrap(), 1.2e-15));
-        assert!(close(parse_value("1.2fF", Quantity::Capacitance).unwrap(), 1.2e-15));
+        assert!(close(
+            parse_value("50a", Quantity::Capacitance).unwrap(),
+            50e-18
+        ));
+        assert!(close(
+            parse_value("1.2f", Quantity::Capacitance).unwrap(),
+            1.2e-15
+        ));
+        assert!(close(
+            parse_value("1.2fF", Quantity::Capacitance).unwrap(),
+            1.2e-15
+        ));
         assert!(close(parse_value("10us", Quantity::Time).unwrap(), 10e-6));
         assert!(close(parse_value("0.2V", Quantity::Voltage).unwrap(), 0.2));
         assert!(close(parse_value("200mV", Quantity::Voltage).unwrap(), 0.2));
-        assert!(close(parse_value("1MEG", Quantity::Resistance).unwrap(), 1e6));
-        assert!(close(parse_value("10kOhm", Quantity::Resistance).unwrap(), 1e4));
-        assert!(close(parse_value("-3.5e-3", Quantity::Voltage).unwrap(), -3.5e-3));
-        assert!(close(parse_value("1e3k", Quantity::Dimensionless).unwrap(), 1e6));
+        assert!(close(
+            parse_value("1MEG", Quantity::Resistance).unwrap(),
+            1e6
+        ));
+        assert!(close(
+            parse_value("10kOhm", Quantity::Resistance).unwrap(),
+            1e4
+        ));
+        assert!(close(
+            parse_value("-3.5e-3", Quantity::Voltage).unwrap(),
+            -3.5e-3
+        ));
+        assert!(close(
+            parse_value("1e3k", Quantity::Dimensionless).unwrap(),
+            1e6
+        ));
         assert!(close(parse_value(".5u", Quantity::Length).unwrap(), 0.5e-6));
-        assert!(close(parse_value("180nm", Quantity::Length).unwrap(), 180e-9));
-        assert!(close(parse_value("2M", Quantity::Dimensionless).unwrap(), 2e-3));
+        assert!(close(
+            parse_value("180nm", Quantity::Length).unwrap(),
+            180e-9
+        ));
+        assert!(close(
+            parse_value("2M", Quantity::Dimensionless).unwrap(),
+            2e-3
+        ));
     }
 
     #[test]

@@ -42,7 +42,12 @@ fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     })
 }
 
-fn csv_err(file: &Path, line: usize, token: impl AsRef<str>, message: impl Into<String>) -> ChipError {
+fn csv_err(
+    file: &Path,
+    line: usize,
+    token: impl AsRef<str>,
+    message: impl Into<String>,
+) -> ChipError {
     ChipError::Csv {
         file: file.display().to_string(),
         line,
@@ -62,7 +67,14 @@ fn number(file: &Path, line: usize, tok: &str, what: &str) -> Result<f32, ChipEr
     tok.parse::<f32>()
         .ok()
         .filter(|v| v.is_finite())
-        .ok_or_else(|| csv_err(file, line, tok, format!("expected a finite number ({what})")))
+        .ok_or_else(|| {
+            csv_err(
+                file,
+                line,
+                tok,
+                format!("expected a finite number ({what})"),
+            )
+        })
 }
 
 /// Reads `edges.csv` (rows `i,j,J`).
@@ -92,7 +104,12 @@ pub fn parse_edges(path: &Path, text: &str) -> Result<EdgeList, ChipError> {
         let j = index(path, line, tok[1])?;
         let jv = number(path, line, tok[2], "coupling J")?;
         if i == j {
-            return Err(csv_err(path, line, tok[1], "self loop: a cell cannot couple to itself"));
+            return Err(csv_err(
+                path,
+                line,
+                tok[1],
+                "self loop: a cell cannot couple to itself",
+            ));
         }
         let key = (i.min(j), i.max(j));
         if let Some(first) = seen.insert(key, line) {
@@ -135,7 +152,11 @@ pub fn parse_fields(
                 path,
                 line,
                 tok.join(","),
-                format!("expected {} columns {expected}, found {}", width + 1, tok.len()),
+                format!(
+                    "expected {} columns {expected}, found {}",
+                    width + 1,
+                    tok.len()
+                ),
             ));
         }
         let i = index(path, line, tok[0])?;
@@ -167,7 +188,10 @@ mod tests {
         assert_eq!(g.cells, 3);
         assert_eq!(g.edges, vec![(0, 1), (1, 2)]);
         let e = parse_edges(p, "0,1,0.5\n1,0,2\n").unwrap_err().to_string();
-        assert!(e.contains("e.csv:2") && e.contains("duplicate") && e.contains("line 1"), "{e}");
+        assert!(
+            e.contains("e.csv:2") && e.contains("duplicate") && e.contains("line 1"),
+            "{e}"
+        );
         let e = parse_edges(p, "0,0,1\n").unwrap_err().to_string();
         assert!(e.contains("self loop"), "{e}");
         let e = parse_edges(p, "0,1,x\n").unwrap_err().to_string();

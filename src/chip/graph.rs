@@ -13,7 +13,7 @@
 //!   mod an even L would need a and b both even).
 //! - `open`: directions that leave the lattice are absent, so cells near the edge have fewer
 //!   neighbours; the bulk degree is the requested one, which needs L > 2 max(|a|, |b|) (else an
-//!   error). Any L >= 2 is allowed.
+//!   error). L may be odd (such lattices use the generic graph sampler).
 //!
 //! Edge ids on a lattice are `cell * (D/2) + f`, f indexing the "forward" directions (the first
 //! two of each jump; the other two are their opposites). On an open lattice some ids are
@@ -67,7 +67,9 @@ impl Lattice {
         if boundary == Boundary::Torus && l % 2 != 0 {
             return Err(ChipError::value(
                 "lattice.size",
-                format!("got {l}, a torus needs an even side so that the checkerboard colouring is proper"),
+                format!(
+                    "got {l}, a torus needs an even side so that the checkerboard colouring is proper"
+                ),
             ));
         }
         let jumps = &JUMPS[..degree / 4];
@@ -132,9 +134,8 @@ impl Lattice {
         let (nx, ny) = (x as i64 + dx, y as i64 + dy);
         match self.boundary {
             Boundary::Torus => Some((nx.rem_euclid(li) as usize, ny.rem_euclid(li) as usize)),
-            Boundary::Open => {
-                ((0..li).contains(&nx) && (0..li).contains(&ny)).then_some((nx as usize, ny as usize))
-            }
+            Boundary::Open => ((0..li).contains(&nx) && (0..li).contains(&ny))
+                .then_some((nx as usize, ny as usize)),
         }
     }
 

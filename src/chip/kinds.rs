@@ -30,7 +30,14 @@ pub trait Kind: Send + Sync + Sized {
     /// The model's per-slot parameters.
     fn new(model: &Model, layout: &ColourLayout) -> Self;
     /// Heat-bath draw of `slot` given the state `s` (slot order).
-    fn draw<C: CellModel>(&self, lay: &ColourLayout, s: &[Self::Value], slot: usize, cell: &C, rng: &mut StreamRng) -> Self::Value;
+    fn draw<C: CellModel>(
+        &self,
+        lay: &ColourLayout,
+        s: &[Self::Value],
+        slot: usize,
+        cell: &C,
+        rng: &mut StreamRng,
+    ) -> Self::Value;
     /// Draws every slot of `range` into `out` (default: one [`Kind::draw`] per slot).
     fn draw_block<C: CellModel>(
         &self,
@@ -76,10 +83,19 @@ impl Kind for IsingKind {
     type Value = i8;
 
     fn new(model: &Model, lay: &ColourLayout) -> Self {
-        IsingKind { h: lay.to_slots(&model.fields) }
+        IsingKind {
+            h: lay.to_slots(&model.fields),
+        }
     }
 
-    fn draw<C: CellModel>(&self, lay: &ColourLayout, s: &[i8], slot: usize, cell: &C, rng: &mut StreamRng) -> i8 {
+    fn draw<C: CellModel>(
+        &self,
+        lay: &ColourLayout,
+        s: &[i8],
+        slot: usize,
+        cell: &C,
+        rng: &mut StreamRng,
+    ) -> i8 {
         let u = [self.field(lay, s, slot)];
         let mut p = [0f32];
         cell.p_up(slot, &u, &mut p);
@@ -88,19 +104,27 @@ impl Kind for IsingKind {
 
     /// Batches of 64: local fields, then the cell's probabilities for the whole batch, then
     /// uniforms from the chunk's vector lanes.
-    fn draw_block<C: CellModel>(&self, lay: &ColourLayout, s: &[i8], range: Range<usize>, out: &mut [i8], cell: &C, rng: &mut ChunkRng) {
+    fn draw_block<C: CellModel>(
+        &self,
+        lay: &ColourLayout,
+        s: &[i8],
+        range: Range<usize>,
+        out: &mut [i8],
+        cell: &C,
+        rng: &mut ChunkRng,
+    ) {
         const B: usize = 64;
         let (mut u, mut p, mut r) = ([0f32; B], [0f32; B], [0f32; B]);
         for (b, outb) in out.chunks_mut(B).enumerate() {
             let first = range.start + b * B;
             let n = outb.len();
-            for k in 0..n {
-                u[k] = self.field(lay, s, first + k);
+            for (k, uk) in u[..n].iter_mut().enumerate() {
+                *uk = self.field(lay, s, first + k);
             }
             cell.p_up(first, &u[..n], &mut p[..n]);
             rng.lanes.fill_uniform(&mut r[..n]);
-            for k in 0..n {
-                outb[k] = if r[k] < p[k] { 1 } else { -1 };
+            for ((o, &rk), &pk) in outb.iter_mut().zip(&r[..n]).zip(&p[..n]) {
+                *o = if rk < pk { 1 } else { -1 };
             }
         }
     }
@@ -109,7 +133,11 @@ impl Kind for IsingKind {
         let mut e = 0f64;
         for slot in 0..s.len() {
             let (nbr, j) = lay.row(slot);
-            let pair: f64 = nbr.iter().zip(j).map(|(&k, &jk)| jk as f64 * s[k as usize] as f64).sum();
+            let pair: f64 = nbr
+                .iter()
+                .zip(j)
+                .map(|(&k, &jk)| jk as f64 * s[k as usize] as f64)
+                .sum();
             // each edge is seen from both ends
             e -= s[slot] as f64 * (self.h[slot] as f64 + 0.5 * pair);
         }
@@ -152,12 +180,19 @@ impl Kind for PottsKind {
         PottsKind { q, h }
     }
 
-    fn draw<C: CellModel>(&self, lay: &ColourLayout, s: &[u8], slot: usize, cell: &C, rng: &mut StreamRng) -> u8 {
+    fn draw<C: CellModel>(
+        &self,
+        lay: &ColourLayout,
+        s: &[u8],
+        slot: usize,
+        cell: &C,
+        rng: &mut StreamRng,
+    ) -> u8 {
         let q = self.q;
         let mut u = [0f64; 256];
         let mut p = [0f64; 256];
-        for k in 0..q {
-            u[k] = self.h[slot * q + k] as f64;
+        for (uk, &hk) in u[..q].iter_mut().zip(&self.h[slot * q..(slot + 1) * q]) {
+            *uk = hk as f64;
         }
         let (nbr, j) = lay.row(slot);
         for (&k, &jk) in nbr.iter().zip(j) {
@@ -224,7 +259,14 @@ impl Kind for GaussKind {
         }
     }
 
-    fn draw<C: CellModel>(&self, lay: &ColourLayout, s: &[f64], slot: usize, cell: &C, rng: &mut StreamRng) -> f64 {
+    fn draw<C: CellModel>(
+        &self,
+        lay: &ColourLayout,
+        s: &[f64],
+        slot: usize,
+        cell: &C,
+        rng: &mut StreamRng,
+    ) -> f64 {
         let (nbr, j) = lay.row(slot);
         let mut m = self.b[slot] as f64;
         for (&k, &jk) in nbr.iter().zip(j) {
@@ -240,7 +282,11 @@ impl Kind for GaussKind {
         let mut e = 0f64;
         for slot in 0..s.len() {
             let (nbr, j) = lay.row(slot);
-            let pair: f64 = nbr.iter().zip(j).map(|(&k, &jk)| jk as f64 * s[k as usize]).sum();
+            let pair: f64 = nbr
+                .iter()
+                .zip(j)
+                .map(|(&k, &jk)| jk as f64 * s[k as usize])
+                .sum();
             let x = s[slot];
             e += 0.5 * self.d[slot] as f64 * x * x - self.b[slot] as f64 * x - 0.5 * x * pair;
         }
@@ -264,4 +310,3 @@ impl Kind for GaussKind {
         v
     }
 }
-

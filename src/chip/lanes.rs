@@ -45,11 +45,14 @@ impl Lanes {
 
     /// One output of every lane.
     #[inline(always)]
-    pub fn next(&mut self) -> [u64; LANES] {
+    pub fn step(&mut self) -> [u64; LANES] {
         let [s0, s1, s2, s3] = &mut self.s;
         let mut out = [0u64; LANES];
         for l in 0..LANES {
-            out[l] = s0[l].wrapping_add(s3[l]).rotate_left(23).wrapping_add(s0[l]);
+            out[l] = s0[l]
+                .wrapping_add(s3[l])
+                .rotate_left(23)
+                .wrapping_add(s0[l]);
             let t = s1[l] << 17;
             s2[l] ^= s0[l];
             s3[l] ^= s1[l];
@@ -62,19 +65,29 @@ impl Lanes {
     }
 
     /// Fills `out` with uniforms in (0, 1): each 64-bit output gives two 24-bit values
-    /// (k + 1/2) 2^-24, so P(U < p) differs from p by at most 2^-25. Uses
+    /// (k + 1/2) 2^-24 (lane l's high bits to position l, its low bits to position 8 + l of
+    /// each group of 16), so P(U < p) differs from p by at most 2^-25. Uses
     /// ceil(len / 16) steps; unused values of the last step are discarded.
-    #[inline]
+    #[inline(always)]
     pub fn fill_uniform(&mut self, out: &mut [f32]) {
         const SCALE: f32 = 1.0 / 16_777_216.0;
-        for chunk in out.chunks_mut(2 * LANES) {
-            let r = self.next();
-            let mut u = [0f32; 2 * LANES];
+        let convert = |r: [u64; LANES], u: &mut [f32; 2 * LANES]| {
             for l in 0..LANES {
-                u[2 * l] = (((r[l] >> 40) as i32) as f32 + 0.5) * SCALE;
-                u[2 * l + 1] = ((((r[l] >> 8) & 0xff_ffff) as i32) as f32 + 0.5) * SCALE;
+                u[l] = (((r[l] >> 40) as i32) as f32 + 0.5) * SCALE;
+                u[LANES + l] = ((((r[l] >> 8) & 0xff_ffff) as i32) as f32 + 0.5) * SCALE;
             }
-            chunk.copy_from_slice(&u[..chunk.len()]);
+        };
+        let mut chunks = out.chunks_exact_mut(2 * LANES);
+        for chunk in &mut chunks {
+            let r = self.step();
+            convert(r, chunk.try_into().expect("chunk of 2 LANES"));
+        }
+        let rest = chunks.into_remainder();
+        if !rest.is_empty() {
+            let mut u = [0f32; 2 * LANES];
+            let r = self.step();
+            convert(r, &mut u);
+            rest.copy_from_slice(&u[..rest.len()]);
         }
     }
 }
@@ -91,7 +104,7 @@ mod tests {
         let mut words = [[0u64; 4]; LANES];
         for (l, w) in words.iter_mut().enumerate() {
             for (k, x) in w.iter_mut().enumerate() {
-                *x = (l as u64 + 1) * 0x1234_5678_9abc_def1 ^ (k as u64) << 7;
+                *x = ((l as u64 + 1) * 0x1234_5678_9abc_def1) ^ ((k as u64) << 7);
             }
         }
         let mut lanes = Lanes::from_words(words);
@@ -106,7 +119,7 @@ mod tests {
             })
             .collect();
         for _ in 0..100 {
-            let out = lanes.next();
+            let out = lanes.step();
             for l in 0..LANES {
                 assert_eq!(out[l], refs[l].next_u64());
             }
@@ -115,7 +128,8 @@ mod tests {
 
     #[test]
     fn uniforms_are_in_range_with_right_mean() {
-        let mut lanes = Lanes::from_stream(crate::rng::Seed(1).stream(crate::rng::Domain::Other, 0));
+        let mut lanes =
+            Lanes::from_stream(crate::rng::Seed(1).stream(crate::rng::Domain::Other, 0));
         let mut u = vec![0f32; 100_000];
         lanes.fill_uniform(&mut u);
         assert!(u.iter().all(|&x| x > 0.0 && x < 1.0));

@@ -49,7 +49,11 @@ pub struct ColourLayout {
 
 impl ColourLayout {
     /// Builds the layout; fails if the colouring is not proper.
-    pub fn new(topology: &Topology, model: &Model, colouring: &Colouring) -> Result<Self, ChipError> {
+    pub fn new(
+        topology: &Topology,
+        model: &Model,
+        colouring: &Colouring,
+    ) -> Result<Self, ChipError> {
         let adj = topology.adjacency();
         check_proper(&adj, colouring)?;
         let n = topology.cells();
@@ -62,7 +66,11 @@ impl ColourLayout {
         let mut classes = vec![];
         let mut a = 0;
         for c in 0..colouring.count {
-            let len = colouring.colour.iter().filter(|&&k| k as usize == c).count();
+            let len = colouring
+                .colour
+                .iter()
+                .filter(|&&k| k as usize == c)
+                .count();
             classes.push(a..a + len);
             a += len;
         }

@@ -17,7 +17,7 @@ use crate::chip::lattice_gibbs::LatticeIsing;
 use crate::chip::model::ModelKind;
 use crate::chip::observe::{Observer, PairCorrelations, PairValue, Sample, Summary, magnetisation};
 use crate::chip::problem::{Chip, Method, Schedule};
-use crate::chip::sampler::{Sampler, initial_state};
+use crate::chip::sampler::{Sampler, empty_state, initial_state};
 use crate::rng::{GENERATOR, Seed};
 use std::time::{Duration, Instant};
 
@@ -86,33 +86,67 @@ pub struct ChipStats {
 }
 
 /// Builds the sampler a chip and schedule call for, with cells `cells`.
-pub fn build_sampler<C: CellModel + 'static>(chip: &Chip, cells: C, schedule: &Schedule, seed: Seed) -> Result<Box<dyn Sampler>, ChipError> {
+pub fn build_sampler<C: CellModel + 'static>(
+    chip: &Chip,
+    cells: C,
+    schedule: &Schedule,
+    seed: Seed,
+) -> Result<Box<dyn Sampler>, ChipError> {
     let init = initial_state(chip.model.kind, chip.cells(), schedule.initial, seed);
-    let (t, m, col, cl) = (&chip.topology, &chip.model, &chip.colouring, &schedule.clamp[..]);
+    let (t, m, col, cl) = (
+        &chip.topology,
+        &chip.model,
+        &chip.colouring,
+        &schedule.clamp[..],
+    );
     Ok(match schedule.method {
         Method::BlockGibbs => match (m.kind, t) {
-            (ModelKind::Ising, Topology::Lattice(l)) if l.l % 2 == 0 => Box::new(LatticeIsing::new(l, m, cells, &init, cl, seed)?),
-            (ModelKind::Ising, _) => Box::new(GraphGibbs::<IsingKind, C>::new(t, m, col, cells, &init, cl, seed)?),
-            (ModelKind::Potts { .. }, _) => Box::new(GraphGibbs::<PottsKind, C>::new(t, m, col, cells, &init, cl, seed)?),
-            (ModelKind::Gaussian, _) => Box::new(GraphGibbs::<GaussKind, C>::new(t, m, col, cells, &init, cl, seed)?),
+            (ModelKind::Ising, Topology::Lattice(l)) if l.l % 2 == 0 => {
+                Box::new(LatticeIsing::new(l, m, cells, &init, cl, seed)?)
+            }
+            (ModelKind::Ising, _) => Box::new(GraphGibbs::<IsingKind, C>::new(
+                t, m, col, cells, &init, cl, seed,
+            )?),
+            (ModelKind::Potts { .. }, _) => Box::new(GraphGibbs::<PottsKind, C>::new(
+                t, m, col, cells, &init, cl, seed,
+            )?),
+            (ModelKind::Gaussian, _) => Box::new(GraphGibbs::<GaussKind, C>::new(
+                t, m, col, cells, &init, cl, seed,
+            )?),
         },
         Method::FreeRunning => {
             let (tau, dt) = (schedule.tau, schedule.read_interval);
             match m.kind {
-                ModelKind::Ising => Box::new(FreeRunning::<IsingKind, C>::new(t, m, col, cells, &init, cl, seed, tau, dt)?),
-                ModelKind::Potts { .. } => Box::new(FreeRunning::<PottsKind, C>::new(t, m, col, cells, &init, cl, seed, tau, dt)?),
-                ModelKind::Gaussian => Box::new(FreeRunning::<GaussKind, C>::new(t, m, col, cells, &init, cl, seed, tau, dt)?),
+                ModelKind::Ising => Box::new(FreeRunning::<IsingKind, C>::new(
+                    t, m, col, cells, &init, cl, seed, tau, dt,
+                )?),
+                ModelKind::Potts { .. } => Box::new(FreeRunning::<PottsKind, C>::new(
+                    t, m, col, cells, &init, cl, seed, tau, dt,
+                )?),
+                ModelKind::Gaussian => Box::new(FreeRunning::<GaussKind, C>::new(
+                    t, m, col, cells, &init, cl, seed, tau, dt,
+                )?),
             }
         }
     })
 }
 
 /// Loads nothing: validates `config`, builds the chip and runs it with the configured cells.
-pub fn run(config: &ChipConfig, options: &RunOptions, observers: &mut [&mut dyn Observer]) -> Result<ChipStats, ChipError> {
+pub fn run(
+    config: &ChipConfig,
+    options: &RunOptions,
+    observers: &mut [&mut dyn Observer],
+) -> Result<ChipStats, ChipError> {
     let chip = config.build()?;
     let schedule = config.schedule(&chip)?;
     match config.cells.kind {
-        CellKind::Ideal => run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, options, observers),
+        CellKind::Ideal => run_chip(
+            &chip,
+            IdealCell::new(chip.model.beta),
+            &schedule,
+            options,
+            observers,
+        ),
         other => Err(ChipError::CellKind(format!("{other:?}").to_lowercase())),
     }
 }
@@ -129,14 +163,16 @@ pub fn run_chip<C: CellModel + 'static>(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .build()
-        .map_err(|e| ChipError::Unsupported(format!("cannot start {} threads: {e}", options.threads)))?;
+        .map_err(|e| {
+            ChipError::Unsupported(format!("cannot start {} threads: {e}", options.threads))
+        })?;
     let seed = Seed(options.seed);
     let mut sampler = build_sampler(chip, cells, schedule, seed)?;
     let n = chip.cells();
     let q = chip.q();
     let mut summary = Summary::new(n, q);
     let mut pairs = options.pairs.clone().map(PairCorrelations::new);
-    let mut buf = initial_state(chip.model.kind, n, schedule.initial, seed);
+    let mut buf = empty_state(chip.model.kind, n);
     let total = schedule.warmup + schedule.sweeps;
     let step = (total / 100).max(1);
     let mut beta = chip.model.beta;
@@ -213,7 +249,10 @@ pub fn run_chip<C: CellModel + 'static>(
         tau_int_abs_magnetization: am.tau_int,
         tau_int_energy: ae.tau_int,
         autocorrelation_reliable: am.reliable && ae.reliable,
-        effective_sample_size: Ess { abs_magnetization: am.ess, energy: ae.ess },
+        effective_sample_size: Ess {
+            abs_magnetization: am.ess,
+            energy: ae.ess,
+        },
         marginals: summary.marginals(),
         class_marginals: summary.class_marginals(),
         pair_correlations: pairs.map(|p| p.values()),
