@@ -36,6 +36,8 @@ struct Geom {
     dy: Vec<i64>,
     /// Column offset in 0..M for [colour][row parity][direction].
     koff: [[Vec<usize>; 2]; 2],
+    /// Use the AVX2 build when the CPU has it.
+    allow_avx2: bool,
 }
 
 /// Checkerboard Ising sampler on an even lattice.
@@ -128,7 +130,14 @@ impl<C: CellModel> LatticeIsing<C> {
                 .collect()
         });
         Ok(LatticeIsing {
-            g: Geom { l, m, d, dy, koff },
+            g: Geom {
+                l,
+                m,
+                d,
+                dy,
+                koff,
+                allow_avx2: true,
+            },
             s,
             j,
             h,
@@ -137,6 +146,12 @@ impl<C: CellModel> LatticeIsing<C> {
             clamp: cl,
             cell,
         })
+    }
+
+    /// Allows or forbids the AVX2 build of the row kernel (default: allowed where the CPU has
+    /// it). Both builds give bit-identical results; this exists so that tests can check it.
+    pub fn set_allow_avx2(&mut self, allow: bool) {
+        self.g.allow_avx2 = allow;
     }
 
     /// Bytes of sampler state per cell (spins, fields, couplings, streams).
@@ -270,7 +285,7 @@ fn update_chunk_dispatch<C: CellModel>(
     lanes: &mut Lanes,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if g.allow_avx2 && std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above)
         unsafe { update_chunk_avx2(g, c, y0, rows, other, j, h, cell, lanes) };
         return;
