@@ -30,6 +30,18 @@ pub trait CellModel: Send + Sync {
     /// Binary cells: `p[k]` = P(s = +1) of internal slot `first + k` given local field `u[k]`.
     fn p_up(&self, first: usize, u: &[f32], p: &mut [f32]);
 
+    /// Binary cells, the sampler's entry point: `s[k]` = +1 if `r[k]` < P(s = +1) else -1,
+    /// for uniforms `r` in (0, 1); `scratch` has room for `u.len()` values. The default goes
+    /// through [`CellModel::p_up`]; a cell may override it with an equivalent cheaper test.
+    #[inline(always)]
+    fn draw_up(&self, first: usize, u: &[f32], r: &[f32], s: &mut [i8], scratch: &mut [f32]) {
+        let p = &mut scratch[..u.len()];
+        self.p_up(first, u, p);
+        for ((s, &r), &p) in s.iter_mut().zip(r).zip(p.iter()) {
+            *s = ((r < p) as i8) * 2 - 1;
+        }
+    }
+
     /// Categorical cells (Potts / p-dit): `p[k]` = P(s = k) given per-state fields `u[k]`.
     fn categorical(&self, slot: usize, u: &[f64], p: &mut [f64]);
 
@@ -68,6 +80,16 @@ impl CellModel for IdealCell {
         }
     }
 
+    /// r < 1 / (1 + e^{-2 beta u})  <=>  r (1 + e^{-2 beta u}) < 1: no division (the two
+    /// tests differ only by rounding, a probability change below 1e-7).
+    #[inline(always)]
+    fn draw_up(&self, _first: usize, u: &[f32], r: &[f32], s: &mut [i8], _scratch: &mut [f32]) {
+        let two_beta = (2.0 * self.beta) as f32;
+        for ((s, &r), &u) in s.iter_mut().zip(r).zip(u) {
+            *s = ((r * (1.0 + exp_neg(two_beta * u)) < 1.0) as i8) * 2 - 1;
+        }
+    }
+
     fn categorical(&self, _slot: usize, u: &[f64], p: &mut [f64]) {
         let max = u.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut sum = 0.0;
@@ -90,15 +112,21 @@ impl CellModel for IdealCell {
     }
 }
 
-/// The logistic function sigma(x) = 1 / (1 + e^-x) in f32, branch-free so that loops over it
-/// vectorise. e^-x = 2^t with t = -x log2(e) clamped to [-126, 126]; t = n + f with n the
-/// nearest integer (the 1.5 * 2^23 rounding trick, whose float bits also hold n) and
-/// |f| <= 1/2; 2^f from its degree-6 Taylor polynomial (truncation error
-/// (ln 2 / 2)^7 / 7! < 1.3e-7 relative); 2^n by writing the exponent bits. Absolute error
+/// The logistic function sigma(x) = 1 / (1 + e^-x) in f32, from [`exp_neg`]. Absolute error
 /// below 2e-7; relative error below (4 + |x|) 1e-7, the |x| part from rounding x log2(e) to
 /// f32 (both tested against f64 below).
 #[inline(always)]
 pub fn logistic(x: f32) -> f32 {
+    1.0 / (1.0 + exp_neg(x))
+}
+
+/// e^-x in f32, branch-free so that loops over it vectorise, for x >= -87 (below, the result
+/// saturates at 2^126; above 87 it is 2^-126). e^-x = 2^t with t = -x log2(e) clamped to
+/// [-126, 126]; t = n + f with n the nearest integer (the 1.5 * 2^23 rounding trick, whose
+/// float bits also hold n) and |f| <= 1/2; 2^f from its degree-6 Taylor polynomial (truncation
+/// error (ln 2 / 2)^7 / 7! < 1.3e-7 relative); 2^n by writing the exponent bits.
+#[inline(always)]
+pub fn exp_neg(x: f32) -> f32 {
     const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
     const C: [f32; 7] = [
         1.0,
@@ -116,7 +144,7 @@ pub fn logistic(x: f32) -> f32 {
     let ni = r.to_bits().wrapping_sub(0x4B40_0000) as i32;
     let scale = f32::from_bits(((ni + 127) as u32) << 23);
     let poly = C[0] + f * (C[1] + f * (C[2] + f * (C[3] + f * (C[4] + f * (C[5] + f * C[6])))));
-    1.0 / (1.0 + poly * scale)
+    poly * scale
 }
 
 #[cfg(test)]

@@ -10,8 +10,9 @@
 //! (vectorised). Couplings are f32, stored per cell and direction (`j[c][(y D + d) M + k]`,
 //! each edge once per direction); absent edges of an open lattice have J = 0.
 //!
-//! Per row: u = h + sum_d J_d s_nbr (f32), p = cell.p_up(u) (ideal cell: fast logistic),
-//! uniforms from eight Xoshiro256++ lanes, s = +1 if U < p else -1. Rows are grouped into
+//! Per row: u = h + sum_d J_d s_nbr (f32), uniforms U from eight Xoshiro256++ lanes, then
+//! s = +1 if U < P(+1) else -1 via cell.draw_up (ideal cell: U (1 + e^{-2 beta u}) < 1 with a
+//! fast exp). Rows are grouped into
 //! fixed chunks of about [`CELLS_PER_CHUNK`] cells, each with its own lanes carried across
 //! sweeps ((seed, CellBlock, 2 chunks c + k)), so results do not depend on the thread count.
 
@@ -163,6 +164,41 @@ impl<C: CellModel> LatticeIsing<C> {
     }
 }
 
+impl<C: CellModel> LatticeIsing<C> {
+    /// Both colours in turn; chunks in parallel (on the current pool) if `parallel`.
+    fn sweep_colours(&mut self, parallel: bool) {
+        let m = self.g.m;
+        let rpc = self.rows_per_chunk;
+        for c in 0..2 {
+            let (a, b) = self.s.split_at_mut(1);
+            let (mine, other) = if c == 0 {
+                (&mut a[0], &b[0])
+            } else {
+                (&mut b[0], &a[0])
+            };
+            let (g, j, h, cell) = (&self.g, &self.j[c], &self.h[c], &self.cell);
+            let rng = &mut self.rng[c];
+            let work = |ch: usize, rows: &mut [i8], lanes: &mut Lanes| {
+                update_chunk_dispatch(g, c, ch * rpc, rows, other, j, h, cell, lanes);
+            };
+            if parallel {
+                mine.par_chunks_mut(rpc * m)
+                    .zip(rng.par_iter_mut())
+                    .enumerate()
+                    .for_each(|(ch, (rows, lanes))| work(ch, rows, lanes));
+            } else {
+                for (ch, (rows, lanes)) in mine.chunks_mut(rpc * m).zip(rng.iter_mut()).enumerate()
+                {
+                    work(ch, rows, lanes);
+                }
+            }
+            for &(idx, v) in &self.clamp[c] {
+                self.s[c][idx] = v;
+            }
+        }
+    }
+}
+
 /// u[k] += J[k] * src[(start + k) mod M] for k in 0..u.len(), as two contiguous loops.
 #[inline(always)]
 fn accumulate(u: &mut [f32], jr: &[f32], src: &[i8], start: usize) {
@@ -219,11 +255,14 @@ fn update_row<C: CellModel>(
         let u = &mut sc.u[..n];
         u.copy_from_slice(&h[y * m + k0..y * m + k0 + n]);
         pair_field(g, c, y, k0, u, other, j);
-        cell.p_up(c * g.l * m + y * m + k0, u, &mut sc.p[..n]);
         lanes.fill_uniform(&mut sc.r[..n]);
-        for ((s, &r), &p) in row[k0..k0 + n].iter_mut().zip(&sc.r[..n]).zip(&sc.p[..n]) {
-            *s = ((r < p) as i8) * 2 - 1;
-        }
+        cell.draw_up(
+            c * g.l * m + y * m + k0,
+            u,
+            &sc.r[..n],
+            &mut row[k0..k0 + n],
+            &mut sc.p,
+        );
     }
 }
 
@@ -299,34 +338,12 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
     }
 
     fn sweep(&mut self, pool: &rayon::ThreadPool) {
-        let m = self.g.m;
-        let rpc = self.rows_per_chunk;
-        for c in 0..2 {
-            let (a, b) = self.s.split_at_mut(1);
-            let (mine, other) = if c == 0 {
-                (&mut a[0], &b[0])
-            } else {
-                (&mut b[0], &a[0])
-            };
-            let (g, j, h, cell) = (&self.g, &self.j[c], &self.h[c], &self.cell);
-            let rng = &mut self.rng[c];
-            let work = |ch: usize, rows: &mut [i8], lanes: &mut Lanes| {
-                update_chunk_dispatch(g, c, ch * rpc, rows, other, j, h, cell, lanes);
-            };
-            if rng.len() == 1 {
-                // one chunk: waking the pool would cost more than the work (same result)
-                work(0, mine, &mut rng[0]);
-            } else {
-                pool.install(|| {
-                    mine.par_chunks_mut(rpc * m)
-                        .zip(rng.par_iter_mut())
-                        .enumerate()
-                        .for_each(|(ch, (rows, lanes))| work(ch, rows, lanes));
-                });
-            }
-            for &(idx, v) in &self.clamp[c] {
-                self.s[c][idx] = v;
-            }
+        if pool.current_num_threads() == 1 || self.rng[0].len() == 1 {
+            // nothing to share: run on the calling thread (same result, no hand-off)
+            self.sweep_colours(false);
+        } else {
+            // one hand-off to the pool per sweep, not per colour
+            pool.install(|| self.sweep_colours(true));
         }
     }
 
