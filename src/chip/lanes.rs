@@ -46,20 +46,21 @@ impl Lanes {
     /// One output of every lane.
     #[inline(always)]
     pub fn step(&mut self) -> [u64; LANES] {
-        // whole-array statements (one per line of the scalar algorithm) so that the
-        // compiler's SLP vectoriser sees 8 independent lanes; rotations as shift pairs
-        let [mut s0, mut s1, mut s2, mut s3] = self.s;
-        let sum: [u64; LANES] = std::array::from_fn(|l| s0[l].wrapping_add(s3[l]));
-        let out: [u64; LANES] =
-            std::array::from_fn(|l| ((sum[l] << 23) | (sum[l] >> 41)).wrapping_add(s0[l]));
-        let t: [u64; LANES] = std::array::from_fn(|l| s1[l] << 17);
-        s2 = std::array::from_fn(|l| s2[l] ^ s0[l]);
-        s3 = std::array::from_fn(|l| s3[l] ^ s1[l]);
-        s1 = std::array::from_fn(|l| s1[l] ^ s2[l]);
-        s0 = std::array::from_fn(|l| s0[l] ^ s3[l]);
-        s2 = std::array::from_fn(|l| s2[l] ^ t[l]);
-        s3 = std::array::from_fn(|l| (s3[l] << 45) | (s3[l] >> 19));
-        self.s = [s0, s1, s2, s3];
+        let [s0, s1, s2, s3] = &mut self.s;
+        let mut out = [0u64; LANES];
+        for l in 0..LANES {
+            out[l] = s0[l]
+                .wrapping_add(s3[l])
+                .rotate_left(23)
+                .wrapping_add(s0[l]);
+            let t = s1[l] << 17;
+            s2[l] ^= s0[l];
+            s3[l] ^= s1[l];
+            s1[l] ^= s2[l];
+            s0[l] ^= s3[l];
+            s2[l] ^= t;
+            s3[l] = s3[l].rotate_left(45);
+        }
         out
     }
 
