@@ -171,3 +171,37 @@ fn config_runs_end_to_end() {
         assert!(json.contains(key), "{key}");
     }
 }
+
+#[test]
+fn lattice_weights_file_sets_couplings_and_rejects_non_neighbours() {
+    let dir = std::env::temp_dir().join(format!("pbitsim_chip_w_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 4 x 4 torus: cells 0 and 1 are neighbours (direction (1, 0)), 0 and 5 are not
+    std::fs::write(dir.join("w.csv"), "i,j,J\n1,0,-0.5\n").unwrap();
+    let text =
+        "[lattice]\nsize = [4, 4]\n[model]\nkind = \"ising\"\nbeta = 0.4\nweights = \"w.csv\"\n";
+    std::fs::write(dir.join("c.toml"), text).unwrap();
+    let chip = ChipConfig::from_file(&dir.join("c.toml"), &[])
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut found = vec![];
+    chip.topology.for_each_edge(|e, i, j| {
+        let jv = match &chip.model.couplings {
+            pbitsim::chip::Couplings::PerEdge(v) => v[e],
+            pbitsim::chip::Couplings::Uniform(u) => *u,
+        };
+        if jv != 0.0 {
+            found.push((i.min(j), i.max(j), jv));
+        }
+    });
+    assert_eq!(found, vec![(0, 1, -0.5)]);
+    std::fs::write(dir.join("w.csv"), "0,1,1\n0,5,1\n").unwrap();
+    let e = ChipConfig::from_file(&dir.join("c.toml"), &[])
+        .unwrap()
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("w.csv:2") && e.contains("not neighbours"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -102,8 +102,8 @@ impl Kind for IsingKind {
         if uniform24(rng) < p[0] { 1 } else { -1 }
     }
 
-    /// Batches of 64: local fields, then the cell's probabilities for the whole batch, then
-    /// uniforms from the chunk's vector lanes.
+    /// Batches of 64: local fields, uniforms from the chunk's vector lanes, then the cell's
+    /// draw for the whole batch.
     fn draw_block<C: CellModel>(
         &self,
         lay: &ColourLayout,
@@ -121,11 +121,8 @@ impl Kind for IsingKind {
             for (k, uk) in u[..n].iter_mut().enumerate() {
                 *uk = self.field(lay, s, first + k);
             }
-            cell.p_up(first, &u[..n], &mut p[..n]);
             rng.lanes.fill_uniform(&mut r[..n]);
-            for ((o, &rk), &pk) in outb.iter_mut().zip(&r[..n]).zip(&p[..n]) {
-                *o = if rk < pk { 1 } else { -1 };
-            }
+            cell.draw_up(first, &u[..n], &r[..n], outb, &mut p[..n]);
         }
     }
 
