@@ -38,6 +38,7 @@ struct Geom {
     /// Column offset in 0..M for [colour][row parity][direction].
     koff: [[Vec<usize>; 2]; 2],
     /// Use the AVX2 build when the CPU has it.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     allow_avx2: bool,
 }
 
