@@ -7,12 +7,14 @@
 //! [`analysis`] reduces traces to statistics; [`io`] and [`report`] write files and plots.
 
 pub mod analysis;
+pub mod chip;
 pub mod circuit;
 pub mod cli;
 pub mod device;
 pub mod io;
 pub mod jump;
 pub mod report;
+
 pub mod rng;
 pub mod sde;
 pub mod simulate;

@@ -1,0 +1,187 @@
+//! The cell abstraction: what a sampler asks of a cell, and the ideal cell.
+//!
+//! A sampler computes each cell's local field u_i (in units of the couplings: for Ising
+//! u_i = h_i + sum_j J_ij s_j) and asks the cell for the probability of its next state. The
+//! samplers are generic over [`CellModel`] (monomorphised, no virtual call per flip), and ask
+//! for whole blocks at once ([`CellModel::p_up`]) so the ideal path vectorises.
+//!
+//! **Ideal cell**: P(s = +1) = sigma(2 beta u) (PHYSICS.md section 6), categorical
+//! P(k) proportional to exp(beta u_k), Gaussian N(mean, 1/(beta d)).
+//!
+//! **Behavioural cells** (to be written in `src/cell/` from calibration files) implement the
+//! same trait: the input voltage is V_i = gain * u_i, the cell has an offset from mismatch, and
+//! P(1) = sigma((V_i - V0 - offset_i) / Vs(T)), so the effective beta = Vs(T)-dependent
+//! gain / (2 Vs(T)) falls as the chip warms. Per-cell parameters are indexed by the sampler's
+//! internal slot: [`CellModel::bind`] is called once with the natural index of each slot so
+//! the cell can reorder its per-cell vectors (offset_i) to match. A physical cell with
+//! switching rates r01, r10 (0 -> 1 and 1 -> 0) is a telegraph process with
+//! P(1) = r01 / (r01 + r10) and correlation time 1 / (r01 + r10): it reports the first through
+//! `p_up` and the second through [`CellModel::tau`], which the free-running sampler uses.
+
+use crate::chip::error::ChipError;
+
+/// What a sampler needs from a cell. `u` is always the local field in units of J.
+pub trait CellModel: Send + Sync {
+    /// Called once by a sampler with `sites[slot]` = natural cell index of each internal slot.
+    fn bind(&mut self, _sites: &[u32]) -> Result<(), ChipError> {
+        Ok(())
+    }
+
+    /// Binary cells: `p[k]` = P(s = +1) of internal slot `first + k` given local field `u[k]`.
+    fn p_up(&self, first: usize, u: &[f32], p: &mut [f32]);
+
+    /// Binary cells, the sampler's entry point: `s[k]` = +1 if `r[k]` < P(s = +1) else -1,
+    /// for uniforms `r` in (0, 1); `scratch` has room for `u.len()` values. The default goes
+    /// through [`CellModel::p_up`]; a cell may override it with an equivalent cheaper test.
+    #[inline(always)]
+    fn draw_up(&self, first: usize, u: &[f32], r: &[f32], s: &mut [i8], scratch: &mut [f32]) {
+        let p = &mut scratch[..u.len()];
+        self.p_up(first, u, p);
+        for ((s, &r), &p) in s.iter_mut().zip(r).zip(p.iter()) {
+            *s = ((r < p) as i8) * 2 - 1;
+        }
+    }
+
+    /// Categorical cells (Potts / p-dit): `p[k]` = P(s = k) given per-state fields `u[k]`.
+    fn categorical(&self, slot: usize, u: &[f64], p: &mut [f64]);
+
+    /// Gaussian cells (p-mode): the (mean, standard deviation) to sample, given the ideal
+    /// conditional mean and the precision d of the slot (ideal: std = 1 / sqrt(beta d)).
+    fn gaussian(&self, slot: usize, mean: f64, precision: f64) -> (f64, f64);
+
+    /// Correlation time of the slot relative to the schedule's `tau` (1 / (r01 + r10) in
+    /// those units). Used by the free-running sampler only. Must be > 0.
+    fn tau(&self, _slot: usize) -> f64 {
+        1.0
+    }
+
+    /// Sets the inverse temperature the cells should realise (annealing schedules).
+    fn set_beta(&mut self, beta: f64) -> Result<(), ChipError>;
+}
+
+/// The ideal cell: exact conditionals at inverse temperature `beta`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IdealCell {
+    pub beta: f64,
+}
+
+impl IdealCell {
+    pub fn new(beta: f64) -> Self {
+        IdealCell { beta }
+    }
+}
+
+impl CellModel for IdealCell {
+    #[inline]
+    fn p_up(&self, _first: usize, u: &[f32], p: &mut [f32]) {
+        let two_beta = (2.0 * self.beta) as f32;
+        for (p, &u) in p.iter_mut().zip(u) {
+            *p = logistic(two_beta * u);
+        }
+    }
+
+    /// r < 1 / (1 + e^{-2 beta u})  <=>  r (1 + e^{-2 beta u}) < 1: no division (the two
+    /// tests differ only by rounding, a probability change below 1e-7).
+    #[inline(always)]
+    fn draw_up(&self, _first: usize, u: &[f32], r: &[f32], s: &mut [i8], _scratch: &mut [f32]) {
+        let two_beta = (2.0 * self.beta) as f32;
+        for ((s, &r), &u) in s.iter_mut().zip(r).zip(u) {
+            *s = ((r * (1.0 + exp_neg(two_beta * u)) < 1.0) as i8) * 2 - 1;
+        }
+    }
+
+    fn categorical(&self, _slot: usize, u: &[f64], p: &mut [f64]) {
+        let max = u.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut sum = 0.0;
+        for (p, &u) in p.iter_mut().zip(u) {
+            *p = (self.beta * (u - max)).exp();
+            sum += *p;
+        }
+        for p in p.iter_mut() {
+            *p /= sum;
+        }
+    }
+
+    fn gaussian(&self, _slot: usize, mean: f64, precision: f64) -> (f64, f64) {
+        (mean, 1.0 / (self.beta * precision).sqrt())
+    }
+
+    fn set_beta(&mut self, beta: f64) -> Result<(), ChipError> {
+        self.beta = beta;
+        Ok(())
+    }
+}
+
+/// The logistic function sigma(x) = 1 / (1 + e^-x) in f32, from [`exp_neg`]. Absolute error
+/// below 2e-7; relative error below (4 + |x|) 1e-7, the |x| part from rounding x log2(e) to
+/// f32 (both tested against f64 below).
+#[inline(always)]
+pub fn logistic(x: f32) -> f32 {
+    1.0 / (1.0 + exp_neg(x))
+}
+
+/// e^-x in f32, branch-free so that loops over it vectorise, for x >= -87 (below, the result
+/// saturates at 2^126; above 87 it is 2^-126). e^-x = 2^t with t = -x log2(e) clamped to
+/// [-126, 126]; t = n + f with n the nearest integer (the 1.5 * 2^23 rounding trick, whose
+/// float bits also hold n) and |f| <= 1/2; 2^f from its degree-6 Taylor polynomial (truncation
+/// error (ln 2 / 2)^7 / 7! < 1.3e-7 relative); 2^n by writing the exponent bits.
+#[inline(always)]
+pub fn exp_neg(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
+    const C: [f32; 7] = [
+        1.0,
+        std::f32::consts::LN_2,
+        0.240_226_5,
+        0.055_504_11,
+        0.009_618_129,
+        0.001_333_355_8,
+        0.000_154_035_3,
+    ];
+    let t = (-x * std::f32::consts::LOG2_E).clamp(-126.0, 126.0);
+    let r = t + MAGIC;
+    let n = r - MAGIC;
+    let f = t - n;
+    let ni = r.to_bits().wrapping_sub(0x4B40_0000) as i32;
+    let scale = f32::from_bits(((ni + 127) as u32) << 23);
+    let poly = C[0] + f * (C[1] + f * (C[2] + f * (C[3] + f * (C[4] + f * (C[5] + f * C[6])))));
+    poly * scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reference: sigma computed in f64 with the library exp.
+    #[test]
+    fn logistic_is_accurate() {
+        let mut worst_rel = 0f64;
+        let mut worst_abs = 0f64;
+        for k in -200_000..=200_000 {
+            let x = k as f32 * 5e-4;
+            let exact = 1.0 / (1.0 + (-(x as f64)).exp());
+            let got = logistic(x) as f64;
+            worst_abs = worst_abs.max((got - exact).abs());
+            if x > -80.0 {
+                // below that the clamp at 2^126 keeps sigma at ~1e-38 instead of e^x
+                // rounding x log2(e) to f32 costs a relative ~|x| 6e-8 in e^-x
+                let rel = ((got - exact) / exact).abs() / (4.0 + x.abs() as f64);
+                worst_rel = worst_rel.max(rel);
+            }
+        }
+        assert!(worst_abs < 2e-7, "abs {worst_abs}");
+        assert!(worst_rel < 1e-7, "rel {worst_rel}");
+        assert_eq!(logistic(1e9), 1.0);
+        assert!(logistic(-1e9) < 1e-37);
+        assert!((logistic(0.0) - 0.5).abs() < 1e-7);
+    }
+
+    #[test]
+    fn ideal_categorical_is_softmax() {
+        let c = IdealCell::new(0.5);
+        let mut p = [0.0; 3];
+        c.categorical(0, &[1.0, 0.0, -1.0], &mut p);
+        let z: f64 = [0.5f64, 0.0, -0.5].iter().map(|v| v.exp()).sum();
+        assert!((p[0] - 0.5f64.exp() / z).abs() < 1e-12);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+}

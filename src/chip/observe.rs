@@ -1,0 +1,208 @@
+//! Observers: whatever looks at the samples (statistics, files, pictures). The runner calls
+//! them between sweeps, never inside a numerical loop, and times them separately.
+
+use crate::chip::autocorr::{AutoCorr, integrated_time};
+use crate::chip::error::ChipError;
+use crate::chip::sampler::StateBuf;
+
+/// One recorded sample.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample<'a> {
+    /// Number of the sample (0, 1, ...).
+    pub index: u64,
+    /// Sweeps done since the start, warm-up included.
+    pub sweep: u64,
+    /// Inverse temperature in force.
+    pub beta: f64,
+    /// The state in natural order.
+    pub state: &'a StateBuf,
+    /// Energy E(s) (model convention, without beta).
+    pub energy: f64,
+    /// Order parameter, see [`magnetisation`].
+    pub magnetisation: f64,
+    /// Lattice side L, if the chip is a lattice.
+    pub lattice_side: Option<usize>,
+}
+
+/// Something that looks at samples.
+pub trait Observer {
+    /// Called once per recorded sample.
+    fn observe(&mut self, sample: &Sample) -> Result<(), ChipError>;
+    /// Called once after the last sample (files are closed and renamed here).
+    fn finish(&mut self) -> Result<(), ChipError> {
+        Ok(())
+    }
+}
+
+/// The order parameter of a state: Ising m = (1/N) sum_i s_i; q-state Potts
+/// m = (q max_k n_k / N - 1) / (q - 1) in [0, 1] (n_k = cells in state k); Gaussian the mean.
+pub fn magnetisation(state: &StateBuf, q: usize) -> f64 {
+    let n = state.len() as f64;
+    match state {
+        StateBuf::Spins(s) => s.iter().map(|&v| v as i64).sum::<i64>() as f64 / n,
+        StateBuf::Potts(s) => {
+            let mut counts = vec![0usize; q.max(1)];
+            for &k in s {
+                counts[k as usize] += 1;
+            }
+            let max = *counts.iter().max().unwrap_or(&0) as f64;
+            (q as f64 * max / n - 1.0) / (q as f64 - 1.0)
+        }
+        StateBuf::Real(x) => x.iter().sum::<f64>() / n,
+    }
+}
+
+/// The statistics every run collects (the runner reads them into `ChipStats`).
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    q: usize,
+    cells: usize,
+    /// Per sample |m| and E/N.
+    pub abs_m: Vec<f64>,
+    pub energy_per_cell: Vec<f64>,
+    /// Sum of m.
+    sum_m: f64,
+    /// Ising: count of s = +1 per cell; Potts: count per cell and state (cell-major).
+    counts: Vec<u64>,
+    /// Gaussian: sum of x per cell.
+    sums: Vec<f64>,
+}
+
+impl Summary {
+    /// For `cells` cells; `q` = Potts states (0 for Ising, 1 for Gaussian).
+    pub fn new(cells: usize, q: usize) -> Self {
+        Summary {
+            q,
+            cells,
+            ..Default::default()
+        }
+    }
+
+    /// Number of samples seen.
+    pub fn samples(&self) -> usize {
+        self.abs_m.len()
+    }
+
+    /// Mean of m.
+    pub fn mean_m(&self) -> f64 {
+        self.sum_m / self.samples() as f64
+    }
+
+    /// Autocorrelation analysis of |m| and of E/N.
+    pub fn autocorr(&self) -> (AutoCorr, AutoCorr) {
+        (
+            integrated_time(&self.abs_m),
+            integrated_time(&self.energy_per_cell),
+        )
+    }
+
+    /// Ising: P(s_i = +1); Potts: P(s_i = 1); Gaussian: mean of x_i.
+    pub fn marginals(&self) -> Vec<f64> {
+        let n = self.samples() as f64;
+        match self.q {
+            0 => self.counts.iter().map(|&c| c as f64 / n).collect(),
+            1 => self.sums.iter().map(|&s| s / n).collect(),
+            q => (0..self.cells)
+                .map(|i| self.counts[i * q + 1] as f64 / n)
+                .collect(),
+        }
+    }
+
+    /// Potts: P(s_i = k), `[cell][k]`.
+    pub fn class_marginals(&self) -> Option<Vec<Vec<f64>>> {
+        let n = self.samples() as f64;
+        (self.q >= 2).then(|| {
+            self.counts
+                .chunks(self.q)
+                .map(|c| c.iter().map(|&v| v as f64 / n).collect())
+                .collect()
+        })
+    }
+}
+
+impl Observer for Summary {
+    fn observe(&mut self, s: &Sample) -> Result<(), ChipError> {
+        self.abs_m.push(s.magnetisation.abs());
+        self.energy_per_cell.push(s.energy / self.cells as f64);
+        self.sum_m += s.magnetisation;
+        match s.state {
+            StateBuf::Spins(v) => {
+                self.counts.resize(self.cells, 0);
+                for (c, &x) in self.counts.iter_mut().zip(v) {
+                    *c += (x > 0) as u64;
+                }
+            }
+            StateBuf::Potts(v) => {
+                self.counts.resize(self.cells * self.q, 0);
+                for (i, &k) in v.iter().enumerate() {
+                    self.counts[i * self.q + k as usize] += 1;
+                }
+            }
+            StateBuf::Real(v) => {
+                self.sums.resize(self.cells, 0.0);
+                for (a, &x) in self.sums.iter_mut().zip(v) {
+                    *a += x;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Pair correlations <s_i s_j> (Ising), P(s_i = s_j) (Potts) or <x_i x_j> (Gaussian).
+#[derive(Debug, Clone)]
+pub struct PairCorrelations {
+    pub pairs: Vec<(usize, usize)>,
+    sums: Vec<f64>,
+    n: u64,
+}
+
+/// One pair's result.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct PairValue {
+    pub i: usize,
+    pub j: usize,
+    pub value: f64,
+}
+
+impl PairCorrelations {
+    /// For the given pairs of natural cell indices.
+    pub fn new(pairs: Vec<(usize, usize)>) -> Self {
+        let sums = vec![0.0; pairs.len()];
+        PairCorrelations { pairs, sums, n: 0 }
+    }
+
+    /// For every edge of a topology (nearest neighbours).
+    pub fn nearest_neighbours(topology: &crate::chip::graph::Topology) -> Self {
+        let mut pairs = vec![];
+        topology.for_each_edge(|_, i, j| pairs.push((i, j)));
+        Self::new(pairs)
+    }
+
+    /// The averages so far.
+    pub fn values(&self) -> Vec<PairValue> {
+        self.pairs
+            .iter()
+            .zip(&self.sums)
+            .map(|(&(i, j), &s)| PairValue {
+                i,
+                j,
+                value: s / self.n as f64,
+            })
+            .collect()
+    }
+}
+
+impl Observer for PairCorrelations {
+    fn observe(&mut self, s: &Sample) -> Result<(), ChipError> {
+        for (acc, &(i, j)) in self.sums.iter_mut().zip(&self.pairs) {
+            *acc += match s.state {
+                StateBuf::Spins(v) => (v[i] * v[j]) as f64,
+                StateBuf::Potts(v) => (v[i] == v[j]) as u8 as f64,
+                StateBuf::Real(v) => v[i] * v[j],
+            };
+        }
+        self.n += 1;
+        Ok(())
+    }
+}

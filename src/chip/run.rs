@@ -1,0 +1,260 @@
+//! The runner: builds a sampler for a chip, follows the schedule (warm-up, annealing,
+//! sweeps, thinning), hands samples to observers and returns [`ChipStats`].
+//!
+//! For the CLI: `ChipConfig::from_file(path, &overrides)` -> [`run`] (which validates,
+//! builds and samples) -> serialise the [`ChipStats`]. Behavioural cells call
+//! [`run_chip`] with their own [`CellModel`].
+
+use crate::chip::autocorr::AutoCorr;
+use crate::chip::cell::{CellModel, IdealCell};
+use crate::chip::config::{CellKind, ChipConfig};
+use crate::chip::error::ChipError;
+use crate::chip::free_running::FreeRunning;
+use crate::chip::gibbs::GraphGibbs;
+use crate::chip::graph::Topology;
+use crate::chip::kinds::{GaussKind, IsingKind, PottsKind};
+use crate::chip::lattice_gibbs::LatticeIsing;
+use crate::chip::model::ModelKind;
+use crate::chip::observe::{Observer, PairCorrelations, PairValue, Sample, Summary, magnetisation};
+use crate::chip::problem::{Chip, Method, Schedule};
+use crate::chip::sampler::{Sampler, empty_state, initial_state};
+use crate::rng::{GENERATOR, Seed};
+use std::time::{Duration, Instant};
+
+/// Progress callback: (sweeps done, total sweeps), warm-up included.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// How to run (not what to sample).
+#[derive(Clone, Default)]
+pub struct RunOptions<'a> {
+    /// Master seed of the run.
+    pub seed: u64,
+    /// Worker threads (0: one per core). Results do not depend on it.
+    pub threads: usize,
+    /// Called about every 1 % of the sweeps; the library never prints.
+    pub progress: Option<Progress<'a>>,
+    /// Pairs (natural indices) whose correlations go into the stats.
+    pub pairs: Option<Vec<(usize, usize)>>,
+}
+
+/// Effective sample sizes, n / (2 tau_int).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Ess {
+    pub abs_magnetization: f64,
+    pub energy: f64,
+}
+
+/// Results of a run (JSON keys are stable).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChipStats {
+    pub cells: usize,
+    pub method: Method,
+    pub warmup: u64,
+    /// Sweeps after warm-up.
+    pub sweeps: u64,
+    pub samples: u64,
+    pub seed: u64,
+    pub threads: usize,
+    pub generator: &'static str,
+    /// Beta at the last sweep.
+    pub beta: f64,
+    /// Cell updates (warm-up included) per nanosecond of time spent inside sweeps.
+    pub flips_per_ns: f64,
+    pub updates: u64,
+    pub sweep_seconds: f64,
+    /// Time spent in observers (statistics, files).
+    pub observer_seconds: f64,
+    /// Mean of the order parameter m (Ising (1/N) sum s; Potts in [0, 1]; Gaussian mean x).
+    pub mean_magnetization: f64,
+    pub mean_abs_magnetization: f64,
+    /// Standard error of mean |m|, sqrt(2 tau_int Var / n).
+    pub mean_abs_magnetization_stderr: f64,
+    pub energy_per_cell_mean: f64,
+    pub energy_per_cell_stderr: f64,
+    pub tau_int_abs_magnetization: f64,
+    pub tau_int_energy: f64,
+    /// False if the series was too short for Sokal's window (tau_int then a lower bound).
+    pub autocorrelation_reliable: bool,
+    pub effective_sample_size: Ess,
+    /// Ising: P(s_i = +1); Potts: P(s_i = 1); Gaussian: mean of x_i (natural order).
+    pub marginals: Vec<f64>,
+    /// Potts: P(s_i = k) per cell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_marginals: Option<Vec<Vec<f64>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pair_correlations: Option<Vec<PairValue>>,
+}
+
+/// Builds the sampler a chip and schedule call for, with cells `cells`.
+pub fn build_sampler<C: CellModel + 'static>(
+    chip: &Chip,
+    cells: C,
+    schedule: &Schedule,
+    seed: Seed,
+) -> Result<Box<dyn Sampler>, ChipError> {
+    let init = initial_state(chip.model.kind, chip.cells(), schedule.initial, seed);
+    let (t, m, col, cl) = (
+        &chip.topology,
+        &chip.model,
+        &chip.colouring,
+        &schedule.clamp[..],
+    );
+    Ok(match schedule.method {
+        Method::BlockGibbs => match (m.kind, t) {
+            (ModelKind::Ising, Topology::Lattice(l)) if l.l % 2 == 0 => {
+                Box::new(LatticeIsing::new(l, m, cells, &init, cl, seed)?)
+            }
+            (ModelKind::Ising, _) => Box::new(GraphGibbs::<IsingKind, C>::new(
+                t, m, col, cells, &init, cl, seed,
+            )?),
+            (ModelKind::Potts { .. }, _) => Box::new(GraphGibbs::<PottsKind, C>::new(
+                t, m, col, cells, &init, cl, seed,
+            )?),
+            (ModelKind::Gaussian, _) => Box::new(GraphGibbs::<GaussKind, C>::new(
+                t, m, col, cells, &init, cl, seed,
+            )?),
+        },
+        Method::FreeRunning => {
+            let (tau, dt) = (schedule.tau, schedule.read_interval);
+            match m.kind {
+                ModelKind::Ising => Box::new(FreeRunning::<IsingKind, C>::new(
+                    t, m, col, cells, &init, cl, seed, tau, dt,
+                )?),
+                ModelKind::Potts { .. } => Box::new(FreeRunning::<PottsKind, C>::new(
+                    t, m, col, cells, &init, cl, seed, tau, dt,
+                )?),
+                ModelKind::Gaussian => Box::new(FreeRunning::<GaussKind, C>::new(
+                    t, m, col, cells, &init, cl, seed, tau, dt,
+                )?),
+            }
+        }
+    })
+}
+
+/// Loads nothing: validates `config`, builds the chip and runs it with the configured cells.
+pub fn run(
+    config: &ChipConfig,
+    options: &RunOptions,
+    observers: &mut [&mut dyn Observer],
+) -> Result<ChipStats, ChipError> {
+    let chip = config.build()?;
+    let schedule = config.schedule(&chip)?;
+    match config.cells.kind {
+        CellKind::Ideal => run_chip(
+            &chip,
+            IdealCell::new(chip.model.beta),
+            &schedule,
+            options,
+            observers,
+        ),
+        other => Err(ChipError::CellKind(format!("{other:?}").to_lowercase())),
+    }
+}
+
+/// Runs a built chip with the given cells.
+pub fn run_chip<C: CellModel + 'static>(
+    chip: &Chip,
+    cells: C,
+    schedule: &Schedule,
+    options: &RunOptions,
+    observers: &mut [&mut dyn Observer],
+) -> Result<ChipStats, ChipError> {
+    schedule.validate(chip)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| {
+            ChipError::Unsupported(format!("cannot start {} threads: {e}", options.threads))
+        })?;
+    let seed = Seed(options.seed);
+    let mut sampler = build_sampler(chip, cells, schedule, seed)?;
+    let n = chip.cells();
+    let q = chip.q();
+    let mut summary = Summary::new(n, q);
+    let mut pairs = options.pairs.clone().map(PairCorrelations::new);
+    let mut buf = empty_state(chip.model.kind, n);
+    let total = schedule.warmup + schedule.sweeps;
+    let step = (total / 100).max(1);
+    let mut beta = chip.model.beta;
+    if schedule.anneal.is_some() {
+        beta = schedule.beta_at(0, beta);
+        sampler.set_beta(beta)?;
+    }
+    let (mut t_sweep, mut t_obs) = (Duration::ZERO, Duration::ZERO);
+    let mut updates = 0u64;
+    let mut index = 0u64;
+    for sweep in 0..total {
+        let b = schedule.beta_at(sweep, chip.model.beta);
+        if b != beta {
+            sampler.set_beta(b)?;
+            beta = b;
+        }
+        let t0 = Instant::now();
+        sampler.sweep(&pool);
+        t_sweep += t0.elapsed();
+        updates += sampler.updates_last_sweep();
+        if sweep >= schedule.warmup && (sweep - schedule.warmup + 1) % schedule.thin == 0 {
+            let t1 = Instant::now();
+            sampler.read(&mut buf);
+            let sample = Sample {
+                index,
+                sweep: sweep + 1,
+                beta,
+                state: &buf,
+                energy: sampler.energy(),
+                magnetisation: magnetisation(&buf, q),
+                lattice_side: chip.topology.lattice_side(),
+            };
+            summary.observe(&sample)?;
+            if let Some(p) = pairs.as_mut() {
+                p.observe(&sample)?;
+            }
+            for o in observers.iter_mut() {
+                o.observe(&sample)?;
+            }
+            index += 1;
+            t_obs += t1.elapsed();
+        }
+        if let Some(p) = options.progress
+            && ((sweep + 1) % step == 0 || sweep + 1 == total)
+        {
+            p(sweep + 1, total);
+        }
+    }
+    let t1 = Instant::now();
+    for o in observers.iter_mut() {
+        o.finish()?;
+    }
+    t_obs += t1.elapsed();
+    let (am, ae): (AutoCorr, AutoCorr) = summary.autocorr();
+    Ok(ChipStats {
+        cells: n,
+        method: schedule.method,
+        warmup: schedule.warmup,
+        sweeps: schedule.sweeps,
+        samples: index,
+        seed: options.seed,
+        threads: pool.current_num_threads(),
+        generator: GENERATOR,
+        beta,
+        flips_per_ns: updates as f64 / (t_sweep.as_nanos().max(1) as f64),
+        updates,
+        sweep_seconds: t_sweep.as_secs_f64(),
+        observer_seconds: t_obs.as_secs_f64(),
+        mean_magnetization: summary.mean_m(),
+        mean_abs_magnetization: am.mean,
+        mean_abs_magnetization_stderr: am.stderr,
+        energy_per_cell_mean: ae.mean,
+        energy_per_cell_stderr: ae.stderr,
+        tau_int_abs_magnetization: am.tau_int,
+        tau_int_energy: ae.tau_int,
+        autocorrelation_reliable: am.reliable && ae.reliable,
+        effective_sample_size: Ess {
+            abs_magnetization: am.ess,
+            energy: ae.ess,
+        },
+        marginals: summary.marginals(),
+        class_marginals: summary.class_marginals(),
+        pair_correlations: pairs.map(|p| p.values()),
+    })
+}
