@@ -11,8 +11,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pbitsim::chip::lattice_gibbs::LatticeIsing;
 use pbitsim::chip::model::random_couplings;
 use pbitsim::chip::{
-    Boundary, IdealCell, Lattice, Model, ModelKind, Sampler, StateBuf, Topology,
-    sampler::initial_state,
+    Boundary, IdealCell, Lattice, Model, ModelKind, Sampler, StateBuf, Topology, sampler::initial_state,
 };
 use pbitsim::rng::Seed;
 use std::time::Duration;
@@ -33,25 +32,15 @@ fn sampler(l: usize, degree: usize) -> LatticeIsing<IdealCell> {
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("chip_sweep");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     for l in [256, 1024] {
         for degree in [4, 12] {
             let mut s = sampler(l, degree);
-            eprintln!(
-                "L {l} degree {degree}: {:.1} bytes per cell",
-                s.bytes_per_cell()
-            );
+            eprintln!("L {l} degree {degree}: {:.1} bytes per cell", s.bytes_per_cell());
             for threads in [1, 2] {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 g.throughput(Throughput::Elements((l * l) as u64));
-                g.bench_function(format!("L{l}_deg{degree}_threads{threads}"), |b| {
-                    b.iter(|| s.sweep(&pool))
-                });
+                g.bench_function(format!("L{l}_deg{degree}_threads{threads}"), |b| b.iter(|| s.sweep(&pool)));
             }
         }
     }

@@ -38,8 +38,10 @@ fn sde(c: &mut Criterion) {
         let mut rng = Seed(1).stream(Domain::Trajectory, 0);
         b.iter(|| {
             let mut x = sys.initial_state();
-            integrate(&sys, &EulerMaruyama, &schedule, &mut x, &mut rng, &mut |_, _: &[f64]| ControlFlow::Continue(()))
-                .unwrap();
+            integrate(&sys, &EulerMaruyama, &schedule, &mut x, &mut rng, &mut |_, _: &[f64]| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
             black_box(x)
         })
     });
@@ -60,8 +62,10 @@ fn jump(c: &mut Criterion) {
     let circuit = pbit();
     let mut group = c.benchmark_group("pbit_jump");
     let mut rng = Seed(2).stream(Domain::Trajectory, 0);
-    let probe = pbitsim::jump::gillespie(&circuit, 2e-6, 1e-9, &mut rng, &mut |_, _: &[f64]| ControlFlow::Continue(()))
-        .unwrap();
+    let probe = pbitsim::jump::gillespie(&circuit, 2e-6, 1e-9, &mut rng, &mut |_, _: &[f64]| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
     group.throughput(Throughput::Elements(probe.events));
     group.bench_function("gillespie", |b| {
         b.iter(|| {

@@ -9,12 +9,9 @@ use pbitsim::chip::{Boundary, ChipError, Graph, Lattice, Topology};
 #[test]
 fn checkerboard_is_proper_on_every_degree() {
     for degree in [4, 8, 12, 16, 20] {
-        for (l, b) in [
-            (70, Boundary::Torus),
-            (64, Boundary::Torus),
-            (50, Boundary::Open),
-            (51, Boundary::Open),
-        ] {
+        for (l, b) in
+            [(70, Boundary::Torus), (64, Boundary::Torus), (50, Boundary::Open), (51, Boundary::Open)]
+        {
             let lat = Lattice::new(l, b, degree).unwrap();
             let col = checkerboard(&lat);
             let adj = Topology::Lattice(lat).adjacency();
@@ -30,10 +27,7 @@ fn greedy_is_proper_on_random_graphs() {
         let adj = Topology::Graph(Graph::new(300, edges).unwrap()).adjacency();
         let col = greedy(&adj).unwrap();
         check_proper(&adj, &col).unwrap();
-        let max_deg = (0..300)
-            .map(|i| adj.start[i + 1] - adj.start[i])
-            .max()
-            .unwrap();
+        let max_deg = (0..300).map(|i| adj.start[i + 1] - adj.start[i]).max().unwrap();
         assert!(col.count <= max_deg + 1);
     }
 }

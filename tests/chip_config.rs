@@ -30,36 +30,20 @@ fn shipped_chips_build() {
 
 #[test]
 fn unknown_key_names_file_and_key() {
-    let e = parse(&format!("{BASE}bogus = 1\n"), &[])
-        .unwrap_err()
-        .to_string();
+    let e = parse(&format!("{BASE}bogus = 1\n"), &[]).unwrap_err().to_string();
     assert!(e.contains("test.toml") && e.contains("bogus"), "{e}");
-    let e = parse(
-        &format!("{BASE}[cells]\nkind = \"ideal\"\ncolour = 2\n"),
-        &[],
-    )
-    .unwrap_err()
-    .to_string();
+    let e = parse(&format!("{BASE}[cells]\nkind = \"ideal\"\ncolour = 2\n"), &[]).unwrap_err().to_string();
     assert!(e.contains("test.toml") && e.contains("colour"), "{e}");
     // through an override too
-    let e = parse(BASE, &["model.temprature=3"])
-        .unwrap_err()
-        .to_string();
+    let e = parse(BASE, &["model.temprature=3"]).unwrap_err().to_string();
     assert!(e.contains("temprature"), "{e}");
 }
 
 #[test]
 fn wrong_degree_and_bad_values_name_the_key() {
-    let c = parse(
-        &BASE.replace("size = [8, 8]", "size = [8, 8]\ndegree = 6"),
-        &[],
-    )
-    .unwrap();
+    let c = parse(&BASE.replace("size = [8, 8]", "size = [8, 8]\ndegree = 6"), &[]).unwrap();
     let e = c.build().unwrap_err().to_string();
-    assert!(
-        e.contains("lattice.degree") && e.contains('6') && e.contains("4, 8, 12, 16, 20"),
-        "{e}"
-    );
+    assert!(e.contains("lattice.degree") && e.contains('6') && e.contains("4, 8, 12, 16, 20"), "{e}");
     let c = parse(&BASE.replace("[8, 8]", "[9, 9]"), &[]).unwrap();
     let e = c.build().unwrap_err().to_string();
     assert!(e.contains("lattice.size") && e.contains("even"), "{e}");
@@ -73,21 +57,10 @@ fn wrong_degree_and_bad_values_name_the_key() {
 
 #[test]
 fn overrides_apply_before_validation() {
-    let c = parse(
-        BASE,
-        &[
-            "model.beta=0.25",
-            "schedule.sweeps=10",
-            "lattice.boundary=open",
-        ],
-    )
-    .unwrap();
+    let c = parse(BASE, &["model.beta=0.25", "schedule.sweeps=10", "lattice.boundary=open"]).unwrap();
     assert_eq!(c.model.beta, 0.25);
     assert_eq!(c.schedule.sweeps, 10);
-    assert_eq!(
-        c.lattice.as_ref().unwrap().boundary,
-        pbitsim::chip::Boundary::Open
-    );
+    assert_eq!(c.lattice.as_ref().unwrap().boundary, pbitsim::chip::Boundary::Open);
     assert!(parse(BASE, &["nonsense"]).is_err());
 }
 
@@ -103,25 +76,12 @@ fn bad_csv_line_names_file_line_and_token() {
     assert!(e.contains("edges.csv:3") && e.contains("`abc`"), "{e}");
     std::fs::write(dir.join("edges.csv"), "0,1,1.0\n1,2,0.5\n").unwrap();
     std::fs::write(dir.join("fields.csv"), "0,0.1\n2,0.2,0.3\n").unwrap();
-    std::fs::write(
-        dir.join("g.toml"),
-        toml.replace("edges.csv\"", "edges.csv\"\nfields = \"fields.csv\""),
-    )
-    .unwrap();
-    let e = ChipConfig::from_file(&dir.join("g.toml"), &[])
-        .unwrap()
-        .build()
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("fields.csv:2") && e.contains("expected 2 columns"),
-        "{e}"
-    );
-    std::fs::write(dir.join("fields.csv"), "0,0.1\n2,0.2\n").unwrap();
-    let chip = ChipConfig::from_file(&dir.join("g.toml"), &[])
-        .unwrap()
-        .build()
+    std::fs::write(dir.join("g.toml"), toml.replace("edges.csv\"", "edges.csv\"\nfields = \"fields.csv\""))
         .unwrap();
+    let e = ChipConfig::from_file(&dir.join("g.toml"), &[]).unwrap().build().unwrap_err().to_string();
+    assert!(e.contains("fields.csv:2") && e.contains("expected 2 columns"), "{e}");
+    std::fs::write(dir.join("fields.csv"), "0,0.1\n2,0.2\n").unwrap();
+    let chip = ChipConfig::from_file(&dir.join("g.toml"), &[]).unwrap().build().unwrap();
     assert_eq!(chip.cells(), 3);
     assert_eq!(chip.model.fields, vec![0.1, 0.0, 0.2]);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -133,32 +93,15 @@ fn unwired_cell_kind_is_a_clear_error() {
         "{BASE}[cells]\nkind = \"pbit\"\ncalibration = \"calib.json\"\ntemperature = \"300K\"\nmismatch = true\n"
     );
     let c = parse(&text, &[]).unwrap();
-    assert_eq!(
-        c.cells.calibration.as_deref(),
-        Some(Path::new("calib.json"))
-    );
-    let e = run(&c, &RunOptions::default(), &mut [])
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("pbit") && e.contains("needs the cell module"),
-        "{e}"
-    );
+    assert_eq!(c.cells.calibration.as_deref(), Some(Path::new("calib.json")));
+    let e = run(&c, &RunOptions::default(), &mut []).unwrap_err().to_string();
+    assert!(e.contains("pbit") && e.contains("needs the cell module"), "{e}");
 }
 
 #[test]
 fn config_runs_end_to_end() {
     let c = parse(BASE, &["schedule.sweeps=200", "schedule.warmup=10"]).unwrap();
-    let st = run(
-        &c,
-        &RunOptions {
-            seed: 3,
-            threads: 1,
-            ..Default::default()
-        },
-        &mut [],
-    )
-    .unwrap();
+    let st = run(&c, &RunOptions { seed: 3, threads: 1, ..Default::default() }, &mut []).unwrap();
     assert_eq!((st.cells, st.samples, st.marginals.len()), (64, 200, 64));
     let json = serde_json::to_string(&st).unwrap();
     for key in [
@@ -178,13 +121,9 @@ fn lattice_weights_file_sets_couplings_and_rejects_non_neighbours() {
     std::fs::create_dir_all(&dir).unwrap();
     // 4 x 4 torus: cells 0 and 1 are neighbours (direction (1, 0)), 0 and 5 are not
     std::fs::write(dir.join("w.csv"), "i,j,J\n1,0,-0.5\n").unwrap();
-    let text =
-        "[lattice]\nsize = [4, 4]\n[model]\nkind = \"ising\"\nbeta = 0.4\nweights = \"w.csv\"\n";
+    let text = "[lattice]\nsize = [4, 4]\n[model]\nkind = \"ising\"\nbeta = 0.4\nweights = \"w.csv\"\n";
     std::fs::write(dir.join("c.toml"), text).unwrap();
-    let chip = ChipConfig::from_file(&dir.join("c.toml"), &[])
-        .unwrap()
-        .build()
-        .unwrap();
+    let chip = ChipConfig::from_file(&dir.join("c.toml"), &[]).unwrap().build().unwrap();
     let mut found = vec![];
     chip.topology.for_each_edge(|e, i, j| {
         let jv = match &chip.model.couplings {
@@ -197,11 +136,7 @@ fn lattice_weights_file_sets_couplings_and_rejects_non_neighbours() {
     });
     assert_eq!(found, vec![(0, 1, -0.5)]);
     std::fs::write(dir.join("w.csv"), "0,1,1\n0,5,1\n").unwrap();
-    let e = ChipConfig::from_file(&dir.join("c.toml"), &[])
-        .unwrap()
-        .build()
-        .unwrap_err()
-        .to_string();
+    let e = ChipConfig::from_file(&dir.join("c.toml"), &[]).unwrap().build().unwrap_err().to_string();
     assert!(e.contains("w.csv:2") && e.contains("not neighbours"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -9,57 +9,30 @@ mod chip_common;
 use chip_common::HashObserver;
 use pbitsim::chip::npy::NpyWriter;
 use pbitsim::chip::{
-    Boundary, Chip, IdealCell, Lattice, Model, ModelKind, Observer, RunOptions, Sample, Schedule,
-    StateBuf, Topology, run_chip,
+    Boundary, Chip, IdealCell, Lattice, Model, ModelKind, Observer, RunOptions, Sample, Schedule, StateBuf,
+    Topology, run_chip,
 };
 
 fn chip(l: usize, boundary: Boundary, kind: ModelKind) -> Chip {
     let lat = Lattice::new(l, boundary, 4).unwrap();
     let t = Topology::Lattice(lat);
     let couplings = pbitsim::chip::model::random_couplings(&t, 5, 0.8, Default::default());
-    let model = Model {
-        kind,
-        beta: 0.6,
-        couplings,
-        fields: vec![0.1; l * l * kind.field_width()],
-        diagonal: vec![],
-    };
+    let model =
+        Model { kind, beta: 0.6, couplings, fields: vec![0.1; l * l * kind.field_width()], diagonal: vec![] };
     Chip::new(t, model).unwrap()
 }
 
 fn hash(chip: &Chip, threads: usize, npy: Option<&std::path::Path>) -> u64 {
     let mut h = HashObserver(0xcbf2_9ce4_8422_2325);
-    let schedule = Schedule {
-        warmup: 5,
-        sweeps: 20,
-        ..Default::default()
-    };
-    let opts = RunOptions {
-        seed: 99,
-        threads,
-        ..Default::default()
-    };
+    let schedule = Schedule { warmup: 5, sweeps: 20, ..Default::default() };
+    let opts = RunOptions { seed: 99, threads, ..Default::default() };
     match npy {
         Some(p) => {
             let mut w = NpyWriter::create(p, chip.cells()).unwrap();
-            run_chip(
-                chip,
-                IdealCell::new(chip.model.beta),
-                &schedule,
-                &opts,
-                &mut [&mut h, &mut w],
-            )
-            .unwrap();
+            run_chip(chip, IdealCell::new(chip.model.beta), &schedule, &opts, &mut [&mut h, &mut w]).unwrap();
         }
         None => {
-            run_chip(
-                chip,
-                IdealCell::new(chip.model.beta),
-                &schedule,
-                &opts,
-                &mut [&mut h],
-            )
-            .unwrap();
+            run_chip(chip, IdealCell::new(chip.model.beta), &schedule, &opts, &mut [&mut h]).unwrap();
         }
     }
     h.0
@@ -71,20 +44,12 @@ fn lattice_path_is_thread_count_independent() {
     assert_eq!(hash(&c, 1, None), hash(&c, 2, None));
     // and the seed matters
     let mut h = HashObserver(0xcbf2_9ce4_8422_2325);
-    let s = Schedule {
-        warmup: 5,
-        sweeps: 20,
-        ..Default::default()
-    };
+    let s = Schedule { warmup: 5, sweeps: 20, ..Default::default() };
     run_chip(
         &c,
         IdealCell::new(0.6),
         &s,
-        &RunOptions {
-            seed: 100,
-            threads: 2,
-            ..Default::default()
-        },
+        &RunOptions { seed: 100, threads: 2, ..Default::default() },
         &mut [&mut h],
     )
     .unwrap();
@@ -126,25 +91,14 @@ fn npy_files_are_identical_and_well_formed() {
     let hl = u16::from_le_bytes([ba[8], ba[9]]) as usize;
     assert_eq!((10 + hl) % 64, 0);
     let header = std::str::from_utf8(&ba[10..10 + hl]).unwrap();
-    assert!(
-        header.contains("'descr': '|u1'") && header.contains("'shape': (20, 4096)"),
-        "{header}"
-    );
+    assert!(header.contains("'descr': '|u1'") && header.contains("'shape': (20, 4096)"), "{header}");
     let mut col = Collect(vec![]);
-    let schedule = Schedule {
-        warmup: 5,
-        sweeps: 20,
-        ..Default::default()
-    };
+    let schedule = Schedule { warmup: 5, sweeps: 20, ..Default::default() };
     run_chip(
         &c,
         IdealCell::new(0.6),
         &schedule,
-        &RunOptions {
-            seed: 99,
-            threads: 2,
-            ..Default::default()
-        },
+        &RunOptions { seed: 99, threads: 2, ..Default::default() },
         &mut [&mut col],
     )
     .unwrap();
@@ -160,30 +114,13 @@ fn vector_builds_are_bit_identical() {
     use pbitsim::chip::sampler::initial_state;
     use pbitsim::chip::{Sampler, Topology};
     let c = chip(128, Boundary::Torus, ModelKind::Ising);
-    let Topology::Lattice(lat) = &c.topology else {
-        unreachable!()
-    };
-    let init = initial_state(
-        ModelKind::Ising,
-        c.cells(),
-        Default::default(),
-        pbitsim::rng::Seed(1),
-    );
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap();
+    let Topology::Lattice(lat) = &c.topology else { unreachable!() };
+    let init = initial_state(ModelKind::Ising, c.cells(), Default::default(), pbitsim::rng::Seed(1));
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let mut states = vec![];
     for allow in [true, false] {
-        let mut s = LatticeIsing::new(
-            lat,
-            &c.model,
-            IdealCell::new(0.6),
-            &init,
-            &[],
-            pbitsim::rng::Seed(3),
-        )
-        .unwrap();
+        let mut s =
+            LatticeIsing::new(lat, &c.model, IdealCell::new(0.6), &init, &[], pbitsim::rng::Seed(3)).unwrap();
         s.set_allow_avx2(allow);
         for _ in 0..20 {
             s.sweep(&pool);

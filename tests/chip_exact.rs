@@ -13,8 +13,8 @@ mod chip_common;
 
 use chip_common::*;
 use pbitsim::chip::{
-    Boundary, Chip, Couplings, IdealCell, Initial, Lattice, Method, Model, ModelKind, RunOptions,
-    Schedule, Topology, run_chip,
+    Boundary, Chip, Couplings, IdealCell, Initial, Lattice, Method, Model, ModelKind, RunOptions, Schedule,
+    Topology, run_chip,
 };
 
 const SAMPLES: u64 = 1_000_000;
@@ -37,19 +37,9 @@ fn schedule(method: Method) -> Schedule {
 /// Runs and returns (TV, noise floor).
 fn sampled_tv(chip: &Chip, p: &[f64], q: usize, method: Method, seed: u64) -> (f64, f64) {
     let mut hist = Histogram::new(p.len(), q);
-    let opts = RunOptions {
-        seed,
-        threads: 2,
-        ..Default::default()
-    };
-    let st = run_chip(
-        chip,
-        IdealCell::new(chip.model.beta),
-        &schedule(method),
-        &opts,
-        &mut [&mut hist],
-    )
-    .unwrap();
+    let opts = RunOptions { seed, threads: 2, ..Default::default() };
+    let st =
+        run_chip(chip, IdealCell::new(chip.model.beta), &schedule(method), &opts, &mut [&mut hist]).unwrap();
     let n_eff = SAMPLES as f64 / (2.0 * st.tau_int_energy.max(0.5));
     let floor = tv_noise_floor(p, n_eff);
     (tv(p, &hist.counts), floor)
@@ -62,11 +52,8 @@ fn ising_case() -> (Chip, Vec<f64>) {
     let j = normals(edges.len(), 0.0, 0.7, 11);
     let h = normals(n, 0.0, 2.5, 12);
     let beta = 1.0;
-    let e64: Vec<(usize, usize, f64)> = edges
-        .iter()
-        .zip(&j)
-        .map(|(&(a, b), &jv)| (a as usize, b as usize, jv as f64))
-        .collect();
+    let e64: Vec<(usize, usize, f64)> =
+        edges.iter().zip(&j).map(|(&(a, b), &jv)| (a as usize, b as usize, jv as f64)).collect();
     let h64: Vec<f64> = h.iter().map(|&x| x as f64).collect();
     let p = exact_ising(n, &e64, &h64, beta);
     let (t, m) = graph_model(n, edges, ModelKind::Ising, beta, j, h);
@@ -81,11 +68,8 @@ fn potts_case() -> (Chip, Vec<f64>) {
     let j = normals(edges.len(), 0.5, 0.5, 22);
     let h = normals(n * q, 0.0, 5.0, 23);
     let beta = 1.0;
-    let e64: Vec<(usize, usize, f64)> = edges
-        .iter()
-        .zip(&j)
-        .map(|(&(a, b), &jv)| (a as usize, b as usize, jv as f64))
-        .collect();
+    let e64: Vec<(usize, usize, f64)> =
+        edges.iter().zip(&j).map(|(&(a, b), &jv)| (a as usize, b as usize, jv as f64)).collect();
     let h64: Vec<f64> = h.iter().map(|&x| x as f64).collect();
     let p = exact_potts(n, q, &e64, &h64, beta);
     let (t, m) = graph_model(n, edges, ModelKind::Potts { q }, beta, j, h);
@@ -103,19 +87,9 @@ fn lattice_case() -> (Chip, Vec<f64>) {
     topology.for_each_edge(|e, a, b| e64.push((a, b, j[e] as f64)));
     assert_eq!(e64.len(), 32, "4x4 torus has 2 N edges");
     let beta = 1.0;
-    let p = exact_ising(
-        16,
-        &e64,
-        &h.iter().map(|&x| x as f64).collect::<Vec<_>>(),
-        beta,
-    );
-    let model = Model {
-        kind: ModelKind::Ising,
-        beta,
-        couplings: Couplings::PerEdge(j),
-        fields: h,
-        diagonal: vec![],
-    };
+    let p = exact_ising(16, &e64, &h.iter().map(|&x| x as f64).collect::<Vec<_>>(), beta);
+    let model =
+        Model { kind: ModelKind::Ising, beta, couplings: Couplings::PerEdge(j), fields: h, diagonal: vec![] };
     (Chip::new(topology, model).unwrap(), p)
 }
 
@@ -124,10 +98,7 @@ fn ising_block_gibbs_matches_enumeration() {
     let (chip, p) = ising_case();
     let (d, floor) = sampled_tv(&chip, &p, 2, Method::BlockGibbs, 1);
     eprintln!("ising block gibbs: TV {d:.5}, noise floor {floor:.5}");
-    assert!(
-        floor <= 0.005,
-        "model too diffuse for the test: floor {floor}"
-    );
+    assert!(floor <= 0.005, "model too diffuse for the test: floor {floor}");
     assert!(d < 0.01, "TV {d}");
 }
 
@@ -145,10 +116,7 @@ fn potts_block_gibbs_matches_enumeration() {
     let (chip, p) = potts_case();
     let (d, floor) = sampled_tv(&chip, &p, 3, Method::BlockGibbs, 3);
     eprintln!("potts block gibbs: TV {d:.5}, noise floor {floor:.5}");
-    assert!(
-        floor <= 0.005,
-        "model too diffuse for the test: floor {floor}"
-    );
+    assert!(floor <= 0.005, "model too diffuse for the test: floor {floor}");
     assert!(d < 0.01, "TV {d}");
 }
 
@@ -166,9 +134,6 @@ fn lattice_fast_path_matches_enumeration() {
     let (chip, p) = lattice_case();
     let (d, floor) = sampled_tv(&chip, &p, 2, Method::BlockGibbs, 5);
     eprintln!("4x4 torus lattice path: TV {d:.5}, noise floor {floor:.5}");
-    assert!(
-        floor <= 0.005,
-        "model too diffuse for the test: floor {floor}"
-    );
+    assert!(floor <= 0.005, "model too diffuse for the test: floor {floor}");
     assert!(d < 0.01, "TV {d}");
 }

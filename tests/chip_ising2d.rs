@@ -11,8 +11,8 @@
 //! values (5e-5 for 0.0334, 5e-6 for the others). The beta = 0.5 run starts ordered.
 
 use pbitsim::chip::{
-    Boundary, Chip, Couplings, IdealCell, Initial, Lattice, Model, ModelKind, RunOptions, Schedule,
-    Topology, run_chip,
+    Boundary, Chip, Couplings, IdealCell, Initial, Lattice, Model, ModelKind, RunOptions, Schedule, Topology,
+    run_chip,
 };
 
 fn ising64(beta: f64, initial: Initial, sweeps: u64, seed: u64) -> pbitsim::chip::ChipStats {
@@ -25,18 +25,8 @@ fn ising64(beta: f64, initial: Initial, sweeps: u64, seed: u64) -> pbitsim::chip
         diagonal: vec![],
     };
     let chip = Chip::new(Topology::Lattice(lat), model).unwrap();
-    let schedule = Schedule {
-        warmup: 2000,
-        sweeps,
-        thin: 1,
-        initial,
-        ..Default::default()
-    };
-    let opts = RunOptions {
-        seed,
-        threads: 2,
-        ..Default::default()
-    };
+    let schedule = Schedule { warmup: 2000, sweeps, thin: 1, initial, ..Default::default() };
+    let opts = RunOptions { seed, threads: 2, ..Default::default() };
     run_chip(&chip, IdealCell::new(beta), &schedule, &opts, &mut []).unwrap()
 }
 
@@ -46,48 +36,21 @@ fn check(name: &str, got: f64, se: f64, reference: f64, rounding: f64) {
         "{name}: {got:.5} +- {se:.5} (reference {reference}), |diff| {:.5} vs tol {tol:.5}",
         (got - reference).abs()
     );
-    assert!(
-        (got - reference).abs() < tol,
-        "{name}: {got} vs {reference} (3 SE + rounding = {tol})"
-    );
+    assert!((got - reference).abs() < tol, "{name}: {got} vs {reference} (3 SE + rounding = {tol})");
 }
 
 #[test]
 fn ising64_beta_0_3() {
     let st = ising64(0.3, Initial::Random, 80_000, 11);
     assert!(st.autocorrelation_reliable);
-    check(
-        "<|m|> beta 0.3",
-        st.mean_abs_magnetization,
-        st.mean_abs_magnetization_stderr,
-        0.0334,
-        5e-5,
-    );
-    check(
-        "E/N beta 0.3",
-        st.energy_per_cell_mean,
-        st.energy_per_cell_stderr,
-        -0.70450,
-        5e-6,
-    );
+    check("<|m|> beta 0.3", st.mean_abs_magnetization, st.mean_abs_magnetization_stderr, 0.0334, 5e-5);
+    check("E/N beta 0.3", st.energy_per_cell_mean, st.energy_per_cell_stderr, -0.70450, 5e-6);
 }
 
 #[test]
 fn ising64_beta_0_5_ordered_start() {
     let st = ising64(0.5, Initial::Up, 80_000, 12);
     assert!(st.autocorrelation_reliable);
-    check(
-        "<|m|> beta 0.5",
-        st.mean_abs_magnetization,
-        st.mean_abs_magnetization_stderr,
-        0.9113,
-        5e-5,
-    );
-    check(
-        "E/N beta 0.5",
-        st.energy_per_cell_mean,
-        st.energy_per_cell_stderr,
-        -1.74556,
-        5e-6,
-    );
+    check("<|m|> beta 0.5", st.mean_abs_magnetization, st.mean_abs_magnetization_stderr, 0.9113, 5e-5);
+    check("E/N beta 0.5", st.energy_per_cell_mean, st.energy_per_cell_stderr, -1.74556, 5e-6);
 }

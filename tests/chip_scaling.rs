@@ -25,9 +25,7 @@ fn cpu_seconds() -> f64 {
 #[test]
 #[ignore]
 fn sweep_time_table() {
-    println!(
-        "| cells | L | degree | bytes/cell | threads | ms/sweep | flips/ns (wall) | flips/ns (CPU) |"
-    );
+    println!("| cells | L | degree | bytes/cell | threads | ms/sweep | flips/ns (wall) | flips/ns (CPU) |");
     println!("|---|---|---|---|---|---|---|---|");
     for l in [100usize, 316, 1000, 3162] {
         for degree in [4, 12] {
@@ -41,14 +39,10 @@ fn sweep_time_table() {
                 diagonal: vec![],
             };
             let init = initial_state(ModelKind::Ising, l * l, Default::default(), Seed(1));
-            let mut s =
-                LatticeIsing::new(&lat, &model, IdealCell::new(0.3), &init, &[], Seed(2)).unwrap();
+            let mut s = LatticeIsing::new(&lat, &model, IdealCell::new(0.3), &init, &[], Seed(2)).unwrap();
             drop(model);
             for threads in [1, 2] {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 s.sweep(&pool);
                 let reps = (1e8 / (l * l) as f64).ceil().max(10.0) as usize;
                 let (t0, c0) = (Instant::now(), cpu_seconds());

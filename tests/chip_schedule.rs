@@ -3,8 +3,8 @@
 mod chip_common;
 
 use pbitsim::chip::{
-    Chip, ChipError, Couplings, Graph, IdealCell, Initial, Method, Model, ModelKind, Observer,
-    RunOptions, Sample, Schedule, StateBuf, Topology, run_chip,
+    Chip, ChipError, Couplings, Graph, IdealCell, Initial, Method, Model, ModelKind, Observer, RunOptions,
+    Sample, Schedule, StateBuf, Topology, run_chip,
 };
 
 /// Records every cell's spin at every read.
@@ -52,11 +52,7 @@ fn free_running_read_correlation_follows_tau() {
             &chip,
             IdealCell::new(1.0),
             &schedule,
-            &RunOptions {
-                seed: 8,
-                threads: 1,
-                ..Default::default()
-            },
+            &RunOptions { seed: 8, threads: 1, ..Default::default() },
             &mut [&mut trace],
         )
         .unwrap();
@@ -74,10 +70,7 @@ fn free_running_read_correlation_follows_tau() {
         // marginals: P(+1) = sigma(2 beta h); SE sqrt(p(1-p) 2 tau_int / n) <= 0.5 sqrt(20/20000) (slow)
         for (i, &hi) in h.iter().enumerate() {
             let p = 1.0 / (1.0 + (-2.0 * hi as f64).exp());
-            assert!(
-                (st.marginals[i] - p).abs() < 5.0 * 0.5 * (20.0f64 / 20_000.0).sqrt(),
-                "cell {i}"
-            );
+            assert!((st.marginals[i] - p).abs() < 5.0 * 0.5 * (20.0f64 / 20_000.0).sqrt(), "cell {i}");
         }
     }
 }
@@ -109,21 +102,13 @@ fn clamped_cell_stays_and_drives_its_neighbour() {
             &chip,
             IdealCell::new(0.7),
             &schedule,
-            &RunOptions {
-                seed: 4,
-                threads: 1,
-                ..Default::default()
-            },
+            &RunOptions { seed: 4, threads: 1, ..Default::default() },
             &mut [],
         )
         .unwrap();
         let p1 = 1.0 / (1.0 + (-2.0 * 0.7 * (0.3f64 + 0.8)).exp());
         assert_eq!(st.marginals[0], 1.0, "{method:?}: clamped cell moved");
-        assert!(
-            (st.marginals[1] - p1).abs() < 5.0 * 0.0011,
-            "{method:?}: {} vs {p1}",
-            st.marginals[1]
-        );
+        assert!((st.marginals[1] - p1).abs() < 5.0 * 0.0011, "{method:?}: {} vs {p1}", st.marginals[1]);
     }
 }
 
@@ -133,10 +118,7 @@ fn clamped_cell_stays_and_drives_its_neighbour() {
 /// -1.84), against -0.2 at beta 0.1, so E/N < -1.7 fails if the schedule is not applied.
 #[test]
 fn annealing_schedule_is_followed() {
-    let s = Schedule {
-        anneal: Some(vec![(0, 0.1), (100, 0.6)]),
-        ..Default::default()
-    };
+    let s = Schedule { anneal: Some(vec![(0, 0.1), (100, 0.6)]), ..Default::default() };
     assert_eq!(s.beta_at(0, 9.0), 0.1);
     assert!((s.beta_at(50, 9.0) - 0.35).abs() < 1e-12);
     assert_eq!(s.beta_at(1000, 9.0), 0.6);
@@ -159,19 +141,11 @@ fn annealing_schedule_is_followed() {
         &chip,
         IdealCell::new(0.1),
         &schedule,
-        &RunOptions {
-            seed: 2,
-            threads: 2,
-            ..Default::default()
-        },
+        &RunOptions { seed: 2, threads: 2, ..Default::default() },
         &mut [],
     )
     .unwrap();
     assert_eq!(st.beta, 0.6);
     // E/N at beta 0.6 is about -1.9 in the ordered phase; -0.2 at beta 0.1
-    assert!(
-        st.energy_per_cell_mean < -1.7,
-        "{}",
-        st.energy_per_cell_mean
-    );
+    assert!(st.energy_per_cell_mean < -1.7, "{}", st.energy_per_cell_mean);
 }

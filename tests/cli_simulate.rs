@@ -21,8 +21,10 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     names
 }
@@ -68,7 +70,8 @@ fn bad_input_fails_cleanly() {
         assert!(stderr.contains("bad.cir") || stderr.contains("loop.cir"), "{name}: no file in: {stderr}");
         assert!(stderr.contains(line), "{name}: no line {line} in: {stderr}");
         assert!(stderr.contains(token), "{name}: no token {token} in: {stderr}");
-        let left: Vec<String> = files_in(&dir).into_iter().filter(|f| f != "bad.cir" && f != "loop.cir").collect();
+        let left: Vec<String> =
+            files_in(&dir).into_iter().filter(|f| f != "bad.cir" && f != "loop.cir").collect();
         assert!(left.is_empty(), "{name}: left {left:?}");
     }
 }
@@ -108,7 +111,8 @@ fn bad_flags_fail_before_running() {
     ] {
         let mut full = vec!["simulate", rc.to_str().unwrap(), "--quiet"];
         full.extend(args);
-        let result = Command::new(env!("CARGO_BIN_EXE_pbitsim")).args(&full).current_dir(&dir).output().unwrap();
+        let result =
+            Command::new(env!("CARGO_BIN_EXE_pbitsim")).args(&full).current_dir(&dir).output().unwrap();
         let stderr = String::from_utf8_lossy(&result.stderr);
         assert!(!result.status.success(), "{full:?}");
         assert!(stderr.contains(token), "{full:?}: {stderr}");
@@ -145,7 +149,8 @@ fn shipped_pbit_writes_every_output() {
         assert!(s["nodes"][node]["mean"].is_f64() && s["nodes"][node]["std"].is_f64());
     }
     let out_summary = &s["outputs"]["out"];
-    let p: Vec<f64> = out_summary["probabilities"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let p: Vec<f64> =
+        out_summary["probabilities"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(p.len(), 2);
     assert!((p[0] + p[1] - 1.0).abs() < 1e-9);
     assert!(out_summary["correlation_time_s"].is_f64() || out_summary["correlation_time_s"].is_null());

@@ -89,32 +89,14 @@ fn autocovariance(x: &[f64], mean: f64) -> Vec<f64> {
 /// tau_int, ESS and the standard error of the mean of `x`.
 pub fn integrated_time(x: &[f64]) -> AutoCorr {
     let n = x.len();
-    let mean = if n > 0 {
-        x.iter().sum::<f64>() / n as f64
-    } else {
-        f64::NAN
-    };
+    let mean = if n > 0 { x.iter().sum::<f64>() / n as f64 } else { f64::NAN };
     if n < 2 {
-        return AutoCorr {
-            tau_int: 0.5,
-            window: 0,
-            reliable: false,
-            ess: n as f64,
-            mean,
-            stderr: f64::NAN,
-        };
+        return AutoCorr { tau_int: 0.5, window: 0, reliable: false, ess: n as f64, mean, stderr: f64::NAN };
     }
     let c = autocovariance(x, mean);
     if c[0] <= 0.0 {
         // a constant series: no fluctuation to correlate
-        return AutoCorr {
-            tau_int: 0.5,
-            window: 0,
-            reliable: true,
-            ess: n as f64,
-            mean,
-            stderr: 0.0,
-        };
+        return AutoCorr { tau_int: 0.5, window: 0, reliable: true, ess: n as f64, mean, stderr: 0.0 };
     }
     let mut tau = 0.5;
     let mut window = 0;
@@ -168,10 +150,7 @@ mod tests {
         let mean = x.iter().sum::<f64>() / 37.0;
         let c = autocovariance(&x, mean);
         for t in 0..37 {
-            let d: f64 = (0..37 - t)
-                .map(|i| (x[i] - mean) * (x[i + t] - mean))
-                .sum::<f64>()
-                / 37.0;
+            let d: f64 = (0..37 - t).map(|i| (x[i] - mean) * (x[i + t] - mean)).sum::<f64>() / 37.0;
             assert!((c[t] - d).abs() < 1e-9);
         }
     }

@@ -21,10 +21,7 @@ pub struct Colouring {
 /// The checkerboard colouring (x + y) mod 2 of a lattice.
 pub fn checkerboard(lattice: &Lattice) -> Colouring {
     let l = lattice.l;
-    Colouring {
-        colour: (0..l * l).map(|i| ((i % l + i / l) % 2) as u8).collect(),
-        count: 2,
-    }
+    Colouring { colour: (0..l * l).map(|i| ((i % l + i / l) % 2) as u8).collect(), count: 2 }
 }
 
 /// Greedy (Welsh-Powell) colouring of an arbitrary graph.
@@ -53,10 +50,7 @@ pub fn greedy(adj: &Adjacency) -> Result<Colouring, ChipError> {
             "greedy colouring needs {count} colours; at most 255 are supported"
         )));
     }
-    Ok(Colouring {
-        colour: colour.into_iter().map(|c| c as u8).collect(),
-        count: count.max(1),
-    })
+    Ok(Colouring { colour: colour.into_iter().map(|c| c as u8).collect(), count: count.max(1) })
 }
 
 /// Checks that no edge joins two cells of the same colour and that every colour is in range.
@@ -78,11 +72,7 @@ pub fn check_proper(adj: &Adjacency, colouring: &Colouring) -> Result<(), ChipEr
         }
         for (j, _) in adj.of(i) {
             if colouring.colour[j] == ci {
-                return Err(ChipError::ImproperColouring {
-                    i: i.min(j),
-                    j: i.max(j),
-                    colour: ci,
-                });
+                return Err(ChipError::ImproperColouring { i: i.min(j), j: i.max(j), colour: ci });
             }
         }
     }

@@ -28,9 +28,7 @@
 use crate::chip::csv;
 use crate::chip::error::ChipError;
 use crate::chip::graph::{Boundary, Graph, Lattice, Topology};
-use crate::chip::model::{
-    Couplings, Model, ModelKind, RandomKind, random_couplings, random_fields,
-};
+use crate::chip::model::{Couplings, Model, ModelKind, RandomKind, random_couplings, random_fields};
 use crate::chip::problem::{Chip, Method, Schedule};
 use crate::chip::sampler::Initial;
 use serde::{Deserialize, Serialize};
@@ -211,10 +209,7 @@ type TopologyParts = (Topology, Option<Vec<f32>>, Option<CellFields>);
 /// Sets `key` (dotted) to `value` in a TOML table.
 fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), ChipError> {
     let (key, value) = assignment.split_once('=').ok_or_else(|| {
-        ChipError::value(
-            assignment,
-            "an override must look like KEY=VALUE, e.g. model.beta=0.4",
-        )
+        ChipError::value(assignment, "an override must look like KEY=VALUE, e.g. model.beta=0.4")
     })?;
     let key = key.trim();
     let value = value.trim();
@@ -232,12 +227,10 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), ChipE
             t.insert(part.to_string(), parsed);
             return Ok(());
         }
-        let entry = t
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(Default::default()));
-        t = entry.as_table_mut().ok_or_else(|| {
-            ChipError::value(key, format!("`{}` is not a table", parts[..=k].join(".")))
-        })?;
+        let entry = t.entry(part.to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| ChipError::value(key, format!("`{}` is not a table", parts[..=k].join("."))))?;
     }
     Ok(())
 }
@@ -251,12 +244,7 @@ impl ChipConfig {
     }
 
     /// Parses a chip description; `source` names it in messages, `base_dir` anchors paths.
-    pub fn parse(
-        text: &str,
-        source: &str,
-        base_dir: &Path,
-        overrides: &[String],
-    ) -> Result<Self, ChipError> {
+    pub fn parse(text: &str, source: &str, base_dir: &Path, overrides: &[String]) -> Result<Self, ChipError> {
         let err = |e: toml::de::Error| ChipError::Config {
             file: source.to_string(),
             message: e.to_string().trim_end().to_string(),
@@ -268,10 +256,8 @@ impl ChipConfig {
             for o in overrides {
                 apply_override(&mut table, o)?;
             }
-            let text = toml::to_string(&table).map_err(|e| ChipError::Config {
-                file: source.to_string(),
-                message: e.to_string(),
-            })?;
+            let text = toml::to_string(&table)
+                .map_err(|e| ChipError::Config { file: source.to_string(), message: e.to_string() })?;
             toml::from_str(&text).map_err(|e| ChipError::Config {
                 file: format!("{source} (after --set overrides)"),
                 message: e.to_string().trim_end().to_string(),
@@ -301,29 +287,13 @@ impl ChipConfig {
                         format!("got {:?}, expected a square lattice [L, L]", l.size),
                     ));
                 }
-                Ok((
-                    Topology::Lattice(Lattice::new(l.size[0], l.boundary, l.degree)?),
-                    None,
-                    None,
-                ))
+                Ok((Topology::Lattice(Lattice::new(l.size[0], l.boundary, l.degree)?), None, None))
             }
             (None, Some(g)) => {
                 let edges = csv::read_edges(&self.path(&g.edges))?;
-                let fields = g
-                    .fields
-                    .as_ref()
-                    .map(|f| csv::read_fields(&self.path(f), width))
-                    .transpose()?;
-                let n = fields
-                    .iter()
-                    .flatten()
-                    .map(|(i, _)| *i as usize + 1)
-                    .fold(edges.cells, usize::max);
-                Ok((
-                    Topology::Graph(Graph::new(n, edges.edges)?),
-                    Some(edges.couplings),
-                    fields,
-                ))
+                let fields = g.fields.as_ref().map(|f| csv::read_fields(&self.path(f), width)).transpose()?;
+                let n = fields.iter().flatten().map(|(i, _)| *i as usize + 1).fold(edges.cells, usize::max);
+                Ok((Topology::Graph(Graph::new(n, edges.edges)?), Some(edges.couplings), fields))
             }
             (Some(_), Some(_)) => Err(ChipError::Config {
                 file: self.source.clone(),
@@ -368,25 +338,18 @@ impl ChipConfig {
         let kind = match m.kind {
             ModelName::Ising => ModelKind::Ising,
             ModelName::Potts => ModelKind::Potts {
-                q: m.q.ok_or_else(|| {
-                    ChipError::value("model.q", "required for kind = \"potts\" (2..=255)")
-                })?,
+                q: m.q
+                    .ok_or_else(|| ChipError::value("model.q", "required for kind = \"potts\" (2..=255)"))?,
             },
             ModelName::Gaussian => ModelKind::Gaussian,
         };
         if let ModelKind::Potts { q } = kind
             && !(2..=255).contains(&q)
         {
-            return Err(ChipError::value(
-                "model.q",
-                format!("got {q}, expected 2..=255"),
-            ));
+            return Err(ChipError::value("model.q", format!("got {q}, expected 2..=255")));
         }
         if m.q.is_some() && m.kind != ModelName::Potts {
-            return Err(ChipError::value(
-                "model.q",
-                "only meaningful for kind = \"potts\"",
-            ));
+            return Err(ChipError::value("model.q", "only meaningful for kind = \"potts\""));
         }
         if !(m.beta.is_finite() && m.beta >= 0.0) {
             return Err(ChipError::value(
@@ -396,11 +359,7 @@ impl ChipConfig {
         }
         let (topology, graph_j, graph_h) = self.topology()?;
         let n = topology.cells();
-        let sources = [
-            m.coupling.is_some(),
-            m.random.is_some(),
-            m.weights.is_some(),
-        ];
+        let sources = [m.coupling.is_some(), m.random.is_some(), m.weights.is_some()];
         if sources.iter().filter(|&&b| b).count() > 1 {
             return Err(ChipError::value(
                 "model.coupling",
@@ -408,22 +367,13 @@ impl ChipConfig {
             ));
         }
         if let Some(r) = &m.random
-            && !(r.sigma.is_finite()
-                && r.sigma >= 0.0
-                && r.field_sigma.is_finite()
-                && r.field_sigma >= 0.0)
+            && !(r.sigma.is_finite() && r.sigma >= 0.0 && r.field_sigma.is_finite() && r.field_sigma >= 0.0)
         {
-            return Err(ChipError::value(
-                "model.random.sigma",
-                "expected finite numbers >= 0",
-            ));
+            return Err(ChipError::value("model.random.sigma", "expected finite numbers >= 0"));
         }
         let couplings = if let Some(c) = m.coupling {
             if !c.is_finite() {
-                return Err(ChipError::value(
-                    "model.coupling",
-                    "expected a finite number",
-                ));
+                return Err(ChipError::value("model.coupling", "expected a finite number"));
             }
             Couplings::Uniform(c as f32)
         } else if let Some(r) = &m.random {
@@ -474,10 +424,7 @@ impl ChipConfig {
             fields[i as usize * width..(i as usize + 1) * width].copy_from_slice(&vals);
         }
         if let Some(r) = m.random.as_ref().filter(|r| r.field_sigma > 0.0) {
-            for (f, x) in fields
-                .iter_mut()
-                .zip(random_fields(n, width, r.seed, r.field_sigma))
-            {
+            for (f, x) in fields.iter_mut().zip(random_fields(n, width, r.seed, r.field_sigma)) {
                 *f += x;
             }
         }
@@ -490,20 +437,11 @@ impl ChipConfig {
                 ));
             }
             (_, Some(_)) => {
-                return Err(ChipError::value(
-                    "model.diagonal",
-                    "only meaningful for kind = \"gaussian\"",
-                ));
+                return Err(ChipError::value("model.diagonal", "only meaningful for kind = \"gaussian\""));
             }
             (_, None) => vec![],
         };
-        let model = Model {
-            kind,
-            beta: m.beta,
-            couplings,
-            fields,
-            diagonal,
-        };
+        let model = Model { kind, beta: m.beta, couplings, fields, diagonal };
         Chip::new(topology, model)
     }
 
@@ -513,9 +451,7 @@ impl ChipConfig {
         let anneal = match &s.anneal {
             None => None,
             Some(AnnealSpec::Points(p)) => Some(p.clone()),
-            Some(AnnealSpec::Ramp { from, to, sweeps }) => {
-                Some(vec![(0, *from), ((*sweeps).max(1), *to)])
-            }
+            Some(AnnealSpec::Ramp { from, to, sweeps }) => Some(vec![(0, *from), ((*sweeps).max(1), *to)]),
         };
         let schedule = Schedule {
             method: s.method,

@@ -42,12 +42,7 @@ fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     })
 }
 
-fn csv_err(
-    file: &Path,
-    line: usize,
-    token: impl AsRef<str>,
-    message: impl Into<String>,
-) -> ChipError {
+fn csv_err(file: &Path, line: usize, token: impl AsRef<str>, message: impl Into<String>) -> ChipError {
     ChipError::Csv {
         file: file.display().to_string(),
         line,
@@ -67,14 +62,7 @@ fn number(file: &Path, line: usize, tok: &str, what: &str) -> Result<f32, ChipEr
     tok.parse::<f32>()
         .ok()
         .filter(|v| v.is_finite())
-        .ok_or_else(|| {
-            csv_err(
-                file,
-                line,
-                tok,
-                format!("expected a finite number ({what})"),
-            )
-        })
+        .ok_or_else(|| csv_err(file, line, tok, format!("expected a finite number ({what})")))
 }
 
 /// Reads `edges.csv` (rows `i,j,J`).
@@ -85,12 +73,7 @@ pub fn read_edges(path: &Path) -> Result<EdgeList, ChipError> {
 /// Parses the text of an edges file; `path` is used in messages only.
 pub fn parse_edges(path: &Path, text: &str) -> Result<EdgeList, ChipError> {
     let mut seen: HashMap<(u32, u32), usize> = HashMap::new();
-    let mut out = EdgeList {
-        cells: 0,
-        edges: vec![],
-        couplings: vec![],
-        lines: vec![],
-    };
+    let mut out = EdgeList { cells: 0, edges: vec![], couplings: vec![], lines: vec![] };
     for (line, tok) in rows(text) {
         if tok.len() != 3 {
             return Err(csv_err(
@@ -104,12 +87,7 @@ pub fn parse_edges(path: &Path, text: &str) -> Result<EdgeList, ChipError> {
         let j = index(path, line, tok[1])?;
         let jv = number(path, line, tok[2], "coupling J")?;
         if i == j {
-            return Err(csv_err(
-                path,
-                line,
-                tok[1],
-                "self loop: a cell cannot couple to itself",
-            ));
+            return Err(csv_err(path, line, tok[1], "self loop: a cell cannot couple to itself"));
         }
         let key = (i.min(j), i.max(j));
         if let Some(first) = seen.insert(key, line) {
@@ -134,11 +112,7 @@ pub fn read_fields(path: &Path, width: usize) -> Result<Vec<(u32, Vec<f32>)>, Ch
 }
 
 /// Parses the text of a fields file with `width` values after the index.
-pub fn parse_fields(
-    path: &Path,
-    text: &str,
-    width: usize,
-) -> Result<Vec<(u32, Vec<f32>)>, ChipError> {
+pub fn parse_fields(path: &Path, text: &str, width: usize) -> Result<Vec<(u32, Vec<f32>)>, ChipError> {
     let mut seen: HashMap<u32, usize> = HashMap::new();
     let mut out = vec![];
     for (line, tok) in rows(text) {
@@ -152,11 +126,7 @@ pub fn parse_fields(
                 path,
                 line,
                 tok.join(","),
-                format!(
-                    "expected {} columns {expected}, found {}",
-                    width + 1,
-                    tok.len()
-                ),
+                format!("expected {} columns {expected}, found {}", width + 1, tok.len()),
             ));
         }
         let i = index(path, line, tok[0])?;
@@ -168,10 +138,8 @@ pub fn parse_fields(
                 format!("field of cell {i} given twice (first at line {first})"),
             ));
         }
-        let vals = tok[1..]
-            .iter()
-            .map(|t| number(path, line, t, "field h"))
-            .collect::<Result<Vec<_>, _>>()?;
+        let vals =
+            tok[1..].iter().map(|t| number(path, line, t, "field h")).collect::<Result<Vec<_>, _>>()?;
         out.push((i, vals));
     }
     Ok(out)
@@ -188,10 +156,7 @@ mod tests {
         assert_eq!(g.cells, 3);
         assert_eq!(g.edges, vec![(0, 1), (1, 2)]);
         let e = parse_edges(p, "0,1,0.5\n1,0,2\n").unwrap_err().to_string();
-        assert!(
-            e.contains("e.csv:2") && e.contains("duplicate") && e.contains("line 1"),
-            "{e}"
-        );
+        assert!(e.contains("e.csv:2") && e.contains("duplicate") && e.contains("line 1"), "{e}");
         let e = parse_edges(p, "0,0,1\n").unwrap_err().to_string();
         assert!(e.contains("self loop"), "{e}");
         let e = parse_edges(p, "0,1,x\n").unwrap_err().to_string();

@@ -21,12 +21,7 @@ pub enum ChipError {
     Value { key: String, message: String },
     /// A CSV line could not be read.
     #[error("{file}:{line}: {message} (token `{token}`)")]
-    Csv {
-        file: String,
-        line: usize,
-        token: String,
-        message: String,
-    },
+    Csv { file: String, line: usize, token: String, message: String },
     /// A lattice cannot realise the requested connectivity.
     #[error("lattice: {0}")]
     Lattice(String),
@@ -47,17 +42,11 @@ pub enum ChipError {
 impl ChipError {
     /// A [`ChipError::Value`] for `key`.
     pub fn value(key: &str, message: impl Into<String>) -> Self {
-        ChipError::Value {
-            key: key.to_string(),
-            message: message.into(),
-        }
+        ChipError::Value { key: key.to_string(), message: message.into() }
     }
 
     /// A [`ChipError::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ChipError::Io {
-            path: path.into(),
-            source,
-        }
+        ChipError::Io { path: path.into(), source }
     }
 }

@@ -74,9 +74,8 @@ impl<K: Kind, C: CellModel> FreeRunning<K, C> {
         let lay = ColourLayout::new(topology, model, colouring)?;
         cell.bind(&lay.sites)?;
         let kind = K::new(model, &lay);
-        let mut state = K::load(&lay, init).ok_or_else(|| {
-            ChipError::Unsupported("initial state does not match the model kind".into())
-        })?;
+        let mut state = K::load(&lay, init)
+            .ok_or_else(|| ChipError::Unsupported("initial state does not match the model kind".into()))?;
         let n = lay.cells();
         let taus: Vec<f64> = (0..n).map(|s| cell.tau(s)).collect();
         if let Some(s) = taus.iter().position(|&t| !(t > 0.0 && t.is_finite())) {
@@ -123,12 +122,9 @@ impl<K: Kind, C: CellModel> Sampler for FreeRunning<K, C> {
             let slot = ((self.rng.next_u64() as u128 * n) >> 64) as usize;
             let a = self.accept[slot];
             if a >= 1.0
-                || (a > 0.0
-                    && ((self.rng.next_u64() >> 11) as f64) * (1.0 / 9_007_199_254_740_992.0) < a)
+                || (a > 0.0 && ((self.rng.next_u64() >> 11) as f64) * (1.0 / 9_007_199_254_740_992.0) < a)
             {
-                self.state[slot] =
-                    self.kind
-                        .draw(&self.lay, &self.state, slot, &self.cell, &mut self.rng);
+                self.state[slot] = self.kind.draw(&self.lay, &self.state, slot, &self.cell, &mut self.rng);
                 updates += 1;
             }
             t += exp_time(&mut self.rng, self.lambda);

@@ -46,27 +46,16 @@ impl<K: Kind, C: CellModel> GraphGibbs<K, C> {
         let lay = ColourLayout::new(topology, model, colouring)?;
         cell.bind(&lay.sites)?;
         let kind = K::new(model, &lay);
-        let mut state = K::load(&lay, init).ok_or_else(|| {
-            ChipError::Unsupported("initial state does not match the model kind".into())
-        })?;
-        let clamp: Vec<(usize, K::Value)> = clamp
-            .iter()
-            .map(|&(i, v)| (lay.slot_of[i] as usize, K::clamp_value(v)))
-            .collect();
+        let mut state = K::load(&lay, init)
+            .ok_or_else(|| ChipError::Unsupported("initial state does not match the model kind".into()))?;
+        let clamp: Vec<(usize, K::Value)> =
+            clamp.iter().map(|&(i, v)| (lay.slot_of[i] as usize, K::clamp_value(v))).collect();
         for &(s, v) in &clamp {
             state[s] = v;
         }
         let rngs = lay.chunk_rngs(seed);
         let next = state.clone();
-        Ok(GraphGibbs {
-            lay,
-            kind,
-            cell,
-            state,
-            next,
-            rngs,
-            clamp,
-        })
+        Ok(GraphGibbs { lay, kind, cell, state, next, rngs, clamp })
     }
 }
 

@@ -53,23 +53,15 @@ impl Lattice {
             ));
         }
         if l < 2 {
-            return Err(ChipError::value(
-                "lattice.size",
-                format!("got {l}, expected at least 2"),
-            ));
+            return Err(ChipError::value("lattice.size", format!("got {l}, expected at least 2")));
         }
         if l > 1 << 15 {
-            return Err(ChipError::value(
-                "lattice.size",
-                format!("got {l}, expected at most 32768"),
-            ));
+            return Err(ChipError::value("lattice.size", format!("got {l}, expected at most 32768")));
         }
         if boundary == Boundary::Torus && l % 2 != 0 {
             return Err(ChipError::value(
                 "lattice.size",
-                format!(
-                    "got {l}, a torus needs an even side so that the checkerboard colouring is proper"
-                ),
+                format!("got {l}, a torus needs an even side so that the checkerboard colouring is proper"),
             ));
         }
         let jumps = &JUMPS[..degree / 4];
@@ -134,15 +126,15 @@ impl Lattice {
         let (nx, ny) = (x as i64 + dx, y as i64 + dy);
         match self.boundary {
             Boundary::Torus => Some((nx.rem_euclid(li) as usize, ny.rem_euclid(li) as usize)),
-            Boundary::Open => ((0..li).contains(&nx) && (0..li).contains(&ny))
-                .then_some((nx as usize, ny as usize)),
+            Boundary::Open => {
+                ((0..li).contains(&nx) && (0..li).contains(&ny)).then_some((nx as usize, ny as usize))
+            }
         }
     }
 
     /// The neighbour of cell `i` in direction `d`, if it exists.
     pub fn neighbour(&self, i: usize, d: usize) -> Option<usize> {
-        self.neighbour_xy(i % self.l, i / self.l, d)
-            .map(|(x, y)| y * self.l + x)
+        self.neighbour_xy(i % self.l, i / self.l, d).map(|(x, y)| y * self.l + x)
     }
 
     /// Edge id of the edge leaving cell `i` in direction `d` (present or not).
@@ -176,9 +168,7 @@ impl Graph {
                 return Err(ChipError::Unsupported(format!("self loop on cell {i}")));
             }
             if i as usize >= n || j as usize >= n {
-                return Err(ChipError::Unsupported(format!(
-                    "edge {i},{j} names a cell outside 0..{n}"
-                )));
+                return Err(ChipError::Unsupported(format!("edge {i},{j} names a cell outside 0..{n}")));
             }
             if !seen.insert((i.min(j), i.max(j))) {
                 return Err(ChipError::Unsupported(format!("duplicate edge {i},{j}")));
@@ -218,10 +208,7 @@ impl Adjacency {
     /// Neighbours of cell `i` with their edge ids.
     pub fn of(&self, i: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
         let r = self.start[i]..self.start[i + 1];
-        self.nbr[r.clone()]
-            .iter()
-            .zip(&self.edge[r])
-            .map(|(&j, &e)| (j as usize, e as usize))
+        self.nbr[r.clone()].iter().zip(&self.edge[r]).map(|(&j, &e)| (j as usize, e as usize))
     }
 }
 

@@ -83,9 +83,7 @@ impl Kind for IsingKind {
     type Value = i8;
 
     fn new(model: &Model, lay: &ColourLayout) -> Self {
-        IsingKind {
-            h: lay.to_slots(&model.fields),
-        }
+        IsingKind { h: lay.to_slots(&model.fields) }
     }
 
     fn draw<C: CellModel>(
@@ -130,11 +128,7 @@ impl Kind for IsingKind {
         let mut e = 0f64;
         for slot in 0..s.len() {
             let (nbr, j) = lay.row(slot);
-            let pair: f64 = nbr
-                .iter()
-                .zip(j)
-                .map(|(&k, &jk)| jk as f64 * s[k as usize] as f64)
-                .sum();
+            let pair: f64 = nbr.iter().zip(j).map(|(&k, &jk)| jk as f64 * s[k as usize] as f64).sum();
             // each edge is seen from both ends
             e -= s[slot] as f64 * (self.h[slot] as f64 + 0.5 * pair);
         }
@@ -211,12 +205,8 @@ impl Kind for PottsKind {
         let mut e = 0f64;
         for slot in 0..s.len() {
             let (nbr, j) = lay.row(slot);
-            let same: f64 = nbr
-                .iter()
-                .zip(j)
-                .filter(|&(&k, _)| s[k as usize] == s[slot])
-                .map(|(_, &jk)| jk as f64)
-                .sum();
+            let same: f64 =
+                nbr.iter().zip(j).filter(|&(&k, _)| s[k as usize] == s[slot]).map(|(_, &jk)| jk as f64).sum();
             e -= self.h[slot * self.q + s[slot] as usize] as f64 + 0.5 * same;
         }
         e
@@ -250,10 +240,7 @@ impl Kind for GaussKind {
     type Value = f64;
 
     fn new(model: &Model, lay: &ColourLayout) -> Self {
-        GaussKind {
-            b: lay.to_slots(&model.fields),
-            d: lay.to_slots(&model.diagonal),
-        }
+        GaussKind { b: lay.to_slots(&model.fields), d: lay.to_slots(&model.diagonal) }
     }
 
     fn draw<C: CellModel>(
@@ -279,11 +266,7 @@ impl Kind for GaussKind {
         let mut e = 0f64;
         for slot in 0..s.len() {
             let (nbr, j) = lay.row(slot);
-            let pair: f64 = nbr
-                .iter()
-                .zip(j)
-                .map(|(&k, &jk)| jk as f64 * s[k as usize])
-                .sum();
+            let pair: f64 = nbr.iter().zip(j).map(|(&k, &jk)| jk as f64 * s[k as usize]).sum();
             let x = s[slot];
             e += 0.5 * self.d[slot] as f64 * x * x - self.b[slot] as f64 * x - 0.5 * x * pair;
         }

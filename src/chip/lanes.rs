@@ -49,10 +49,7 @@ impl Lanes {
         let [s0, s1, s2, s3] = &mut self.s;
         let mut out = [0u64; LANES];
         for l in 0..LANES {
-            out[l] = s0[l]
-                .wrapping_add(s3[l])
-                .rotate_left(23)
-                .wrapping_add(s0[l]);
+            out[l] = s0[l].wrapping_add(s3[l]).rotate_left(23).wrapping_add(s0[l]);
             let t = s1[l] << 17;
             s2[l] ^= s0[l];
             s3[l] ^= s1[l];
@@ -131,10 +128,8 @@ mod sse2 {
             // inside the arrays (lanes 2k, 2k + 1 of a word; uniforms 4k..4k + 4), and the
             // loads and stores are unaligned ones.
             unsafe {
-                let ld =
-                    |w: &[u64; LANES]| _mm_loadu_si128(w.as_ptr().add(2 * k) as *const __m128i);
-                let (mut s0, mut s1, mut s2, mut s3) =
-                    (ld(&st[0]), ld(&st[1]), ld(&st[2]), ld(&st[3]));
+                let ld = |w: &[u64; LANES]| _mm_loadu_si128(w.as_ptr().add(2 * k) as *const __m128i);
+                let (mut s0, mut s1, mut s2, mut s3) = (ld(&st[0]), ld(&st[1]), ld(&st[2]), ld(&st[3]));
                 let out = _mm_add_epi64(rotl::<23, 41>(_mm_add_epi64(s0, s3)), s0);
                 let t = _mm_slli_epi64::<17>(s1);
                 s2 = _mm_xor_si128(s2, s0);
@@ -146,10 +141,7 @@ mod sse2 {
                 for (w, v) in st.iter_mut().zip([s0, s1, s2, s3]) {
                     _mm_storeu_si128(w.as_mut_ptr().add(2 * k) as *mut __m128i, v);
                 }
-                let f = _mm_mul_ps(
-                    _mm_add_ps(_mm_cvtepi32_ps(_mm_srli_epi32::<8>(out)), half),
-                    scale,
-                );
+                let f = _mm_mul_ps(_mm_add_ps(_mm_cvtepi32_ps(_mm_srli_epi32::<8>(out)), half), scale);
                 _mm_storeu_ps(u.as_mut_ptr().add(4 * k), f);
             }
         }
@@ -205,8 +197,7 @@ mod tests {
 
     #[test]
     fn uniforms_are_in_range_with_right_mean() {
-        let mut lanes =
-            Lanes::from_stream(crate::rng::Seed(1).stream(crate::rng::Domain::Other, 0));
+        let mut lanes = Lanes::from_stream(crate::rng::Seed(1).stream(crate::rng::Domain::Other, 0));
         let mut u = vec![0f32; 100_000];
         lanes.fill_uniform(&mut u);
         assert!(u.iter().all(|&x| x > 0.0 && x < 1.0));

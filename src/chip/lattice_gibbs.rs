@@ -71,9 +71,7 @@ impl<C: CellModel> LatticeIsing<C> {
             ));
         }
         let StateBuf::Spins(init) = init else {
-            return Err(ChipError::Unsupported(
-                "initial state does not match the model kind".into(),
-            ));
+            return Err(ChipError::Unsupported("initial state does not match the model kind".into()));
         };
         let m = l / 2;
         let dirs = lattice.directions();
@@ -105,8 +103,7 @@ impl<C: CellModel> LatticeIsing<C> {
                     h[c][y * m + k] = model.fields[site];
                     for dd in 0..d {
                         if lattice.neighbour_xy(x, y, dd).is_some() {
-                            j[c][(y * d + dd) * m + k] =
-                                model.couplings.get(lattice.edge_id(site, dd));
+                            j[c][(y * d + dd) * m + k] = model.couplings.get(lattice.edge_id(site, dd));
                         }
                     }
                 }
@@ -126,20 +123,11 @@ impl<C: CellModel> LatticeIsing<C> {
         let nchunks = l.div_ceil(rows_per_chunk);
         let rng = [0, 1].map(|c| {
             (0..nchunks)
-                .map(|k| {
-                    Lanes::from_stream(seed.stream(Domain::CellBlock, (c * nchunks + k) as u64))
-                })
+                .map(|k| Lanes::from_stream(seed.stream(Domain::CellBlock, (c * nchunks + k) as u64)))
                 .collect()
         });
         Ok(LatticeIsing {
-            g: Geom {
-                l,
-                m,
-                d,
-                dy,
-                koff,
-                allow_avx2: true,
-            },
+            g: Geom { l, m, d, dy, koff, allow_avx2: true },
             s,
             j,
             h,
@@ -172,11 +160,7 @@ impl<C: CellModel> LatticeIsing<C> {
         let rpc = self.rows_per_chunk;
         for c in 0..2 {
             let (a, b) = self.s.split_at_mut(1);
-            let (mine, other) = if c == 0 {
-                (&mut a[0], &b[0])
-            } else {
-                (&mut b[0], &a[0])
-            };
+            let (mine, other) = if c == 0 { (&mut a[0], &b[0]) } else { (&mut b[0], &a[0]) };
             let (g, j, h, cell) = (&self.g, &self.j[c], &self.h[c], &self.cell);
             let rng = &mut self.rng[c];
             let work = |ch: usize, rows: &mut [i8], lanes: &mut Lanes| {
@@ -188,8 +172,7 @@ impl<C: CellModel> LatticeIsing<C> {
                     .enumerate()
                     .for_each(|(ch, (rows, lanes))| work(ch, rows, lanes));
             } else {
-                for (ch, (rows, lanes)) in mine.chunks_mut(rpc * m).zip(rng.iter_mut()).enumerate()
-                {
+                for (ch, (rows, lanes)) in mine.chunks_mut(rpc * m).zip(rng.iter_mut()).enumerate() {
                     work(ch, rows, lanes);
                 }
             }
@@ -257,13 +240,7 @@ fn update_row<C: CellModel>(
         u.copy_from_slice(&h[y * m + k0..y * m + k0 + n]);
         pair_field(g, c, y, k0, u, other, j);
         lanes.fill_uniform(&mut sc.r[..n]);
-        cell.draw_up(
-            c * g.l * m + y * m + k0,
-            u,
-            &sc.r[..n],
-            &mut row[k0..k0 + n],
-            &mut sc.p,
-        );
+        cell.draw_up(c * g.l * m + y * m + k0, u, &sc.r[..n], &mut row[k0..k0 + n], &mut sc.p);
     }
 }
 
@@ -281,11 +258,7 @@ fn update_chunk<C: CellModel>(
     cell: &C,
     lanes: &mut Lanes,
 ) {
-    let mut sc = Scratch {
-        u: [0.0; B],
-        p: [0.0; B],
-        r: [0.0; B],
-    };
+    let mut sc = Scratch { u: [0.0; B], p: [0.0; B], r: [0.0; B] };
     for (r, row) in rows.chunks_mut(g.m).enumerate() {
         update_row(g, c, y0 + r, row, other, j, h, cell, lanes, &mut sc);
     }
@@ -373,21 +346,14 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
         let (l, m) = (self.g.l, self.g.m);
         let mut e = 0f64;
         for c in 0..2 {
-            e -= self.s[c]
-                .iter()
-                .zip(&self.h[c])
-                .map(|(&s, &h)| s as f64 * h as f64)
-                .sum::<f64>();
+            e -= self.s[c].iter().zip(&self.h[c]).map(|(&s, &h)| s as f64 * h as f64).sum::<f64>();
         }
         let mut u = vec![0f32; m];
         for y in 0..l {
             u.fill(0.0);
             pair_field(&self.g, 0, y, 0, &mut u, &self.s[1], &self.j[0]);
-            e -= self.s[0][y * m..(y + 1) * m]
-                .iter()
-                .zip(&u)
-                .map(|(&s, &u)| s as f64 * u as f64)
-                .sum::<f64>();
+            e -=
+                self.s[0][y * m..(y + 1) * m].iter().zip(&u).map(|(&s, &u)| s as f64 * u as f64).sum::<f64>();
         }
         e
     }

@@ -49,11 +49,7 @@ pub struct ColourLayout {
 
 impl ColourLayout {
     /// Builds the layout; fails if the colouring is not proper.
-    pub fn new(
-        topology: &Topology,
-        model: &Model,
-        colouring: &Colouring,
-    ) -> Result<Self, ChipError> {
+    pub fn new(topology: &Topology, model: &Model, colouring: &Colouring) -> Result<Self, ChipError> {
         let adj = topology.adjacency();
         check_proper(&adj, colouring)?;
         let n = topology.cells();
@@ -66,11 +62,7 @@ impl ColourLayout {
         let mut classes = vec![];
         let mut a = 0;
         for c in 0..colouring.count {
-            let len = colouring
-                .colour
-                .iter()
-                .filter(|&&k| k as usize == c)
-                .count();
+            let len = colouring.colour.iter().filter(|&&k| k as usize == c).count();
             classes.push(a..a + len);
             a += len;
         }
@@ -85,14 +77,7 @@ impl ColourLayout {
             }
             start.push(nbr.len());
         }
-        Ok(ColourLayout {
-            sites,
-            slot_of,
-            classes,
-            start,
-            nbr,
-            j,
-        })
+        Ok(ColourLayout { sites, slot_of, classes, start, nbr, j })
     }
 
     /// Number of cells.

@@ -95,9 +95,7 @@ pub fn random_couplings(topology: &Topology, seed: u64, sigma: f64, kind: Random
 pub fn random_fields(cells: usize, width: usize, seed: u64, sigma: f64) -> Vec<f32> {
     let mut rng = Seed(seed).stream(Domain::Parameters, 1);
     let d = Normal::new(0.0, sigma).expect("sigma validated finite and >= 0");
-    (0..cells * width)
-        .map(|_| d.sample(&mut rng) as f32)
-        .collect()
+    (0..cells * width).map(|_| d.sample(&mut rng) as f32).collect()
 }
 
 /// An energy model on a topology.
@@ -126,10 +124,7 @@ impl Model {
         if let ModelKind::Potts { q } = self.kind
             && !(2..=255).contains(&q)
         {
-            return Err(ChipError::value(
-                "model.q",
-                format!("got {q}, expected 2..=255"),
-            ));
+            return Err(ChipError::value("model.q", format!("got {q}, expected 2..=255")));
         }
         if self.fields.len() != n * self.kind.field_width() {
             return Err(ChipError::Unsupported(format!(
@@ -152,9 +147,7 @@ impl Model {
         }
         if self.kind == ModelKind::Gaussian {
             if self.diagonal.len() != n {
-                return Err(ChipError::Unsupported(
-                    "Gaussian model needs one diagonal per cell".into(),
-                ));
+                return Err(ChipError::Unsupported("Gaussian model needs one diagonal per cell".into()));
             }
             let mut off = vec![0f64; n];
             topology.for_each_edge(|e, i, j| {
@@ -184,11 +177,7 @@ impl Model {
         topology.for_each_edge(|k, i, j| {
             e -= self.couplings.get(k) as f64 * (s[i] as f64) * (s[j] as f64);
         });
-        e - s
-            .iter()
-            .zip(&self.fields)
-            .map(|(&s, &h)| s as f64 * h as f64)
-            .sum::<f64>()
+        e - s.iter().zip(&self.fields).map(|(&s, &h)| s as f64 * h as f64).sum::<f64>()
     }
 
     /// Potts energy E(s) of states in natural order.
@@ -200,11 +189,7 @@ impl Model {
                 e -= self.couplings.get(k) as f64;
             }
         });
-        e - s
-            .iter()
-            .enumerate()
-            .map(|(i, &k)| self.fields[i * q + k as usize] as f64)
-            .sum::<f64>()
+        e - s.iter().enumerate().map(|(i, &k)| self.fields[i * q + k as usize] as f64).sum::<f64>()
     }
 
     /// Gaussian energy E(x) = 1/2 x'Qx - b'x of values in natural order.

@@ -30,14 +30,9 @@ pub struct NpyWriter {
 
 /// The header for `rows` x `cells`, padded to `total` bytes (0: to the next multiple of 64).
 fn header(descr: &str, rows: u64, cells: usize, total: usize) -> Vec<u8> {
-    let dict =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cells}), }}");
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cells}), }}");
     let base = 10 + dict.len() + 1;
-    let total = if total == 0 {
-        base.div_ceil(64) * 64
-    } else {
-        total
-    };
+    let total = if total == 0 { base.div_ceil(64) * 64 } else { total };
     let mut h = b"\x93NUMPY\x01\x00".to_vec();
     h.extend_from_slice(&((total - 10) as u16).to_le_bytes());
     h.extend_from_slice(dict.as_bytes());
@@ -84,11 +79,7 @@ impl NpyWriter {
 impl Observer for NpyWriter {
     fn observe(&mut self, s: &Sample) -> Result<(), ChipError> {
         if self.header_len == 0 {
-            let descr = if matches!(s.state, StateBuf::Real(_)) {
-                "<f4"
-            } else {
-                "|u1"
-            };
+            let descr = if matches!(s.state, StateBuf::Real(_)) { "<f4" } else { "|u1" };
             self.start(descr)?;
         }
         self.row.clear();
@@ -114,9 +105,7 @@ impl Observer for NpyWriter {
         let Some(out) = self.out.take() else {
             return Ok(());
         };
-        let mut file = out
-            .into_inner()
-            .map_err(|e| ChipError::io(&self.partial, e.into_error()))?;
+        let mut file = out.into_inner().map_err(|e| ChipError::io(&self.partial, e.into_error()))?;
         let h = header(self.descr, self.rows, self.cells, self.header_len);
         file.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
         file.write_all(&h).map_err(|e| self.io(e))?;
@@ -147,9 +136,6 @@ mod tests {
         assert_eq!(*small.last().unwrap(), b'\n');
         let text = String::from_utf8_lossy(&small[10..]);
         assert!(text.starts_with("{'descr': '|u1', 'fortran_order': False, 'shape': (3, 4096), }"));
-        assert_eq!(
-            u16::from_le_bytes([small[8], small[9]]) as usize,
-            small.len() - 10
-        );
+        assert_eq!(u16::from_le_bytes([small[8], small[9]]) as usize, small.len() - 10);
     }
 }

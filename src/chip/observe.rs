@@ -71,11 +71,7 @@ pub struct Summary {
 impl Summary {
     /// For `cells` cells; `q` = Potts states (0 for Ising, 1 for Gaussian).
     pub fn new(cells: usize, q: usize) -> Self {
-        Summary {
-            q,
-            cells,
-            ..Default::default()
-        }
+        Summary { q, cells, ..Default::default() }
     }
 
     /// Number of samples seen.
@@ -90,10 +86,7 @@ impl Summary {
 
     /// Autocorrelation analysis of |m| and of E/N.
     pub fn autocorr(&self) -> (AutoCorr, AutoCorr) {
-        (
-            integrated_time(&self.abs_m),
-            integrated_time(&self.energy_per_cell),
-        )
+        (integrated_time(&self.abs_m), integrated_time(&self.energy_per_cell))
     }
 
     /// Ising: P(s_i = +1); Potts: P(s_i = 1); Gaussian: mean of x_i.
@@ -102,21 +95,15 @@ impl Summary {
         match self.q {
             0 => self.counts.iter().map(|&c| c as f64 / n).collect(),
             1 => self.sums.iter().map(|&s| s / n).collect(),
-            q => (0..self.cells)
-                .map(|i| self.counts[i * q + 1] as f64 / n)
-                .collect(),
+            q => (0..self.cells).map(|i| self.counts[i * q + 1] as f64 / n).collect(),
         }
     }
 
     /// Potts: P(s_i = k), `[cell][k]`.
     pub fn class_marginals(&self) -> Option<Vec<Vec<f64>>> {
         let n = self.samples() as f64;
-        (self.q >= 2).then(|| {
-            self.counts
-                .chunks(self.q)
-                .map(|c| c.iter().map(|&v| v as f64 / n).collect())
-                .collect()
-        })
+        (self.q >= 2)
+            .then(|| self.counts.chunks(self.q).map(|c| c.iter().map(|&v| v as f64 / n).collect()).collect())
     }
 }
 
@@ -184,11 +171,7 @@ impl PairCorrelations {
         self.pairs
             .iter()
             .zip(&self.sums)
-            .map(|(&(i, j), &s)| PairValue {
-                i,
-                j,
-                value: s / self.n as f64,
-            })
+            .map(|(&(i, j), &s)| PairValue { i, j, value: s / self.n as f64 })
             .collect()
     }
 }

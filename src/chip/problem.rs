@@ -26,11 +26,7 @@ impl Chip {
             Topology::Graph(_) => greedy(&adj)?,
         };
         check_proper(&adj, &colouring)?;
-        Ok(Chip {
-            topology,
-            model,
-            colouring,
-        })
+        Ok(Chip { topology, model, colouring })
     }
 
     /// Number of cells.
@@ -114,44 +110,26 @@ impl Schedule {
     /// Checks ranges against a chip (each message names the key and the expected range).
     pub fn validate(&self, chip: &Chip) -> Result<(), ChipError> {
         if self.sweeps == 0 {
-            return Err(ChipError::value(
-                "schedule.sweeps",
-                "got 0, expected at least 1",
-            ));
+            return Err(ChipError::value("schedule.sweeps", "got 0, expected at least 1"));
         }
         if self.thin == 0 || self.thin > self.sweeps {
             return Err(ChipError::value(
                 "schedule.thin",
-                format!(
-                    "got {}, expected 1..={} (schedule.sweeps)",
-                    self.thin, self.sweeps
-                ),
+                format!("got {}, expected 1..={} (schedule.sweeps)", self.thin, self.sweeps),
             ));
         }
-        for (key, v) in [
-            ("schedule.tau", self.tau),
-            ("schedule.read_interval", self.read_interval),
-        ] {
+        for (key, v) in [("schedule.tau", self.tau), ("schedule.read_interval", self.read_interval)] {
             if !(v > 0.0 && v.is_finite()) {
-                return Err(ChipError::value(
-                    key,
-                    format!("got {v}, expected a finite number > 0"),
-                ));
+                return Err(ChipError::value(key, format!("got {v}, expected a finite number > 0")));
             }
         }
         if let Some(pts) = &self.anneal {
             if pts.is_empty() {
-                return Err(ChipError::value(
-                    "schedule.anneal",
-                    "expected at least one [sweep, beta] point",
-                ));
+                return Err(ChipError::value("schedule.anneal", "expected at least one [sweep, beta] point"));
             }
             for w in pts.windows(2) {
                 if w[1].0 <= w[0].0 {
-                    return Err(ChipError::value(
-                        "schedule.anneal",
-                        "sweep numbers must increase",
-                    ));
+                    return Err(ChipError::value("schedule.anneal", "sweep numbers must increase"));
                 }
             }
             if let Some(p) = pts.iter().find(|p| !(p.1.is_finite() && p.1 >= 0.0)) {
@@ -164,10 +142,7 @@ impl Schedule {
         let n = chip.cells();
         for &(i, v) in &self.clamp {
             if i >= n {
-                return Err(ChipError::value(
-                    "schedule.clamp",
-                    format!("cell {i} is outside 0..{n}"),
-                ));
+                return Err(ChipError::value("schedule.clamp", format!("cell {i} is outside 0..{n}")));
             }
             let ok = match chip.model.kind {
                 ModelKind::Ising => v == 1.0 || v == -1.0,
@@ -177,9 +152,7 @@ impl Schedule {
             if !ok {
                 return Err(ChipError::value(
                     "schedule.clamp",
-                    format!(
-                        "cell {i}: state {v} is not valid (Ising -1 or 1, Potts 0..q, Gaussian finite)"
-                    ),
+                    format!("cell {i}: state {v} is not valid (Ising -1 or 1, Potts 0..q, Gaussian finite)"),
                 ));
             }
         }

@@ -93,39 +93,34 @@ pub fn build_sampler<C: CellModel + 'static>(
     seed: Seed,
 ) -> Result<Box<dyn Sampler>, ChipError> {
     let init = initial_state(chip.model.kind, chip.cells(), schedule.initial, seed);
-    let (t, m, col, cl) = (
-        &chip.topology,
-        &chip.model,
-        &chip.colouring,
-        &schedule.clamp[..],
-    );
+    let (t, m, col, cl) = (&chip.topology, &chip.model, &chip.colouring, &schedule.clamp[..]);
     Ok(match schedule.method {
         Method::BlockGibbs => match (m.kind, t) {
             (ModelKind::Ising, Topology::Lattice(l)) if l.l % 2 == 0 => {
                 Box::new(LatticeIsing::new(l, m, cells, &init, cl, seed)?)
             }
-            (ModelKind::Ising, _) => Box::new(GraphGibbs::<IsingKind, C>::new(
-                t, m, col, cells, &init, cl, seed,
-            )?),
-            (ModelKind::Potts { .. }, _) => Box::new(GraphGibbs::<PottsKind, C>::new(
-                t, m, col, cells, &init, cl, seed,
-            )?),
-            (ModelKind::Gaussian, _) => Box::new(GraphGibbs::<GaussKind, C>::new(
-                t, m, col, cells, &init, cl, seed,
-            )?),
+            (ModelKind::Ising, _) => {
+                Box::new(GraphGibbs::<IsingKind, C>::new(t, m, col, cells, &init, cl, seed)?)
+            }
+            (ModelKind::Potts { .. }, _) => {
+                Box::new(GraphGibbs::<PottsKind, C>::new(t, m, col, cells, &init, cl, seed)?)
+            }
+            (ModelKind::Gaussian, _) => {
+                Box::new(GraphGibbs::<GaussKind, C>::new(t, m, col, cells, &init, cl, seed)?)
+            }
         },
         Method::FreeRunning => {
             let (tau, dt) = (schedule.tau, schedule.read_interval);
             match m.kind {
-                ModelKind::Ising => Box::new(FreeRunning::<IsingKind, C>::new(
-                    t, m, col, cells, &init, cl, seed, tau, dt,
-                )?),
-                ModelKind::Potts { .. } => Box::new(FreeRunning::<PottsKind, C>::new(
-                    t, m, col, cells, &init, cl, seed, tau, dt,
-                )?),
-                ModelKind::Gaussian => Box::new(FreeRunning::<GaussKind, C>::new(
-                    t, m, col, cells, &init, cl, seed, tau, dt,
-                )?),
+                ModelKind::Ising => {
+                    Box::new(FreeRunning::<IsingKind, C>::new(t, m, col, cells, &init, cl, seed, tau, dt)?)
+                }
+                ModelKind::Potts { .. } => {
+                    Box::new(FreeRunning::<PottsKind, C>::new(t, m, col, cells, &init, cl, seed, tau, dt)?)
+                }
+                ModelKind::Gaussian => {
+                    Box::new(FreeRunning::<GaussKind, C>::new(t, m, col, cells, &init, cl, seed, tau, dt)?)
+                }
             }
         }
     })
@@ -140,13 +135,7 @@ pub fn run(
     let chip = config.build()?;
     let schedule = config.schedule(&chip)?;
     match config.cells.kind {
-        CellKind::Ideal => run_chip(
-            &chip,
-            IdealCell::new(chip.model.beta),
-            &schedule,
-            options,
-            observers,
-        ),
+        CellKind::Ideal => run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, options, observers),
         other => Err(ChipError::CellKind(format!("{other:?}").to_lowercase())),
     }
 }
@@ -163,9 +152,7 @@ pub fn run_chip<C: CellModel + 'static>(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .build()
-        .map_err(|e| {
-            ChipError::Unsupported(format!("cannot start {} threads: {e}", options.threads))
-        })?;
+        .map_err(|e| ChipError::Unsupported(format!("cannot start {} threads: {e}", options.threads)))?;
     let seed = Seed(options.seed);
     let mut sampler = build_sampler(chip, cells, schedule, seed)?;
     let n = chip.cells();
@@ -249,10 +236,7 @@ pub fn run_chip<C: CellModel + 'static>(
         tau_int_abs_magnetization: am.tau_int,
         tau_int_energy: ae.tau_int,
         autocorrelation_reliable: am.reliable && ae.reliable,
-        effective_sample_size: Ess {
-            abs_magnetization: am.ess,
-            energy: ae.ess,
-        },
+        effective_sample_size: Ess { abs_magnetization: am.ess, energy: ae.ess },
         marginals: summary.marginals(),
         class_marginals: summary.class_marginals(),
         pair_correlations: pairs.map(|p| p.values()),

@@ -48,27 +48,18 @@ pub enum Initial {
 }
 
 /// The initial state of `n` cells of a model of kind `kind`.
-pub fn initial_state(
-    kind: crate::chip::model::ModelKind,
-    n: usize,
-    init: Initial,
-    seed: Seed,
-) -> StateBuf {
+pub fn initial_state(kind: crate::chip::model::ModelKind, n: usize, init: Initial, seed: Seed) -> StateBuf {
     use crate::chip::model::ModelKind as K;
     let mut rng = seed.stream(Domain::Initial, 0);
     match (kind, init) {
-        (K::Ising, Initial::Random) => StateBuf::Spins(
-            (0..n)
-                .map(|_| if rng.next_u64() >> 63 == 1 { 1 } else { -1 })
-                .collect(),
-        ),
+        (K::Ising, Initial::Random) => {
+            StateBuf::Spins((0..n).map(|_| if rng.next_u64() >> 63 == 1 { 1 } else { -1 }).collect())
+        }
         (K::Ising, Initial::Up) => StateBuf::Spins(vec![1; n]),
         (K::Ising, Initial::Down) => StateBuf::Spins(vec![-1; n]),
-        (K::Potts { q }, Initial::Random) => StateBuf::Potts(
-            (0..n)
-                .map(|_| (((rng.next_u64() >> 32) * q as u64) >> 32) as u8)
-                .collect(),
-        ),
+        (K::Potts { q }, Initial::Random) => {
+            StateBuf::Potts((0..n).map(|_| (((rng.next_u64() >> 32) * q as u64) >> 32) as u8).collect())
+        }
         (K::Potts { .. }, Initial::Up) => StateBuf::Potts(vec![0; n]),
         (K::Potts { q }, Initial::Down) => StateBuf::Potts(vec![(q - 1) as u8; n]),
         (K::Gaussian, Initial::Random) => {

@@ -51,19 +51,14 @@ pub struct Snapshots {
 
 impl Snapshots {
     pub fn new(dir: impl Into<PathBuf>, every: u64) -> Self {
-        Snapshots {
-            dir: dir.into(),
-            every: every.max(1),
-        }
+        Snapshots { dir: dir.into(), every: every.max(1) }
     }
 }
 
 impl Observer for Snapshots {
     fn observe(&mut self, s: &Sample) -> Result<(), ChipError> {
         let Some(side) = s.lattice_side else {
-            return Err(ChipError::Unsupported(
-                "snapshots need a lattice chip".into(),
-            ));
+            return Err(ChipError::Unsupported("snapshots need a lattice chip".into()));
         };
         if s.index % self.every == 0 {
             let path = self.dir.join(format!("snapshot_{:08}.png", s.index));

@@ -55,7 +55,8 @@ impl LogLinearFluxes {
     fn device_form(&mut self, circuit: &Circuit, device: &Device) -> Option<[Product; 2]> {
         let DeviceKind::Mosfet(t) = &device.kind else { return None };
         let params = t.parameters();
-        let (Interpolation::Exponential, PinchOff::SlopeFactor { n }) = (params.interpolation, params.pinch_off)
+        let (Interpolation::Exponential, PinchOff::SlopeFactor { n }) =
+            (params.interpolation, params.pinch_off)
         else {
             return None;
         };
@@ -99,7 +100,8 @@ impl LogLinearFluxes {
     }
 
     fn factor(&mut self, node: usize, coefficient: f64) -> u16 {
-        let position = self.factors.iter().position(|&(n, c)| n == node && c.to_bits() == coefficient.to_bits());
+        let position =
+            self.factors.iter().position(|&(n, c)| n == node && c.to_bits() == coefficient.to_bits());
         let index = position.unwrap_or_else(|| {
             self.factors.push((node, coefficient));
             self.factors.len() - 1
@@ -153,7 +155,15 @@ mod tests {
         let m = |name: &str, d: &str, gate: &str, src: &str, b: &str, c: Arc<_>| SpecElement {
             name: name.into(),
             origin: name.into(),
-            kind: SpecKind::Mosfet { drain: s(d), gate: s(gate), source: s(src), bulk: s(b), card: c, geometry: g, vt_offset: 0.01 },
+            kind: SpecKind::Mosfet {
+                drain: s(d),
+                gate: s(gate),
+                source: s(src),
+                bulk: s(b),
+                card: c,
+                geometry: g,
+                vt_offset: 0.01,
+            },
         };
         let cap = |name: &str, a: &str, b: &str| SpecElement {
             name: name.into(),
@@ -164,7 +174,11 @@ mod tests {
             title: "t".into(),
             temperature: 310.0,
             elements: vec![
-                SpecElement { name: "v".into(), origin: "v".into(), kind: SpecKind::VoltageSource { plus: s("vdd"), minus: s("0"), volts: 0.05 } },
+                SpecElement {
+                    name: "v".into(),
+                    origin: "v".into(),
+                    kind: SpecKind::VoltageSource { plus: s("vdd"), minus: s("0"), volts: 0.05 },
+                },
                 m("m1", "a", "b", "0", "0", card("nmos", 1.0)),
                 m("m2", "a", "b", "vdd", "vdd", card("pmos", 1.3)),
                 m("m3", "b", "a", "c", "c", card("nmos", 1.3)),

@@ -63,7 +63,8 @@ impl Circuit {
         let factors = &mut buffer[..form.factor_count()];
         form.evaluate_factors(v, factors);
         for (k, device) in self.devices.iter().enumerate() {
-            let (forward, reverse) = form.fluxes(k, factors).unwrap_or_else(|| self.midpoint_fluxes(device, v));
+            let (forward, reverse) =
+                form.fluxes(k, factors).unwrap_or_else(|| self.midpoint_fluxes(device, v));
             visit(k, device, forward, reverse);
         }
     }

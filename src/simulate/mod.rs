@@ -161,7 +161,7 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
         return Err(SimulateError::Config("--runs must be at least 1".into()));
     }
     let record_every = config.record_every.unwrap_or(tstop / 20_000.0).max(dt);
-    let rows = (tstop / record_every) as f64
+    let rows = (tstop / record_every)
         * config.runs as f64
         * (circuit.free_count() + circuit.outputs.len() + 2) as f64;
     if rows * 8.0 > 4e9 {

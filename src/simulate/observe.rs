@@ -157,7 +157,9 @@ impl Observer for RunObserver<'_> {
                 Reader::Bit { plus, minus, readout } => {
                     let s = readout.update(c.voltage(*plus, v) - c.voltage(*minus, v));
                     if measuring {
-                        stats.dwell.as_mut().map(|d| d.observe(t, s as usize));
+                        if let Some(d) = stats.dwell.as_mut() {
+                            d.observe(t, s as usize);
+                        }
                         stats.correlators[0].push(s as f64);
                     }
                     s as f64
@@ -168,7 +170,9 @@ impl Observer for RunObserver<'_> {
                     }
                     let s = readout.update(scratch);
                     if measuring {
-                        stats.dwell.as_mut().map(|d| d.observe(t, s));
+                        if let Some(d) = stats.dwell.as_mut() {
+                            d.observe(t, s);
+                        }
                         for (j, corr) in stats.correlators.iter_mut().enumerate() {
                             corr.push(if j == s { 1.0 } else { 0.0 });
                         }

@@ -2,9 +2,7 @@
 //! Boltzmann law, written here independently of the library's energy code.
 #![allow(dead_code)]
 
-use pbitsim::chip::{
-    ChipError, Couplings, Graph, Model, ModelKind, Observer, Sample, StateBuf, Topology,
-};
+use pbitsim::chip::{ChipError, Couplings, Graph, Model, ModelKind, Observer, Sample, StateBuf, Topology};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -41,13 +39,7 @@ pub fn graph_model(
     h: Vec<f32>,
 ) -> (Topology, Model) {
     let topology = Topology::Graph(Graph::new(n, edges).unwrap());
-    let model = Model {
-        kind,
-        beta,
-        couplings: Couplings::PerEdge(j),
-        fields: h,
-        diagonal: vec![],
-    };
+    let model = Model { kind, beta, couplings: Couplings::PerEdge(j), fields: h, diagonal: vec![] };
     (topology, model)
 }
 
@@ -58,10 +50,7 @@ pub fn exact_ising(n: usize, edges: &[(usize, usize, f64)], h: &[f64], beta: f64
         .map(|idx| {
             let s = |i: usize| if idx >> i & 1 == 1 { 1.0 } else { -1.0 };
             let e = -(0..n).map(|i| h[i] * s(i)).sum::<f64>()
-                - edges
-                    .iter()
-                    .map(|&(i, j, jv)| jv * s(i) * s(j))
-                    .sum::<f64>();
+                - edges.iter().map(|&(i, j, jv)| jv * s(i) * s(j)).sum::<f64>();
             -beta * e
         })
         .collect();
@@ -71,13 +60,7 @@ pub fn exact_ising(n: usize, edges: &[(usize, usize, f64)], h: &[f64], beta: f64
 
 /// Exact Boltzmann probabilities of a q-state Potts model, index sum_i s_i q^i, from
 /// E(s) = -(sum_edges J_ij delta(s_i, s_j) + sum_i h_i[s_i]).
-pub fn exact_potts(
-    n: usize,
-    q: usize,
-    edges: &[(usize, usize, f64)],
-    h: &[f64],
-    beta: f64,
-) -> Vec<f64> {
+pub fn exact_potts(n: usize, q: usize, edges: &[(usize, usize, f64)], h: &[f64], beta: f64) -> Vec<f64> {
     let total = q.pow(n as u32);
     let mut s = vec![0usize; n];
     let mut w = Vec::with_capacity(total);
@@ -88,11 +71,7 @@ pub fn exact_potts(
             r /= q;
         }
         let e = -(0..n).map(|i| h[i * q + s[i]]).sum::<f64>()
-            - edges
-                .iter()
-                .filter(|&&(i, j, _)| s[i] == s[j])
-                .map(|&(_, _, jv)| jv)
-                .sum::<f64>();
+            - edges.iter().filter(|&&(i, j, _)| s[i] == s[j]).map(|&(_, _, jv)| jv).sum::<f64>();
         w.push(-beta * e);
     }
     normalise_log(&mut w);
@@ -115,20 +94,13 @@ fn normalise_log(w: &mut [f64]) {
 /// samples: (1/2) sum_k E|p_hat_k - p_k| ~ (1/2) sum_k sqrt(2 p_k (1 - p_k) / (pi n))
 /// (normal approximation of the binomial mean absolute deviation).
 pub fn tv_noise_floor(p: &[f64], n: f64) -> f64 {
-    0.5 * p
-        .iter()
-        .map(|&pk| (2.0 * pk * (1.0 - pk) / (std::f64::consts::PI * n)).sqrt())
-        .sum::<f64>()
+    0.5 * p.iter().map(|&pk| (2.0 * pk * (1.0 - pk) / (std::f64::consts::PI * n)).sqrt()).sum::<f64>()
 }
 
 /// Total variation distance between exact p and counts.
 pub fn tv(p: &[f64], counts: &[u32]) -> f64 {
     let n: f64 = counts.iter().map(|&c| c as f64).sum();
-    0.5 * p
-        .iter()
-        .zip(counts)
-        .map(|(&pk, &c)| (c as f64 / n - pk).abs())
-        .sum::<f64>()
+    0.5 * p.iter().zip(counts).map(|(&pk, &c)| (c as f64 / n - pk).abs()).sum::<f64>()
 }
 
 /// Histogram of whole states (index as in [`exact_ising`] / [`exact_potts`]).
@@ -139,20 +111,14 @@ pub struct Histogram {
 
 impl Histogram {
     pub fn new(states: usize, q: usize) -> Self {
-        Histogram {
-            counts: vec![0; states],
-            q,
-        }
+        Histogram { counts: vec![0; states], q }
     }
 }
 
 impl Observer for Histogram {
     fn observe(&mut self, s: &Sample) -> Result<(), ChipError> {
         let idx = match s.state {
-            StateBuf::Spins(v) => v
-                .iter()
-                .rev()
-                .fold(0usize, |a, &x| a * 2 + (x > 0) as usize),
+            StateBuf::Spins(v) => v.iter().rev().fold(0usize, |a, &x| a * 2 + (x > 0) as usize),
             StateBuf::Potts(v) => v.iter().rev().fold(0usize, |a, &x| a * self.q + x as usize),
             StateBuf::Real(_) => unreachable!("no histogram of real states"),
         };
@@ -173,9 +139,7 @@ impl Observer for HashObserver {
         match s.state {
             StateBuf::Spins(v) => v.iter().for_each(|&x| eat(x as u8)),
             StateBuf::Potts(v) => v.iter().for_each(|&x| eat(x)),
-            StateBuf::Real(v) => v
-                .iter()
-                .for_each(|x| x.to_le_bytes().iter().for_each(|&b| eat(b))),
+            StateBuf::Real(v) => v.iter().for_each(|x| x.to_le_bytes().iter().for_each(|&b| eat(b))),
         }
         Ok(())
     }
