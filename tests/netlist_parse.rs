@@ -98,7 +98,10 @@ fn a_fuller_netlist_with_continuations_params_and_readouts() {
     let kinds: Vec<&OutputKind> = netlist.outputs.iter().map(|o| &o.kind).collect();
     assert!(matches!(kinds[0], OutputKind::Bit { plus, minus, hysteresis }
         if plus == "out" && minus == "in" && close(*hysteresis, 5e-3)));
-    assert_eq!(kinds[1], &OutputKind::Category { nodes: vec!["out".into(), "in".into(), "vdd".into()] });
+    assert_eq!(
+        kinds[1],
+        &OutputKind::Category { nodes: vec!["out".into(), "in".into(), "vdd".into()], hysteresis: 0.0 }
+    );
     assert_eq!(kinds[2], &OutputKind::Analog { plus: "out".into(), minus: Some("in".into()) });
     let params: Vec<(&str, f64)> = netlist.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(params.len(), 4);

@@ -135,8 +135,8 @@ pub fn elaborate(
                 netlist::OutputKind::Bit { plus, minus, hysteresis } => {
                     OutputKind::Bit { plus: plus.clone(), minus: minus.clone(), hysteresis: *hysteresis }
                 }
-                netlist::OutputKind::Category { nodes } => {
-                    OutputKind::Category { nodes: nodes.clone(), hysteresis: 0.0 }
+                netlist::OutputKind::Category { nodes, hysteresis } => {
+                    OutputKind::Category { nodes: nodes.clone(), hysteresis: *hysteresis }
                 }
                 netlist::OutputKind::Analog { plus, minus } => {
                     OutputKind::Analog { plus: plus.clone(), minus: minus.clone() }

@@ -238,6 +238,9 @@ pub enum OutputKind {
     Category {
         /// The nodes, in the order written.
         nodes: Vec<String>,
+        /// The state moves to another node only when it exceeds the current one by this
+        /// much (V, default 0).
+        hysteresis: f64,
     },
     /// `.output analog NAME V(plus) [V(minus)]` (or `V(plus,minus)`): a voltage.
     Analog {
@@ -253,7 +256,7 @@ impl OutputKind {
     pub fn nodes(&self) -> Vec<&str> {
         match self {
             OutputKind::Bit { plus, minus, .. } => vec![plus, minus],
-            OutputKind::Category { nodes } => nodes.iter().map(String::as_str).collect(),
+            OutputKind::Category { nodes, .. } => nodes.iter().map(String::as_str).collect(),
             OutputKind::Analog { plus, minus } => {
                 std::iter::once(plus.as_str()).chain(minus.as_deref()).collect()
             }

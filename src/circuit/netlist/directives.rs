@@ -10,7 +10,7 @@ use crate::units::{Quantity, ZERO_CELSIUS, parse_temperature};
 const TEMP_USAGE: &str = ".temp VALUE (degrees Celsius, or with a unit: 300K, 27C)";
 const TRAN_USAGE: &str = ".tran TSTEP TSTOP [TSTART [TMAX]] [UIC]";
 const IC_USAGE: &str = ".ic V(node)=VALUE [V(node)=VALUE ...]";
-const OUTPUT_USAGE: &str = ".output bit NAME V(a) V(b) [hyst=VALUE] | .output cat NAME V(a) V(b) ... | .output analog NAME V(a) [V(b)]";
+const OUTPUT_USAGE: &str = ".output bit NAME V(a) V(b) [hyst=VALUE] | .output cat NAME V(a) V(b) ... [hyst=VALUE] | .output analog NAME V(a) [V(b)]";
 
 /// `.temp VALUE`: kelvin. A bare number is degrees Celsius (as in SPICE); `300K` and `27C`
 /// carry their unit; a parameter or `{expression}` is degrees Celsius.
@@ -217,7 +217,7 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
     }
     let mut hysteresis = None;
     for (key, value) in &fields.pairs {
-        if kind == "bit" && key.text.eq_ignore_ascii_case("hyst") && hysteresis.is_none() {
+        if (kind == "bit" || kind == "cat") && key.text.eq_ignore_ascii_case("hyst") && hysteresis.is_none() {
             let volts = st.value(value, Quantity::Voltage, &format!("hysteresis of {name}"))?;
             if volts < 0.0 {
                 return Err(st.error(
@@ -232,7 +232,8 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
             hysteresis = Some(volts);
             continue;
         }
-        let expected = if kind == "bit" { "hyst=VALUE, once" } else { "no key=value options" };
+        let expected =
+            if kind == "bit" || kind == "cat" { "hyst=VALUE, once" } else { "no key=value options" };
         let kind = ErrorKind::UnknownInstanceParam {
             key: key.text.clone(),
             name: format!(".output {kind} {name}"),
@@ -256,7 +257,9 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
         "bit" => {
             return Err(bad(format!("needs two node voltages, V(a) V(b) or V(a,b); found {}", written())));
         }
-        "cat" if count >= 2 && !differential => OutputKind::Category { nodes: names.collect() },
+        "cat" if count >= 2 && !differential => {
+            OutputKind::Category { nodes: names.collect(), hysteresis: hysteresis.unwrap_or(0.0) }
+        }
         "cat" => {
             return Err(bad(format!(
                 "needs at least two single node voltages such as V(a) V(b); found {}",
