@@ -2,6 +2,7 @@
 //! config, then the library runs. Every flag has help text; temperatures take a unit
 //! (`300K`, `27C`), times and voltages SPICE suffixes (`10u`, `2ns`, `50mV`).
 
+mod chip;
 mod progress;
 mod simulate;
 
@@ -30,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a circuit netlist: traces, plot and summary statistics.
     Simulate(SimulateArgs),
+    /// Sample a whole chip (lattice or graph of cells) by block Gibbs or free running.
+    Chip(chip::ChipArgs),
 }
 
 /// Options shared by every command that draws random numbers or uses threads.
@@ -66,5 +69,6 @@ pub fn check_extension(flag: &str, path: &Path, accepted: &[&str]) -> Result<()>
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(&args, cli.quiet),
+        Command::Chip(args) => chip::run(&args, cli.quiet),
     }
 }
