@@ -159,7 +159,7 @@ fn temperature_value(key: &str, value: &toml::Value) -> Result<f64, ChipError> {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    crate::units::parse_temperature(&text).map_err(|e| ChipError::value(key, &e.to_string()))
+    crate::units::parse_temperature(&text).map_err(|e| ChipError::value(key, e.to_string()))
 }
 
 fn quantity_value(key: &str, value: &toml::Value, q: crate::units::Quantity) -> Result<f64, ChipError> {
@@ -167,10 +167,10 @@ fn quantity_value(key: &str, value: &toml::Value, q: crate::units::Quantity) -> 
         toml::Value::Float(x) => Ok(*x),
         toml::Value::Integer(i) => Ok(*i as f64),
         toml::Value::String(s) => {
-            crate::units::parse_value(s, q).map_err(|e| ChipError::value(key, &e.to_string()))
+            crate::units::parse_value(s, q).map_err(|e| ChipError::value(key, e.to_string()))
         }
         other => {
-            Err(ChipError::value(key, &format!("expected a number or a value such as \"3m\", found {other}")))
+            Err(ChipError::value(key, format!("expected a number or a value such as \"3m\", found {other}")))
         }
     }
 }
@@ -194,7 +194,7 @@ pub fn pbit_cells(
         ChipError::value("cells.calibration", "p-bit cells need a calibration file (pbitsim calibrate)")
     })?;
     let calibration = Calibration::load(&path, CellKind::Pbit)
-        .map_err(|e| ChipError::value("cells.calibration", &e.to_string()))?;
+        .map_err(|e| ChipError::value("cells.calibration", e.to_string()))?;
     let temperature = match &c.temperature {
         Some(v) => temperature_value("cells.temperature", v)?,
         None => {
@@ -209,7 +209,7 @@ pub fn pbit_cells(
         None => temperature,
     };
     let build = |t: f64, key: &str| {
-        PbitCell::from_calibration(&calibration, t).map_err(|e| ChipError::value(key, &e.to_string()))
+        PbitCell::from_calibration(&calibration, t).map_err(|e| ChipError::value(key, e.to_string()))
     };
     let cell = build(temperature, "cells.temperature")?;
     let design_vs = build(design, "cells.design_temperature")?.vs;

@@ -161,7 +161,7 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
                         .series(Series::line("E/N", series.sweep.clone(), series.energy.clone())),
                 )
                 .size(1000, 700);
-        render(&figure, &dir.join("chip.svg"))?;
+        render(&figure, dir.join("chip.svg"))?;
     }
     if !quiet {
         let s = &report.stats;
