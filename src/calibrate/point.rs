@@ -62,6 +62,9 @@ pub struct PointMeasurement {
     pub wall_s: f64,
     /// Whether the target precision was reached within the cap.
     pub precision_reached: bool,
+    /// The two-component mixture fitted to the analog samples (p-MoG).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mixture: Option<super::fitting::MixtureRecord>,
     /// Analog readout values sampled about twice per correlation time (V), for mixture fits;
     /// not written to calibration files.
     #[serde(skip)]
@@ -149,6 +152,7 @@ pub fn measure(
         work,
         wall_s: started.elapsed().as_secs_f64(),
         precision_reached: reached,
+        mixture: None,
         samples,
     })
 }

@@ -2,6 +2,7 @@
 //! config, then the library runs. Every flag has help text; temperatures take a unit
 //! (`300K`, `27C`), times and voltages SPICE suffixes (`10u`, `2ns`, `50mV`).
 
+mod calibrate;
 mod chip;
 mod progress;
 mod simulate;
@@ -31,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a circuit netlist: traces, plot and summary statistics.
     Simulate(SimulateArgs),
+    /// Calibrate a cell: sweep controls and temperature, fit, write a calibration file.
+    Calibrate(calibrate::CalibrateArgs),
     /// Sample a whole chip (lattice or graph of cells) by block Gibbs or free running.
     Chip(chip::ChipArgs),
 }
@@ -70,5 +73,6 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(&args, cli.quiet),
         Command::Chip(args) => chip::run(&args, cli.quiet),
+        Command::Calibrate(args) => calibrate::run(&args, cli.quiet),
     }
 }
