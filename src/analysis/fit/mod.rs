@@ -31,6 +31,7 @@ pub mod linear;
 mod lm;
 pub mod logistic;
 pub mod proportional;
+pub mod softmax;
 mod wls;
 
 pub use arrhenius::{ArrheniusFit, fit_arrhenius};
@@ -38,6 +39,7 @@ pub use error::{FitError, SHOWN};
 pub use linear::{LinearFit, PolynomialFit, RegPoint, fit_linear, fit_polynomial};
 pub use logistic::{CurvePoint, LogisticFit, ProbPoint, fit_logistic, logit, sigmoid};
 pub use proportional::{InterceptTest, ProportionalFit, fit_proportional};
+pub use softmax::{CatPoint, SoftmaxFit, fit_softmax, softmax};
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
