@@ -54,3 +54,15 @@ pub(crate) fn list<T: Display>(items: impl ExactSizeIterator<Item = T>) -> Strin
     text.push(']');
     text
 }
+
+/// A list of samples with their count and range.
+pub(crate) fn samples(values: &[f64]) -> String {
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+    format!(
+        "{} samples in [{}, {}]: {}",
+        values.len(),
+        num(lo),
+        num(hi),
+        list(values.iter().map(|&v| num(v)))
+    )
+}
