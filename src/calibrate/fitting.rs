@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use super::point::PointMeasurement;
 use super::schema::{
-    ArrheniusRecord, Goodness, LinearRecord, MixtureModelRecord, PolynomialRecord, ProportionalRecord, SoftmaxRecord,
-    TemperatureFit, TemperatureFits,
+    ArrheniusRecord, Goodness, LinearRecord, MixtureModelRecord, PolynomialRecord, ProportionalRecord,
+    SoftmaxRecord, TemperatureFit, TemperatureFits,
 };
 use crate::analysis::fit::{
-    self, CatPoint, ErrorScale, FitError, FitOptions, MixtureOptions, Point, ProbPoint, RegPoint, fit_arrhenius,
-    fit_linear, fit_logistic, fit_mixture, fit_polynomial, fit_proportional, fit_softmax,
+    self, CatPoint, ErrorScale, FitError, FitOptions, MixtureOptions, Point, ProbPoint, RegPoint,
+    fit_arrhenius, fit_linear, fit_logistic, fit_mixture, fit_polynomial, fit_proportional, fit_softmax,
 };
 use crate::rng::Seed;
 
@@ -58,11 +58,22 @@ fn first(p: &PointMeasurement, controls: &[String]) -> f64 {
 }
 
 /// ln tau against x - centre: a quadratic (or lower with few points).
-fn log_tau_fit(points: &[&PointMeasurement], controls: &[String], centre: f64, t: f64) -> Result<PolynomialRecord, String> {
+fn log_tau_fit(
+    points: &[&PointMeasurement],
+    controls: &[String],
+    centre: f64,
+    t: f64,
+) -> Result<PolynomialRecord, String> {
     let data: Vec<Point> = points
         .iter()
         .filter(|p| p.correlation_time_s.is_finite() && p.correlation_time_s > 0.0)
-        .map(|p| Point::new(first(p, controls) - centre, p.correlation_time_s.ln(), (p.correlation_time_se_s / p.correlation_time_s).max(1e-3)))
+        .map(|p| {
+            Point::new(
+                first(p, controls) - centre,
+                p.correlation_time_s.ln(),
+                (p.correlation_time_se_s / p.correlation_time_s).max(1e-3),
+            )
+        })
         .collect();
     let degree = if data.len() >= 5 { 2 } else { data.len().saturating_sub(2).min(1) };
     let f = fit_polynomial(&data, degree, &options()).map_err(|e| fail(t, "correlation-time", e))?;
@@ -118,7 +129,8 @@ pub fn fit_pbit(points: &[&PointMeasurement], controls: &[String], t: f64) -> Re
 /// Centre of the grid of the first control.
 fn centre(points: &[&PointMeasurement], controls: &[String]) -> f64 {
     let xs: Vec<f64> = points.iter().map(|p| first(p, controls)).collect();
-    0.5 * (xs.iter().cloned().fold(f64::INFINITY, f64::min) + xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max))
+    0.5 * (xs.iter().cloned().fold(f64::INFINITY, f64::min)
+        + xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max))
 }
 
 /// The p-dit fit at one temperature.
@@ -163,8 +175,9 @@ pub fn fit_pdit(points: &[&PointMeasurement], controls: &[String], t: f64) -> Re
 pub fn point_mixture(p: &PointMeasurement, seed: Seed) -> Result<MixtureRecord, String> {
     let mut o = MixtureOptions::new(2);
     o.seed = seed;
-    let f = fit_mixture(&p.samples, &o)
-        .map_err(|e| format!("mixture fit at {} K, controls {:?} failed: {e}", p.temperature_k, p.controls))?;
+    let f = fit_mixture(&p.samples, &o).map_err(|e| {
+        format!("mixture fit at {} K, controls {:?} failed: {e}", p.temperature_k, p.controls)
+    })?;
     let m = &f.mixture;
     Ok(MixtureRecord {
         weights: [m.weights[0], m.weights[1]],
@@ -197,7 +210,14 @@ pub fn fit_pmog(
 ) -> Result<TemperatureFit, String> {
     let v = |p: &PointMeasurement| controls.iter().map(|c| p.controls[c]).collect::<Vec<f64>>();
     let reg = |f: &dyn Fn(&MixtureRecord) -> (f64, f64)| -> Vec<RegPoint> {
-        points.iter().zip(mixtures).map(|(p, m)| { let (y, se) = f(m); RegPoint { x: v(p), y, se: se.max(1e-9) } }).collect()
+        points
+            .iter()
+            .zip(mixtures)
+            .map(|(p, m)| {
+                let (y, se) = f(m);
+                RegPoint { x: v(p), y, se: se.max(1e-9) }
+            })
+            .collect()
     };
     let weight_logit = linear_record(
         reg(&|m| {
@@ -256,9 +276,12 @@ pub fn temperature_fits(fits: &[TemperatureFit], pbit: bool) -> Result<Temperatu
         None
     };
     let vs_proportional = if pbit && fits.len() >= 2 {
-        let data: Vec<Point> =
-            fits.iter().map(|f| Point::new(f.temperature_k, f.vs.unwrap_or(f64::NAN), f.vs_se.unwrap_or(f64::NAN))).collect();
-        let p = fit_proportional(&data, &options()).map_err(|e| format!("Vs proportional-to-T fit failed: {e}"))?;
+        let data: Vec<Point> = fits
+            .iter()
+            .map(|f| Point::new(f.temperature_k, f.vs.unwrap_or(f64::NAN), f.vs_se.unwrap_or(f64::NAN)))
+            .collect();
+        let p = fit_proportional(&data, &options())
+            .map_err(|e| format!("Vs proportional-to-T fit failed: {e}"))?;
         Some(ProportionalRecord {
             slope: p.slope,
             slope_se: p.slope_se,
@@ -272,7 +295,10 @@ pub fn temperature_fits(fits: &[TemperatureFit], pbit: bool) -> Result<Temperatu
 }
 
 /// Group points by temperature, in the order of `temperatures`.
-pub fn by_temperature<'a>(points: &'a [PointMeasurement], temperatures: &[f64]) -> BTreeMap<usize, Vec<&'a PointMeasurement>> {
+pub fn by_temperature<'a>(
+    points: &'a [PointMeasurement],
+    temperatures: &[f64],
+) -> BTreeMap<usize, Vec<&'a PointMeasurement>> {
     let mut groups: BTreeMap<usize, Vec<&PointMeasurement>> = BTreeMap::new();
     for p in points {
         if let Some(i) = temperatures.iter().position(|t| (t - p.temperature_k).abs() < 1e-6) {

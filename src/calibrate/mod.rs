@@ -21,7 +21,7 @@ use crate::circuit::netlist::Netlist;
 use crate::circuit::{Circuit, OutputKind};
 use crate::rng::{Domain, Seed};
 use crate::simulate::{self, Engine, SimulateConfig, SimulateError};
-use point::{PointMeasurement, Precision};
+use point::Precision;
 use schema::{Calibration, CardInfo, CellKind, CircuitInfo, MismatchRecord, SweepAxis, TemperatureFit};
 
 /// A validated `calibrate` request.
@@ -100,13 +100,19 @@ fn mismatch(spec: &crate::circuit::Spec) -> MismatchRecord {
         source: if names.is_empty() {
             "no transistor gated by a control source (named vin*): no offset".into()
         } else {
-            format!("Pelgrom A_VT/sqrt(WL) of {} (the control-gated transistors), added in quadrature", names.join(", "))
+            format!(
+                "Pelgrom A_VT/sqrt(WL) of {} (the control-gated transistors), added in quadrature",
+                names.join(", ")
+            )
         },
     }
 }
 
 /// Run a calibration. `progress(done, total)` counts points.
-pub fn run(config: &CalibrateConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Calibration, SimulateError> {
+pub fn run(
+    config: &CalibrateConfig,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Calibration, SimulateError> {
     let text = std::fs::read(&config.circuit)
         .map_err(|e| SimulateError::Config(format!("{}: cannot read: {e}", config.circuit.display())))?;
     let netlist = Netlist::parse_file(&config.circuit, &config.overrides)?;
@@ -124,9 +130,13 @@ pub fn run(config: &CalibrateConfig, progress: &(dyn Fn(usize, usize) + Sync)) -
     }
     let spec = elaborate(&netlist, Some(config.temperatures[0]), &Default::default())?;
     let circuit = Circuit::build(&spec)?;
-    let output = config.output.clone().or_else(|| circuit.outputs.first().map(|o| o.name.clone())).ok_or_else(|| {
-        SimulateError::Config(format!("{} declares no .output to calibrate", config.circuit.display()))
-    })?;
+    let output = config
+        .output
+        .clone()
+        .or_else(|| circuit.outputs.first().map(|o| o.name.clone()))
+        .ok_or_else(|| {
+            SimulateError::Config(format!("{} declares no .output to calibrate", config.circuit.display()))
+        })?;
     let kind = cell_kind(&circuit, &output)?;
     let controls: Vec<String> = config.sweeps.iter().map(|s| s.name.clone()).collect();
     let points = grid(&config.sweeps);
@@ -155,9 +165,13 @@ pub fn run(config: &CalibrateConfig, progress: &(dyn Fn(usize, usize) + Sync)) -
             let prepared = simulate::prepare(&sim)?;
             (dt, tstop) = (prepared.dt, prepared.tstop);
             let seed = Seed(config.seed).child(Domain::SweepPoint, index as u64);
-            let mut m = point::measure(&sim, prepared, &output, values.clone(), &config.precision, seed, &|_| {})?;
+            let mut m =
+                point::measure(&sim, prepared, &output, values.clone(), &config.precision, seed, &|_| {})?;
             if kind == CellKind::Pmog {
-                m.mixture = Some(fitting::point_mixture(&m, seed.child(Domain::Other, 1 << 20)).map_err(SimulateError::Config)?);
+                m.mixture = Some(
+                    fitting::point_mixture(&m, seed.child(Domain::Other, 1 << 20))
+                        .map_err(SimulateError::Config)?,
+                );
             }
             measured.push(m);
             progress(index + 1, total);
@@ -171,14 +185,16 @@ pub fn run(config: &CalibrateConfig, progress: &(dyn Fn(usize, usize) + Sync)) -
             CellKind::Pbit => fitting::fit_pbit(group, &controls, t),
             CellKind::Pdit => fitting::fit_pdit(group, &controls, t),
             CellKind::Pmog => {
-                let mixtures: Vec<&fitting::MixtureRecord> = group.iter().filter_map(|p| p.mixture.as_ref()).collect();
+                let mixtures: Vec<&fitting::MixtureRecord> =
+                    group.iter().filter_map(|p| p.mixture.as_ref()).collect();
                 fitting::fit_pmog(group, &mixtures, &controls, t)
             }
         }
         .map_err(SimulateError::Config)?;
         fits.push(fit);
     }
-    let temperature_fits = fitting::temperature_fits(&fits, kind == CellKind::Pbit).map_err(SimulateError::Config)?;
+    let temperature_fits =
+        fitting::temperature_fits(&fits, kind == CellKind::Pbit).map_err(SimulateError::Config)?;
     let cards = netlist
         .model_cards
         .iter()

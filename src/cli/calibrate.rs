@@ -27,7 +27,7 @@ pub struct CalibrateArgs {
     /// Write the calibration to this JSON file.
     #[arg(long)]
     pub out: PathBuf,
-    /// Write calibration plots (SVG) to this directory.
+    /// Write calibration plots (SVG and PNG) to this directory.
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// The readout to calibrate (default: the first .output).
@@ -72,7 +72,8 @@ pub fn parse_sweep(text: &str) -> Result<SweepAxis> {
     let [start, stop, count] = parts[..] else { return Err(fail()) };
     let start = flag_value("sweep", start, Quantity::Voltage)?;
     let stop = flag_value("sweep", stop, Quantity::Voltage)?;
-    let count: usize = count.parse().map_err(|_| anyhow!("--sweep {text}: COUNT '{count}' is not a whole number"))?;
+    let count: usize =
+        count.parse().map_err(|_| anyhow!("--sweep {text}: COUNT '{count}' is not a whole number"))?;
     if count < 2 || start == stop {
         bail!("--sweep {text}: need COUNT >= 2 and START != STOP");
     }
@@ -85,8 +86,11 @@ impl CalibrateArgs {
         if !self.circuit.is_file() {
             bail!("{}: no such netlist file", self.circuit.display());
         }
-        let mut temperatures =
-            self.temps.split(',').map(|t| flag_temperature("temps", t.trim())).collect::<Result<Vec<f64>>>()?;
+        let mut temperatures = self
+            .temps
+            .split(',')
+            .map(|t| flag_temperature("temps", t.trim()))
+            .collect::<Result<Vec<f64>>>()?;
         temperatures.sort_by(f64::total_cmp);
         temperatures.dedup();
         if !(self.precision > 0.0 && self.precision < 0.5) {
@@ -94,11 +98,16 @@ impl CalibrateArgs {
         }
         Ok(CalibrateConfig {
             circuit: self.circuit.clone(),
-            overrides: self.set.iter().map(|s| split_override(s).map_err(|e| anyhow!("--set: {e}"))).collect::<Result<_>>()?,
+            overrides: self
+                .set
+                .iter()
+                .map(|s| split_override(s).map_err(|e| anyhow!("--set: {e}")))
+                .collect::<Result<_>>()?,
             sweeps: self.sweeps.iter().map(|s| parse_sweep(s)).collect::<Result<_>>()?,
             temperatures,
             output: self.output.clone(),
-            engine: Engine::parse(&self.engine, self.method.as_deref()).map_err(|e| anyhow!("--engine/--method: {e}"))?,
+            engine: Engine::parse(&self.engine, self.method.as_deref())
+                .map_err(|e| anyhow!("--engine/--method: {e}"))?,
             dt: self.dt.as_deref().map(|t| flag_value("dt", t, Quantity::Time)).transpose()?,
             tstop: self.tstop.as_deref().map(|t| flag_value("tstop", t, Quantity::Time)).transpose()?,
             warmup: flag_value("warmup", &self.warmup, Quantity::Time)?,
@@ -123,7 +132,8 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
     calibrate::write(&calibration, &args.out)?;
     if let Some(dir) = &args.plot {
         std::fs::create_dir_all(dir).map_err(|e| anyhow!("--plot {}: {e}", dir.display()))?;
-        calibrate::plots::write(&calibration, dir)?;
+        calibrate::plots::write(&calibration, dir, "svg")?;
+        calibrate::plots::write(&calibration, dir, "png")?;
     }
     if !quiet {
         println!(
@@ -148,7 +158,11 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
             }
         }
         if let Some(p) = &calibration.temperature_fits.vs_proportional {
-            println!("  Vs / T = {:.2} uV/K, largest deviation from proportional {:.1} %", p.slope * 1e6, 100.0 * p.max_relative_deviation);
+            println!(
+                "  Vs / T = {:.2} uV/K, largest deviation from proportional {:.1} %",
+                p.slope * 1e6,
+                100.0 * p.max_relative_deviation
+            );
         }
         if let Some(a) = &calibration.temperature_fits.arrhenius {
             println!("  Arrhenius barrier {:.3} eV (tau0 {})", a.barrier_ev, format_si(a.tau0_s, "s"));
