@@ -162,8 +162,12 @@ pub fn run(
                 warmup: config.warmup,
                 offsets: Default::default(),
             };
-            let prepared = simulate::prepare(&sim)?;
+            let mut prepared = simulate::prepare(&sim)?;
             (dt, tstop) = (prepared.dt, prepared.tstop);
+            // Only analog readouts need the trace (for their mixture samples).
+            if kind != CellKind::Pmog {
+                prepared.record_every = prepared.tstop / 10.0;
+            }
             let seed = Seed(config.seed).child(Domain::SweepPoint, index as u64);
             let mut m =
                 point::measure(&sim, prepared, &output, values.clone(), &config.precision, seed, &|_| {})?;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::rng::{Domain, Seed};
-use crate::simulate::{Outcome, Prepared, SimulateConfig, SimulateError, Summary, run_batch};
+use crate::simulate::{Prepared, SimulateConfig, SimulateError, Summary, run_batch};
 
 /// How hard to work on each point.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -109,17 +109,17 @@ pub fn measure(
         work += w;
         batch += 1;
         let simulated = records.len() as f64 * per_run;
-        let outcome = Outcome { prepared: prepared.clone(), records: records.clone(), work, wall_time: 0.0 };
-        let summary = Summary::new(config, &outcome);
+        let summary = Summary::from_records(config, &prepared, &records, work, 0.0);
         let estimate = worst_se(&summary, output, simulated);
         match estimate {
             Some((se, _)) if se <= precision.target_se => break (summary, true),
             _ if simulated >= precision.max_simulated => break (summary, false),
             Some((se, _)) => {
                 let needed = simulated * (se / precision.target_se).powi(2) * 1.1 - simulated;
-                let runs = (needed / per_run).ceil() as usize;
+                // Whole batches keep every core busy.
+                let batches = (needed / per_run / precision.batch_runs as f64).ceil().max(1.0) as usize;
                 let cap = ((precision.max_simulated - simulated) / per_run).ceil() as usize;
-                runs_next = runs.clamp(1, cap.max(1));
+                runs_next = (batches * precision.batch_runs).min(cap.max(precision.batch_runs));
             }
             // Correlation time not yet resolved: the runs were too short; double the data.
             None => runs_next = records.len().max(1),

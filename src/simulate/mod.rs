@@ -119,6 +119,14 @@ pub struct Prepared {
     pub warmup: f64,
 }
 
+impl Prepared {
+    /// Statistics (moments, correlators) are fed about 160000 times per run: a signal
+    /// sampled much faster than it changes gains nothing from every step.
+    pub fn stat_every(&self) -> f64 {
+        (self.tstop / 160_000.0).max(self.dt)
+    }
+}
+
 /// The fastest relaxation time of any free node at the initial state: the inverse of the
 /// largest diagonal entry of the drift Jacobian (s).
 fn fastest_time_constant(circuit: &Circuit) -> f64 {
@@ -227,7 +235,7 @@ pub fn run_batch(
             }
         };
         let sample = p.dt;
-        let mut observer = RunObserver::new(&p.circuit, p.warmup, sample, p.record_every, &report);
+        let mut observer = RunObserver::new(&p.circuit, p.warmup, sample, p.record_every, p.stat_every(), &report);
         let work = match config.engine {
             Engine::Sde(kind) => match kind {
                 MethodKind::Em => run_sde(p, &EulerMaruyama, rng, &mut observer)?,
