@@ -26,7 +26,14 @@ fn load(name: &str, kind: CellKind) -> Calibration {
 
 /// A fresh measurement of `circuit` at controls `values` and `temperature`, to `target` standard
 /// error, from its own seed.
-fn fresh(circuit: &str, values: &[(&str, f64)], temperature: f64, target: f64, max_time: f64, seed: u64) -> PointMeasurement {
+fn fresh(
+    circuit: &str,
+    values: &[(&str, f64)],
+    temperature: f64,
+    target: f64,
+    max_time: f64,
+    seed: u64,
+) -> PointMeasurement {
     let config = SimulateConfig {
         circuit: root().join("circuits").join(circuit),
         overrides: values.iter().map(|(k, v)| (k.to_string(), format!("{v:e}"))).collect(),
@@ -86,9 +93,13 @@ fn pbit_cell_interpolates_between_temperatures() {
     let m = fresh("pbit.cir", &[("vin", v)], 275.0, 0.004, 2e-3, 930);
     let (p, se) = (m.probabilities.as_ref().unwrap()[1], m.probability_se.as_ref().unwrap()[1]);
     let p_cell = cell.probability(v, 0.0);
-    let cell_se = p_cell * (1.0 - p_cell) * ((v0_se / cell.vs).powi(2) + ((v - cell.v0) * vs_se / cell.vs.powi(2)).powi(2)).sqrt();
+    let cell_se = p_cell
+        * (1.0 - p_cell)
+        * ((v0_se / cell.vs).powi(2) + ((v - cell.v0) * vs_se / cell.vs.powi(2)).powi(2)).sqrt();
     let tolerance = 3.0 * se.hypot(cell_se);
-    eprintln!("275 K, vin +25 mV: P(1) cell {p_cell:.4} +- {cell_se:.4}, sim {p:.4} +- {se:.4} (tolerance {tolerance:.4})");
+    eprintln!(
+        "275 K, vin +25 mV: P(1) cell {p_cell:.4} +- {cell_se:.4}, sim {p:.4} +- {se:.4} (tolerance {tolerance:.4})"
+    );
     assert!((p_cell - p).abs() < tolerance, "{p_cell} vs {p}");
 }
 
@@ -112,7 +123,11 @@ fn arrhenius_fit_reproduces_measured_correlation_times() {
             m.correlation_time_s * 1e9,
             m.correlation_time_se_s * 1e9
         );
-        assert!((predicted - m.correlation_time_s).abs() < 3.0 * se, "{t} K: {predicted} vs {}", m.correlation_time_s);
+        assert!(
+            (predicted - m.correlation_time_s).abs() < 3.0 * se,
+            "{t} K: {predicted} vs {}",
+            m.correlation_time_s
+        );
     }
 }
 
@@ -123,7 +138,14 @@ fn pdit_cell_matches_fresh_simulation_off_grid() {
     let cal = load("pdit_calibration.json", CellKind::Pdit);
     let cell = PditCell::from_calibration(&cal, 300.0).unwrap();
     for (i, v) in [[0.004, -0.004, 0.002], [-0.005, 0.003, -0.006]].into_iter().enumerate() {
-        let m = fresh("pdit.cir", &[("vin1", v[0]), ("vin2", v[1]), ("vin3", v[2])], 300.0, 0.004, 2e-3, 970 + i as u64);
+        let m = fresh(
+            "pdit.cir",
+            &[("vin1", v[0]), ("vin2", v[1]), ("vin3", v[2])],
+            300.0,
+            0.004,
+            2e-3,
+            970 + i as u64,
+        );
         let sim = m.probabilities.as_ref().unwrap();
         let model = cell.probabilities(&v, &[0.0; 3]);
         let tv: f64 = 0.5 * sim.iter().zip(&model).map(|(a, b)| (a - b).abs()).sum::<f64>();

@@ -235,7 +235,8 @@ pub fn run_batch(
             }
         };
         let sample = p.dt;
-        let mut observer = RunObserver::new(&p.circuit, p.warmup, sample, p.record_every, p.stat_every(), &report);
+        let mut observer =
+            RunObserver::new(&p.circuit, p.warmup, sample, p.record_every, p.stat_every(), &report);
         let work = match config.engine {
             Engine::Sde(kind) => match kind {
                 MethodKind::Em => run_sde(p, &EulerMaruyama, rng, &mut observer)?,
