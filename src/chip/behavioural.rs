@@ -40,7 +40,8 @@ pub struct PbitCells {
 
 impl PbitCells {
     /// Cells at the operating temperature of `cell`, realising `beta` at the design
-    /// temperature whose logistic width is `design_vs`, with per-cell `offsets` (V).
+    /// temperature whose logistic width is `design_vs`, with per-cell `offsets` (V). A
+    /// compensated chip passes `design_vs` scaled by T / T_design (see [`compensation`]).
     pub fn new(cell: PbitCell, design_vs: f64, beta: f64, offsets: Vec<f64>) -> Self {
         let bound = offsets.iter().map(|&o| o as f32).collect();
         let tau_relative =
@@ -145,7 +146,9 @@ pub struct CellsReport {
     pub calibration: String,
     pub temperature_k: f64,
     pub design_temperature_k: f64,
-    /// beta Vs(T_design) / Vs(T) for a cell without offset.
+    /// The input gain's factor: T / T_design when compensated, else 1.
+    pub compensation: f64,
+    /// beta Vs(T_design) compensation / Vs(T) for a cell without offset.
     pub effective_beta: f64,
     pub v0_v: f64,
     pub vs_v: f64,
@@ -212,7 +215,11 @@ pub fn pbit_cells(
         PbitCell::from_calibration(&calibration, t).map_err(|e| ChipError::value(key, e.to_string()))
     };
     let cell = build(temperature, "cells.temperature")?;
-    let design_vs = build(design, "cells.design_temperature")?.vs;
+    // Compensation scales every cell's input in proportion to T (a PTAT input gain), which
+    // keeps beta_eff = beta Vs(T_design) T / (Vs(T) T_design) at beta when Vs is
+    // proportional to T.
+    let compensation = if c.compensation.unwrap_or(false) { temperature / design } else { 1.0 };
+    let design_vs = build(design, "cells.design_temperature")?.vs * compensation;
     let sigma = match &c.mismatch {
         None => 0.0,
         Some(toml::Value::String(s)) if s == "card" => calibration.mismatch.sigma_v0_v,
@@ -239,6 +246,7 @@ pub fn pbit_cells(
         calibration: path.display().to_string(),
         temperature_k: temperature,
         design_temperature_k: design,
+        compensation,
         effective_beta: cells.effective_beta(),
         v0_v: cell.v0,
         vs_v: cell.vs,

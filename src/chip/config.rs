@@ -148,6 +148,8 @@ pub struct CellsSection {
     /// default 0.8 V).
     pub link_capacitance: Option<toml::Value>,
     pub link_swing: Option<toml::Value>,
+    /// Scale every cell's input gain by T / T_design so that beta_eff stays at beta.
+    pub compensation: Option<bool>,
 }
 
 /// `anneal`: points or a linear ramp.
