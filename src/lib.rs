@@ -20,4 +20,5 @@ pub mod report;
 pub mod rng;
 pub mod sde;
 pub mod simulate;
+pub mod study;
 pub mod units;

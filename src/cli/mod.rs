@@ -4,8 +4,10 @@
 
 mod calibrate;
 mod chip;
+mod demo;
 mod progress;
 mod simulate;
+mod sweep;
 
 use std::path::Path;
 
@@ -36,6 +38,12 @@ pub enum Command {
     Calibrate(calibrate::CalibrateArgs),
     /// Sample a whole chip (lattice or graph of cells) by block Gibbs or free running.
     Chip(chip::ChipArgs),
+    /// Run a study file (temperatures, parameters, stages) point by point into a directory.
+    Sweep(sweep::SweepArgs),
+    /// Merge a study directory (and its shards) into results.csv and report.html.
+    Report(sweep::ReportArgs),
+    /// The whole pipeline on the shipped defaults: traces, calibration, chip, study, report.
+    Demo(demo::DemoArgs),
 }
 
 /// Options shared by every command that draws random numbers or uses threads.
@@ -74,5 +82,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Simulate(args) => simulate::run(&args, cli.quiet),
         Command::Chip(args) => chip::run(&args, cli.quiet),
         Command::Calibrate(args) => calibrate::run(&args, cli.quiet),
+        Command::Sweep(args) => sweep::run_sweep(&args, cli.quiet),
+        Command::Report(args) => sweep::run_report(&args, cli.quiet),
+        Command::Demo(args) => demo::run(&args, cli.quiet),
     }
 }

@@ -26,6 +26,13 @@ impl Progress {
         }
     }
 
+    /// Change the total.
+    pub fn set_length(&self, total: u64) {
+        if self.bar.length() != Some(total) {
+            self.bar.set_length(total);
+        }
+    }
+
     /// Advance by `units`.
     pub fn inc(&self, units: u64) {
         self.bar.inc(units);
