@@ -206,6 +206,22 @@ mod tests {
         assert!((logistic(0.0) - 0.5).abs() < 1e-7);
     }
 
+    /// exp2_clamped against f64 over its whole range: the 2.1e-7 of the documentation
+    /// (polynomial and rounding; 2^n is exact), and the clamp at 2^+-126.
+    #[test]
+    fn exp2_is_accurate() {
+        let mut worst = 0f64;
+        for k in -1_260_000..=1_260_000 {
+            let t = k as f32 * 1e-4;
+            let exact = (t as f64).exp2();
+            worst = worst.max(((exp2_clamped(t) as f64 - exact) / exact).abs());
+        }
+        assert!(worst < 2.2e-7, "{worst}");
+        assert_eq!(exp2_clamped(1e9), 2f32.powi(126));
+        assert_eq!(exp2_clamped(-1e9), 2f32.powi(-126));
+        assert_eq!(exp2_clamped(0.0), 1.0);
+    }
+
     #[test]
     fn ideal_categorical_is_softmax() {
         let c = IdealCell::new(0.5);

@@ -43,6 +43,11 @@ impl Lanes {
         Lanes { s }
     }
 
+    /// The state, word-major (`words[w][lane]`), for kernels that step the lanes themselves.
+    pub(crate) fn words_mut(&mut self) -> &mut [[u64; LANES]; 4] {
+        &mut self.s
+    }
+
     /// One output of every lane.
     #[inline(always)]
     pub fn step(&mut self) -> [u64; LANES] {
