@@ -50,7 +50,14 @@ fn sde(c: &mut Criterion) {
         let progress = |_: f64| {};
         b.iter(|| {
             let mut x = sys.initial_state();
-            let mut observer = RunObserver::new(&circuit, 0.0, dt, STEPS as f64 * dt / 2000.0, &progress);
+            let mut observer = RunObserver::new(
+                &circuit,
+                0.0,
+                dt,
+                STEPS as f64 * dt / 2000.0,
+                STEPS as f64 * dt / 160_000.0,
+                &progress,
+            );
             integrate(&sys, &EulerMaruyama, &schedule, &mut x, &mut rng, &mut observer).unwrap();
             black_box(observer.finish().supply_energy)
         })

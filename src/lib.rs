@@ -7,6 +7,8 @@
 //! [`analysis`] reduces traces to statistics; [`io`] and [`report`] write files and plots.
 
 pub mod analysis;
+pub mod calibrate;
+pub mod cell;
 pub mod chip;
 pub mod circuit;
 pub mod cli;

@@ -10,7 +10,15 @@ fn main() {
     });
     let cli = pbitsim::cli::Cli::parse();
     if let Err(error) = pbitsim::cli::run(cli) {
-        eprintln!("error: {error:#}");
+        // Print the chain of causes, skipping a cause whose text its parent already shows.
+        let mut message = error.to_string();
+        for cause in error.chain().skip(1) {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message = format!("{message}: {text}");
+            }
+        }
+        eprintln!("error: {message}");
         std::process::exit(1);
     }
 }

@@ -88,14 +88,18 @@ fn bad_csv_line_names_file_line_and_token() {
 }
 
 #[test]
-fn unwired_cell_kind_is_a_clear_error() {
+fn behavioural_cell_errors_name_the_key() {
+    // A missing calibration file is named with its key; an unavailable kind says what is.
     let text = format!(
-        "{BASE}[cells]\nkind = \"pbit\"\ncalibration = \"calib.json\"\ntemperature = \"300K\"\nmismatch = true\n"
+        "{BASE}[cells]\nkind = \"pbit\"\ncalibration = \"calib.json\"\ntemperature = \"300K\"\nmismatch = \"card\"\n"
     );
     let c = parse(&text, &[]).unwrap();
     assert_eq!(c.cells.calibration.as_deref(), Some(Path::new("calib.json")));
     let e = run(&c, &RunOptions::default(), &mut []).unwrap_err().to_string();
-    assert!(e.contains("pbit") && e.contains("needs the cell module"), "{e}");
+    assert!(e.contains("cells.calibration") && e.contains("calib.json"), "{e}");
+    let text = format!("{BASE}[cells]\nkind = \"pmog\"\n");
+    let e = run(&parse(&text, &[]).unwrap(), &RunOptions::default(), &mut []).unwrap_err().to_string();
+    assert!(e.contains("pmog") && e.contains("not available"), "{e}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 pub mod autocorr;
 pub mod correlator;
+pub mod fit;
 pub mod psd;
 pub mod readout;
 pub mod stats;

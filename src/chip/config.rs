@@ -142,6 +142,14 @@ pub struct CellsSection {
     pub calibration: Option<PathBuf>,
     pub temperature: Option<toml::Value>,
     pub mismatch: Option<toml::Value>,
+    /// Temperature at which the cells realise the model's beta (default: `temperature`).
+    pub design_temperature: Option<toml::Value>,
+    /// Energy model of neighbour links: wire capacitance (F, default 0.2 fF) and swing (V,
+    /// default 0.8 V).
+    pub link_capacitance: Option<toml::Value>,
+    pub link_swing: Option<toml::Value>,
+    /// Scale every cell's input gain by T / T_design so that beta_eff stays at beta.
+    pub compensation: Option<bool>,
 }
 
 /// `anneal`: points or a linear ramp.

@@ -30,8 +30,8 @@ pub enum ChipError {
     ImproperColouring { i: usize, j: usize, colour: u8 },
     /// The requested cell kind is not available to the chip runner.
     #[error(
-        "cell kind `{0}` needs the cell module (behavioural cells from a calibration file), \
-         which is not wired into the chip runner yet; use [cells] kind = \"ideal\""
+        "cell kind `{0}` is not available on the chip: use [cells] kind = \"ideal\" or \"pbit\" \
+         (calibrated p-bits on an Ising model)"
     )]
     CellKind(String),
     /// A combination that the chosen model or sampler does not support.

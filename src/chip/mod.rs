@@ -19,6 +19,7 @@
 //! [`autocorr`] integrated autocorrelation time.
 
 pub mod autocorr;
+pub mod behavioural;
 pub mod cell;
 pub mod colouring;
 pub mod config;

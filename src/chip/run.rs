@@ -136,6 +136,10 @@ pub fn run(
     let schedule = config.schedule(&chip)?;
     match config.cells.kind {
         CellKind::Ideal => run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, options, observers),
+        CellKind::Pbit => {
+            let (cells, _) = crate::chip::behavioural::pbit_cells(config, &chip, options.seed)?;
+            run_chip(&chip, cells, &schedule, options, observers)
+        }
         other => Err(ChipError::CellKind(format!("{other:?}").to_lowercase())),
     }
 }

@@ -2,6 +2,8 @@
 //! config, then the library runs. Every flag has help text; temperatures take a unit
 //! (`300K`, `27C`), times and voltages SPICE suffixes (`10u`, `2ns`, `50mV`).
 
+mod calibrate;
+mod chip;
 mod progress;
 mod simulate;
 
@@ -30,6 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a circuit netlist: traces, plot and summary statistics.
     Simulate(SimulateArgs),
+    /// Calibrate a cell: sweep controls and temperature, fit, write a calibration file.
+    Calibrate(calibrate::CalibrateArgs),
+    /// Sample a whole chip (lattice or graph of cells) by block Gibbs or free running.
+    Chip(chip::ChipArgs),
 }
 
 /// Options shared by every command that draws random numbers or uses threads.
@@ -66,5 +72,7 @@ pub fn check_extension(flag: &str, path: &Path, accepted: &[&str]) -> Result<()>
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(&args, cli.quiet),
+        Command::Chip(args) => chip::run(&args, cli.quiet),
+        Command::Calibrate(args) => calibrate::run(&args, cli.quiet),
     }
 }

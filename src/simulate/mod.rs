@@ -119,6 +119,14 @@ pub struct Prepared {
     pub warmup: f64,
 }
 
+impl Prepared {
+    /// Statistics (moments, correlators) are fed about 160000 times per run: a signal
+    /// sampled much faster than it changes gains nothing from every step.
+    pub fn stat_every(&self) -> f64 {
+        (self.tstop / 160_000.0).max(self.dt)
+    }
+}
+
 /// The fastest relaxation time of any free node at the initial state: the inverse of the
 /// largest diagonal entry of the drift Jacobian (s).
 fn fastest_time_constant(circuit: &Circuit) -> f64 {
@@ -203,11 +211,23 @@ pub fn run(
     progress: &(dyn Fn(f64) + Sync),
 ) -> Result<Outcome, SimulateError> {
     let started = Instant::now();
-    let runs = config.runs;
+    let (records, work) = run_batch(config, &prepared, Seed(config.seed), config.runs, progress)?;
+    Ok(Outcome { prepared, records, work, wall_time: started.elapsed().as_secs_f64() })
+}
+
+/// Run `runs` trajectories, run `i` drawing from stream (seed, Trajectory, i); returns their
+/// records in run order and the work done (steps or events).
+pub fn run_batch(
+    config: &SimulateConfig,
+    prepared: &Prepared,
+    seed: Seed,
+    runs: usize,
+    progress: &(dyn Fn(f64) + Sync),
+) -> Result<(Vec<RunRecord>, u64), SimulateError> {
     let done = Mutex::new(vec![0.0f64; runs]);
     let total = prepared.tstop * runs as f64;
-    let p = &prepared;
-    let results = ensemble(runs, Seed(config.seed), config.threads, |i, rng| {
+    let p = prepared;
+    let results = ensemble(runs, seed, config.threads, |i, rng| {
         let report = |t: f64| {
             if let Ok(mut d) = done.lock() {
                 d[i] = t;
@@ -215,7 +235,8 @@ pub fn run(
             }
         };
         let sample = p.dt;
-        let mut observer = RunObserver::new(&p.circuit, p.warmup, sample, p.record_every, &report);
+        let mut observer =
+            RunObserver::new(&p.circuit, p.warmup, sample, p.record_every, p.stat_every(), &report);
         let work = match config.engine {
             Engine::Sde(kind) => match kind {
                 MethodKind::Em => run_sde(p, &EulerMaruyama, rng, &mut observer)?,
@@ -232,10 +253,5 @@ pub fn run(
         Ok::<_, SimulateError>((observer.finish(), work))
     })?;
     let work = results.iter().map(|r| r.1).sum();
-    Ok(Outcome {
-        prepared,
-        records: results.into_iter().map(|r| r.0).collect(),
-        work,
-        wall_time: started.elapsed().as_secs_f64(),
-    })
+    Ok((results.into_iter().map(|r| r.0).collect(), work))
 }

@@ -50,6 +50,11 @@ pub struct RunObserver<'a> {
     /// Keep a trace row every this many observations.
     every: u64,
     calls: u64,
+    /// Feed moments and correlators every this many observations: statistics of a signal
+    /// sampled much faster than it changes gain nothing from every step, and this keeps the
+    /// observer's cost well below the integrator's.
+    stat_every: u64,
+    until_stat: u64,
     /// State at the start of the measured window (voltages, energy).
     start: Option<(Vec<f64>, f64)>,
     last: Vec<f64>,
@@ -59,16 +64,20 @@ pub struct RunObserver<'a> {
 }
 
 impl<'a> RunObserver<'a> {
-    /// An observer that measures after `warmup` seconds, is called every `sample` seconds, and
-    /// keeps a trace row every `record` seconds (at least one per call). `progress` receives
-    /// the simulated time.
+    /// An observer that measures after `warmup` seconds, is called every `sample` seconds,
+    /// keeps a trace row every `record` seconds and feeds its statistics every `stat`
+    /// seconds (each at least one per call). `progress` receives the simulated time.
     pub fn new(
         circuit: &'a Circuit,
         warmup: f64,
         sample: f64,
         record: f64,
+        stat: f64,
         progress: &'a (dyn Fn(f64) + Sync),
     ) -> Self {
+        let every = ((record / sample).round() as u64).max(1);
+        let stat_every = ((stat / sample).round() as u64).max(1);
+        let stat_sample = sample * stat_every as f64;
         let readers: Vec<Reader> = circuit
             .outputs
             .iter()
@@ -89,17 +98,17 @@ impl<'a> RunObserver<'a> {
             .map(|r| match r {
                 Reader::Bit { .. } => ReadoutStats {
                     dwell: Some(Dwell::new(2)),
-                    correlators: vec![Correlator::new(sample)],
+                    correlators: vec![Correlator::new(stat_sample)],
                     moments: Moments::default(),
                 },
                 Reader::Category { nodes, .. } => ReadoutStats {
                     dwell: Some(Dwell::new(nodes.len())),
-                    correlators: vec![Correlator::new(sample); nodes.len()],
+                    correlators: vec![Correlator::new(stat_sample); nodes.len()],
                     moments: Moments::default(),
                 },
                 Reader::Analog { .. } => ReadoutStats {
                     dwell: None,
-                    correlators: vec![Correlator::new(sample)],
+                    correlators: vec![Correlator::new(stat_sample)],
                     moments: Moments::default(),
                 },
             })
@@ -118,8 +127,10 @@ impl<'a> RunObserver<'a> {
                 row_len,
             },
             warmup,
-            every: ((record / sample).round() as u64).max(1),
+            every,
             calls: 0,
+            stat_every,
+            until_stat: 0,
             start: None,
             last: Vec::new(),
             t_last: 0.0,
@@ -151,6 +162,8 @@ impl Observer for RunObserver<'_> {
         if measuring && self.start.is_none() {
             self.start = Some((v.to_vec(), x[n]));
         }
+        let stat = measuring && self.until_stat == 0;
+        self.until_stat = if self.until_stat == 0 { self.stat_every - 1 } else { self.until_stat - 1 };
         for (k, reader) in self.readers.iter_mut().enumerate() {
             let stats = &mut self.record.readouts[k];
             let value = match reader {
@@ -160,6 +173,8 @@ impl Observer for RunObserver<'_> {
                         if let Some(d) = stats.dwell.as_mut() {
                             d.observe(t, s as usize);
                         }
+                    }
+                    if stat {
                         stats.correlators[0].push(s as f64);
                     }
                     s as f64
@@ -173,6 +188,8 @@ impl Observer for RunObserver<'_> {
                         if let Some(d) = stats.dwell.as_mut() {
                             d.observe(t, s);
                         }
+                    }
+                    if stat {
                         for (j, corr) in stats.correlators.iter_mut().enumerate() {
                             corr.push(if j == s { 1.0 } else { 0.0 });
                         }
@@ -181,7 +198,7 @@ impl Observer for RunObserver<'_> {
                 }
                 Reader::Analog { plus, minus } => {
                     let value = c.voltage(*plus, v) - minus.map_or(0.0, |m| c.voltage(m, v));
-                    if measuring {
+                    if stat {
                         stats.moments.push(value);
                         stats.correlators[0].push(value);
                     }
@@ -190,10 +207,12 @@ impl Observer for RunObserver<'_> {
             };
             self.values[k] = value;
         }
-        if measuring {
+        if stat {
             for (m, value) in self.record.nodes.iter_mut().zip(v) {
                 m.push(*value);
             }
+        }
+        if measuring {
             self.last.clear();
             self.last.extend_from_slice(x);
             self.t_last = t;

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Outcome, SimulateConfig};
+use super::{Outcome, Prepared, RunRecord, SimulateConfig};
 use crate::analysis::correlator::correlation_time_of;
 use crate::analysis::{Correlator, Dwell, Moments};
 use crate::circuit::OutputKind;
@@ -91,24 +91,34 @@ fn joint_correlation_time(correlators: &[Correlator]) -> Option<f64> {
 
 impl Summary {
     pub fn new(config: &SimulateConfig, outcome: &Outcome) -> Summary {
-        let p = &outcome.prepared;
+        Summary::from_records(config, &outcome.prepared, &outcome.records, outcome.work, outcome.wall_time)
+    }
+
+    /// The summary of runs `records` of a prepared circuit.
+    pub fn from_records(
+        config: &SimulateConfig,
+        p: &Prepared,
+        records: &[RunRecord],
+        work: u64,
+        wall_time: f64,
+    ) -> Summary {
         let c = &p.circuit;
         let mut nodes = BTreeMap::new();
         for (i, name) in c.free_names.iter().enumerate() {
             let mut m = Moments::default();
-            for r in &outcome.records {
+            for r in records {
                 m.merge(&r.nodes[i]);
             }
             nodes.insert(name.clone(), NodeSummary { mean: m.mean, std: m.std() });
         }
-        let measured: f64 = outcome.records.iter().map(|r| r.measured).sum();
+        let measured: f64 = records.iter().map(|r| r.measured).sum();
         let mut outputs = BTreeMap::new();
         let mut sample_time = None;
         for (k, o) in c.outputs.iter().enumerate() {
-            let mut correlators = outcome.records[0].readouts[k].correlators.clone();
+            let mut correlators = records[0].readouts[k].correlators.clone();
             let mut moments = Moments::default();
-            let mut dwell: Option<Dwell> = outcome.records[0].readouts[k].dwell.clone();
-            for (ri, r) in outcome.records.iter().enumerate() {
+            let mut dwell: Option<Dwell> = records[0].readouts[k].dwell.clone();
+            for (ri, r) in records.iter().enumerate() {
                 let s = &r.readouts[k];
                 if ri > 0 {
                     for (a, b) in correlators.iter_mut().zip(&s.correlators) {
@@ -159,9 +169,9 @@ impl Summary {
             };
             outputs.insert(o.name.clone(), summary);
         }
-        let runs = outcome.records.len() as f64;
-        let supply = outcome.records.iter().map(|r| r.supply_energy).sum::<f64>() / runs;
-        let power = outcome.records.iter().map(|r| r.supply_energy).sum::<f64>() / measured;
+        let runs = records.len() as f64;
+        let supply = records.iter().map(|r| r.supply_energy).sum::<f64>() / runs;
+        let power = records.iter().map(|r| r.supply_energy).sum::<f64>() / measured;
         Summary {
             pbitsim_version: env!("CARGO_PKG_VERSION"),
             circuit: config.circuit.display().to_string(),
@@ -181,8 +191,8 @@ impl Summary {
                 power_w: power,
                 per_sample_j: sample_time.map(|t| power * t),
             },
-            work: outcome.work,
-            wall_time_s: outcome.wall_time,
+            work,
+            wall_time_s: wall_time,
         }
     }
 }

@@ -1,0 +1,62 @@
+//! Interpolation of calibrated quantities between temperatures.
+
+use super::CellError;
+
+/// Where `t` falls among increasing `temperatures`: (lower index, weight of the upper one).
+/// An error outside [first, last].
+pub fn bracket(temperatures: &[f64], t: f64, source: &str) -> Result<(usize, f64), CellError> {
+    let (first, last) = (temperatures[0], temperatures[temperatures.len() - 1]);
+    let tolerance = 1e-9 * last;
+    if !(t >= first - tolerance && t <= last + tolerance) {
+        return Err(CellError::OutOfRange {
+            temperature: t,
+            low: first,
+            high: last,
+            source_name: source.into(),
+        });
+    }
+    if temperatures.len() == 1 {
+        return Ok((0, 0.0));
+    }
+    let i = temperatures.windows(2).position(|w| t <= w[1] + tolerance).unwrap_or(temperatures.len() - 2);
+    let w = ((t - temperatures[i]) / (temperatures[i + 1] - temperatures[i])).clamp(0.0, 1.0);
+    Ok((i, w))
+}
+
+/// Linear interpolation of a value given at two bracketing temperatures.
+pub fn linear(a: f64, b: f64, w: f64) -> f64 {
+    a + (b - a) * w
+}
+
+/// Arrhenius interpolation: ln tau linear in 1/T between (t0, tau0) and (t1, tau1).
+pub fn arrhenius(t0: f64, tau0: f64, t1: f64, tau1: f64, t: f64) -> f64 {
+    if t0 == t1 {
+        return tau0;
+    }
+    let w = (1.0 / t - 1.0 / t0) / (1.0 / t1 - 1.0 / t0);
+    (tau0.ln() + (tau1.ln() - tau0.ln()) * w).exp()
+}
+
+/// Element-wise linear interpolation of two equally shaped vectors.
+pub fn linear_vec(a: &[f64], b: &[f64], w: f64) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| linear(*x, *y, w)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brackets_and_rejects() {
+        let temps = [250.0, 300.0, 350.0];
+        assert_eq!(bracket(&temps, 250.0, "f").unwrap(), (0, 0.0));
+        assert_eq!(bracket(&temps, 275.0, "f").unwrap(), (0, 0.5));
+        assert_eq!(bracket(&temps, 350.0, "f").unwrap(), (1, 1.0));
+        assert!(matches!(bracket(&temps, 360.0, "f"), Err(CellError::OutOfRange { .. })));
+        assert!(matches!(bracket(&temps, 240.0, "f"), Err(CellError::OutOfRange { .. })));
+        // Arrhenius interpolation reproduces an exact Arrhenius law.
+        let law = |t: f64| 1e-9 * (3000.0 / t).exp();
+        let got = arrhenius(250.0, law(250.0), 350.0, law(350.0), 300.0);
+        assert!((got / law(300.0) - 1.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,103 @@
+//! The behavioural p-dit: class probabilities softmax(b + W v) over K classes (class 0 the
+//! reference), a correlation time, and the energy per sample, from a calibration.
+
+use rand::{Rng, RngExt};
+
+use super::interpolate::{arrhenius, bracket, linear, linear_vec};
+use super::{CellError, telegraph_step};
+use crate::calibrate::schema::{Calibration, CellKind};
+
+/// A p-dit at one temperature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PditCell {
+    /// Logit biases b_k (b_0 = 0).
+    pub bias: Vec<f64>,
+    /// Logit weights W_kj (1/V); row 0 is zero.
+    pub weights: Vec<Vec<f64>>,
+    /// Correlation time (s).
+    pub tau: f64,
+    pub energy_per_sample: f64,
+    pub temperature: f64,
+}
+
+impl PditCell {
+    /// The cell of a p-dit calibration at `temperature` (K).
+    pub fn from_calibration(calibration: &Calibration, temperature: f64) -> Result<Self, CellError> {
+        if calibration.cell != CellKind::Pdit {
+            return Err(CellError::Invalid(format!(
+                "a {} calibration is not a p-dit",
+                calibration.cell.name()
+            )));
+        }
+        let (i, w) = bracket(&calibration.temperatures_k, temperature, &calibration.circuit.path)?;
+        let j = (i + 1).min(calibration.fits.len() - 1);
+        let (a, b) = (&calibration.fits[i], &calibration.fits[j]);
+        let (sa, sb) = match (&a.softmax, &b.softmax) {
+            (Some(x), Some(y)) => (x, y),
+            _ => return Err(CellError::Invalid("p-dit fit lacks its softmax".into())),
+        };
+        Ok(PditCell {
+            bias: linear_vec(&sa.bias, &sb.bias, w),
+            weights: sa.weights.iter().zip(&sb.weights).map(|(x, y)| linear_vec(x, y, w)).collect(),
+            tau: arrhenius(
+                a.temperature_k,
+                a.correlation_time_s,
+                b.temperature_k,
+                b.correlation_time_s,
+                temperature,
+            ),
+            energy_per_sample: linear(a.energy_per_sample_j, b.energy_per_sample_j, w),
+            temperature,
+        })
+    }
+
+    /// Class probabilities at controls `v` (each shifted by the cell's `offsets`).
+    pub fn probabilities(&self, v: &[f64], offsets: &[f64]) -> Vec<f64> {
+        let logits: Vec<f64> = self
+            .bias
+            .iter()
+            .zip(&self.weights)
+            .map(|(b, w)| {
+                b + w
+                    .iter()
+                    .enumerate()
+                    .map(|(j, wj)| wj * (v[j] - offsets.get(j).copied().unwrap_or(0.0)))
+                    .sum::<f64>()
+            })
+            .collect();
+        let top = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = logits.iter().map(|l| (l - top).exp()).collect();
+        let z: f64 = e.iter().sum();
+        e.iter().map(|x| x / z).collect()
+    }
+
+    /// An independent sample of the class.
+    pub fn sample<R: Rng + ?Sized>(&self, v: &[f64], offsets: &[f64], rng: &mut R) -> usize {
+        let p = self.probabilities(v, offsets);
+        let mut u = rng.random::<f64>();
+        for (k, pk) in p.iter().enumerate() {
+            if u < *pk {
+                return k;
+            }
+            u -= pk;
+        }
+        p.len() - 1
+    }
+
+    /// The class after `dt` of continuous-time evolution: the state is redrawn from p at
+    /// rate 1/tau, so it is kept with probability e^{-dt/tau} and redrawn otherwise.
+    pub fn evolve<R: Rng + ?Sized>(
+        &self,
+        state: usize,
+        v: &[f64],
+        offsets: &[f64],
+        dt: f64,
+        rng: &mut R,
+    ) -> usize {
+        if telegraph_step(true, 0.0, self.tau, dt, rng.random()) {
+            state
+        } else {
+            self.sample(v, offsets, rng)
+        }
+    }
+}

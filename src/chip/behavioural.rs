@@ -1,0 +1,258 @@
+//! Calibrated p-bit cells on the chip, and the chip's energy per sample.
+//!
+//! Each cell is a behavioural p-bit ([`crate::cell::PbitCell`]) at the chip's operating
+//! temperature. Its input voltage is the calibrated image of its local field u (in units of
+//! J): V = V0 + g u with gain g = 2 beta Vs(T_design), so that at the design temperature a cell
+//! without offset realises the ideal conditional sigma(2 beta u). Each cell has its own offset
+//! delta_i (mismatch), and at the operating temperature T
+//!
+//!   P(s_i = +1 | u) = sigma((g u - delta_i) / Vs(T)),
+//!
+//! an effective inverse temperature beta_eff = beta Vs(T_design) / Vs(T): the chip's beta
+//! falls as it warms, as the calibrated Vs(T) says. In the free-running mode each cell's
+//! correlation time is its calibrated tau at its offset.
+//!
+//! Energy (a documented model, PHYSICS.md section 5): one cell update costs the calibrated
+//! energy of an independent p-bit sample, plus broadcasting the new state to its neighbours:
+//! each of the `degree` links is a wire of capacitance C_link driven through a swing V_link,
+//! which toggles with probability 1/2, costing C_link V_link^2 / 2 per toggle. The defaults
+//! (C_link = 0.2 fF for a short local wire, V_link = 0.8 V, a digital level) give about
+//! 0.4 fJ per update at degree 12; Extropic's estimate is about 2 fJ per cell update
+//! (arXiv:2510.23972). A sweep updates every cell once; an independent sample of the chip
+//! costs a sweep times twice the integrated autocorrelation time of its energy.
+
+use crate::cell::PbitCell;
+use crate::chip::cell::{CellModel, logistic};
+use crate::chip::error::ChipError;
+
+/// Calibrated p-bits as chip cells.
+#[derive(Debug, Clone)]
+pub struct PbitCells {
+    cell: PbitCell,
+    /// Vs at the design temperature (V).
+    design_vs: f64,
+    beta: f64,
+    /// Offsets by natural cell index (V), and by sampler slot once bound.
+    offsets: Vec<f64>,
+    bound: Vec<f32>,
+    tau_relative: Vec<f64>,
+}
+
+impl PbitCells {
+    /// Cells at the operating temperature of `cell`, realising `beta` at the design
+    /// temperature whose logistic width is `design_vs`, with per-cell `offsets` (V). A
+    /// compensated chip passes `design_vs` scaled by T / T_design (see [`compensation`]).
+    pub fn new(cell: PbitCell, design_vs: f64, beta: f64, offsets: Vec<f64>) -> Self {
+        let bound = offsets.iter().map(|&o| o as f32).collect();
+        let tau_relative =
+            offsets.iter().map(|&o| cell.correlation_time(cell.v0 + o, o) / cell.tau0).collect();
+        PbitCells { cell, design_vs, beta, offsets, bound, tau_relative }
+    }
+
+    /// Input gain (V per unit local field): 2 beta Vs(T_design).
+    pub fn gain(&self) -> f64 {
+        2.0 * self.beta * self.design_vs
+    }
+
+    /// The effective inverse temperature of a cell without offset.
+    pub fn effective_beta(&self) -> f64 {
+        self.beta * self.design_vs / self.cell.vs
+    }
+
+    /// The behavioural cell.
+    pub fn cell(&self) -> &PbitCell {
+        &self.cell
+    }
+}
+
+impl CellModel for PbitCells {
+    fn bind(&mut self, sites: &[u32]) -> Result<(), ChipError> {
+        let by_site = |i: u32| self.offsets.get(i as usize).copied();
+        let mut bound = Vec::with_capacity(sites.len());
+        let mut tau = Vec::with_capacity(sites.len());
+        for &site in sites {
+            let o =
+                by_site(site).ok_or_else(|| ChipError::Unsupported(format!("no offset for cell {site}")))?;
+            bound.push(o as f32);
+            tau.push(self.cell.correlation_time(self.cell.v0 + o, o) / self.cell.tau0);
+        }
+        self.bound = bound;
+        self.tau_relative = tau;
+        Ok(())
+    }
+
+    #[inline]
+    fn p_up(&self, first: usize, u: &[f32], p: &mut [f32]) {
+        let gain = self.gain() as f32;
+        let inv_vs = (1.0 / self.cell.vs) as f32;
+        let offsets = &self.bound[first..first + u.len()];
+        for ((p, &u), &o) in p.iter_mut().zip(u).zip(offsets) {
+            *p = logistic((gain * u - o) * inv_vs);
+        }
+    }
+
+    /// p-bits are binary: a categorical model is refused when the cells are built, so this
+    /// gives the ideal softmax at the effective beta only for completeness.
+    fn categorical(&self, _slot: usize, u: &[f64], p: &mut [f64]) {
+        let b = self.effective_beta();
+        let top = u.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let mut z = 0.0;
+        for (pk, uk) in p.iter_mut().zip(u) {
+            *pk = (b * (uk - top)).exp();
+            z += *pk;
+        }
+        p.iter_mut().for_each(|x| *x /= z);
+    }
+
+    fn gaussian(&self, _slot: usize, mean: f64, precision: f64) -> (f64, f64) {
+        (mean, 1.0 / (self.effective_beta() * precision).sqrt())
+    }
+
+    fn tau(&self, slot: usize) -> f64 {
+        self.tau_relative.get(slot).copied().unwrap_or(1.0)
+    }
+
+    fn set_beta(&mut self, beta: f64) -> Result<(), ChipError> {
+        if !(beta >= 0.0 && beta.is_finite()) {
+            return Err(ChipError::Unsupported(format!("beta {beta} is not a finite non-negative number")));
+        }
+        self.beta = beta;
+        Ok(())
+    }
+}
+
+/// The chip energy model: calibrated cell energy plus neighbour links.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ChipEnergy {
+    /// Energy of one independent p-bit sample (J), from the calibration.
+    pub cell_j: f64,
+    /// Broadcasting one update to the neighbours (J): degree * C_link V_link^2 / 4.
+    pub links_j: f64,
+    /// One sweep: cells * (cell_j + links_j) (J).
+    pub per_sweep_j: f64,
+}
+
+impl ChipEnergy {
+    pub fn new(cells: usize, degree: f64, cell_j: f64, link_capacitance: f64, link_swing: f64) -> Self {
+        let links_j = degree * 0.5 * link_capacitance * link_swing * link_swing * 0.5;
+        ChipEnergy { cell_j, links_j, per_sweep_j: cells as f64 * (cell_j + links_j) }
+    }
+}
+
+/// What the behavioural cells of a run were, for the stats file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CellsReport {
+    pub kind: &'static str,
+    pub calibration: String,
+    pub temperature_k: f64,
+    pub design_temperature_k: f64,
+    /// The input gain's factor: T / T_design when compensated, else 1.
+    pub compensation: f64,
+    /// beta Vs(T_design) compensation / Vs(T) for a cell without offset.
+    pub effective_beta: f64,
+    pub v0_v: f64,
+    pub vs_v: f64,
+    pub tau0_s: f64,
+    pub mismatch_sigma_v: f64,
+    pub energy: ChipEnergy,
+}
+
+fn temperature_value(key: &str, value: &toml::Value) -> Result<f64, ChipError> {
+    let text = match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    crate::units::parse_temperature(&text).map_err(|e| ChipError::value(key, e.to_string()))
+}
+
+fn quantity_value(key: &str, value: &toml::Value, q: crate::units::Quantity) -> Result<f64, ChipError> {
+    match value {
+        toml::Value::Float(x) => Ok(*x),
+        toml::Value::Integer(i) => Ok(*i as f64),
+        toml::Value::String(s) => {
+            crate::units::parse_value(s, q).map_err(|e| ChipError::value(key, e.to_string()))
+        }
+        other => {
+            Err(ChipError::value(key, format!("expected a number or a value such as \"3m\", found {other}")))
+        }
+    }
+}
+
+/// Build the calibrated p-bit cells a `[cells] kind = "pbit"` section describes.
+pub fn pbit_cells(
+    config: &crate::chip::ChipConfig,
+    chip: &crate::chip::Chip,
+    seed: u64,
+) -> Result<(PbitCells, CellsReport), ChipError> {
+    use crate::calibrate::schema::{Calibration, CellKind};
+    use crate::units::Quantity;
+    let c = &config.cells;
+    if chip.model.kind != crate::chip::ModelKind::Ising {
+        return Err(ChipError::value(
+            "cells.kind",
+            "p-bit cells are binary: they need [model] kind = \"ising\"",
+        ));
+    }
+    let path = c.calibration.as_ref().map(|p| config.base_dir.join(p)).ok_or_else(|| {
+        ChipError::value("cells.calibration", "p-bit cells need a calibration file (pbitsim calibrate)")
+    })?;
+    let calibration = Calibration::load(&path, CellKind::Pbit)
+        .map_err(|e| ChipError::value("cells.calibration", e.to_string()))?;
+    let temperature = match &c.temperature {
+        Some(v) => temperature_value("cells.temperature", v)?,
+        None => {
+            return Err(ChipError::value(
+                "cells.temperature",
+                "give the operating temperature, e.g. \"300K\"",
+            ));
+        }
+    };
+    let design = match &c.design_temperature {
+        Some(v) => temperature_value("cells.design_temperature", v)?,
+        None => temperature,
+    };
+    let build = |t: f64, key: &str| {
+        PbitCell::from_calibration(&calibration, t).map_err(|e| ChipError::value(key, e.to_string()))
+    };
+    let cell = build(temperature, "cells.temperature")?;
+    // Compensation scales every cell's input in proportion to T (a PTAT input gain), which
+    // keeps beta_eff = beta Vs(T_design) T / (Vs(T) T_design) at beta when Vs is
+    // proportional to T.
+    let compensation = if c.compensation.unwrap_or(false) { temperature / design } else { 1.0 };
+    let design_vs = build(design, "cells.design_temperature")?.vs * compensation;
+    let sigma = match &c.mismatch {
+        None => 0.0,
+        Some(toml::Value::String(s)) if s == "card" => calibration.mismatch.sigma_v0_v,
+        Some(v) => quantity_value("cells.mismatch", v, Quantity::Voltage)?,
+    };
+    let offsets = crate::cell::offsets(
+        chip.cells(),
+        sigma,
+        crate::rng::Seed(seed).child(crate::rng::Domain::Parameters, 0),
+    );
+    let link_c = c
+        .link_capacitance
+        .as_ref()
+        .map_or(Ok(0.2e-15), |v| quantity_value("cells.link_capacitance", v, Quantity::Capacitance))?;
+    let link_v = c
+        .link_swing
+        .as_ref()
+        .map_or(Ok(0.8), |v| quantity_value("cells.link_swing", v, Quantity::Voltage))?;
+    let degree = 2.0 * chip.topology.edge_slots() as f64 / chip.cells() as f64;
+    let energy = ChipEnergy::new(chip.cells(), degree, cell.energy_per_sample, link_c, link_v);
+    let cells = PbitCells::new(cell.clone(), design_vs, chip.model.beta, offsets);
+    let report = CellsReport {
+        kind: "pbit",
+        calibration: path.display().to_string(),
+        temperature_k: temperature,
+        design_temperature_k: design,
+        compensation,
+        effective_beta: cells.effective_beta(),
+        v0_v: cell.v0,
+        vs_v: cell.vs,
+        tau0_s: cell.tau0,
+        mismatch_sigma_v: sigma,
+        energy,
+    };
+    Ok((cells, report))
+}

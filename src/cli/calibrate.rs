@@ -1,0 +1,176 @@
+//! `pbitsim calibrate`: sweeps of control voltages and temperature fitted into a cell.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow, bail};
+use clap::Args;
+
+use super::{Progress, RunArgs, check_extension, flag_temperature, flag_value};
+use crate::calibrate::point::Precision;
+use crate::calibrate::schema::SweepAxis;
+use crate::calibrate::{self, CalibrateConfig};
+use crate::circuit::netlist::split_override;
+use crate::simulate::Engine;
+use crate::units::{Quantity, format_si};
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The netlist (.cir) of the cell to calibrate.
+    pub circuit: PathBuf,
+    /// A swept control parameter, NAME=START:STOP:COUNT (volts, SPICE suffixes allowed);
+    /// repeat for a grid.
+    #[arg(long = "sweep", value_name = "NAME=START:STOP:COUNT", required = true)]
+    pub sweeps: Vec<String>,
+    /// Temperatures, comma-separated with units (e.g. 250K,300K,350K).
+    #[arg(long, default_value = "300K")]
+    pub temps: String,
+    /// Write the calibration to this JSON file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write calibration plots (SVG and PNG) to this directory.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// The readout to calibrate (default: the first .output).
+    #[arg(long)]
+    pub output: Option<String>,
+    /// Override a .param of the netlist (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Target standard error of each probability (or mixture weight).
+    #[arg(long, default_value_t = 0.01)]
+    pub precision: f64,
+    /// Most simulated time per point, summed over runs (e.g. 5m).
+    #[arg(long, default_value = "20m")]
+    pub max_time: String,
+    /// Runs per batch.
+    #[arg(long, default_value_t = 4)]
+    pub batch: usize,
+    /// Length of each run (default: the netlist's .tran stop time).
+    #[arg(long)]
+    pub tstop: Option<String>,
+    /// Time step (default: the netlist's .tran step).
+    #[arg(long)]
+    pub dt: Option<String>,
+    /// Time discarded at the start of each run.
+    #[arg(long, default_value = "200n")]
+    pub warmup: String,
+    /// Engine: sde or jump.
+    #[arg(long, default_value = "sde")]
+    pub engine: String,
+    /// Method of the engine.
+    #[arg(long)]
+    pub method: Option<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Parse NAME=START:STOP:COUNT.
+pub fn parse_sweep(text: &str) -> Result<SweepAxis> {
+    let fail = || anyhow!("--sweep {text}: expected NAME=START:STOP:COUNT, e.g. vin=-60m:60m:21");
+    let (name, range) = text.split_once('=').ok_or_else(fail)?;
+    let parts: Vec<&str> = range.split(':').collect();
+    let [start, stop, count] = parts[..] else { return Err(fail()) };
+    let start = flag_value("sweep", start, Quantity::Voltage)?;
+    let stop = flag_value("sweep", stop, Quantity::Voltage)?;
+    let count: usize =
+        count.parse().map_err(|_| anyhow!("--sweep {text}: COUNT '{count}' is not a whole number"))?;
+    if count < 2 || start == stop {
+        bail!("--sweep {text}: need COUNT >= 2 and START != STOP");
+    }
+    Ok(SweepAxis { name: name.trim().to_lowercase(), start, stop, count })
+}
+
+impl CalibrateArgs {
+    pub fn config(&self) -> Result<CalibrateConfig> {
+        check_extension("out", &self.out, &["json"])?;
+        if !self.circuit.is_file() {
+            bail!("{}: no such netlist file", self.circuit.display());
+        }
+        let mut temperatures = self
+            .temps
+            .split(',')
+            .map(|t| flag_temperature("temps", t.trim()))
+            .collect::<Result<Vec<f64>>>()?;
+        temperatures.sort_by(f64::total_cmp);
+        temperatures.dedup();
+        if !(self.precision > 0.0 && self.precision < 0.5) {
+            bail!("--precision {}: expected a standard error between 0 and 0.5", self.precision);
+        }
+        Ok(CalibrateConfig {
+            circuit: self.circuit.clone(),
+            overrides: self
+                .set
+                .iter()
+                .map(|s| split_override(s).map_err(|e| anyhow!("--set: {e}")))
+                .collect::<Result<_>>()?,
+            sweeps: self.sweeps.iter().map(|s| parse_sweep(s)).collect::<Result<_>>()?,
+            temperatures,
+            output: self.output.clone(),
+            engine: Engine::parse(&self.engine, self.method.as_deref())
+                .map_err(|e| anyhow!("--engine/--method: {e}"))?,
+            dt: self.dt.as_deref().map(|t| flag_value("dt", t, Quantity::Time)).transpose()?,
+            tstop: self.tstop.as_deref().map(|t| flag_value("tstop", t, Quantity::Time)).transpose()?,
+            warmup: flag_value("warmup", &self.warmup, Quantity::Time)?,
+            seed: self.run.seed,
+            threads: self.run.threads,
+            precision: Precision {
+                target_se: self.precision,
+                batch_runs: self.batch.max(1),
+                max_simulated: flag_value("max-time", &self.max_time, Quantity::Time)?,
+            },
+        })
+    }
+}
+
+pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
+    let config = args.config()?;
+    let points = calibrate::grid(&config.sweeps).len() * config.temperatures.len();
+    let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));
+    let started = std::time::Instant::now();
+    let calibration = calibrate::run(&config, &|done, _| progress.set(done as u64))?;
+    progress.finish();
+    calibrate::write(&calibration, &args.out)?;
+    if let Some(dir) = &args.plot {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow!("--plot {}: {e}", dir.display()))?;
+        calibrate::plots::write(&calibration, dir, "svg")?;
+        calibrate::plots::write(&calibration, dir, "png")?;
+    }
+    if !quiet {
+        println!(
+            "{} cell from {} points in {:.1} s; wrote {}",
+            calibration.cell.name(),
+            calibration.points.len(),
+            started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+        for f in &calibration.fits {
+            match (f.v0, f.vs) {
+                (Some(v0), Some(vs)) => println!(
+                    "  {:.1} K: V0 = {} +- {}, Vs = {} +- {}, tau(V0) = {}",
+                    f.temperature_k,
+                    format_si(v0, "V"),
+                    format_si(f.v0_se.unwrap_or(f64::NAN), "V"),
+                    format_si(vs, "V"),
+                    format_si(f.vs_se.unwrap_or(f64::NAN), "V"),
+                    format_si(f.correlation_time_s, "s")
+                ),
+                _ => println!("  {:.1} K: tau = {}", f.temperature_k, format_si(f.correlation_time_s, "s")),
+            }
+        }
+        if let Some(p) = &calibration.temperature_fits.vs_proportional {
+            println!(
+                "  Vs / T = {:.2} uV/K, largest deviation from proportional {:.1} %",
+                p.slope * 1e6,
+                100.0 * p.max_relative_deviation
+            );
+        }
+        if let Some(a) = &calibration.temperature_fits.arrhenius {
+            println!("  Arrhenius barrier {:.3} eV (tau0 {})", a.barrier_ev, format_si(a.tau0_s, "s"));
+        }
+        let unmet = calibration.points.iter().filter(|p| !p.precision_reached).count();
+        if unmet > 0 {
+            println!("  warning: {unmet} point(s) did not reach the target precision within --max-time");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! `pbitsim chip`: whole-chip Gibbs sampling from a chip description.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use super::{Progress, RunArgs, check_extension};
+use crate::chip::behavioural::{CellsReport, pbit_cells};
+use crate::chip::config::CellKind;
+use crate::chip::npy::NpyWriter;
+use crate::chip::snapshot::Snapshots;
+use crate::chip::{ChipConfig, ChipStats, IdealCell, Observer, RunOptions, Sample, run_chip};
+use crate::report::plot::{Axis, Figure, Panel, Series, render};
+
+#[derive(Debug, Args)]
+pub struct ChipArgs {
+    /// The chip description (.toml).
+    pub chip: PathBuf,
+    /// Override a key of the description, e.g. --set model.beta=0.4 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Sweeps after warm-up (overrides schedule.sweeps).
+    #[arg(long)]
+    pub sweeps: Option<u64>,
+    /// Warm-up sweeps (overrides schedule.warmup).
+    #[arg(long)]
+    pub warmup: Option<u64>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Write the samples to this .npy file (shape [samples, cells], uint8; spins as 0/1).
+    #[arg(long)]
+    pub samples: Option<PathBuf>,
+    /// Write statistics to this JSON file.
+    #[arg(long)]
+    pub stats: Option<PathBuf>,
+    /// Write plots (magnetisation and energy against sweep, lattice snapshots) to this
+    /// directory.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+/// The stats file: the sampler's statistics, plus the calibrated cells and the chip's energy
+/// per sample when the cells are behavioural.
+#[derive(Debug, Serialize)]
+pub struct ChipReport {
+    #[serde(flatten)]
+    pub stats: ChipStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cells_model: Option<CellsReport>,
+    /// Energy of one sweep (every cell updated once) (J).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy_per_sweep_j: Option<f64>,
+    /// Energy of one independent sample: a sweep times 2 tau_int of the energy (J).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy_per_sample_j: Option<f64>,
+}
+
+/// Records magnetisation and energy per sample for the plots.
+#[derive(Default)]
+struct Series2 {
+    sweep: Vec<f64>,
+    m: Vec<f64>,
+    energy: Vec<f64>,
+    cells: usize,
+}
+
+impl Observer for Series2 {
+    fn observe(&mut self, sample: &Sample) -> Result<(), crate::chip::ChipError> {
+        self.cells = sample.state.len();
+        self.sweep.push(sample.sweep as f64);
+        self.m.push(sample.magnetisation);
+        self.energy.push(sample.energy / sample.state.len() as f64);
+        Ok(())
+    }
+}
+
+pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
+    if let Some(path) = &args.samples {
+        check_extension("samples", path, &["npy"])?;
+    }
+    if let Some(path) = &args.stats {
+        check_extension("stats", path, &["json"])?;
+    }
+    let mut overrides = args.set.clone();
+    if let Some(s) = args.sweeps {
+        overrides.push(format!("schedule.sweeps={s}"));
+    }
+    if let Some(w) = args.warmup {
+        overrides.push(format!("schedule.warmup={w}"));
+    }
+    if !args.chip.is_file() {
+        bail!("{}: no such chip description", args.chip.display());
+    }
+    let config = ChipConfig::from_file(&args.chip, &overrides)?;
+    let chip = config.build()?;
+    let schedule = config.schedule(&chip)?;
+    let total = schedule.warmup + schedule.sweeps;
+    let progress = Progress::new(quiet, total.max(1), &format!("sampling {}", args.chip.display()));
+    let report_progress = |done: u64, _total: u64| progress.set(done);
+    let options = RunOptions {
+        seed: args.run.seed,
+        threads: args.run.threads,
+        progress: Some(&report_progress),
+        pairs: None,
+    };
+    let mut series = Series2::default();
+    let mut writer = args.samples.as_ref().map(|p| NpyWriter::create(p, chip.cells())).transpose()?;
+    let mut snapshots = args.plot.as_ref().filter(|_| chip.topology.lattice_side().is_some()).map(|dir| {
+        let every = (schedule.sweeps / schedule.thin.max(1) / 8).max(1);
+        Snapshots::new(dir.join("snapshots"), every)
+    });
+    if let Some(dir) = &args.plot {
+        let snapshots = dir.join("snapshots");
+        std::fs::create_dir_all(&snapshots)
+            .map_err(|e| anyhow::anyhow!("--plot {}: {e}", snapshots.display()))?;
+    }
+    let mut observers: Vec<&mut dyn Observer> = vec![&mut series];
+    if let Some(w) = writer.as_mut() {
+        observers.push(w);
+    }
+    if let Some(s) = snapshots.as_mut() {
+        observers.push(s);
+    }
+    let (stats, cells_model) = match config.cells.kind {
+        CellKind::Ideal => {
+            (run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &options, &mut observers)?, None)
+        }
+        CellKind::Pbit => {
+            let (cells, report) = pbit_cells(&config, &chip, args.run.seed)?;
+            (run_chip(&chip, cells, &schedule, &options, &mut observers)?, Some(report))
+        }
+        other => bail!(
+            "{}: [cells] kind = {other:?} is not available on the chip; use ideal or pbit",
+            args.chip.display()
+        ),
+    };
+    progress.finish();
+    let energy_per_sweep_j = cells_model.as_ref().map(|c| c.energy.per_sweep_j);
+    let report = ChipReport {
+        energy_per_sample_j: energy_per_sweep_j.map(|e| e * (2.0 * stats.tau_int_energy).max(1.0)),
+        energy_per_sweep_j,
+        cells_model,
+        stats,
+    };
+    if let Some(path) = &args.stats {
+        crate::io::write_json_atomic(path, &report)?;
+    }
+    if let Some(dir) = &args.plot {
+        let figure =
+            Figure::new(format!("{} ({} cells)", args.chip.display(), report.stats.cells))
+                .share_x()
+                .panel(Panel::new("magnetisation", Axis::new("sweep"), Axis::new("m")).series(Series::line(
+                    "m",
+                    series.sweep.clone(),
+                    series.m.clone(),
+                )))
+                .panel(
+                    Panel::new("energy per cell", Axis::new("sweep"), Axis::new("E / N"))
+                        .series(Series::line("E/N", series.sweep.clone(), series.energy.clone())),
+                )
+                .size(1000, 700);
+        render(&figure, dir.join("chip.svg"))?;
+    }
+    if !quiet {
+        let s = &report.stats;
+        println!(
+            "{} cells, {} sweeps: <|m|> = {:.4} +- {:.4}, E/N = {:.5} +- {:.5}, {:.3} flips/ns, ESS {:.0}",
+            s.cells,
+            s.sweeps,
+            s.mean_abs_magnetization,
+            s.mean_abs_magnetization_stderr,
+            s.energy_per_cell_mean,
+            s.energy_per_cell_stderr,
+            s.flips_per_ns,
+            s.effective_sample_size.energy
+        );
+        if let Some(c) = &report.cells_model {
+            println!(
+                "  p-bit cells at {:.1} K: effective beta {:.4} (model beta {:.4}), energy {} per sweep, {} per sample",
+                c.temperature_k,
+                c.effective_beta,
+                s.beta,
+                crate::units::format_si(c.energy.per_sweep_j, "J"),
+                crate::units::format_si(report.energy_per_sample_j.unwrap_or(f64::NAN), "J")
+            );
+        }
+    }
+    Ok(())
+}

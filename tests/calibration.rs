@@ -1,0 +1,215 @@
+//! Calibrated behavioural cells against fresh transistor-level simulations at control points
+//! (and a temperature) not used in the fits, the Arrhenius law against fresh correlation
+//! times, and rejection of corrupted or mismatched calibration files.
+//!
+//! The calibrations are the shipped files circuits/{pbit,pdit,pmog}_calibration.json, made by
+//! the commands in the README; the fresh simulations use other seeds and other controls.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use pbitsim::analysis::fit::{GaussianMixture, ks_distance};
+use pbitsim::calibrate::point::{PointMeasurement, Precision, measure};
+use pbitsim::calibrate::schema::{Calibration, CellKind};
+use pbitsim::cell::{PbitCell, PditCell, PmogCell};
+use pbitsim::rng::Seed;
+use pbitsim::sde::MethodKind;
+use pbitsim::simulate::{self, Engine, SimulateConfig};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(name: &str, kind: CellKind) -> Calibration {
+    Calibration::load(&root().join("circuits").join(name), kind).unwrap()
+}
+
+/// A fresh measurement of `circuit` at controls `values` and `temperature`, to `target` standard
+/// error, from its own seed.
+fn fresh(
+    circuit: &str,
+    values: &[(&str, f64)],
+    temperature: f64,
+    target: f64,
+    max_time: f64,
+    seed: u64,
+) -> PointMeasurement {
+    let config = SimulateConfig {
+        circuit: root().join("circuits").join(circuit),
+        overrides: values.iter().map(|(k, v)| (k.to_string(), format!("{v:e}"))).collect(),
+        temperature: Some(temperature),
+        tstop: None,
+        dt: None,
+        engine: Engine::Sde(MethodKind::Em),
+        runs: 4,
+        seed,
+        threads: 0,
+        record_every: None,
+        warmup: 200e-9,
+        offsets: Default::default(),
+    };
+    let prepared = simulate::prepare(&config).unwrap();
+    let controls: BTreeMap<String, f64> = values.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let precision = Precision { target_se: target, batch_runs: 4, max_simulated: max_time };
+    let output = prepared.circuit.outputs[0].name.clone();
+    measure(&config, prepared, &output, controls, &precision, Seed(seed), &|_| {}).unwrap()
+}
+
+/// p-bit: P(1) within 0.01 (or 3 standard errors if larger) and the correlation time within
+/// 10 %, at control voltages between the calibration grid's (10 mV apart), at 300 K.
+#[test]
+fn pbit_cell_matches_fresh_simulation_off_grid() {
+    let cal = load("pbit_calibration.json", CellKind::Pbit);
+    let cell = PbitCell::from_calibration(&cal, 300.0).unwrap();
+    for (i, v) in [0.015, -0.045, 0.065].into_iter().enumerate() {
+        let m = fresh("pbit.cir", &[("vin", v)], 300.0, 0.004, 2e-3, 900 + i as u64);
+        let (p, se) = (m.probabilities.as_ref().unwrap()[1], m.probability_se.as_ref().unwrap()[1]);
+        let (p_cell, tau_cell) = (cell.probability(v, 0.0), cell.correlation_time(v, 0.0));
+        eprintln!(
+            "300 K, vin {:+.0} mV: P(1) cell {p_cell:.4} sim {p:.4} +- {se:.4}; tau cell {:.2} ns sim {:.2} +- {:.2} ns",
+            v * 1e3,
+            tau_cell * 1e9,
+            m.correlation_time_s * 1e9,
+            m.correlation_time_se_s * 1e9
+        );
+        assert!((p_cell - p).abs() < 0.01f64.max(3.0 * se), "P(1) at {v} V: {p_cell} vs {p} +- {se}");
+        assert!(m.correlation_time_se_s < 0.034 * m.correlation_time_s, "tau not resolved");
+        assert!((tau_cell / m.correlation_time_s - 1.0).abs() < 0.10, "tau at {v} V");
+    }
+}
+
+/// Between calibrated temperatures (275 K, interpolated from 250 K and 300 K) the cell agrees
+/// with a fresh simulation within the combined uncertainty: the simulation's standard error
+/// and the cell's, from the fitted V0 and Vs errors (delta method:
+/// dP = P (1 - P) sqrt((dV0/Vs)^2 + ((V - V0) dVs / Vs^2)^2)), 3 sigma.
+#[test]
+fn pbit_cell_interpolates_between_temperatures() {
+    let cal = load("pbit_calibration.json", CellKind::Pbit);
+    let cell = PbitCell::from_calibration(&cal, 275.0).unwrap();
+    let (lo, hi) = (&cal.fits[0], &cal.fits[1]);
+    let mean = |a: Option<f64>, b: Option<f64>| 0.5 * (a.unwrap() + b.unwrap());
+    let (v0_se, vs_se) = (mean(lo.v0_se, hi.v0_se), mean(lo.vs_se, hi.vs_se));
+    let v = 0.025;
+    let m = fresh("pbit.cir", &[("vin", v)], 275.0, 0.004, 2e-3, 930);
+    let (p, se) = (m.probabilities.as_ref().unwrap()[1], m.probability_se.as_ref().unwrap()[1]);
+    let p_cell = cell.probability(v, 0.0);
+    let cell_se = p_cell
+        * (1.0 - p_cell)
+        * ((v0_se / cell.vs).powi(2) + ((v - cell.v0) * vs_se / cell.vs.powi(2)).powi(2)).sqrt();
+    let tolerance = 3.0 * se.hypot(cell_se);
+    eprintln!(
+        "275 K, vin +25 mV: P(1) cell {p_cell:.4} +- {cell_se:.4}, sim {p:.4} +- {se:.4} (tolerance {tolerance:.4})"
+    );
+    assert!((p_cell - p).abs() < tolerance, "{p_cell} vs {p}");
+}
+
+/// The Arrhenius law fitted across calibrated temperatures reproduces fresh measurements of
+/// the correlation time at V0 within their combined standard errors (3 sigma).
+#[test]
+fn arrhenius_fit_reproduces_measured_correlation_times() {
+    let cal = load("pbit_calibration.json", CellKind::Pbit);
+    let a = cal.temperature_fits.arrhenius.as_ref().unwrap();
+    let k = pbitsim::units::BOLTZMANN;
+    for (i, fit) in cal.fits.iter().enumerate() {
+        let t = fit.temperature_k;
+        let predicted = a.tau0_s * (a.barrier_j / (k * t)).exp();
+        let m = fresh("pbit.cir", &[("vin", fit.v0.unwrap())], t, 0.01, 2e-3, 950 + i as u64);
+        // The fit's own uncertainty at T: from the barrier's error (dominant).
+        let fit_se = predicted * a.barrier_se_j / (k * t);
+        let se = m.correlation_time_se_s.hypot(fit_se);
+        eprintln!(
+            "{t} K: Arrhenius {:.2} ns, measured {:.2} +- {:.2} ns",
+            predicted * 1e9,
+            m.correlation_time_s * 1e9,
+            m.correlation_time_se_s * 1e9
+        );
+        assert!(
+            (predicted - m.correlation_time_s).abs() < 3.0 * se,
+            "{t} K: {predicted} vs {}",
+            m.correlation_time_s
+        );
+    }
+}
+
+/// p-dit: total variation distance between the cell's class probabilities and a fresh
+/// simulation below 0.02 at control settings off the calibration grid (-8, 0, 8 mV).
+#[test]
+fn pdit_cell_matches_fresh_simulation_off_grid() {
+    let cal = load("pdit_calibration.json", CellKind::Pdit);
+    let cell = PditCell::from_calibration(&cal, 300.0).unwrap();
+    for (i, v) in [[0.004, -0.004, 0.002], [-0.005, 0.003, -0.006]].into_iter().enumerate() {
+        let m = fresh(
+            "pdit.cir",
+            &[("vin1", v[0]), ("vin2", v[1]), ("vin3", v[2])],
+            300.0,
+            0.004,
+            2e-3,
+            970 + i as u64,
+        );
+        let sim = m.probabilities.as_ref().unwrap();
+        let model = cell.probabilities(&v, &[0.0; 3]);
+        let tv: f64 = 0.5 * sim.iter().zip(&model).map(|(a, b)| (a - b).abs()).sum::<f64>();
+        eprintln!("p-dit at {v:?}: simulated {sim:.4?}, cell {model:.4?}, TV {tv:.4}");
+        assert!(tv < 0.02, "TV distance {tv}");
+    }
+}
+
+/// p-MoG: Kolmogorov-Smirnov distance between the cell's mixture and a fresh simulation's
+/// output samples below 0.03, at controls off the calibration grid.
+#[test]
+fn pmog_cell_matches_fresh_simulation_off_grid() {
+    let cal = load("pmog_calibration.json", CellKind::Pmog);
+    let cell = PmogCell::from_calibration(&cal, 300.0).unwrap();
+    for (i, v) in [[0.015, 0.07], [-0.045, 0.09]].into_iter().enumerate() {
+        let m = fresh("pmog.cir", &[("vin", v[0]), ("vsep", v[1])], 300.0, 0.005, 2e-3, 990 + i as u64);
+        let mix = cell.mixture(&v);
+        let mixture = GaussianMixture::new(
+            vec![1.0 - mix.weight_upper, mix.weight_upper],
+            mix.means.to_vec(),
+            mix.stds.to_vec(),
+        )
+        .unwrap();
+        let d = ks_distance(&m.samples, &mixture).unwrap();
+        eprintln!(
+            "p-MoG at {v:?}: weight {:.3}, means {:.1?} mV, {} samples, KS {d:.4}",
+            mix.weight_upper,
+            mix.means.map(|x| x * 1e3),
+            m.samples.len()
+        );
+        assert!(d < 0.03, "KS distance {d}");
+    }
+}
+
+/// Corrupted or mismatched files are refused with a message naming the file and the problem.
+#[test]
+fn bad_calibration_files_are_rejected() {
+    let source = root().join("circuits/pbit_calibration.json");
+    let text = std::fs::read_to_string(&source).unwrap();
+    let dir = root().join("target").join("calibration-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, body: &str| -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["version"] = serde_json::json!(99);
+    let version = write("version.json", &value.to_string());
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value.as_object_mut().unwrap().remove("fits");
+    let missing = write("missing.json", &value.to_string());
+    let truncated = write("truncated.json", &text[..text.len() / 2]);
+    let cases: [(&Path, CellKind, &str); 4] = [
+        (&version, CellKind::Pbit, "version 99"),
+        (&missing, CellKind::Pbit, "fits"),
+        (&truncated, CellKind::Pbit, "JSON"),
+        (&source, CellKind::Pdit, "p-dit"),
+    ];
+    for (path, kind, needle) in cases {
+        let e = Calibration::load(path, kind).unwrap_err().to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(e.contains(needle) || (needle == "p-dit" && e.contains("pdit")), "{e}");
+    }
+    // The shipped file itself is valid.
+    assert!(Calibration::load(&source, CellKind::Pbit).is_ok());
+}
