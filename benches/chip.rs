@@ -1,5 +1,5 @@
 //! Speed of ideal block Gibbs on the Ising lattice path with per-edge f32 couplings (random
-//! N(0, 1), stored per cell and direction): one iteration = one sweep (every cell once), so
+//! N(0, 1), stored once per undirected edge; no fields): one iteration = one sweep (every cell once), so
 //! criterion's element throughput is cell updates per second (flips/ns = Gelem/s).
 //!
 //!     CARGO_TARGET_DIR=/work/target-chip cargo bench --bench chip

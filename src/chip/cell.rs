@@ -42,6 +42,13 @@ pub trait CellModel: Send + Sync {
         }
     }
 
+    /// `Some(beta)` if [`CellModel::draw_up`] is exactly the ideal cell's ([`ideal_up`] with
+    /// [`ideal_k`]`(beta)` for every slot), so that a sampler may run its own fused version of
+    /// that test (the lattice path's AVX2 kernel) with bit-identical results. Default `None`.
+    fn ideal_beta(&self) -> Option<f64> {
+        None
+    }
+
     /// Categorical cells (Potts / p-dit): `p[k]` = P(s = k) given per-state fields `u[k]`.
     fn categorical(&self, slot: usize, u: &[f64], p: &mut [f64]);
 
@@ -80,14 +87,17 @@ impl CellModel for IdealCell {
         }
     }
 
-    /// r < 1 / (1 + e^{-2 beta u})  <=>  r (1 + e^{-2 beta u}) < 1: no division (the two
-    /// tests differ only by rounding, a probability change below 1e-7).
+    /// [`ideal_up`] for each cell.
     #[inline(always)]
     fn draw_up(&self, _first: usize, u: &[f32], r: &[f32], s: &mut [i8], _scratch: &mut [f32]) {
-        let two_beta = (2.0 * self.beta) as f32;
+        let k = ideal_k(self.beta);
         for ((s, &r), &u) in s.iter_mut().zip(r).zip(u) {
-            *s = ((r * (1.0 + exp_neg(two_beta * u)) < 1.0) as i8) * 2 - 1;
+            *s = if ideal_up(u, r, k) { 1 } else { -1 };
         }
+    }
+
+    fn ideal_beta(&self) -> Option<f64> {
+        Some(self.beta)
     }
 
     fn categorical(&self, _slot: usize, u: &[f64], p: &mut [f64]) {
@@ -121,30 +131,51 @@ pub fn logistic(x: f32) -> f32 {
 }
 
 /// e^-x in f32, branch-free so that loops over it vectorise, for x >= -87 (below, the result
-/// saturates at 2^126; above 87 it is 2^-126). e^-x = 2^t with t = -x log2(e) clamped to
-/// [-126, 126]; t = n + f with n the nearest integer (the 1.5 * 2^23 rounding trick, whose
-/// float bits also hold n) and |f| <= 1/2; 2^f from its degree-6 Taylor polynomial (truncation
-/// error (ln 2 / 2)^7 / 7! < 1.3e-7 relative); 2^n by writing the exponent bits.
+/// saturates at 2^126; above 87 it is 2^-126): [`exp2_clamped`] of -x log2(e).
 #[inline(always)]
 pub fn exp_neg(x: f32) -> f32 {
-    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
-    const C: [f32; 7] = [
-        1.0,
-        std::f32::consts::LN_2,
-        0.240_226_5,
-        0.055_504_11,
-        0.009_618_129,
-        0.001_333_355_8,
-        0.000_154_035_3,
-    ];
-    let t = (-x * std::f32::consts::LOG2_E).clamp(-126.0, 126.0);
-    let r = t + MAGIC;
-    let n = r - MAGIC;
+    exp2_clamped(-x * std::f32::consts::LOG2_E)
+}
+
+/// 1.5 * 2^23: adding it rounds any |t| < 2^22 to the nearest integer n, and leaves n in the
+/// low mantissa bits.
+pub const EXP2_MAGIC: f32 = 12_582_912.0;
+
+/// Coefficients of 2^f on [-1/2, 1/2], degree 5: a relative-error minimax (Remez) fit with
+/// c0 fixed to 1 and the f32 coefficients then nudged by a few ulps to minimise the error of
+/// the f32 Horner evaluation: 2.1e-7 relative in the worst case, rounding included (the
+/// degree-6 Taylor polynomial used before: 2.4e-7, one multiply-add more).
+pub const EXP2_POLY: [f32; 6] = [1.0, 0.693_146_9, 0.240_221_2, 0.055_507_13, 0.009_675_541, 0.001_327_647_2];
+
+/// 2^t in f32 for t clamped to [-126, 126], branch-free: t = n + f with n the nearest integer
+/// (the [`EXP2_MAGIC`] trick, whose float bits also hold n) and |f| <= 1/2; 2^f from
+/// [`EXP2_POLY`]; 2^n by writing the exponent bits: the low 9 bits of `z.to_bits()` are n mod
+/// 512 (the magic's are zero), so `(bits + 127) << 23` is the f32 2^n for n in [-126, 126].
+/// The explicit AVX2 kernel of the lattice path repeats these operations one for one.
+#[inline(always)]
+pub fn exp2_clamped(t: f32) -> f32 {
+    let c = EXP2_POLY;
+    let t = t.clamp(-126.0, 126.0);
+    let z = t + EXP2_MAGIC;
+    let n = z - EXP2_MAGIC;
     let f = t - n;
-    let ni = r.to_bits().wrapping_sub(0x4B40_0000) as i32;
-    let scale = f32::from_bits(((ni + 127) as u32) << 23);
-    let poly = C[0] + f * (C[1] + f * (C[2] + f * (C[3] + f * (C[4] + f * (C[5] + f * C[6])))));
+    let scale = f32::from_bits(z.to_bits().wrapping_add(127) << 23);
+    let poly = c[0] + f * (c[1] + f * (c[2] + f * (c[3] + f * (c[4] + f * c[5]))));
     poly * scale
+}
+
+/// The constant k = -2 beta log2(e) of [`ideal_up`] (rounded once to f32).
+#[inline]
+pub fn ideal_k(beta: f64) -> f32 {
+    (-2.0 * beta * std::f64::consts::LOG2_E) as f32
+}
+
+/// The ideal cell's draw: r < sigma(2 beta u) = 1 / (1 + 2^(k u)) with k = [`ideal_k`], tested
+/// as r (1 + 2^(k u)) < 1 (no division; the two tests differ only by rounding, a probability
+/// change below 1e-7).
+#[inline(always)]
+pub fn ideal_up(u: f32, r: f32, k: f32) -> bool {
+    r * (1.0 + exp2_clamped(u * k)) < 1.0
 }
 
 #[cfg(test)]
@@ -173,6 +204,22 @@ mod tests {
         assert_eq!(logistic(1e9), 1.0);
         assert!(logistic(-1e9) < 1e-37);
         assert!((logistic(0.0) - 0.5).abs() < 1e-7);
+    }
+
+    /// exp2_clamped against f64 over its whole range: the 2.1e-7 of the documentation
+    /// (polynomial and rounding; 2^n is exact), and the clamp at 2^+-126.
+    #[test]
+    fn exp2_is_accurate() {
+        let mut worst = 0f64;
+        for k in -1_260_000..=1_260_000 {
+            let t = k as f32 * 1e-4;
+            let exact = (t as f64).exp2();
+            worst = worst.max(((exp2_clamped(t) as f64 - exact) / exact).abs());
+        }
+        assert!(worst < 2.2e-7, "{worst}");
+        assert_eq!(exp2_clamped(1e9), 2f32.powi(126));
+        assert_eq!(exp2_clamped(-1e9), 2f32.powi(-126));
+        assert_eq!(exp2_clamped(0.0), 1.0);
     }
 
     #[test]

@@ -2,24 +2,25 @@
 //! lattice (L even, torus or open), generic over the cell model.
 //!
 //! Layout: colour c = (x + y) mod 2; in row y the cells of colour c are x = x0 + 2k,
-//! x0 = (c + y) mod 2, k in 0..M, M = L/2, stored at `s[c][y * M + k]` as i8 (+-1). A jump
-//! (a, b) from colour c, row y reaches colour 1 - c, row y + b, column k + delta with
-//! delta = (x0 + a - x0') / 2 depending only on c, the parity of y and the direction: every
-//! neighbour of a row is the same row of the other colour rotated by a fixed offset, so
-//! neighbour indices are implicit and the local-field loop runs over contiguous slices
-//! (vectorised). Couplings are f32, stored per cell and direction (`j[c][(y D + d) M + k]`,
-//! each edge once per direction); absent edges of an open lattice have J = 0.
+//! x0 = (c + y) mod 2, k in 0..M, M = L/2. A jump (a, b) from colour c, row y reaches colour
+//! 1 - c, row y + b, column k + delta with delta = (x0 + a - x0') / 2 depending only on c,
+//! the parity of y and the direction: every neighbour of a row is the same row of the other
+//! colour rotated by a fixed offset, so neighbour indices are implicit and the local-field
+//! loop runs over contiguous slices (vectorised). Storage and the row kernel (padded rows,
+//! couplings once per undirected edge, f32; absent edges of an open lattice have J = 0) are
+//! in [`crate::chip::lattice_kernel`].
 //!
-//! Per row: u = h + sum_d J_d s_nbr (f32), uniforms U from eight Xoshiro256++ lanes, then
-//! s = +1 if U < P(+1) else -1 via cell.draw_up (ideal cell: U (1 + e^{-2 beta u}) < 1 with a
-//! fast exp). Rows are grouped into
-//! fixed chunks of about [`CELLS_PER_CHUNK`] cells, each with its own lanes carried across
-//! sweeps ((seed, CellBlock, 2 chunks c + k)), so results do not depend on the thread count.
+//! Per block of 16 cells: u = h + sum_d J_d s_nbr (f32), uniforms from eight Xoshiro256++
+//! lanes, then s = +1 if U < P(+1) else -1 via cell.draw_up (ideal cell: U (1 + e^{-2 beta u})
+//! < 1 with a fast exp). Rows are grouped into fixed chunks of about [`CELLS_PER_CHUNK`]
+//! cells, each with its own lanes carried across sweeps ((seed, CellBlock, 2 chunks c + k)),
+//! so results do not depend on the thread count.
 
-use crate::chip::cell::CellModel;
+use crate::chip::cell::{CellModel, ideal_k};
 use crate::chip::error::ChipError;
 use crate::chip::graph::Lattice;
 use crate::chip::lanes::Lanes;
+use crate::chip::lattice_kernel::{Geom, W, update_row};
 use crate::chip::model::{Model, ModelKind};
 use crate::chip::sampler::{Sampler, StateBuf};
 use crate::rng::{Domain, Seed};
@@ -28,28 +29,18 @@ use rayon::prelude::*;
 /// Target number of cells per chunk (fixed by L only).
 pub const CELLS_PER_CHUNK: usize = 4096;
 
-/// Row geometry shared by all chunks.
-struct Geom {
-    l: usize,
-    m: usize,
-    d: usize,
-    /// Row offset of each direction.
-    dy: Vec<i64>,
-    /// Column offset in 0..M for [colour][row parity][direction].
-    koff: [[Vec<usize>; 2]; 2],
-    /// Use the AVX2 build when the CPU has it.
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    allow_avx2: bool,
-}
-
 /// Checkerboard Ising sampler on an even lattice.
 pub struct LatticeIsing<C: CellModel> {
     g: Geom,
+    /// Spins per colour, padded rows.
     s: [Vec<i8>; 2],
-    j: [Vec<f32>; 2],
-    h: [Vec<f32>; 2],
+    /// Couplings of colour-0 cells, every direction (each undirected edge once).
+    j: Vec<f32>,
+    /// Fields per colour; None when every field is zero.
+    h: Option<[Vec<f32>; 2]>,
     rng: [Vec<Lanes>; 2],
     rows_per_chunk: usize,
+    /// (index in the padded colour array, value) of clamped cells.
     clamp: [Vec<(usize, i8)>; 2],
     cell: C,
 }
@@ -77,7 +68,8 @@ impl<C: CellModel> LatticeIsing<C> {
         let dirs = lattice.directions();
         let d = dirs.len();
         let dy: Vec<i64> = dirs.iter().map(|&(_, b)| b).collect();
-        let mut koff: [[Vec<usize>; 2]; 2] = Default::default();
+        let opp: Vec<usize> = (0..d).map(|k| (k + d / 2) % d).collect();
+        let mut koff: [[Vec<isize>; 2]; 2] = Default::default();
         for (c, kc) in koff.iter_mut().enumerate() {
             for (py, kp) in kc.iter_mut().enumerate() {
                 for &(a, b) in dirs {
@@ -85,25 +77,32 @@ impl<C: CellModel> LatticeIsing<C> {
                     let x1 = ((1 - c as i64) + py as i64 + b).rem_euclid(2);
                     let delta = x0 + a - x1;
                     debug_assert_eq!(delta % 2, 0);
-                    kp.push((delta / 2).rem_euclid(m as i64) as usize);
+                    kp.push((delta / 2) as isize);
                 }
             }
         }
+        let reach = koff.iter().flatten().flatten().map(|o| o.unsigned_abs()).max().unwrap_or(0);
+        let lead = reach.div_ceil(W).max(1) * W;
+        let st = 2 * lead + m.div_ceil(W) * W;
         let mut sites = Vec::with_capacity(l * l);
-        let mut s: [Vec<i8>; 2] = [vec![0; l * m], vec![0; l * m]];
-        let mut h: [Vec<f32>; 2] = [vec![0.0; l * m], vec![0.0; l * m]];
-        let mut j: [Vec<f32>; 2] = [vec![0.0; l * m * d], vec![0.0; l * m * d]];
+        let mut s: [Vec<i8>; 2] = [vec![0; l * st], vec![0; l * st]];
+        let has_h = model.fields.iter().any(|&f| f != 0.0);
+        let mut h: [Vec<f32>; 2] =
+            if has_h { [vec![0.0; l * st], vec![0.0; l * st]] } else { Default::default() };
+        let mut j = vec![0f32; l * d * st];
         for c in 0..2 {
             for y in 0..l {
                 for k in 0..m {
                     let x = (c + y) % 2 + 2 * k;
                     let site = y * l + x;
                     sites.push(site as u32);
-                    s[c][y * m + k] = if init[site] > 0 { 1 } else { -1 };
-                    h[c][y * m + k] = model.fields[site];
+                    s[c][y * st + lead + k] = if init[site] > 0 { 1 } else { -1 };
+                    if has_h {
+                        h[c][y * st + lead + k] = model.fields[site];
+                    }
                     for dd in 0..d {
-                        if lattice.neighbour_xy(x, y, dd).is_some() {
-                            j[c][(y * d + dd) * m + k] = model.couplings.get(lattice.edge_id(site, dd));
+                        if c == 0 && lattice.neighbour_xy(x, y, dd).is_some() {
+                            j[(y * d + dd) * st + lead + k] = model.couplings.get(lattice.edge_id(site, dd));
                         }
                     }
                 }
@@ -114,11 +113,16 @@ impl<C: CellModel> LatticeIsing<C> {
         for &(site, v) in clamp {
             let (x, y) = (site % l, site / l);
             let c = (x + y) % 2;
-            let idx = y * m + x / 2;
+            let idx = y * st + lead + x / 2;
             let v = if v > 0.0 { 1 } else { -1 };
             s[c][idx] = v;
             cl[c].push((idx, v));
         }
+        let g = Geom { l, m, lead, stride: st, d, dy, koff, opp, allow_avx2: true };
+        for v in s.iter_mut() {
+            v.chunks_mut(st).for_each(|row| g.refresh_pads(row));
+        }
+        j.chunks_mut(st).for_each(|row| g.refresh_pads(row));
         let rows_per_chunk = (CELLS_PER_CHUNK / m).clamp(1, l);
         let nchunks = l.div_ceil(rows_per_chunk);
         let rng = [0, 1].map(|c| {
@@ -126,16 +130,8 @@ impl<C: CellModel> LatticeIsing<C> {
                 .map(|k| Lanes::from_stream(seed.stream(Domain::CellBlock, (c * nchunks + k) as u64)))
                 .collect()
         });
-        Ok(LatticeIsing {
-            g: Geom { l, m, d, dy, koff, allow_avx2: true },
-            s,
-            j,
-            h,
-            rng,
-            rows_per_chunk,
-            clamp: cl,
-            cell,
-        })
+        let h = has_h.then_some(h);
+        Ok(LatticeIsing { g, s, j, h, rng, rows_per_chunk, clamp: cl, cell })
     }
 
     /// Allows or forbids the AVX2 build of the row kernel (default: allowed where the CPU has
@@ -144,10 +140,11 @@ impl<C: CellModel> LatticeIsing<C> {
         self.g.allow_avx2 = allow;
     }
 
-    /// Bytes of sampler state per cell (spins, fields, couplings, streams).
+    /// Bytes of sampler state per cell (spins, fields, couplings, streams; row pads included).
     pub fn bytes_per_cell(&self) -> f64 {
-        let n = (2 * self.g.l * self.g.m) as f64;
-        let bytes = 2 * self.g.l * self.g.m * (1 + 4 + 4 * self.g.d)
+        let n = (self.g.l * self.g.l) as f64;
+        let bytes = self.s.iter().map(|v| v.len()).sum::<usize>()
+            + 4 * (self.h.iter().flatten().map(|v| v.len()).sum::<usize>() + self.j.len())
             + (self.rng[0].len() + self.rng[1].len()) * std::mem::size_of::<Lanes>();
         bytes as f64 / n
     }
@@ -156,111 +153,57 @@ impl<C: CellModel> LatticeIsing<C> {
 impl<C: CellModel> LatticeIsing<C> {
     /// Both colours in turn; chunks in parallel (on the current pool) if `parallel`.
     fn sweep_colours(&mut self, parallel: bool) {
-        let m = self.g.m;
+        self.sweep_colour::<0>(parallel);
+        self.sweep_colour::<1>(parallel);
+    }
+
+    fn sweep_colour<const COL: usize>(&mut self, parallel: bool) {
+        let st = self.g.stride;
         let rpc = self.rows_per_chunk;
-        for c in 0..2 {
-            let (a, b) = self.s.split_at_mut(1);
-            let (mine, other) = if c == 0 { (&mut a[0], &b[0]) } else { (&mut b[0], &a[0]) };
-            let (g, j, h, cell) = (&self.g, &self.j[c], &self.h[c], &self.cell);
-            let rng = &mut self.rng[c];
-            let work = |ch: usize, rows: &mut [i8], lanes: &mut Lanes| {
-                update_chunk_dispatch(g, c, ch * rpc, rows, other, j, h, cell, lanes);
-            };
-            if parallel {
-                mine.par_chunks_mut(rpc * m)
-                    .zip(rng.par_iter_mut())
-                    .enumerate()
-                    .for_each(|(ch, (rows, lanes))| work(ch, rows, lanes));
-            } else {
-                for (ch, (rows, lanes)) in mine.chunks_mut(rpc * m).zip(rng.iter_mut()).enumerate() {
-                    work(ch, rows, lanes);
-                }
-            }
-            for &(idx, v) in &self.clamp[c] {
-                self.s[c][idx] = v;
+        let (a, b) = self.s.split_at_mut(1);
+        let (mine, other) = if COL == 0 { (&mut a[0], &b[0]) } else { (&mut b[0], &a[0]) };
+        let (g, j, cell) = (&self.g, &self.j, &self.cell);
+        let h = self.h.as_ref().map(|h| &h[COL][..]);
+        let ideal = cell.ideal_beta().map(ideal_k);
+        let rng = &mut self.rng[COL];
+        let work = |ch: usize, rows: &mut [i8], lanes: &mut Lanes| {
+            update_chunk_dispatch::<C, COL>(g, ch * rpc, rows, other, j, h, cell, ideal, lanes);
+        };
+        if parallel {
+            mine.par_chunks_mut(rpc * st)
+                .zip(rng.par_iter_mut())
+                .enumerate()
+                .for_each(|(ch, (rows, lanes))| work(ch, rows, lanes));
+        } else {
+            for (ch, (rows, lanes)) in mine.chunks_mut(rpc * st).zip(rng.iter_mut()).enumerate() {
+                work(ch, rows, lanes);
             }
         }
-    }
-}
-
-/// u[k] += J[k] * src[(start + k) mod M] for k in 0..u.len(), as two contiguous loops.
-#[inline(always)]
-fn accumulate(u: &mut [f32], jr: &[f32], src: &[i8], start: usize) {
-    let first = u.len().min(src.len() - start);
-    let (u0, u1) = u.split_at_mut(first);
-    let (j0, j1) = jr.split_at(first);
-    for ((u, &j), &s) in u0.iter_mut().zip(j0).zip(&src[start..start + first]) {
-        *u += j * s as f32;
-    }
-    for ((u, &j), &s) in u1.iter_mut().zip(j1).zip(src) {
-        *u += j * s as f32;
-    }
-}
-
-/// Local pair fields (without h) of cells k0..k0+u.len() of colour c, row y.
-#[inline(always)]
-fn pair_field(g: &Geom, c: usize, y: usize, k0: usize, u: &mut [f32], other: &[i8], j: &[f32]) {
-    let m = g.m;
-    for d in 0..g.d {
-        let yr = (y as i64 + g.dy[d]).rem_euclid(g.l as i64) as usize;
-        let src = &other[yr * m..(yr + 1) * m];
-        let jr = &j[(y * g.d + d) * m + k0..][..u.len()];
-        let start = (k0 + g.koff[c][y % 2][d]) % m;
-        accumulate(u, jr, src, start);
-    }
-}
-
-/// Scratch buffers of one row block (local fields, probabilities, uniforms).
-const B: usize = 256;
-struct Scratch {
-    u: [f32; B],
-    p: [f32; B],
-    r: [f32; B],
-}
-
-/// Redraws row y of colour c.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn update_row<C: CellModel>(
-    g: &Geom,
-    c: usize,
-    y: usize,
-    row: &mut [i8],
-    other: &[i8],
-    j: &[f32],
-    h: &[f32],
-    cell: &C,
-    lanes: &mut Lanes,
-    sc: &mut Scratch,
-) {
-    let m = g.m;
-    for k0 in (0..m).step_by(B) {
-        let n = B.min(m - k0);
-        let u = &mut sc.u[..n];
-        u.copy_from_slice(&h[y * m + k0..y * m + k0 + n]);
-        pair_field(g, c, y, k0, u, other, j);
-        lanes.fill_uniform(&mut sc.r[..n]);
-        cell.draw_up(c * g.l * m + y * m + k0, u, &sc.r[..n], &mut row[k0..k0 + n], &mut sc.p);
+        for &(idx, v) in &self.clamp[COL] {
+            self.s[COL][idx] = v;
+            let y = idx / st;
+            self.g.refresh_pads(&mut self.s[COL][y * st..(y + 1) * st]);
+        }
     }
 }
 
 /// Redraws the rows of one chunk (first row `y0`).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn update_chunk<C: CellModel>(
+fn update_chunk<C: CellModel, const COL: usize, const AVX2: bool>(
     g: &Geom,
-    c: usize,
     y0: usize,
     rows: &mut [i8],
     other: &[i8],
     j: &[f32],
-    h: &[f32],
+    h: Option<&[f32]>,
     cell: &C,
     lanes: &mut Lanes,
 ) {
-    let mut sc = Scratch { u: [0.0; B], p: [0.0; B], r: [0.0; B] };
-    for (r, row) in rows.chunks_mut(g.m).enumerate() {
-        update_row(g, c, y0 + r, row, other, j, h, cell, lanes, &mut sc);
+    for (r, row) in rows.chunks_mut(g.stride).enumerate() {
+        let y = y0 + r;
+        let first = (COL * g.l + y) * g.m;
+        update_row::<C, COL, AVX2>(g, y, first, row, other, j, h, cell, lanes);
     }
 }
 
@@ -270,40 +213,48 @@ fn update_chunk<C: CellModel>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-fn update_chunk_avx2<C: CellModel>(
+fn update_chunk_avx2<C: CellModel, const COL: usize>(
     g: &Geom,
-    c: usize,
     y0: usize,
     rows: &mut [i8],
     other: &[i8],
     j: &[f32],
-    h: &[f32],
+    h: Option<&[f32]>,
     cell: &C,
     lanes: &mut Lanes,
 ) {
-    update_chunk(g, c, y0, rows, other, j, h, cell, lanes)
+    update_chunk::<C, COL, true>(g, y0, rows, other, j, h, cell, lanes)
 }
 
-/// Runtime dispatch between the AVX2 and baseline builds of [`update_chunk`].
+/// Runtime dispatch: the explicit AVX2 kernel for ideal cells (`ideal` = Some(k)), else the
+/// AVX2 or baseline build of [`update_chunk`]. All three give bit-identical results.
 #[allow(clippy::too_many_arguments)]
-fn update_chunk_dispatch<C: CellModel>(
+fn update_chunk_dispatch<C: CellModel, const COL: usize>(
     g: &Geom,
-    c: usize,
     y0: usize,
     rows: &mut [i8],
     other: &[i8],
     j: &[f32],
-    h: &[f32],
+    h: Option<&[f32]>,
     cell: &C,
+    ideal: Option<f32>,
     lanes: &mut Lanes,
 ) {
     #[cfg(target_arch = "x86_64")]
     if g.allow_avx2 && std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above)
-        unsafe { update_chunk_avx2(g, c, y0, rows, other, j, h, cell, lanes) };
+        unsafe {
+            match ideal {
+                Some(k) => {
+                    crate::chip::lattice_ideal::update_chunk::<COL>(g, y0, rows, other, j, h, k, lanes)
+                }
+                None => update_chunk_avx2::<C, COL>(g, y0, rows, other, j, h, cell, lanes),
+            }
+        }
         return;
     }
-    update_chunk(g, c, y0, rows, other, j, h, cell, lanes)
+    let _ = ideal;
+    update_chunk::<C, COL, false>(g, y0, rows, other, j, h, cell, lanes)
 }
 
 impl<C: CellModel> Sampler for LatticeIsing<C> {
@@ -327,11 +278,11 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
 
     fn read(&self, out: &mut StateBuf) {
         let StateBuf::Spins(out) = out else { return };
-        let (l, m) = (self.g.l, self.g.m);
+        let (l, m, st, p) = (self.g.l, self.g.m, self.g.stride, self.g.lead);
         for c in 0..2 {
             for y in 0..l {
                 let x0 = (c + y) % 2;
-                let row = &self.s[c][y * m..(y + 1) * m];
+                let row = &self.s[c][y * st + p..y * st + p + m];
                 let dst = &mut out[y * l..(y + 1) * l];
                 for (k, &v) in row.iter().enumerate() {
                     dst[x0 + 2 * k] = v;
@@ -343,17 +294,26 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
     /// E = -sum_i h_i s_i - sum_{i in colour 0} s_i sum_d J_id s_nbr: every edge joins the two
     /// colours, so summing over colour-0 cells counts each edge once.
     fn energy(&self) -> f64 {
-        let (l, m) = (self.g.l, self.g.m);
+        let (l, m, st, p) = (self.g.l, self.g.m, self.g.stride, self.g.lead);
         let mut e = 0f64;
-        for c in 0..2 {
-            e -= self.s[c].iter().zip(&self.h[c]).map(|(&s, &h)| s as f64 * h as f64).sum::<f64>();
-        }
-        let mut u = vec![0f32; m];
+        let mut u = vec![0f64; m];
         for y in 0..l {
-            u.fill(0.0);
-            pair_field(&self.g, 0, y, 0, &mut u, &self.s[1], &self.j[0]);
-            e -=
-                self.s[0][y * m..(y + 1) * m].iter().zip(&u).map(|(&s, &u)| s as f64 * u as f64).sum::<f64>();
+            if let Some(h) = &self.h {
+                for c in 0..2 {
+                    let r = y * st + p..y * st + p + m;
+                    e -= self.s[c][r.clone()]
+                        .iter()
+                        .zip(&h[c][r])
+                        .map(|(&s, &h)| s as f64 * h as f64)
+                        .sum::<f64>();
+                }
+            }
+            self.g.pair_fields::<0>(y, &self.s[1], &self.j, &mut u);
+            e -= self.s[0][y * st + p..y * st + p + m]
+                .iter()
+                .zip(&u)
+                .map(|(&s, &u)| s as f64 * u)
+                .sum::<f64>();
         }
         e
     }

@@ -14,7 +14,8 @@
 //! Files: [`graph`] lattices and graphs, [`csv`] graph files, [`colouring`], [`model`] energy
 //! models, [`cell`] the cell abstraction, [`lanes`] vector random streams, [`layout`]
 //! colour-major storage, [`kinds`] conditionals, [`gibbs`] block Gibbs on any graph,
-//! [`lattice_gibbs`] the vectorised lattice path, [`free_running`] continuous-time cells,
+//! [`lattice_gibbs`] the vectorised lattice path (row kernel in [`lattice_kernel`]),
+//! [`free_running`] continuous-time cells,
 //! [`autocorr`] integrated autocorrelation time.
 
 pub mod autocorr;
@@ -30,6 +31,9 @@ pub mod graph;
 pub mod kinds;
 pub mod lanes;
 pub mod lattice_gibbs;
+#[cfg(target_arch = "x86_64")]
+pub mod lattice_ideal;
+pub mod lattice_kernel;
 pub mod layout;
 pub mod model;
 pub mod npy;
