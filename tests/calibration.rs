@@ -132,7 +132,7 @@ fn arrhenius_fit_reproduces_measured_correlation_times() {
 }
 
 /// p-dit: total variation distance between the cell's class probabilities and a fresh
-/// simulation below 0.02 at control settings off the calibration grid (-8, 0, 8 mV).
+/// simulation below 0.02 at control settings off the calibration grid (-6, 0, 6 mV).
 #[test]
 fn pdit_cell_matches_fresh_simulation_off_grid() {
     let cal = load("pdit_calibration.json", CellKind::Pdit);
@@ -212,4 +212,52 @@ fn bad_calibration_files_are_rejected() {
     }
     // The shipped file itself is valid.
     assert!(Calibration::load(&source, CellKind::Pbit).is_ok());
+}
+
+/// The p-dit circuit spans its states (issue 4): with one control at +8 mV and the others at
+/// -8 mV that state is above 0.6; with its control at -8 mV and the others at 0 it is below
+/// 0.05; class 0 (no control of its own) wins when every control is at -8 mV and loses when
+/// one is at +8 mV. Each probability to a standard error of 0.01, so the thresholds are met
+/// by more than 3 standard errors wherever the margin allows.
+#[test]
+fn pdit_circuit_reaches_every_state() {
+    let set = |v: [f64; 3]| [("vin1", v[0]), ("vin2", v[1]), ("vin3", v[2])];
+    let p =
+        |v: [f64; 3], seed: u64| fresh("pdit.cir", &set(v), 300.0, 0.01, 1e-3, seed).probabilities.unwrap();
+    let high = p([-0.008; 3], 1000);
+    let low = p([0.008, 0.0, 0.0], 1001);
+    eprintln!("class 0: {:.3} (all -8 mV), {:.3} (vin1 +8 mV)", high[0], low[0]);
+    assert!(high[0] > 0.6 && low[0] < 0.05, "class 0: {high:?} {low:?}");
+    for k in 1..4 {
+        let mut up = [-0.008; 3];
+        up[k - 1] = 0.008;
+        let mut down = [0.0; 3];
+        down[k - 1] = -0.008;
+        let (hi, lo) = (p(up, 1000 + 2 * k as u64), p(down, 1001 + 2 * k as u64));
+        eprintln!("class {k}: {:.3} (own +8 mV, others -8 mV), {:.3} (own -8 mV, others 0)", hi[k], lo[k]);
+        assert!(hi[k] > 0.6 && lo[k] < 0.05, "class {k}: {hi:?} {lo:?}");
+    }
+}
+
+/// The p-MoG circuit (issue 4): vin moves the mixture weight across 0.1-0.9 (the upper mode's
+/// weight below 0.1 at -100 mV and above 0.9 at +100 mV), and vsep moves the modes apart (their
+/// separation grows from vsep = 60 mV to 100 mV by more than 3 standard errors).
+#[test]
+fn pmog_circuit_weight_and_modes_follow_controls() {
+    let mix = |vin: f64, vsep: f64, seed: u64| {
+        let m = fresh("pmog.cir", &[("vin", vin), ("vsep", vsep)], 300.0, 0.01, 1e-3, seed);
+        pbitsim::calibrate::fitting::point_mixture(&m, Seed(seed)).unwrap()
+    };
+    let (low, high) = (mix(-0.1, 0.08, 1100), mix(0.1, 0.08, 1101));
+    eprintln!("upper weight {:.3} at -100 mV, {:.3} at +100 mV", low.weights[1], high.weights[1]);
+    assert!(low.weights[1] < 0.1 && high.weights[1] > 0.9);
+    let (near, far) = (mix(0.0, 0.06, 1102), mix(0.0, 0.10, 1103));
+    let gap = |m: &pbitsim::calibrate::fitting::MixtureRecord| m.means[1] - m.means[0];
+    let se = |m: &pbitsim::calibrate::fitting::MixtureRecord| m.mean_se[0].hypot(m.mean_se[1]);
+    eprintln!(
+        "mode separation {:.1} mV at vsep 60 mV, {:.1} mV at 100 mV",
+        gap(&near) * 1e3,
+        gap(&far) * 1e3
+    );
+    assert!(gap(&far) - gap(&near) > 3.0 * se(&near).hypot(se(&far)));
 }

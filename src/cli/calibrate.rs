@@ -83,6 +83,9 @@ pub fn parse_sweep(text: &str) -> Result<SweepAxis> {
 impl CalibrateArgs {
     pub fn config(&self) -> Result<CalibrateConfig> {
         check_extension("out", &self.out, &["json"])?;
+        if let Some(parent) = self.out.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
+            bail!("--out {}: the directory {} does not exist", self.out.display(), parent.display());
+        }
         if !self.circuit.is_file() {
             bail!("{}: no such netlist file", self.circuit.display());
         }

@@ -66,7 +66,9 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<()> {
     let o = |name: &str| out.join(name).display().to_string();
     let threads = args.threads.to_string();
     let started = std::time::Instant::now();
-    std::fs::create_dir_all(out.join("traces"))?;
+    for sub in ["traces", "calibration", "chip"] {
+        std::fs::create_dir_all(out.join(sub))?;
+    }
     step(
         "1/5 p-bit traces at 300 K",
         vec![
