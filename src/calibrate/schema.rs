@@ -90,6 +90,24 @@ pub struct SweepAxis {
 }
 
 impl SweepAxis {
+    /// Parse NAME=START:STOP:COUNT (volts, SPICE suffixes allowed), with at least
+    /// `min_count` values.
+    pub fn parse(text: &str, min_count: usize) -> Result<SweepAxis, String> {
+        use crate::units::{Quantity, parse_value};
+        let fail = || format!("'{text}': expected NAME=START:STOP:COUNT, e.g. vin=-60m:60m:21");
+        let (name, range) = text.split_once('=').ok_or_else(fail)?;
+        let parts: Vec<&str> = range.split(':').collect();
+        let [start, stop, count] = parts[..] else { return Err(fail()) };
+        let volt = |v: &str| parse_value(v, Quantity::Voltage).map_err(|e| format!("'{text}': {e}"));
+        let (start, stop) = (volt(start)?, volt(stop)?);
+        let count: usize =
+            count.parse().map_err(|_| format!("'{text}': COUNT '{count}' is not a whole number"))?;
+        if count < min_count || start == stop {
+            return Err(format!("'{text}': need COUNT >= {min_count} and START != STOP"));
+        }
+        Ok(SweepAxis { name: name.trim().to_lowercase(), start, stop, count })
+    }
+
     /// The grid values, `count` evenly spaced from start to stop.
     pub fn values(&self) -> Vec<f64> {
         if self.count <= 1 {

@@ -66,18 +66,7 @@ pub struct CalibrateArgs {
 
 /// Parse NAME=START:STOP:COUNT.
 pub fn parse_sweep(text: &str) -> Result<SweepAxis> {
-    let fail = || anyhow!("--sweep {text}: expected NAME=START:STOP:COUNT, e.g. vin=-60m:60m:21");
-    let (name, range) = text.split_once('=').ok_or_else(fail)?;
-    let parts: Vec<&str> = range.split(':').collect();
-    let [start, stop, count] = parts[..] else { return Err(fail()) };
-    let start = flag_value("sweep", start, Quantity::Voltage)?;
-    let stop = flag_value("sweep", stop, Quantity::Voltage)?;
-    let count: usize =
-        count.parse().map_err(|_| anyhow!("--sweep {text}: COUNT '{count}' is not a whole number"))?;
-    if count < 2 || start == stop {
-        bail!("--sweep {text}: need COUNT >= 2 and START != STOP");
-    }
-    Ok(SweepAxis { name: name.trim().to_lowercase(), start, stop, count })
+    SweepAxis::parse(text, 2).map_err(|e| anyhow!("--sweep {e}"))
 }
 
 impl CalibrateArgs {

@@ -237,19 +237,9 @@ impl Reader<'_> {
     }
 }
 
+/// A study's control sweep: at least three values for a logistic fit.
 fn sweep(text: &str) -> Result<SweepAxis, String> {
-    let fail = || format!("'{text}': expected NAME=START:STOP:COUNT, e.g. vin=-100m:100m:9");
-    let (name, range) = text.split_once('=').ok_or_else(fail)?;
-    let parts: Vec<&str> = range.split(':').collect();
-    let [start, stop, count] = parts[..] else { return Err(fail()) };
-    let volt = |v: &str| parse_value(v, Quantity::Voltage).map_err(|e| format!("'{text}': {e}"));
-    let count: usize =
-        count.parse().map_err(|_| format!("'{text}': COUNT '{count}' is not a whole number"))?;
-    let (start, stop) = (volt(start)?, volt(stop)?);
-    if count < 3 || start == stop {
-        return Err(format!("'{text}': need COUNT >= 3 and START != STOP for a logistic fit"));
-    }
-    Ok(SweepAxis { name: name.trim().to_lowercase(), start, stop, count })
+    SweepAxis::parse(text, 3)
 }
 
 impl Study {
