@@ -2,7 +2,7 @@
 //! N(0, 1), stored once per undirected edge; no fields): one iteration = one sweep (every cell once), so
 //! criterion's element throughput is cell updates per second (flips/ns = Gelem/s).
 //!
-//!     CARGO_TARGET_DIR=/work/target-chip cargo bench --bench chip
+//!     cargo bench --bench chip
 //!
 //! Also prints the memory per cell of each case. The sweep-time table against cell count
 //! (1e4 .. 1e7 cells) is `tests/chip_scaling.rs` (ignored test).
