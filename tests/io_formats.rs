@@ -14,50 +14,21 @@ use proptest::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::RwLock;
 
 /// `remove_pending_temporaries` is process-wide: the test that calls it runs alone.
 static EXCLUSIVE: RwLock<()> = RwLock::new(());
 
-/// A fresh directory under the system temp dir, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("pbitsim-io-{name}-{}-{nanos}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-
-    /// Names of the files in the directory, sorted.
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+mod scratch;
+use scratch::Scratch;
 
 // ---------------------------------------------------------------- atomic replacement
 
 #[test]
 fn commit_replaces_the_target_only_at_commit() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("commit");
+    let dir = Scratch::new("io", "commit");
     let target = dir.path("result.txt");
     fs::write(&target, "old contents\n").unwrap();
     let mut file = AtomicFile::create(&target).unwrap();
@@ -73,7 +44,7 @@ fn commit_replaces_the_target_only_at_commit() {
 #[test]
 fn dropping_without_commit_leaves_nothing_behind() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("drop");
+    let dir = Scratch::new("io", "drop");
     let fresh = dir.path("fresh.bin");
     let existing = dir.path("existing.bin");
     fs::write(&existing, "keep me").unwrap();
@@ -89,7 +60,7 @@ fn dropping_without_commit_leaves_nothing_behind() {
 #[test]
 fn a_panic_while_writing_leaves_no_file() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("panic");
+    let dir = Scratch::new("io", "panic");
     let target = dir.path("trace.csv");
     let result = std::panic::catch_unwind(|| {
         let mut out = CsvWriter::create(&target, &["time", "v"]).unwrap();
@@ -105,7 +76,7 @@ fn a_panic_while_writing_leaves_no_file() {
 #[test]
 fn pending_temporaries_can_be_removed_on_interrupt() {
     let _alone = EXCLUSIVE.write().unwrap();
-    let dir = Scratch::new("interrupt");
+    let dir = Scratch::new("io", "interrupt");
     let mut file = AtomicFile::create(dir.path("big.npy")).unwrap();
     file.write_all(b"partial").unwrap();
     assert_eq!(dir.entries().len(), 1);
@@ -119,7 +90,7 @@ fn pending_temporaries_can_be_removed_on_interrupt() {
 #[test]
 fn os_errors_name_the_file_and_the_cause() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("oserror");
+    let dir = Scratch::new("io", "oserror");
     let target = dir.path("no-such-dir").join("out.json");
     let err = write_atomic(&target, b"{}").unwrap_err();
     match &err {
@@ -143,7 +114,7 @@ fn os_errors_name_the_file_and_the_cause() {
 #[test]
 fn json_is_pretty_newline_terminated_and_round_trips() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("json");
+    let dir = Scratch::new("io", "json");
     let target = dir.path("summary.json");
     let mut value = BTreeMap::new();
     value.insert("mean".to_string(), vec![0.1, 1.0 / 3.0]);
@@ -160,7 +131,7 @@ fn json_is_pretty_newline_terminated_and_round_trips() {
 #[test]
 fn unserialisable_json_writes_nothing() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("badjson");
+    let dir = Scratch::new("io", "badjson");
     let target = dir.path("bad.json");
     // JSON object keys must be strings.
     let value: HashMap<(u8, u8), f64> = [((1, 2), 3.0)].into_iter().collect();
@@ -184,7 +155,7 @@ fn read_csv(path: &Path) -> (String, Vec<Vec<f64>>) {
 #[test]
 fn csv_has_a_header_and_round_trips_awkward_values() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("csv");
+    let dir = Scratch::new("io", "csv");
     let target = dir.path("trace.csv");
     let awkward = [
         0.1,
@@ -221,7 +192,7 @@ fn csv_has_a_header_and_round_trips_awkward_values() {
 #[test]
 fn csv_rejects_rows_of_the_wrong_length_and_empty_headers() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("csvlen");
+    let dir = Scratch::new("io", "csvlen");
     let target = dir.path("t.csv");
     let mut out = CsvWriter::create(&target, &["a", "b"]).unwrap();
     out.write_row(&[1.0, 2.0]).unwrap();
@@ -246,7 +217,7 @@ proptest! {
         let _shared = EXCLUSIVE.read().unwrap();
         let values: Vec<f64> = bits.iter().map(|b| f64::from_bits(*b)).filter(|v| !v.is_nan()).collect();
         prop_assume!(!values.is_empty());
-        let dir = Scratch::new("csvprop");
+        let dir = Scratch::new("io", "csvprop");
         let target = dir.path("p.csv");
         let mut out = CsvWriter::create(&target, &["x"]).unwrap();
         for v in &values {
@@ -314,7 +285,7 @@ fn f32s(bytes: &[u8]) -> Vec<f32> {
 #[test]
 fn streamed_npy_f64_patches_the_row_count() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("npy64");
+    let dir = Scratch::new("io", "npy64");
     let target = dir.path("trace.npy");
     let mut out = NpyWriter::<f64>::create(&target, 3).unwrap();
     let mut expected = Vec::new();
@@ -335,7 +306,7 @@ fn streamed_npy_f64_patches_the_row_count() {
 #[test]
 fn streamed_npy_f32_and_u8() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("npy32");
+    let dir = Scratch::new("io", "npy32");
     let floats = dir.path("f.npy");
     let mut out = NpyWriter::<f32>::create(&floats, 2).unwrap();
     out.write_row(&[1.5, -0.1]).unwrap();
@@ -357,7 +328,7 @@ fn streamed_npy_f32_and_u8() {
 #[test]
 fn empty_npy_has_zero_rows_and_bad_rows_are_refused() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("npy0");
+    let dir = Scratch::new("io", "npy0");
     let target = dir.path("empty.npy");
     let mut out = NpyWriter::<f64>::create(&target, 4).unwrap();
     let err = out.write_row(&[1.0, 2.0]).unwrap_err();
@@ -372,7 +343,7 @@ fn empty_npy_has_zero_rows_and_bad_rows_are_refused() {
 #[test]
 fn whole_array_npy_of_any_shape() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("npyall");
+    let dir = Scratch::new("io", "npyall");
     let data: Vec<f64> = (0..24).map(|i| i as f64 / 7.0).collect();
     for shape in [vec![24], vec![4, 6], vec![2, 3, 4]] {
         let target = dir.path(&format!("a{}.npy", shape.len()));
@@ -410,7 +381,7 @@ fn numpy_loads_what_we_write() {
         println!("SKIPPED numpy_loads_what_we_write: python3 with numpy is not available");
         return;
     };
-    let dir = Scratch::new("numpy");
+    let dir = Scratch::new("io", "numpy");
     let mut out = NpyWriter::<f64>::create(dir.path("s.npy"), 2).unwrap();
     for i in 0..100 {
         out.write_row(&[i as f64 * 0.1, 1.0 / (i as f64 + 3.0)]).unwrap();
@@ -458,7 +429,7 @@ fn stream_ramp(sink: &mut impl TraceSink, rows: usize) {
 #[test]
 fn trace_format_follows_the_extension() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("trace");
+    let dir = Scratch::new("io", "trace");
     for name in ["t.csv", "t.npy", "UPPER.CSV"] {
         let target = dir.path(name);
         let mut out = TraceWriter::create(&target, &["time", "x"]).unwrap();
@@ -479,7 +450,7 @@ fn trace_format_follows_the_extension() {
 #[test]
 fn unknown_trace_extensions_are_refused_by_name() {
     let _shared = EXCLUSIVE.read().unwrap();
-    let dir = Scratch::new("traceext");
+    let dir = Scratch::new("io", "traceext");
     for name in ["trace.txt", "trace", "trace.npz"] {
         let target = dir.path(name);
         let err = TraceWriter::create(&target, &["a"]).unwrap_err();

@@ -6,38 +6,9 @@ use pbitsim::report::plot::{
     render_svg_string, spread,
 };
 use std::fs;
-use std::path::PathBuf;
 
-/// A fresh directory under the system temp dir, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("pbitsim-plot-{name}-{}-{nanos}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+mod scratch;
+use scratch::Scratch;
 
 /// Width and height from a PNG's signature and IHDR chunk (PNG spec, section 5 and 11.2.2).
 fn png_size(bytes: &[u8]) -> (u32, u32) {
@@ -123,7 +94,7 @@ fn every_style_renders_to_svg_with_titles_labels_and_legends() {
     let (w, h) = (r#"width="800""#, r#"height="1500""#);
     assert!(svg.contains(w) && svg.contains(h), "size");
 
-    let dir = Scratch::new("styles");
+    let dir = Scratch::new("plot", "styles");
     render(&figure, dir.path("styles.svg")).unwrap();
     assert_eq!(fs::read_to_string(dir.path("styles.svg")).unwrap(), svg);
     render(&figure, dir.path("styles.png")).unwrap();
@@ -134,7 +105,7 @@ fn every_style_renders_to_svg_with_titles_labels_and_legends() {
 
 #[test]
 fn single_series_styles_render_alone_to_png() {
-    let dir = Scratch::new("single");
+    let dir = Scratch::new("plot", "single");
     let x = ramp(10, 1.0);
     let y: Vec<f64> = x.iter().map(|v| v * v).collect();
     let e = vec![2.0; 10];
@@ -223,7 +194,7 @@ fn two_panel_trace_shares_its_time_axis() {
 
 #[test]
 fn error_bars_and_fits_for_three_temperatures_with_a_legend() {
-    let dir = Scratch::new("temps");
+    let dir = Scratch::new("plot", "temps");
     let temps = [250.0, 300.0, 350.0];
     let colors = spread(temps.len());
     let vin = ramp(11, 0.01);
@@ -319,7 +290,7 @@ fn non_finite_and_inconsistent_data_are_refused() {
     assert!(matches!(err, PlotError::TooSmall { min_height, .. } if min_height > 300), "{err}");
 
     // Nothing is written for refused data.
-    let dir = Scratch::new("refused");
+    let dir = Scratch::new("plot", "refused");
     assert!(render(&nan, dir.path("nan.png")).is_err());
     assert!(dir.entries().is_empty());
 }
@@ -338,7 +309,7 @@ fn empty_series_and_panels_are_drawn_empty() {
 
 #[test]
 fn output_format_follows_the_extension() {
-    let dir = Scratch::new("ext");
+    let dir = Scratch::new("plot", "ext");
     let figure = every_style();
     for name in ["plot.pdf", "plot", "plot.jpg"] {
         let err = render(&figure, dir.path(name)).unwrap_err();
@@ -352,7 +323,7 @@ fn output_format_follows_the_extension() {
 
 #[test]
 fn heatmaps_render_one_block_per_cell() {
-    let dir = Scratch::new("heat");
+    let dir = Scratch::new("plot", "heat");
     let l = 16;
     let spins: Vec<f64> = (0..l * l).map(|i| if (i / l + i % l) % 2 == 0 { 1.0 } else { -1.0 }).collect();
     let map = Heatmap::new(l, l, spins.clone()).cell(4).range(-1.0, 1.0);

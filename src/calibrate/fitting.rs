@@ -146,6 +146,22 @@ pub fn fit_pdit(points: &[&PointMeasurement], controls: &[String], t: f64) -> Re
         })
         .collect();
     let f = fit_softmax(&data, &options()).map_err(|e| fail(t, "softmax", e))?;
+    Ok(TemperatureFit {
+        softmax: Some(SoftmaxRecord {
+            controls: controls.to_vec(),
+            bias: f.bias,
+            bias_se: f.bias_se,
+            weights: f.weights,
+            weights_se: f.weights_se,
+            goodness: goodness(&f.goodness),
+        }),
+        ..centred_fit(points, controls, t)?
+    })
+}
+
+/// The part of a p-dit or p-MoG fit that both share: ln tau against the first control about
+/// the grid centre, and tau and the energy per sample at the centre.
+fn centred_fit(points: &[&PointMeasurement], controls: &[String], t: f64) -> Result<TemperatureFit, String> {
     let c = centre(points, controls);
     let log_tau = log_tau_fit(points, controls, c, t)?;
     let tau = log_tau.coefficients[0].exp();
@@ -159,14 +175,7 @@ pub fn fit_pdit(points: &[&PointMeasurement], controls: &[String], t: f64) -> Re
         correlation_time_s: tau,
         energy_per_sample_j: power_at(points, controls, c) * tau,
         log_tau,
-        softmax: Some(SoftmaxRecord {
-            controls: controls.to_vec(),
-            bias: f.bias,
-            bias_se: f.bias_se,
-            weights: f.weights,
-            weights_se: f.weights_se,
-            goodness: goodness(&f.goodness),
-        }),
+        softmax: None,
         mixture: None,
     })
 }
@@ -235,21 +244,9 @@ pub fn fit_pmog(
         linear_record(reg(&|m| (m.stds[0], m.std_se[0])), t, "lower spread")?,
         linear_record(reg(&|m| (m.stds[1], m.std_se[1])), t, "upper spread")?,
     ];
-    let c = centre(points, controls);
-    let log_tau = log_tau_fit(points, controls, c, t)?;
-    let tau = log_tau.coefficients[0].exp();
     Ok(TemperatureFit {
-        temperature_k: t,
-        v0: None,
-        v0_se: None,
-        vs: None,
-        vs_se: None,
-        logistic: None,
-        correlation_time_s: tau,
-        energy_per_sample_j: power_at(points, controls, c) * tau,
-        log_tau,
-        softmax: None,
         mixture: Some(MixtureModelRecord { controls: controls.to_vec(), weight_logit, means, stds }),
+        ..centred_fit(points, controls, t)?
     })
 }
 

@@ -14,11 +14,10 @@ pub mod schema;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::circuit::elaborate::elaborate;
 use crate::circuit::netlist::Netlist;
 use crate::circuit::{Circuit, OutputKind};
+use crate::io::sha256_hex;
 use crate::rng::{Domain, Seed};
 use crate::simulate::{self, Engine, SimulateConfig, SimulateError};
 use point::Precision;
@@ -41,10 +40,6 @@ pub struct CalibrateConfig {
     pub seed: u64,
     pub threads: usize,
     pub precision: Precision,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The grid: every combination of the sweep values (first sweep varying slowest).

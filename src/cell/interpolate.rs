@@ -1,6 +1,53 @@
 //! Interpolation of calibrated quantities between temperatures.
 
 use super::CellError;
+use crate::calibrate::schema::{Calibration, CellKind, TemperatureFit};
+
+/// The two calibrated fits that bracket a temperature, and the weight of the upper one.
+pub struct Bracketed<'a> {
+    pub lower: &'a TemperatureFit,
+    pub upper: &'a TemperatureFit,
+    pub weight: f64,
+    pub temperature: f64,
+}
+
+impl<'a> Bracketed<'a> {
+    /// The fits of a calibration of cell `kind` around `temperature` (K); an error for another
+    /// kind of calibration or a temperature outside the calibrated range.
+    pub fn new(calibration: &'a Calibration, kind: CellKind, temperature: f64) -> Result<Self, CellError> {
+        if calibration.cell != kind {
+            return Err(CellError::Invalid(format!(
+                "a {} calibration is not a {}",
+                calibration.cell.name(),
+                match kind {
+                    CellKind::Pbit => "p-bit",
+                    CellKind::Pdit => "p-dit",
+                    CellKind::Pmog => "p-MoG",
+                }
+            )));
+        }
+        let (i, weight) = bracket(&calibration.temperatures_k, temperature, &calibration.circuit.path)?;
+        let j = (i + 1).min(calibration.fits.len() - 1);
+        Ok(Bracketed { lower: &calibration.fits[i], upper: &calibration.fits[j], weight, temperature })
+    }
+
+    /// The correlation time (at V0 or the grid centre), Arrhenius-interpolated.
+    pub fn correlation_time(&self) -> f64 {
+        let (a, b) = (self.lower, self.upper);
+        arrhenius(
+            a.temperature_k,
+            a.correlation_time_s,
+            b.temperature_k,
+            b.correlation_time_s,
+            self.temperature,
+        )
+    }
+
+    /// The energy per sample, linearly interpolated.
+    pub fn energy_per_sample(&self) -> f64 {
+        linear(self.lower.energy_per_sample_j, self.upper.energy_per_sample_j, self.weight)
+    }
+}
 
 /// Where `t` falls among increasing `temperatures`: (lower index, weight of the upper one).
 /// An error outside [first, last].

@@ -3,7 +3,7 @@
 
 use rand::{Rng, RngExt};
 
-use super::interpolate::{arrhenius, bracket, linear, linear_vec};
+use super::interpolate::{Bracketed, linear, linear_vec};
 use super::{CellError, sigmoid, telegraph_step};
 use crate::calibrate::schema::{Calibration, CellKind};
 
@@ -33,15 +33,8 @@ impl PbitCell {
     /// The cell of a p-bit calibration at `temperature` (K), interpolated between calibrated
     /// temperatures.
     pub fn from_calibration(calibration: &Calibration, temperature: f64) -> Result<Self, CellError> {
-        if calibration.cell != CellKind::Pbit {
-            return Err(CellError::Invalid(format!(
-                "a {} calibration is not a p-bit",
-                calibration.cell.name()
-            )));
-        }
-        let (i, w) = bracket(&calibration.temperatures_k, temperature, &calibration.circuit.path)?;
-        let j = (i + 1).min(calibration.fits.len() - 1);
-        let (a, b) = (&calibration.fits[i], &calibration.fits[j]);
+        let f = Bracketed::new(calibration, CellKind::Pbit, temperature)?;
+        let (a, b, w) = (f.lower, f.upper, f.weight);
         let need =
             |x: Option<f64>, what: &str| x.ok_or_else(|| CellError::Invalid(format!("fit lacks {what}")));
         let shape = |f: &crate::calibrate::schema::TemperatureFit| {
@@ -56,15 +49,9 @@ impl PbitCell {
         Ok(PbitCell {
             v0: linear(need(a.v0, "v0")?, need(b.v0, "v0")?, w),
             vs: linear(need(a.vs, "vs")?, need(b.vs, "vs")?, w),
-            tau0: arrhenius(
-                a.temperature_k,
-                a.correlation_time_s,
-                b.temperature_k,
-                b.correlation_time_s,
-                temperature,
-            ),
+            tau0: f.correlation_time(),
             log_tau_shape,
-            energy_per_sample: linear(a.energy_per_sample_j, b.energy_per_sample_j, w),
+            energy_per_sample: f.energy_per_sample(),
             temperature,
         })
     }

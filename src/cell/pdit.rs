@@ -3,7 +3,7 @@
 
 use rand::{Rng, RngExt};
 
-use super::interpolate::{arrhenius, bracket, linear, linear_vec};
+use super::interpolate::{Bracketed, linear_vec};
 use super::{CellError, telegraph_step};
 use crate::calibrate::schema::{Calibration, CellKind};
 
@@ -23,30 +23,17 @@ pub struct PditCell {
 impl PditCell {
     /// The cell of a p-dit calibration at `temperature` (K).
     pub fn from_calibration(calibration: &Calibration, temperature: f64) -> Result<Self, CellError> {
-        if calibration.cell != CellKind::Pdit {
-            return Err(CellError::Invalid(format!(
-                "a {} calibration is not a p-dit",
-                calibration.cell.name()
-            )));
-        }
-        let (i, w) = bracket(&calibration.temperatures_k, temperature, &calibration.circuit.path)?;
-        let j = (i + 1).min(calibration.fits.len() - 1);
-        let (a, b) = (&calibration.fits[i], &calibration.fits[j]);
-        let (sa, sb) = match (&a.softmax, &b.softmax) {
+        let f = Bracketed::new(calibration, CellKind::Pdit, temperature)?;
+        let (sa, sb) = match (&f.lower.softmax, &f.upper.softmax) {
             (Some(x), Some(y)) => (x, y),
             _ => return Err(CellError::Invalid("p-dit fit lacks its softmax".into())),
         };
+        let w = f.weight;
         Ok(PditCell {
             bias: linear_vec(&sa.bias, &sb.bias, w),
             weights: sa.weights.iter().zip(&sb.weights).map(|(x, y)| linear_vec(x, y, w)).collect(),
-            tau: arrhenius(
-                a.temperature_k,
-                a.correlation_time_s,
-                b.temperature_k,
-                b.correlation_time_s,
-                temperature,
-            ),
-            energy_per_sample: linear(a.energy_per_sample_j, b.energy_per_sample_j, w),
+            tau: f.correlation_time(),
+            energy_per_sample: f.energy_per_sample(),
             temperature,
         })
     }

@@ -6,7 +6,7 @@
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
-use super::interpolate::{arrhenius, bracket, linear};
+use super::interpolate::{Bracketed, linear};
 use super::{CellError, sigmoid, telegraph_step};
 use crate::calibrate::schema::{Calibration, CellKind, LinearRecord, MixtureModelRecord};
 
@@ -35,30 +35,16 @@ fn lerp(a: &LinearRecord, b: &LinearRecord, w: f64, v: &[f64]) -> f64 {
 impl PmogCell {
     /// The cell of a p-MoG calibration at `temperature` (K).
     pub fn from_calibration(calibration: &Calibration, temperature: f64) -> Result<Self, CellError> {
-        if calibration.cell != CellKind::Pmog {
-            return Err(CellError::Invalid(format!(
-                "a {} calibration is not a p-MoG",
-                calibration.cell.name()
-            )));
-        }
-        let (i, w) = bracket(&calibration.temperatures_k, temperature, &calibration.circuit.path)?;
-        let j = (i + 1).min(calibration.fits.len() - 1);
-        let (a, b) = (&calibration.fits[i], &calibration.fits[j]);
-        let (ma, mb) = match (&a.mixture, &b.mixture) {
+        let f = Bracketed::new(calibration, CellKind::Pmog, temperature)?;
+        let (ma, mb) = match (&f.lower.mixture, &f.upper.mixture) {
             (Some(x), Some(y)) => (x.clone(), y.clone()),
             _ => return Err(CellError::Invalid("p-MoG fit lacks its mixture model".into())),
         };
         Ok(PmogCell {
             model: [ma, mb],
-            weight: w,
-            tau: arrhenius(
-                a.temperature_k,
-                a.correlation_time_s,
-                b.temperature_k,
-                b.correlation_time_s,
-                temperature,
-            ),
-            energy_per_sample: linear(a.energy_per_sample_j, b.energy_per_sample_j, w),
+            weight: f.weight,
+            tau: f.correlation_time(),
+            energy_per_sample: f.energy_per_sample(),
             temperature,
         })
     }

@@ -137,6 +137,12 @@ impl ChipEnergy {
         let links_j = degree * 0.5 * link_capacitance * link_swing * link_swing * 0.5;
         ChipEnergy { cell_j, links_j, per_sweep_j: cells as f64 * (cell_j + links_j) }
     }
+
+    /// Energy of one independent sample: a sweep times 2 tau_int (in sweeps, at least 1/2)
+    /// of the chip's energy series.
+    pub fn per_sample_j(&self, tau_int_sweeps: f64) -> f64 {
+        self.per_sweep_j * (2.0 * tau_int_sweeps).max(1.0)
+    }
 }
 
 /// What the behavioural cells of a run were, for the stats file.

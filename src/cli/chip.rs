@@ -137,10 +137,9 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
         ),
     };
     progress.finish();
-    let energy_per_sweep_j = cells_model.as_ref().map(|c| c.energy.per_sweep_j);
     let report = ChipReport {
-        energy_per_sample_j: energy_per_sweep_j.map(|e| e * (2.0 * stats.tau_int_energy).max(1.0)),
-        energy_per_sweep_j,
+        energy_per_sample_j: cells_model.as_ref().map(|c| c.energy.per_sample_j(stats.tau_int_energy)),
+        energy_per_sweep_j: cells_model.as_ref().map(|c| c.energy.per_sweep_j),
         cells_model,
         stats,
     };

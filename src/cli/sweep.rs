@@ -40,22 +40,22 @@ pub struct ReportArgs {
     pub partial: bool,
 }
 
-/// Run a study file into a directory with a progress bar; returns whether it is complete.
-pub fn run_study(
+/// Run a study into a directory with a progress bar.
+fn run_study(
     study: &Study,
     out: &std::path::Path,
-    options_shard: Option<Shard>,
+    shard: Option<Shard>,
     resume: bool,
     threads: usize,
     quiet: bool,
-) -> Result<bool> {
+) -> Result<()> {
     let total = study::point::points(study).len();
     let progress = Progress::new(quiet, 1, &format!("study '{}'", study.name));
     let report = |done: usize, todo: usize| {
         progress.set_length(todo as u64);
         progress.set(done as u64);
     };
-    let options = SweepOptions { shard: options_shard, resume, threads, progress: &report };
+    let options = SweepOptions { shard, resume, threads, progress: &report };
     let started = std::time::Instant::now();
     let outcome = study::sweep(study, &StudyDir::new(out), &options)?;
     progress.finish();
@@ -74,7 +74,7 @@ pub fn run_study(
             }
         );
     }
-    Ok(outcome.complete)
+    Ok(())
 }
 
 pub fn run_sweep(args: &SweepArgs, quiet: bool) -> Result<()> {
@@ -83,8 +83,7 @@ pub fn run_sweep(args: &SweepArgs, quiet: bool) -> Result<()> {
     }
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(|e| anyhow!(e))?;
     let study = Study::from_file(&args.study)?;
-    run_study(&study, &args.out, shard, args.resume, args.threads, quiet)?;
-    Ok(())
+    run_study(&study, &args.out, shard, args.resume, args.threads, quiet)
 }
 
 pub fn run_report(args: &ReportArgs, quiet: bool) -> Result<()> {

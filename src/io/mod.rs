@@ -33,6 +33,13 @@ pub use json::write_json_atomic;
 pub use npy::{NpyElement, NpyWriter, write_npy};
 pub use trace::{TraceFormat, TraceSink, TraceWriter};
 
+/// SHA-256 of `bytes` as lowercase hex: the content hash recorded for netlists, model cards
+/// and study files.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 use std::path::{Path, PathBuf};
 
 /// Why writing an output file failed. Every variant names the file.

@@ -26,28 +26,18 @@ pub struct StudyFigure {
     pub figure: Figure,
 }
 
-/// Label of a point's swept values other than those named in `except`.
-fn group_label(record: &PointRecord, except: &[&str]) -> String {
-    let parts: Vec<String> = record
-        .key
-        .parameters
-        .iter()
-        .filter(|(k, _)| !except.contains(&k.as_str()))
-        .map(|(k, v)| format!("{k} = {v}"))
-        .collect();
+/// Label of a point's swept values.
+fn group_label(record: &PointRecord) -> String {
+    let parts: Vec<String> = record.key.parameters.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     parts.join(", ")
 }
 
 /// Records of one stage grouped by their non-temperature parameters (in index order).
-fn groups<'a>(
-    records: &'a [PointRecord],
-    stage: Stage,
-    except: &[&str],
-) -> Vec<(String, Vec<&'a PointRecord>)> {
+fn groups(records: &[PointRecord], stage: Stage) -> Vec<(String, Vec<&PointRecord>)> {
     let mut map: BTreeMap<usize, (String, Vec<&PointRecord>)> = BTreeMap::new();
     let mut first: BTreeMap<String, usize> = BTreeMap::new();
     for r in records.iter().filter(|r| r.key.stage == stage) {
-        let label = group_label(r, except);
+        let label = group_label(r);
         let at = *first.entry(label.clone()).or_insert(r.key.index);
         map.entry(at).or_insert_with(|| (label, Vec::new())).1.push(r);
     }
@@ -59,7 +49,7 @@ fn temperature_label(t: f64) -> String {
 }
 
 fn traces(records: &[PointRecord]) -> Option<StudyFigure> {
-    let group = groups(records, Stage::Traces, &[]).into_iter().next()?;
+    let group = groups(records, Stage::Traces).into_iter().next()?;
     let mut figure = Figure::new(format!("p-bit readout against time ({})", nonempty(&group.0))).share_x();
     let colors = spread(group.1.len());
     for (r, &c) in group.1.iter().zip(&colors) {
@@ -112,7 +102,7 @@ pub fn group_temperature_fits(group: &[&PointRecord]) -> Option<TemperatureFits>
 }
 
 fn bias_curves(records: &[PointRecord]) -> Option<StudyFigure> {
-    let groups = groups(records, Stage::Calibration, &[]);
+    let groups = groups(records, Stage::Calibration);
     if groups.is_empty() {
         return None;
     }
@@ -155,7 +145,7 @@ fn bias_curves(records: &[PointRecord]) -> Option<StudyFigure> {
 }
 
 fn width_and_arrhenius(records: &[PointRecord]) -> Vec<StudyFigure> {
-    let groups = groups(records, Stage::Calibration, &[]);
+    let groups = groups(records, Stage::Calibration);
     let mut width =
         Panel::new("logistic width against temperature", Axis::unit("T", "K"), Axis::si("Vs", "V"))
             .legend(LegendPosition::UpperLeft);
@@ -256,7 +246,7 @@ fn energy(records: &[PointRecord]) -> Option<StudyFigure> {
         Panel::new("cell: energy per independent sample", Axis::unit("T", "K"), Axis::si("energy", "J"))
             .legend(LegendPosition::UpperLeft);
     let mut any = false;
-    for (k, (label, group)) in groups(records, Stage::Calibration, &[]).iter().enumerate().take(6) {
+    for (k, (label, group)) in groups(records, Stage::Calibration).iter().enumerate().take(6) {
         let fits = calibration_fits(group);
         if fits.is_empty() {
             continue;
@@ -309,7 +299,7 @@ fn chip_series(
     error: impl Fn(&super::point::ChipResult) -> Option<f64>,
 ) -> Vec<Series> {
     let mut out = Vec::new();
-    for (k, (label, group)) in groups(records, Stage::Chip, &[]).iter().enumerate() {
+    for (k, (label, group)) in groups(records, Stage::Chip).iter().enumerate() {
         let mut pts: Vec<(f64, f64, f64)> = group
             .iter()
             .filter_map(|r| match &r.result {

@@ -377,7 +377,6 @@ fn run_chip_point(study: &Study, key: &PointKey) -> Result<PointResult, StudyErr
     }
     let n = probe_stats.cells as f64 * probe_stats.samples as f64;
     let se_m = ((1.0 - m * m) / n).sqrt();
-    let per_sweep = report.energy.per_sweep_j;
     Ok(PointResult::Chip(ChipResult {
         cells: stats.cells,
         sweeps: stats.sweeps,
@@ -392,8 +391,8 @@ fn run_chip_point(study: &Study, key: &PointKey) -> Result<PointResult, StudyErr
         energy_per_cell: stats.energy_per_cell_mean,
         energy_per_cell_se: stats.energy_per_cell_stderr,
         tau_int_energy: stats.tau_int_energy,
-        energy_per_sweep_j: per_sweep,
-        energy_per_sample_j: per_sweep * (2.0 * stats.tau_int_energy).max(1.0),
+        energy_per_sweep_j: report.energy.per_sweep_j,
+        energy_per_sample_j: report.energy.per_sample_j(stats.tau_int_energy),
     }))
 }
 

@@ -213,12 +213,9 @@ pub fn write(dir: &StudyDir, partial: bool) -> Result<ReportOutcome, StudyError>
     for f in &figures {
         render(&f.figure, plot_dir.join(format!("{}.svg", f.name)))?;
         render(&f.figure, plot_dir.join(format!("{}.png", f.name)))?;
+        // Inline: the <svg> element without the XML prologue.
         let svg = render_svg_string(&f.figure)?;
-        let svg = svg.trim_start_matches(|c| c != '<').to_string();
-        let svg = match svg.find("<svg") {
-            Some(at) => svg[at..].to_string(),
-            None => svg,
-        };
+        let svg = svg.find("<svg").map_or(svg.as_str(), |at| &svg[at..]);
         let _ = writeln!(
             html,
             "<figure id=\"{}\">{svg}<figcaption>{}</figcaption></figure>",

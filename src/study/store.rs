@@ -8,11 +8,10 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::point::{self, PointKey, PointResult};
 use super::{Study, StudyError};
-use crate::io::{write_atomic, write_json_atomic};
+use crate::io::{sha256_hex, write_atomic, write_json_atomic};
 
 /// Schema name of every study JSON file.
 pub const SCHEMA: &str = "pbitsim-study";
@@ -96,10 +95,6 @@ pub struct SweepOutcome {
     pub skipped: usize,
     /// Every point of the study is in the directory (results.csv was written).
     pub complete: bool,
-}
-
-fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A study output directory.
@@ -187,7 +182,7 @@ impl StudyDir {
 
     /// Prepare the directory for `study`: create it, or check it holds the same study.
     fn prepare(&self, study: &Study, resume: bool, mine: &[usize]) -> Result<(), StudyError> {
-        let sha = sha256_hex(&study.text);
+        let sha = sha256_hex(study.text.as_bytes());
         match self.manifest()? {
             Some(m) if m.sha256 != sha => {
                 return Err(StudyError::Directory(format!(
