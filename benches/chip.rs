@@ -8,10 +8,11 @@
 //! (1e4 .. 1e7 cells) is `tests/chip_scaling.rs` (ignored test).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pbitsim::chip::lattice_gibbs::LatticeIsing;
-use pbitsim::chip::model::random_couplings;
+use pbitsim::chip::description::model::random_couplings;
+use pbitsim::chip::samplers::lattice_gibbs::LatticeIsing;
 use pbitsim::chip::{
-    Boundary, IdealCell, Lattice, Model, ModelKind, Sampler, StateBuf, Topology, sampler::initial_state,
+    Boundary, IdealCell, Lattice, Model, ModelKind, Sampler, StateBuf, Topology,
+    samplers::sampler::initial_state,
 };
 use pbitsim::rng::Seed;
 use std::time::Duration;

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod calibrate;
+pub mod calibration;
 pub mod cell;
 pub mod chip;
 pub mod circuit;

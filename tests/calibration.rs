@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use pbitsim::analysis::fit::{GaussianMixture, ks_distance};
-use pbitsim::calibrate::point::{PointMeasurement, Precision, measure};
-use pbitsim::calibrate::schema::{Calibration, CellKind};
+use pbitsim::calibrate::point::measure;
+use pbitsim::calibration::{Calibration, CellKind};
+use pbitsim::calibration::{PointMeasurement, Precision};
 use pbitsim::cell::{PbitCell, PditCell, PmogCell};
 use pbitsim::rng::Seed;
 use pbitsim::sde::MethodKind;
@@ -252,8 +253,8 @@ fn pmog_circuit_weight_and_modes_follow_controls() {
     eprintln!("upper weight {:.3} at -100 mV, {:.3} at +100 mV", low.weights[1], high.weights[1]);
     assert!(low.weights[1] < 0.1 && high.weights[1] > 0.9);
     let (near, far) = (mix(0.0, 0.06, 1102), mix(0.0, 0.10, 1103));
-    let gap = |m: &pbitsim::calibrate::fitting::MixtureRecord| m.means[1] - m.means[0];
-    let se = |m: &pbitsim::calibrate::fitting::MixtureRecord| m.mean_se[0].hypot(m.mean_se[1]);
+    let gap = |m: &pbitsim::calibration::MixtureRecord| m.means[1] - m.means[0];
+    let se = |m: &pbitsim::calibration::MixtureRecord| m.mean_se[0].hypot(m.mean_se[1]);
     eprintln!(
         "mode separation {:.1} mV at vsep 60 mV, {:.1} mV at 100 mV",
         gap(&near) * 1e3,

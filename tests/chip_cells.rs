@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use pbitsim::calibrate::schema::{Calibration, CellKind};
+use pbitsim::calibration::{Calibration, CellKind};
 use pbitsim::cell::PbitCell;
 use pbitsim::chip::{ChipConfig, RunOptions, run};
 

@@ -3,7 +3,7 @@
 
 mod chip_common;
 
-use pbitsim::chip::colouring::{check_proper, checkerboard, greedy};
+use pbitsim::chip::description::colouring::{check_proper, checkerboard, greedy};
 use pbitsim::chip::{Boundary, ChipError, Graph, Lattice, Topology};
 
 #[test]

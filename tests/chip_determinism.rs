@@ -7,7 +7,7 @@
 mod chip_common;
 
 use chip_common::HashObserver;
-use pbitsim::chip::npy::NpyWriter;
+use pbitsim::chip::observers::npy::NpyWriter;
 use pbitsim::chip::{
     Boundary, Chip, IdealCell, Lattice, Model, ModelKind, Observer, RunOptions, Sample, Schedule, StateBuf,
     Topology, run_chip,
@@ -16,7 +16,7 @@ use pbitsim::chip::{
 fn chip(l: usize, boundary: Boundary, kind: ModelKind) -> Chip {
     let lat = Lattice::new(l, boundary, 4).unwrap();
     let t = Topology::Lattice(lat);
-    let couplings = pbitsim::chip::model::random_couplings(&t, 5, 0.8, Default::default());
+    let couplings = pbitsim::chip::description::model::random_couplings(&t, 5, 0.8, Default::default());
     let model =
         Model { kind, beta: 0.6, couplings, fields: vec![0.1; l * l * kind.field_width()], diagonal: vec![] };
     Chip::new(t, model).unwrap()
@@ -136,8 +136,8 @@ impl pbitsim::chip::CellModel for Opaque {
 /// and without fields, and clamps.
 #[test]
 fn vector_builds_are_bit_identical() {
-    use pbitsim::chip::lattice_gibbs::LatticeIsing;
-    use pbitsim::chip::sampler::initial_state;
+    use pbitsim::chip::samplers::lattice_gibbs::LatticeIsing;
+    use pbitsim::chip::samplers::sampler::initial_state;
     use pbitsim::chip::{CellModel, Sampler};
     let cases =
         [(128, 4, Boundary::Torus, 0.1), (70, 12, Boundary::Torus, 0.0), (4, 4, Boundary::Torus, 0.3)];
@@ -145,8 +145,8 @@ fn vector_builds_are_bit_identical() {
     for (l, degree, boundary, field) in cases {
         let lat = Lattice::new(l, boundary, degree).unwrap();
         let t = Topology::Lattice(lat.clone());
-        let couplings = pbitsim::chip::model::random_couplings(&t, 5, 0.8, Default::default());
-        let fields = pbitsim::chip::model::random_fields(l * l, 1, 6, field);
+        let couplings = pbitsim::chip::description::model::random_couplings(&t, 5, 0.8, Default::default());
+        let fields = pbitsim::chip::description::model::random_fields(l * l, 1, 6, field);
         let model = Model { kind: ModelKind::Ising, beta: 0.6, couplings, fields, diagonal: vec![] };
         let init = initial_state(ModelKind::Ising, l * l, Default::default(), pbitsim::rng::Seed(1));
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();

@@ -15,9 +15,13 @@ fn fast_path_energy_matches_edge_list() {
     for degree in [4, 8, 12, 16, 20] {
         for (l, b) in [(64, Boundary::Torus), (50, Boundary::Open)] {
             let t = Topology::Lattice(Lattice::new(l, b, degree).unwrap());
-            let couplings =
-                pbitsim::chip::model::random_couplings(&t, degree as u64, 1.0, Default::default());
-            let fields = pbitsim::chip::model::random_fields(l * l, 1, 3, 0.5);
+            let couplings = pbitsim::chip::description::model::random_couplings(
+                &t,
+                degree as u64,
+                1.0,
+                Default::default(),
+            );
+            let fields = pbitsim::chip::description::model::random_fields(l * l, 1, 3, 0.5);
             let model = Model { kind: ModelKind::Ising, beta: 0.3, couplings, fields, diagonal: vec![] };
             let chip = Chip::new(t, model).unwrap();
             let mut s = build_sampler(&chip, IdealCell::new(0.3), &Schedule::default(), Seed(1)).unwrap();

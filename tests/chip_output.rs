@@ -2,7 +2,7 @@
 //! L x L grey image of the spins (+1 white, -1 black); the progress hook sees every sweep
 //! count up to the total.
 
-use pbitsim::chip::snapshot::Snapshots;
+use pbitsim::chip::observers::snapshot::Snapshots;
 use pbitsim::chip::{
     Boundary, Chip, Couplings, IdealCell, Initial, Lattice, Model, ModelKind, Observer, RunOptions, Sample,
     Schedule, StateBuf, Topology, run_chip,

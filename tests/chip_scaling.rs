@@ -3,10 +3,10 @@
 //!
 //!     CARGO_TARGET_DIR=/work/target-chip cargo test --release --test chip_scaling -- --ignored --nocapture
 
-use pbitsim::chip::lattice_gibbs::LatticeIsing;
-use pbitsim::chip::model::random_couplings;
+use pbitsim::chip::description::model::random_couplings;
+use pbitsim::chip::samplers::lattice_gibbs::LatticeIsing;
 use pbitsim::chip::{
-    Boundary, IdealCell, Lattice, Model, ModelKind, Sampler, Topology, sampler::initial_state,
+    Boundary, IdealCell, Lattice, Model, ModelKind, Sampler, Topology, samplers::sampler::initial_state,
 };
 use pbitsim::rng::Seed;
 use std::time::Instant;

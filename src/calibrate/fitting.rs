@@ -12,33 +12,15 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use super::point::PointMeasurement;
-use super::schema::{
-    ArrheniusRecord, Goodness, LinearRecord, MixtureModelRecord, PolynomialRecord, ProportionalRecord,
-    SoftmaxRecord, TemperatureFit, TemperatureFits,
-};
 use crate::analysis::fit::{
     self, CatPoint, ErrorScale, FitError, FitOptions, MixtureOptions, Point, ProbPoint, RegPoint,
     fit_arrhenius, fit_linear, fit_logistic, fit_mixture, fit_polynomial, fit_proportional, fit_softmax,
 };
+use crate::calibration::{
+    ArrheniusRecord, Goodness, LinearRecord, MixtureModelRecord, MixtureRecord, PointMeasurement,
+    PolynomialRecord, ProportionalRecord, SoftmaxRecord, TemperatureFit, TemperatureFits,
+};
 use crate::rng::Seed;
-
-/// The two-component mixture fitted at one analog point.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MixtureRecord {
-    /// Components ordered by mean: lower first.
-    pub weights: [f64; 2],
-    pub means: [f64; 2],
-    pub stds: [f64; 2],
-    pub weight_se: f64,
-    pub mean_se: [f64; 2],
-    pub std_se: [f64; 2],
-    pub samples: usize,
-    pub log_likelihood: f64,
-}
 
 fn options() -> FitOptions {
     FitOptions::with_scale(ErrorScale::InflateOnly)

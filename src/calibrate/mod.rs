@@ -4,24 +4,25 @@
 //! Every grid point at every temperature is measured to a stated precision ([`point`]),
 //! deterministically (point p draws from seed.child(SweepPoint, p)); the points are fitted per
 //! temperature and across temperatures ([`fitting`]) and written as a versioned calibration
-//! file ([`schema`]) with plots ([`plots`]).
+//! file ([`crate::calibration`], the format module shared with its readers) with plots ([`plots`]).
 
 pub mod fitting;
 pub mod plots;
 pub mod point;
-pub mod schema;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::calibration::{
+    self as schema, Calibration, CardInfo, CellKind, CircuitInfo, MismatchRecord, Precision, SweepAxis,
+    TemperatureFit,
+};
 use crate::circuit::elaborate::elaborate;
 use crate::circuit::netlist::Netlist;
 use crate::circuit::{Circuit, OutputKind};
 use crate::io::sha256_hex;
 use crate::rng::{Domain, Seed};
 use crate::simulate::{self, Engine, SimulateConfig, SimulateError};
-use point::Precision;
-use schema::{Calibration, CardInfo, CellKind, CircuitInfo, MismatchRecord, SweepAxis, TemperatureFit};
 
 /// A validated `calibrate` request.
 #[derive(Debug, Clone)]
@@ -184,7 +185,7 @@ pub fn run(
             CellKind::Pbit => fitting::fit_pbit(group, &controls, t),
             CellKind::Pdit => fitting::fit_pdit(group, &controls, t),
             CellKind::Pmog => {
-                let mixtures: Vec<&fitting::MixtureRecord> =
+                let mixtures: Vec<&crate::calibration::MixtureRecord> =
                     group.iter().filter_map(|p| p.mixture.as_ref()).collect();
                 fitting::fit_pmog(group, &mixtures, &controls, t)
             }

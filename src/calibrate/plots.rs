@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::fitting::by_temperature;
-use super::schema::{Calibration, CellKind};
-use crate::cell::sigmoid;
+use crate::analysis::fit::sigmoid;
+use crate::calibration::{Calibration, CellKind};
 use crate::report::plot::{Axis, Figure, Panel, PlotError, Rgb, Series, render, spread};
 
 fn control_range(cal: &Calibration) -> (f64, f64) {
@@ -155,7 +155,7 @@ fn pmog(cal: &Calibration) -> Vec<(String, Figure)> {
     for (i, fit) in cal.fits.iter().enumerate() {
         let pts: Vec<_> = groups[&i].iter().filter(|p| p.mixture.is_some()).collect();
         let x: Vec<f64> = pts.iter().map(|p| p.controls[name]).collect();
-        let m = |f: &dyn Fn(&super::fitting::MixtureRecord) -> f64| -> Vec<f64> {
+        let m = |f: &dyn Fn(&crate::calibration::MixtureRecord) -> f64| -> Vec<f64> {
             pts.iter().map(|p| f(p.mixture.as_ref().unwrap_or_else(|| unreachable!()))).collect()
         };
         weight = weight.series(

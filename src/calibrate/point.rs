@@ -9,67 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
+use crate::calibration::{PointMeasurement, Precision};
 use crate::rng::{Domain, Seed};
 use crate::simulate::{Prepared, SimulateConfig, SimulateError, Summary, run_batch};
-
-/// How hard to work on each point.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Precision {
-    /// Target standard error of each probability (bit and category readouts), or of the
-    /// mixture weight (analog readouts).
-    pub target_se: f64,
-    /// Runs per batch.
-    pub batch_runs: usize,
-    /// Cap on the simulated time per point, summed over runs (s).
-    pub max_simulated: f64,
-}
-
-/// What one point measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PointMeasurement {
-    pub temperature_k: f64,
-    /// Control parameter values (V) by name.
-    pub controls: BTreeMap<String, f64>,
-    /// Readout kind: "bit", "cat" or "analog".
-    pub kind: String,
-    /// Class probabilities (bit and category; state 0 first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probabilities: Option<Vec<f64>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probability_se: Option<Vec<f64>>,
-    /// Analog readout samples' mean and standard deviation (V).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mean: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub std: Option<f64>,
-    /// Correlation time of the readout (s) and its standard error (from the number of
-    /// independent stretches, tau / sqrt(T / 2 tau)).
-    pub correlation_time_s: f64,
-    pub correlation_time_se_s: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mean_dwell_s: Option<Vec<f64>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub switching_rate_hz: Option<f64>,
-    /// Energy per independent sample: supply power times correlation time (J).
-    pub energy_per_sample_j: f64,
-    pub power_w: f64,
-    /// Runs, total simulated time after warm-up (s), work (steps or events) and wall time.
-    pub runs: usize,
-    pub simulated_s: f64,
-    pub work: u64,
-    pub wall_s: f64,
-    /// Whether the target precision was reached within the cap.
-    pub precision_reached: bool,
-    /// The two-component mixture fitted to the analog samples (p-MoG).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mixture: Option<super::fitting::MixtureRecord>,
-    /// Analog readout values sampled about twice per correlation time (V), for mixture fits;
-    /// not written to calibration files.
-    #[serde(skip)]
-    pub samples: Vec<f64>,
-}
 
 /// The largest standard error of the quantity the precision target applies to.
 fn worst_se(summary: &Summary, output: &str, simulated: f64) -> Option<(f64, f64)> {

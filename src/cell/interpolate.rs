@@ -1,7 +1,7 @@
 //! Interpolation of calibrated quantities between temperatures.
 
 use super::CellError;
-use crate::calibrate::schema::{Calibration, CellKind, TemperatureFit};
+use crate::calibration::{Calibration, CellKind, TemperatureFit};
 
 /// The two calibrated fits that bracket a temperature, and the weight of the upper one.
 pub struct Bracketed<'a> {

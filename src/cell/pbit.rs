@@ -5,7 +5,7 @@ use rand::{Rng, RngExt};
 
 use super::interpolate::{Bracketed, linear, linear_vec};
 use super::{CellError, sigmoid, telegraph_step};
-use crate::calibrate::schema::{Calibration, CellKind};
+use crate::calibration::{Calibration, CellKind};
 
 /// A p-bit at one temperature.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +37,7 @@ impl PbitCell {
         let (a, b, w) = (f.lower, f.upper, f.weight);
         let need =
             |x: Option<f64>, what: &str| x.ok_or_else(|| CellError::Invalid(format!("fit lacks {what}")));
-        let shape = |f: &crate::calibrate::schema::TemperatureFit| {
+        let shape = |f: &crate::calibration::TemperatureFit| {
             let mut c = f.log_tau.coefficients.clone();
             if let Some(c0) = c.first_mut() {
                 *c0 = 0.0;

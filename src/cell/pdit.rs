@@ -5,7 +5,7 @@ use rand::{Rng, RngExt};
 
 use super::interpolate::{Bracketed, linear_vec};
 use super::{CellError, telegraph_step};
-use crate::calibrate::schema::{Calibration, CellKind};
+use crate::calibration::{Calibration, CellKind};
 
 /// A p-dit at one temperature.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::interpolate::{Bracketed, linear};
 use super::{CellError, sigmoid, telegraph_step};
-use crate::calibrate::schema::{Calibration, CellKind, LinearRecord, MixtureModelRecord};
+use crate::calibration::{Calibration, CellKind, LinearRecord, MixtureModelRecord};
 
 /// A p-MoG at one temperature.
 #[derive(Debug, Clone, PartialEq)]

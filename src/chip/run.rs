@@ -5,19 +5,21 @@
 //! builds and samples) -> serialise the [`ChipStats`]. Behavioural cells call
 //! [`run_chip`] with their own [`CellModel`].
 
-use crate::chip::autocorr::AutoCorr;
-use crate::chip::cell::{CellModel, IdealCell};
-use crate::chip::config::{CellKind, ChipConfig};
+use crate::chip::cells::cell::{CellModel, IdealCell};
+use crate::chip::cells::kinds::{GaussKind, IsingKind, PottsKind};
+use crate::chip::description::config::{CellKind, ChipConfig};
+use crate::chip::description::graph::Topology;
+use crate::chip::description::model::ModelKind;
+use crate::chip::description::problem::{Chip, Method, Schedule};
 use crate::chip::error::ChipError;
-use crate::chip::free_running::FreeRunning;
-use crate::chip::gibbs::GraphGibbs;
-use crate::chip::graph::Topology;
-use crate::chip::kinds::{GaussKind, IsingKind, PottsKind};
-use crate::chip::lattice_gibbs::LatticeIsing;
-use crate::chip::model::ModelKind;
-use crate::chip::observe::{Observer, PairCorrelations, PairValue, Sample, Summary, magnetisation};
-use crate::chip::problem::{Chip, Method, Schedule};
-use crate::chip::sampler::{Sampler, empty_state, initial_state};
+use crate::chip::observers::autocorr::AutoCorr;
+use crate::chip::observers::observe::{
+    Observer, PairCorrelations, PairValue, Sample, Summary, magnetisation,
+};
+use crate::chip::samplers::free_running::FreeRunning;
+use crate::chip::samplers::gibbs::GraphGibbs;
+use crate::chip::samplers::lattice_gibbs::LatticeIsing;
+use crate::chip::samplers::sampler::{Sampler, empty_state, initial_state};
 use crate::rng::{GENERATOR, Seed};
 use std::time::{Duration, Instant};
 
@@ -137,7 +139,7 @@ pub fn run(
     match config.cells.kind {
         CellKind::Ideal => run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, options, observers),
         CellKind::Pbit => {
-            let (cells, _) = crate::chip::behavioural::pbit_cells(config, &chip, options.seed)?;
+            let (cells, _) = crate::chip::cells::behavioural::pbit_cells(config, &chip, options.seed)?;
             run_chip(&chip, cells, &schedule, options, observers)
         }
         other => Err(ChipError::CellKind(format!("{other:?}").to_lowercase())),

@@ -6,9 +6,9 @@ use anyhow::{Result, anyhow, bail};
 use clap::Args;
 
 use super::{Progress, RunArgs, check_extension, flag_temperature, flag_value};
-use crate::calibrate::point::Precision;
-use crate::calibrate::schema::SweepAxis;
 use crate::calibrate::{self, CalibrateConfig};
+use crate::calibration::Precision;
+use crate::calibration::SweepAxis;
 use crate::circuit::netlist::split_override;
 use crate::simulate::Engine;
 use crate::units::{Quantity, format_si};

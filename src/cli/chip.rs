@@ -7,10 +7,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{Progress, RunArgs, check_extension};
-use crate::chip::behavioural::{CellsReport, pbit_cells};
-use crate::chip::config::CellKind;
-use crate::chip::npy::NpyWriter;
-use crate::chip::snapshot::Snapshots;
+use crate::chip::cells::behavioural::{CellsReport, pbit_cells};
+use crate::chip::description::config::CellKind;
+use crate::chip::observers::npy::NpyWriter;
+use crate::chip::observers::snapshot::Snapshots;
 use crate::chip::{ChipConfig, ChipStats, IdealCell, Observer, RunOptions, Sample, run_chip};
 use crate::report::plot::{Axis, Figure, Panel, Series, render};
 

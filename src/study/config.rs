@@ -43,7 +43,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::StudyError;
-use crate::calibrate::schema::SweepAxis;
+use crate::calibration::SweepAxis;
 use crate::units::{Quantity, parse_temperature, parse_value};
 
 #[derive(Debug, Deserialize)]

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use super::point::{PointResult, Stage};
 use super::store::PointRecord;
 use crate::calibrate::fitting::temperature_fits;
-use crate::calibrate::schema::{TemperatureFit, TemperatureFits};
+use crate::calibration::{TemperatureFit, TemperatureFits};
 use crate::report::plot::{Axis, Figure, LegendPosition, Panel, Series, categorical, spread};
 use crate::units::{BOLTZMANN, ELEMENTARY_CHARGE, format_si};
 

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use super::StudyError;
 use super::config::{Compensation, Study};
-use crate::calibrate::point::Precision;
-use crate::calibrate::schema::TemperatureFit;
 use crate::calibrate::{self, CalibrateConfig};
-use crate::chip::behavioural::pbit_cells;
-use crate::chip::config::{ChipConfig, FieldValue, LatticeSection};
-use crate::chip::graph::Boundary;
+use crate::calibration::Precision;
+use crate::calibration::TemperatureFit;
+use crate::chip::cells::behavioural::pbit_cells;
+use crate::chip::description::config::{ChipConfig, FieldValue, LatticeSection};
+use crate::chip::description::graph::Boundary;
 use crate::chip::{RunOptions, run_chip};
 use crate::rng::{Domain, Seed};
 use crate::simulate::{self, Engine, SimulateConfig, Summary};
@@ -73,7 +73,7 @@ fn combinations(parameters: &[(String, Vec<String>)]) -> Vec<BTreeMap<String, St
 }
 
 /// The sweep's label, NAME=START:STOP:COUNT.
-pub fn sweep_label(axis: &crate::calibrate::schema::SweepAxis) -> String {
+pub fn sweep_label(axis: &crate::calibration::SweepAxis) -> String {
     format!("{}={}:{}:{}", axis.name, axis.start, axis.stop, axis.count)
 }
 

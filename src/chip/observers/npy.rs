@@ -10,8 +10,8 @@
 //! under the final name (an unfinished writer deletes its partial file when dropped).
 
 use crate::chip::error::ChipError;
-use crate::chip::observe::{Observer, Sample};
-use crate::chip::sampler::StateBuf;
+use crate::chip::observers::observe::{Observer, Sample};
+use crate::chip::samplers::sampler::StateBuf;
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

@@ -25,12 +25,14 @@
 //! Overrides `KEY=VALUE` (dotted keys, e.g. `model.beta=0.4`) are applied before validation;
 //! VALUE is read as a TOML value, or as a string if it is not one.
 
-use crate::chip::csv;
+use crate::chip::description::csv;
+use crate::chip::description::graph::{Boundary, Graph, Lattice, Topology};
+use crate::chip::description::model::{
+    Couplings, Model, ModelKind, RandomKind, random_couplings, random_fields,
+};
+use crate::chip::description::problem::{Chip, Method, Schedule};
 use crate::chip::error::ChipError;
-use crate::chip::graph::{Boundary, Graph, Lattice, Topology};
-use crate::chip::model::{Couplings, Model, ModelKind, RandomKind, random_couplings, random_fields};
-use crate::chip::problem::{Chip, Method, Schedule};
-use crate::chip::sampler::Initial;
+use crate::chip::samplers::sampler::Initial;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

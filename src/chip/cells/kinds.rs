@@ -1,17 +1,17 @@
-//! The conditional laws of the three energy models (see [`crate::chip::model`]) on a
+//! The conditional laws of the three energy models (see [`crate::chip::description::model`]) on a
 //! [`ColourLayout`], as heat-bath draws: a cell's new state is drawn from its conditional
 //! given its neighbours, with the probabilities supplied by a [`CellModel`].
 
-use crate::chip::cell::CellModel;
-use crate::chip::layout::{ChunkRng, ColourLayout};
-use crate::chip::model::Model;
-use crate::chip::sampler::StateBuf;
+use crate::chip::cells::cell::CellModel;
+use crate::chip::description::model::Model;
+use crate::chip::samplers::layout::{ChunkRng, ColourLayout};
+use crate::chip::samplers::sampler::StateBuf;
 use crate::rng::StreamRng;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::ops::Range;
 
-/// A uniform in (0, 1) with 24 bits, matching [`crate::chip::lanes::Lanes::fill_uniform`].
+/// A uniform in (0, 1) with 24 bits, matching [`crate::chip::samplers::lanes::Lanes::fill_uniform`].
 #[inline]
 fn uniform24(rng: &mut StreamRng) -> f32 {
     (((rng.next_u64() >> 40) as i32) as f32 + 0.5) * (1.0 / 16_777_216.0)

@@ -4,11 +4,11 @@
 //! cut into fixed chunks of [`CHUNK`] slots, each with its own random streams, so results do
 //! not depend on the number of threads.
 
-use crate::chip::colouring::{Colouring, check_proper};
+use crate::chip::description::colouring::{Colouring, check_proper};
+use crate::chip::description::graph::Topology;
+use crate::chip::description::model::Model;
 use crate::chip::error::ChipError;
-use crate::chip::graph::Topology;
-use crate::chip::lanes::Lanes;
-use crate::chip::model::Model;
+use crate::chip::samplers::lanes::Lanes;
 use crate::rng::{Domain, Seed, StreamRng};
 use std::ops::Range;
 

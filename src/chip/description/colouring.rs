@@ -8,8 +8,8 @@
 //!   max degree + 1 colours, deterministic.
 //! - [`check_proper`]: verifies a colouring; a sampler asserts it when it is built.
 
+use crate::chip::description::graph::{Adjacency, Lattice};
 use crate::chip::error::ChipError;
-use crate::chip::graph::{Adjacency, Lattice};
 
 /// A colouring: `colour[i]` for every cell, colours `0..count`.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,8 +3,8 @@
 //! Written to `<name>.partial` and renamed.
 
 use crate::chip::error::ChipError;
-use crate::chip::observe::{Observer, Sample};
-use crate::chip::sampler::StateBuf;
+use crate::chip::observers::observe::{Observer, Sample};
+use crate::chip::samplers::sampler::StateBuf;
 use std::path::{Path, PathBuf};
 
 /// Writes an L x L grey-scale PNG of a state.

@@ -19,7 +19,7 @@
 //! two of each jump; the other two are their opposites). On an open lattice some ids are
 //! absent edges (their coupling is never used).
 //!
-//! **Graphs** come from CSV (see [`crate::chip::csv`]); duplicate edges and self loops are
+//! **Graphs** come from CSV (see [`crate::chip::description::csv`]); duplicate edges and self loops are
 //! rejected there with the file and line.
 
 use crate::chip::error::ChipError;

@@ -1,12 +1,12 @@
 //! A chip problem ready to sample (topology + model + a proper colouring) and the schedule
-//! the runner follows. Both can be built from a chip description ([`crate::chip::config`]) or
+//! the runner follows. Both can be built from a chip description ([`crate::chip::description::config`]) or
 //! directly in code.
 
-use crate::chip::colouring::{Colouring, check_proper, checkerboard, greedy};
+use crate::chip::description::colouring::{Colouring, check_proper, checkerboard, greedy};
+use crate::chip::description::graph::Topology;
+use crate::chip::description::model::{Model, ModelKind};
 use crate::chip::error::ChipError;
-use crate::chip::graph::Topology;
-use crate::chip::model::{Model, ModelKind};
-use crate::chip::sampler::Initial;
+use crate::chip::samplers::sampler::Initial;
 
 /// Topology, energy model and colouring (checked proper at construction).
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ impl Chip {
         self.topology.cells()
     }
 
-    /// Potts q (0 for Ising, 1 for Gaussian), as [`crate::chip::observe::magnetisation`] wants.
+    /// Potts q (0 for Ising, 1 for Gaussian), as [`crate::chip::observers::observe::magnetisation`] wants.
     pub fn q(&self) -> usize {
         match self.model.kind {
             ModelKind::Ising => 0,

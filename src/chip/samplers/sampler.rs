@@ -48,8 +48,13 @@ pub enum Initial {
 }
 
 /// The initial state of `n` cells of a model of kind `kind`.
-pub fn initial_state(kind: crate::chip::model::ModelKind, n: usize, init: Initial, seed: Seed) -> StateBuf {
-    use crate::chip::model::ModelKind as K;
+pub fn initial_state(
+    kind: crate::chip::description::model::ModelKind,
+    n: usize,
+    init: Initial,
+    seed: Seed,
+) -> StateBuf {
+    use crate::chip::description::model::ModelKind as K;
     let mut rng = seed.stream(Domain::Initial, 0);
     match (kind, init) {
         (K::Ising, Initial::Random) => {
@@ -71,8 +76,8 @@ pub fn initial_state(kind: crate::chip::model::ModelKind, n: usize, init: Initia
 }
 
 /// A zeroed state buffer of the right variant for `kind` (for [`Sampler::read`]).
-pub fn empty_state(kind: crate::chip::model::ModelKind, n: usize) -> StateBuf {
-    use crate::chip::model::ModelKind as K;
+pub fn empty_state(kind: crate::chip::description::model::ModelKind, n: usize) -> StateBuf {
+    use crate::chip::description::model::ModelKind as K;
     match kind {
         K::Ising => StateBuf::Spins(vec![0; n]),
         K::Potts { .. } => StateBuf::Potts(vec![0; n]),

@@ -22,7 +22,7 @@
 //! costs a sweep times twice the integrated autocorrelation time of its energy.
 
 use crate::cell::PbitCell;
-use crate::chip::cell::{CellModel, logistic};
+use crate::chip::cells::cell::{CellModel, logistic};
 use crate::chip::error::ChipError;
 
 /// Calibrated p-bits as chip cells.
@@ -190,7 +190,7 @@ pub fn pbit_cells(
     chip: &crate::chip::Chip,
     seed: u64,
 ) -> Result<(PbitCells, CellsReport), ChipError> {
-    use crate::calibrate::schema::{Calibration, CellKind};
+    use crate::calibration::{Calibration, CellKind};
     use crate::units::Quantity;
     let c = &config.cells;
     if chip.model.kind != crate::chip::ModelKind::Ising {

@@ -1,4 +1,4 @@
-//! The row kernel of the lattice path ([`crate::chip::lattice_gibbs`]): one fused pass per
+//! The row kernel of the lattice path ([`crate::chip::samplers::lattice_gibbs`]): one fused pass per
 //! block of [`W`] cells, with field, uniforms and draw kept in registers.
 //!
 //! Storage: every array has rows of stride `S = 2 P + ceil(M / W) W`, cell k of a row at
@@ -24,8 +24,8 @@
 //! divide M the last block's fields are computed for W cells (all reads stay inside the
 //! padded rows) but only the real cells are drawn and the rest of its uniforms discarded.
 
-use crate::chip::cell::CellModel;
-use crate::chip::lanes::Lanes;
+use crate::chip::cells::cell::CellModel;
+use crate::chip::samplers::lanes::Lanes;
 
 /// Cells per block: one step of the eight lanes.
 pub const W: usize = 16;

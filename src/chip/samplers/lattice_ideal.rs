@@ -1,10 +1,10 @@
 //! The lattice row kernel for ideal cells, written out with AVX2 intrinsics (x86_64 only).
 //!
-//! It computes exactly what the generic kernel ([`crate::chip::lattice_kernel::update_row`])
+//! It computes exactly what the generic kernel ([`crate::chip::samplers::lattice_kernel::update_row`])
 //! computes with an [`crate::chip::IdealCell`], one IEEE operation for one, in the same
 //! order: fields h + J_0 s_0 + J_1 s_1 + ... (zero instead of h when the model has no
-//! fields), uniforms from the same Xoshiro lanes, and [`crate::chip::cell::ideal_up`] with
-//! [`crate::chip::cell::exp2_clamped`] for the draw. The result is bit-identical (tested by
+//! fields), uniforms from the same Xoshiro lanes, and [`crate::chip::cells::cell::ideal_up`] with
+//! [`crate::chip::cells::cell::exp2_clamped`] for the draw. The result is bit-identical (tested by
 //! `tests/chip_determinism.rs`). What the intrinsics buy over the auto-vectorised generic
 //! code (about half the instructions per cell):
 //! - the sixteen fields, the random generator's state (eight 256-bit registers, loaded once
@@ -14,9 +14,9 @@
 //! - no bounds checks in the direction loop (all offsets are checked once per row);
 //! - the sixteen new spins are packed from the comparison masks in four instructions.
 
-use crate::chip::cell::{EXP2_MAGIC, EXP2_POLY};
-use crate::chip::lanes::Lanes;
-use crate::chip::lattice_kernel::{Geom, MAX_D, W};
+use crate::chip::cells::cell::{EXP2_MAGIC, EXP2_POLY};
+use crate::chip::samplers::lanes::Lanes;
+use crate::chip::samplers::lattice_kernel::{Geom, MAX_D, W};
 use core::arch::x86_64::*;
 
 /// The Xoshiro256++ state of eight lanes: words 0..4 of lanes 0..4, then of lanes 4..8.
@@ -53,7 +53,7 @@ fn uniforms(out: __m256i) -> __m256 {
 }
 
 /// Masks of the cells that go down, !(r (1 + 2^(k u)) < 1) as
-/// [`crate::chip::cell::ideal_up`], for N vectors of eight cells. Each step is written for
+/// [`crate::chip::cells::cell::ideal_up`], for N vectors of eight cells. Each step is written for
 /// all N vectors before the next, so that N independent dependency chains (about 60 cycles
 /// each) sit side by side in program order: the out-of-order window, which holds less than
 /// one block of this almost all-vector code, then overlaps them.
@@ -134,8 +134,8 @@ impl RowPtrs<'_> {
 }
 
 /// Redraws the rows of one chunk of colour `COL` (first row `y0`) with ideal cells of
-/// constant `k` (see [`crate::chip::cell::ideal_k`]); arguments as
-/// [`crate::chip::lattice_kernel::update_row`], `h` None when the model has no fields.
+/// constant `k` (see [`crate::chip::cells::cell::ideal_k`]); arguments as
+/// [`crate::chip::samplers::lattice_kernel::update_row`], `h` None when the model has no fields.
 ///
 /// # Safety
 /// The CPU must support AVX2.

@@ -8,7 +8,7 @@
 //! colour rotated by a fixed offset, so neighbour indices are implicit and the local-field
 //! loop runs over contiguous slices (vectorised). Storage and the row kernel (padded rows,
 //! couplings once per undirected edge, f32; absent edges of an open lattice have J = 0) are
-//! in [`crate::chip::lattice_kernel`].
+//! in [`crate::chip::samplers::lattice_kernel`].
 //!
 //! Per block of 16 cells: u = h + sum_d J_d s_nbr (f32), uniforms from eight Xoshiro256++
 //! lanes, then s = +1 if U < P(+1) else -1 via cell.draw_up (ideal cell: U (1 + e^{-2 beta u})
@@ -16,13 +16,13 @@
 //! cells, each with its own lanes carried across sweeps ((seed, CellBlock, 2 chunks c + k)),
 //! so results do not depend on the thread count.
 
-use crate::chip::cell::{CellModel, ideal_k};
+use crate::chip::cells::cell::{CellModel, ideal_k};
+use crate::chip::description::graph::Lattice;
+use crate::chip::description::model::{Model, ModelKind};
 use crate::chip::error::ChipError;
-use crate::chip::graph::Lattice;
-use crate::chip::lanes::Lanes;
-use crate::chip::lattice_kernel::{Geom, W, update_row};
-use crate::chip::model::{Model, ModelKind};
-use crate::chip::sampler::{Sampler, StateBuf};
+use crate::chip::samplers::lanes::Lanes;
+use crate::chip::samplers::lattice_kernel::{Geom, W, update_row};
+use crate::chip::samplers::sampler::{Sampler, StateBuf};
 use crate::rng::{Domain, Seed};
 use rayon::prelude::*;
 
@@ -245,9 +245,9 @@ fn update_chunk_dispatch<C: CellModel, const COL: usize>(
         // SAFETY: the CPU supports AVX2 (checked just above)
         unsafe {
             match ideal {
-                Some(k) => {
-                    crate::chip::lattice_ideal::update_chunk::<COL>(g, y0, rows, other, j, h, k, lanes)
-                }
+                Some(k) => crate::chip::samplers::lattice_ideal::update_chunk::<COL>(
+                    g, y0, rows, other, j, h, k, lanes,
+                ),
                 None => update_chunk_avx2::<C, COL>(g, y0, rows, other, j, h, cell, lanes),
             }
         }

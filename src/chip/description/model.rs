@@ -19,8 +19,8 @@
 //! sampled statistic can resolve (the exact-enumeration tests need 1e-2 in total variation).
 //! Energies are accumulated in f64.
 
+use crate::chip::description::graph::Topology;
 use crate::chip::error::ChipError;
-use crate::chip::graph::Topology;
 use crate::rng::{Domain, Seed};
 use rand_distr::{Distribution, Normal};
 

@@ -1,9 +1,9 @@
 //! Observers: whatever looks at the samples (statistics, files, pictures). The runner calls
 //! them between sweeps, never inside a numerical loop, and times them separately.
 
-use crate::chip::autocorr::{AutoCorr, integrated_time};
 use crate::chip::error::ChipError;
-use crate::chip::sampler::StateBuf;
+use crate::chip::observers::autocorr::{AutoCorr, integrated_time};
+use crate::chip::samplers::sampler::StateBuf;
 
 /// One recorded sample.
 #[derive(Debug, Clone, Copy)]
@@ -160,7 +160,7 @@ impl PairCorrelations {
     }
 
     /// For every edge of a topology (nearest neighbours).
-    pub fn nearest_neighbours(topology: &crate::chip::graph::Topology) -> Self {
+    pub fn nearest_neighbours(topology: &crate::chip::description::graph::Topology) -> Self {
         let mut pairs = vec![];
         topology.for_each_edge(|_, i, j| pairs.push((i, j)));
         Self::new(pairs)

@@ -2,21 +2,21 @@
 //! colour is redrawn from its conditional given its neighbours (which all have other colours,
 //! so the draws are independent and run in parallel). One sweep updates every cell once.
 //!
-//! Determinism: each colour class is cut into fixed chunks ([`crate::chip::layout::CHUNK`]),
+//! Determinism: each colour class is cut into fixed chunks ([`crate::chip::samplers::layout::CHUNK`]),
 //! each with its own streams carried across sweeps; a chunk's draws depend only on the state
 //! and its streams, so the result is bit-identical for any number of threads.
 //!
 //! Each colour is updated in two phases: new values are drawn into a scratch buffer (reading
 //! the state), then copied into the class; clamped cells are then restored.
 
-use crate::chip::cell::CellModel;
-use crate::chip::colouring::Colouring;
+use crate::chip::cells::cell::CellModel;
+use crate::chip::cells::kinds::Kind;
+use crate::chip::description::colouring::Colouring;
+use crate::chip::description::graph::Topology;
+use crate::chip::description::model::Model;
 use crate::chip::error::ChipError;
-use crate::chip::graph::Topology;
-use crate::chip::kinds::Kind;
-use crate::chip::layout::{CHUNK, ChunkRng, ColourLayout};
-use crate::chip::model::Model;
-use crate::chip::sampler::{Sampler, StateBuf};
+use crate::chip::samplers::layout::{CHUNK, ChunkRng, ColourLayout};
+use crate::chip::samplers::sampler::{Sampler, StateBuf};
 use crate::rng::Seed;
 use rayon::prelude::*;
 

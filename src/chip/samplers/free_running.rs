@@ -16,14 +16,14 @@
 //! The event loop is sequential (one stream, (seed, Chain, 0)), so the result does not depend
 //! on the thread count.
 
-use crate::chip::cell::CellModel;
-use crate::chip::colouring::Colouring;
+use crate::chip::cells::cell::CellModel;
+use crate::chip::cells::kinds::Kind;
+use crate::chip::description::colouring::Colouring;
+use crate::chip::description::graph::Topology;
+use crate::chip::description::model::Model;
 use crate::chip::error::ChipError;
-use crate::chip::graph::Topology;
-use crate::chip::kinds::Kind;
-use crate::chip::layout::ColourLayout;
-use crate::chip::model::Model;
-use crate::chip::sampler::{Sampler, StateBuf};
+use crate::chip::samplers::layout::ColourLayout;
+use crate::chip::samplers::sampler::{Sampler, StateBuf};
 use crate::rng::{Domain, Seed, StreamRng};
 use rand::Rng;
 

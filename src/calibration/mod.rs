@@ -1,0 +1,12 @@
+//! The calibration file format, on its own below its writer and its readers: `pbitsim
+//! calibrate` ([`crate::calibrate`]) writes it; behavioural cells ([`crate::cell`]) and the
+//! chip ([`crate::chip`]) read it. Neither side imports the other; both import this module.
+//!
+//! [`schema`] is the document (schema, version, circuit, controls, fits, mismatch) with its
+//! validation on load; [`point`] the measured points it carries.
+
+pub mod point;
+pub mod schema;
+
+pub use point::{MixtureRecord, PointMeasurement, Precision};
+pub use schema::*;

@@ -1,0 +1,17 @@
+//! How a chip is sampled. Every sampler offers one pure step ([`sampler`]):
+//!
+//! - block Gibbs on any graph ([`gibbs`]) over a colour-major layout ([`layout`]);
+//! - the vectorised checkerboard path for Ising lattices ([`lattice_gibbs`]), whose row
+//!   kernel is [`lattice_kernel`] (and [`lattice_ideal`], its AVX2 form for ideal cells),
+//!   drawing from vector random streams ([`lanes`]);
+//! - free-running, continuous-time cells ([`free_running`]).
+
+pub mod free_running;
+pub mod gibbs;
+pub mod lanes;
+pub mod lattice_gibbs;
+#[cfg(target_arch = "x86_64")]
+pub mod lattice_ideal;
+pub mod lattice_kernel;
+pub mod layout;
+pub mod sampler;
