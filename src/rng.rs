@@ -35,6 +35,9 @@ pub enum Domain {
     Chain = 6,
     /// Anything that is not one of the above, keyed by the index alone.
     Other = 7,
+    /// Device mismatch: the Monte Carlo sample (child seed), then the instance (stream keyed
+    /// by a hash of its hierarchical name).
+    Mismatch = 8,
 }
 
 /// SplitMix64's finaliser: a bijective mix of 64 bits.

@@ -47,7 +47,7 @@ fn fresh(
         threads: 0,
         record_every: None,
         warmup: 200e-9,
-        offsets: Default::default(),
+        variation: Default::default(),
     };
     let prepared = simulate::prepare(&config).unwrap();
     let controls: BTreeMap<String, f64> = values.iter().map(|(k, v)| (k.to_string(), *v)).collect();

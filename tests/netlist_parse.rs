@@ -58,7 +58,7 @@ fn a_fuller_netlist_with_continuations_params_and_readouts() {
     assert_eq!(names, ["vdd", "vin", "mn1", "mp1", "cout", "ileak"]);
     let mn1 = netlist.element("MN1").unwrap();
     assert_eq!(mn1.location.line, 9, "an element keeps its first line");
-    let ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m } = &mn1.kind else {
+    let ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m, .. } = &mn1.kind else {
         panic!("MN1 should be a MOSFET");
     };
     assert_eq!([drain, gate, source, bulk], ["out", "in", "0", "0"]);

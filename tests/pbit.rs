@@ -24,7 +24,7 @@ fn measure(vin: f64, temperature: f64, tstop: f64, runs: usize, seed: u64) -> (f
         threads: 0,
         record_every: Some(tstop / 100.0),
         warmup: 200e-9,
-        offsets: Default::default(),
+        variation: Default::default(),
     };
     let prepared = simulate::prepare(&config).unwrap();
     let outcome = simulate::run(&config, prepared, &|_| {}).unwrap();

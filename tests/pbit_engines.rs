@@ -24,7 +24,7 @@ fn switching(capacitance: &str, engine: Engine, dt: f64, tstop: f64, runs: usize
         threads: 0,
         record_every: Some(tstop / 200.0),
         warmup: 200e-9,
-        offsets: Default::default(),
+        variation: Default::default(),
     };
     let prepared = simulate::prepare(&config).unwrap();
     let outcome = simulate::run(&config, prepared, &|_| {}).unwrap();

@@ -5,19 +5,22 @@
 //! deterministically (point p draws from seed.child(SweepPoint, p)); the points are fitted per
 //! temperature and across temperatures ([`fitting`]) and written as a versioned calibration
 //! file ([`crate::calibration`], the format module shared with its readers) with plots ([`plots`]).
+//! With `--monte-carlo N`, N device-mismatch samples of the circuit are calibrated the same
+//! way and written as the file's population ([`population`]).
 
+pub mod anchors;
 pub mod fitting;
 pub mod plots;
 pub mod point;
+pub mod population;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::calibration::{
-    self as schema, Calibration, CardInfo, CellKind, CircuitInfo, MismatchRecord, Precision, SweepAxis,
-    TemperatureFit,
+    self as schema, Calibration, CardInfo, CellKind, CircuitInfo, Precision, SweepAxis, TemperatureFit,
 };
-use crate::circuit::elaborate::elaborate;
+use crate::circuit::elaborate::{Variation, elaborate};
 use crate::circuit::netlist::Netlist;
 use crate::circuit::{Circuit, OutputKind};
 use crate::io::sha256_hex;
@@ -41,6 +44,8 @@ pub struct CalibrateConfig {
     pub seed: u64,
     pub threads: usize,
     pub precision: Precision,
+    /// Mismatch Monte Carlo samples to calibrate beside the nominal circuit (0: none).
+    pub monte_carlo: usize,
 }
 
 /// The grid: every combination of the sweep values (first sweep varying slowest).
@@ -74,36 +79,6 @@ fn cell_kind(circuit: &Circuit, output: &str) -> Result<CellKind, SimulateError>
     })
 }
 
-/// Pelgrom offset of V0 from the model cards: sqrt of the summed sigma(V_T)^2 of the
-/// transistors whose gates the controls drive (through sources named after the controls).
-fn mismatch(spec: &crate::circuit::Spec) -> MismatchRecord {
-    let mut variance = 0.0;
-    let mut names = Vec::new();
-    for e in &spec.elements {
-        if let crate::circuit::SpecKind::Mosfet { gate, card, geometry, .. } = &e.kind {
-            let driven = spec.elements.iter().any(|s| {
-                matches!(&s.kind, crate::circuit::SpecKind::VoltageSource { plus, .. } if plus == gate)
-                    && s.name.to_lowercase().starts_with("vin")
-            });
-            if driven {
-                variance += card.sigma_vt(*geometry).powi(2);
-                names.push(e.name.clone());
-            }
-        }
-    }
-    MismatchRecord {
-        sigma_v0_v: variance.sqrt(),
-        source: if names.is_empty() {
-            "no transistor gated by a control source (named vin*): no offset".into()
-        } else {
-            format!(
-                "Pelgrom A_VT/sqrt(WL) of {} (the control-gated transistors), added in quadrature",
-                names.join(", ")
-            )
-        },
-    }
-}
-
 /// Run a calibration. `progress(done, total)` counts points.
 pub fn run(
     config: &CalibrateConfig,
@@ -124,7 +99,8 @@ pub fn run(
             )));
         }
     }
-    let spec = elaborate(&netlist, Some(config.temperatures[0]), &Default::default())?;
+    let at_first = crate::circuit::temperature::parse_at(&config.circuit, &config.overrides, Some(config.temperatures[0]))?;
+    let spec = elaborate(&at_first, Some(config.temperatures[0]), &Default::default())?;
     let circuit = Circuit::build(&spec)?;
     let output = config
         .output
@@ -134,67 +110,28 @@ pub fn run(
             SimulateError::Config(format!("{} declares no .output to calibrate", config.circuit.display()))
         })?;
     let kind = cell_kind(&circuit, &output)?;
+    if config.monte_carlo > 0 && kind != CellKind::Pbit {
+        return Err(SimulateError::Config(format!(
+            "--monte-carlo: a mismatch population is calibrated for p-bit cells (a bit readout); '{output}' is a {} readout",
+            kind.name()
+        )));
+    }
     let controls: Vec<String> = config.sweeps.iter().map(|s| s.name.clone()).collect();
-    let points = grid(&config.sweeps);
-    let total = points.len() * config.temperatures.len();
-    let mut measured = Vec::with_capacity(total);
-    let (mut dt, mut tstop) = (0.0, 0.0);
-    for (ti, &t) in config.temperatures.iter().enumerate() {
-        for (pi, values) in points.iter().enumerate() {
-            let index = ti * points.len() + pi;
-            let mut overrides = config.overrides.clone();
-            overrides.extend(values.iter().map(|(k, v)| (k.clone(), format!("{v:e}"))));
-            let sim = SimulateConfig {
-                circuit: config.circuit.clone(),
-                overrides,
-                temperature: Some(t),
-                tstop: config.tstop,
-                dt: config.dt,
-                engine: config.engine,
-                runs: config.precision.batch_runs,
-                seed: config.seed,
-                threads: config.threads,
-                record_every: None,
-                warmup: config.warmup,
-                offsets: Default::default(),
-            };
-            let mut prepared = simulate::prepare(&sim)?;
-            (dt, tstop) = (prepared.dt, prepared.tstop);
-            // Only analog readouts need the trace (for their mixture samples).
-            if kind != CellKind::Pmog {
-                prepared.record_every = prepared.tstop / 10.0;
-            }
-            let seed = Seed(config.seed).child(Domain::SweepPoint, index as u64);
-            let mut m =
-                point::measure(&sim, prepared, &output, values.clone(), &config.precision, seed, &|_| {})?;
-            if kind == CellKind::Pmog {
-                m.mixture = Some(
-                    fitting::point_mixture(&m, seed.child(Domain::Other, 1 << 20))
-                        .map_err(SimulateError::Config)?,
-                );
-            }
-            measured.push(m);
-            progress(index + 1, total);
-        }
-    }
-    let groups = fitting::by_temperature(&measured, &config.temperatures);
-    let mut fits: Vec<TemperatureFit> = Vec::new();
-    for (ti, &t) in config.temperatures.iter().enumerate() {
-        let group = &groups[&ti];
-        let fit = match kind {
-            CellKind::Pbit => fitting::fit_pbit(group, &controls, t),
-            CellKind::Pdit => fitting::fit_pdit(group, &controls, t),
-            CellKind::Pmog => {
-                let mixtures: Vec<&crate::calibration::MixtureRecord> =
-                    group.iter().filter_map(|p| p.mixture.as_ref()).collect();
-                fitting::fit_pmog(group, &mixtures, &controls, t)
-            }
-        }
-        .map_err(SimulateError::Config)?;
-        fits.push(fit);
-    }
-    let temperature_fits =
-        fitting::temperature_fits(&fits, kind == CellKind::Pbit).map_err(SimulateError::Config)?;
+    let total = grid(&config.sweeps).len() * config.temperatures.len() * (1 + config.monte_carlo);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+    let nominal =
+        calibrate_sample(config, &output, kind, &controls, &Variation::default(), Seed(config.seed), None, &tick)?;
+    let (dt, tstop) = (nominal.dt, nominal.tstop);
+    let (measured, fits, temperature_fits) = (nominal.points, nominal.fits, nominal.temperature_fits);
+    let nominal_fits = |fits: &[TemperatureFit]| -> Vec<(f64, f64, f64)> {
+        fits.iter().map(|f| (f.v0.unwrap_or(0.0), f.vs.unwrap_or(1.0), f.correlation_time_s)).collect()
+    };
+    let population = if config.monte_carlo > 0 {
+        Some(population::calibrate(config, &output, &controls, &nominal_fits(&fits), &tick)?)
+    } else {
+        None
+    };
     let cards = netlist
         .model_cards
         .iter()
@@ -213,6 +150,7 @@ pub fn run(
     for c in &controls {
         parameters.remove(c);
     }
+    parameters.remove(crate::circuit::temperature::TEMPERATURE_PARAM);
     Ok(Calibration {
         schema: schema::SCHEMA.to_string(),
         version: schema::VERSION,
@@ -238,8 +176,112 @@ pub fn run(
         points: measured,
         fits,
         temperature_fits,
-        mismatch: mismatch(&spec),
+        mismatch: population::mismatch_record(population.as_ref()),
+        population,
     })
+}
+
+/// What calibrating one circuit (nominal or a mismatch sample) gives.
+pub struct SampleCalibration {
+    pub points: Vec<crate::calibration::PointMeasurement>,
+    pub fits: Vec<TemperatureFit>,
+    pub temperature_fits: crate::calibration::TemperatureFits,
+    pub dt: f64,
+    pub tstop: f64,
+}
+
+/// The simulation of one control setting at one temperature of a circuit with deviations
+/// `variation`.
+pub fn point_config(
+    config: &CalibrateConfig,
+    values: &BTreeMap<String, f64>,
+    t: f64,
+    variation: &Variation,
+) -> SimulateConfig {
+    let mut overrides = config.overrides.clone();
+    overrides.extend(values.iter().map(|(k, v)| (k.clone(), format!("{v:e}"))));
+    SimulateConfig {
+        circuit: config.circuit.clone(),
+        overrides,
+        temperature: Some(t),
+        tstop: config.tstop,
+        dt: config.dt,
+        engine: config.engine,
+        runs: config.precision.batch_runs,
+        seed: config.seed,
+        threads: config.threads,
+        record_every: None,
+        warmup: config.warmup,
+        variation: variation.clone(),
+    }
+}
+
+/// Measure every grid point at every temperature of the circuit with deviations `variation`
+/// (point p drawing from seed.child(SweepPoint, p)) and fit them; `tick` is called after
+/// each point. `grids`, one (nominal V0, sample V0, scale) per temperature, map the first
+/// control's grid value v to V0_sample + (v - V0_nominal) scale (a mismatch sample is
+/// measured around its own balance point, over its own width).
+#[allow(clippy::too_many_arguments)]
+pub fn calibrate_sample(
+    config: &CalibrateConfig,
+    output: &str,
+    kind: CellKind,
+    controls: &[String],
+    variation: &Variation,
+    seed: Seed,
+    grids: Option<&[(f64, f64, f64)]>,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SampleCalibration, SimulateError> {
+    let points = grid(&config.sweeps);
+    let mut measured = Vec::with_capacity(points.len() * config.temperatures.len());
+    let (mut dt, mut tstop) = (0.0, 0.0);
+    for (ti, &t) in config.temperatures.iter().enumerate() {
+        for (pi, values) in points.iter().enumerate() {
+            let index = ti * points.len() + pi;
+            let mut values = values.clone();
+            if let (Some(grids), Some(first)) = (grids, controls.first()) {
+                let (nominal, own, scale) = grids[ti];
+                values.entry(first.clone()).and_modify(|v| *v = own + (*v - nominal) * scale);
+            }
+            let sim = point_config(config, &values, t, variation);
+            let mut prepared = simulate::prepare(&sim)?;
+            (dt, tstop) = (prepared.dt, prepared.tstop);
+            // Only analog readouts need the trace (for their mixture samples).
+            if kind != CellKind::Pmog {
+                prepared.record_every = prepared.tstop / 10.0;
+            }
+            let point_seed = seed.child(Domain::SweepPoint, index as u64);
+            let mut m =
+                point::measure(&sim, prepared, output, values, &config.precision, point_seed, &|_| {})?;
+            if kind == CellKind::Pmog {
+                m.mixture = Some(
+                    fitting::point_mixture(&m, point_seed.child(Domain::Other, 1 << 20))
+                        .map_err(SimulateError::Config)?,
+                );
+            }
+            measured.push(m);
+            tick();
+        }
+    }
+    let groups = fitting::by_temperature(&measured, &config.temperatures);
+    let mut fits: Vec<TemperatureFit> = Vec::new();
+    for (ti, &t) in config.temperatures.iter().enumerate() {
+        let group = &groups[&ti];
+        let fit = match kind {
+            CellKind::Pbit => fitting::fit_pbit(group, controls, t),
+            CellKind::Pdit => fitting::fit_pdit(group, controls, t),
+            CellKind::Pmog => {
+                let mixtures: Vec<&crate::calibration::MixtureRecord> =
+                    group.iter().filter_map(|p| p.mixture.as_ref()).collect();
+                fitting::fit_pmog(group, &mixtures, controls, t)
+            }
+        }
+        .map_err(SimulateError::Config)?;
+        fits.push(fit);
+    }
+    let temperature_fits =
+        fitting::temperature_fits(&fits, kind == CellKind::Pbit).map_err(SimulateError::Config)?;
+    Ok(SampleCalibration { points: measured, fits, temperature_fits, dt, tstop })
 }
 
 /// Write a calibration atomically.

@@ -86,6 +86,10 @@ fn pbit(cal: &Calibration) -> Vec<(String, Figure)> {
     if let Some(a) = &cal.temperature_fits.arrhenius {
         out.push(("arrhenius".into(), arrhenius_figure(cal, a.tau0_s, a.barrier_j, a.barrier_ev)));
     }
+    out.push(("anchors".into(), super::anchors::anchors(cal, &short(cal))));
+    if let Some(figure) = super::anchors::population(cal, &short(cal)) {
+        out.push(("population".into(), figure));
+    }
     out
 }
 

@@ -3,10 +3,13 @@
 //! chip ([`crate::chip`]) read it. Neither side imports the other; both import this module.
 //!
 //! [`schema`] is the document (schema, version, circuit, controls, fits, mismatch) with its
-//! validation on load; [`point`] the measured points it carries.
+//! validation on load; [`point`] the measured points it carries; [`population`] the
+//! mismatch Monte Carlo samples and their statistics.
 
 pub mod point;
+pub mod population;
 pub mod schema;
 
 pub use point::{MixtureRecord, PointMeasurement, Precision};
+pub use population::{Population, PopulationSample, SampleFit};
 pub use schema::*;

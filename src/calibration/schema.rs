@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! schema            "pbitsim-calibration"
-//! version           1
+//! version           2 (1 is still read: it has no population)
 //! cell              "pbit" | "pdit" | "pmog"
 //! circuit           path, title, sha256 of the netlist text, parameters, model cards (name,
 //!                   path, sha256, source)
@@ -20,7 +20,11 @@
 //!                     pdit: softmax biases and weights (logits linear in the controls)
 //!                     pmog: weight, means and spreads as polynomials in the controls
 //! temperature_fits  pbit: vs against the proportional-to-T law, tau(V0) as an Arrhenius law
-//! mismatch          sigma of the per-cell offset of V0 (V) and where it comes from
+//! mismatch          sigma of the per-cell offset of V0 (V) and where it comes from: the
+//!                   population's spread of V0 (RMS over temperatures), or 0 without one
+//! population        optional (calibrate --monte-carlo N): the mismatch Monte Carlo samples'
+//!                   V0, Vs and tau at each temperature, their mean and covariance
+//!                   ([`super::population`])
 //! ```
 //!
 //! A file is validated on load: wrong schema or version, a missing key, a cell kind other than
@@ -36,8 +40,10 @@ use super::point::{PointMeasurement, Precision};
 
 /// The schema name written in every calibration file.
 pub const SCHEMA: &str = "pbitsim-calibration";
-/// The schema version this build reads and writes.
-pub const VERSION: u32 = 1;
+/// The schema version this build writes.
+pub const VERSION: u32 = 2;
+/// The oldest schema version this build reads (version 1 has no population section).
+pub const OLDEST_READ: u32 = 1;
 
 /// Which behavioural cell a calibration describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -281,6 +287,9 @@ pub struct Calibration {
     pub fits: Vec<TemperatureFit>,
     pub temperature_fits: TemperatureFits,
     pub mismatch: MismatchRecord,
+    /// Mismatch Monte Carlo population (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<super::population::Population>,
 }
 
 /// A calibration file that cannot be used.
@@ -309,12 +318,12 @@ impl Calibration {
             None => return Err(invalid(path, format!("missing key 'schema' (expected '{SCHEMA}')"))),
         }
         match value.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if v == VERSION as u64 => {}
+            Some(v) if (OLDEST_READ as u64..=VERSION as u64).contains(&v) => {}
             Some(v) => {
                 return Err(invalid(
                     path,
                     format!(
-                        "schema version {v}, but this pbitsim reads version {VERSION}; recalibrate with pbitsim calibrate"
+                        "schema version {v}, but this pbitsim reads versions {OLDEST_READ} to {VERSION}; recalibrate with pbitsim calibrate"
                     ),
                 ));
             }
@@ -369,6 +378,15 @@ impl Calibration {
         }
         if !(self.mismatch.sigma_v0_v >= 0.0) {
             return Err("mismatch.sigma_v0_v must be zero or positive".into());
+        }
+        if let Some(p) = &self.population {
+            if self.cell != CellKind::Pbit {
+                return Err("a population section is only defined for p-bit calibrations".into());
+            }
+            if self.version < 2 {
+                return Err("a population section needs schema version 2".into());
+            }
+            p.validate(&self.temperatures_k)?;
         }
         Ok(())
     }

@@ -11,15 +11,18 @@
 //! Temperatures between calibrated ones are interpolated (V0, Vs and the softmax and mixture
 //! parameters linearly in T, ln tau linearly in 1/T as the Arrhenius law suggests); a
 //! temperature outside the calibrated range is an error. Per-cell offsets from mismatch
-//! ([`mismatch`]) shift each cell's input.
+//! ([`mismatch`]) shift each cell's input; a calibration with a mismatch population gives
+//! each cell its own V0, Vs and tau instead ([`population`]).
 
 pub mod interpolate;
 pub mod mismatch;
 pub mod pbit;
 pub mod pdit;
 pub mod pmog;
+pub mod population;
 
 pub use mismatch::offsets;
+pub use population::{CellParameters, PopulationLaw};
 pub use pbit::PbitCell;
 pub use pdit::PditCell;
 pub use pmog::PmogCell;

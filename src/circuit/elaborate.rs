@@ -6,6 +6,10 @@
 //! name as `NAME.toml` in the netlist's directory, then in `models/` beside it and `../models/`
 //! (so the shipped circuits find the shipped cards). Without `.temp` or `--temp` the
 //! temperature is 27 C (300.15 K), SPICE's default.
+//!
+//! Each transistor gets its deviation from the card here: the Monte Carlo mismatch draw of
+//! its full name ([`crate::device::mismatch`]; sample 0 is nominal), plus any `dvt=`/`dbeta=`
+//! on its line, plus any deviation the caller passes by name.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,13 +17,26 @@ use std::sync::Arc;
 
 use super::model::{CircuitError, OutputKind, Spec, SpecElement, SpecKind, SpecOutput};
 use super::netlist::{self, ElementKind, Netlist};
-use crate::device::{Geometry, ModelCard, load_card};
+use crate::device::mismatch::draw;
+use crate::device::{CapacitanceOverrides, Deviation, Geometry, MismatchSample, ModelCard, load_card};
 
 /// SPICE's default temperature, 27 C.
 pub const DEFAULT_TEMPERATURE: f64 = 300.15;
 
-/// A per-device threshold offset (mismatch), by element name; the default is none.
-pub type Offsets = HashMap<String, f64>;
+/// How the transistors of a circuit deviate from their cards: a Monte Carlo mismatch sample
+/// (index 0, the default, is nominal) and deliberate deviations by element name, added to it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Variation {
+    pub mismatch: MismatchSample,
+    pub offsets: HashMap<String, Deviation>,
+}
+
+impl Variation {
+    /// Mismatch sample `index` drawn from master seed `seed`.
+    pub fn sample(seed: u64, index: u64) -> Self {
+        Variation { mismatch: MismatchSample { seed, index }, offsets: HashMap::new() }
+    }
+}
 
 fn model_search_dirs(netlist: &Netlist) -> Vec<PathBuf> {
     let dir = netlist.source.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -49,11 +66,11 @@ fn load_cards(netlist: &Netlist) -> Result<HashMap<String, Arc<ModelCard>>, Circ
 }
 
 /// Elaborate `netlist` at `temperature` (K; the netlist's `.temp` or 27 C when None), with
-/// optional per-transistor threshold offsets.
+/// the transistors' deviations from their cards given by `variation`.
 pub fn elaborate(
     netlist: &Netlist,
     temperature: Option<f64>,
-    offsets: &Offsets,
+    variation: &Variation,
 ) -> Result<Spec, CircuitError> {
     let mut cards = load_cards(netlist)?;
     let temperature = temperature.or(netlist.temperature_k).unwrap_or(DEFAULT_TEMPERATURE);
@@ -61,7 +78,7 @@ pub fn elaborate(
     for e in &netlist.elements {
         let origin = e.location.to_string();
         let kind = match &e.kind {
-            ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m } => {
+            ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m, extras } => {
                 let card = match cards.get(model) {
                     Some(card) => Arc::clone(card),
                     None => {
@@ -100,14 +117,25 @@ pub fn elaborate(
                         card
                     }
                 };
+                let geometry = Geometry { w: *w, l: *l, m: *m };
+                let deviation = draw(&card, geometry, &e.name, variation.mismatch)
+                    .plus(Deviation { vt: extras.dvt, beta: extras.dbeta })
+                    .plus(variation.offsets.get(&e.name).copied().unwrap_or_default());
                 SpecKind::Mosfet {
                     drain: drain.clone(),
                     gate: gate.clone(),
                     source: source.clone(),
                     bulk: bulk.clone(),
                     card,
-                    geometry: Geometry { w: *w, l: *l, m: *m },
-                    vt_offset: offsets.get(&e.name).copied().unwrap_or(0.0),
+                    geometry,
+                    deviation,
+                    capacitance: CapacitanceOverrides {
+                        gate_bulk: extras.cgb,
+                        gate_drain: extras.cgd,
+                        gate_source: extras.cgs,
+                        drain_bulk: extras.cdb,
+                        source_bulk: extras.csb,
+                    },
                 }
             }
             ElementKind::Capacitor { a, b, farads } => {

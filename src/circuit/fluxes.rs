@@ -162,7 +162,8 @@ mod tests {
                 bulk: s(b),
                 card: c,
                 geometry: g,
-                vt_offset: 0.01,
+                deviation: crate::device::Deviation { vt: 0.01, beta: 0.02 },
+                capacitance: Default::default(),
             },
         };
         let cap = |name: &str, a: &str, b: &str| SpecElement {

@@ -17,7 +17,9 @@ pub mod elaborate;
 pub mod fluxes;
 pub mod model;
 pub mod netlist;
+pub mod operating_point;
 pub mod system;
+pub mod temperature;
 
 pub use model::{
     Circuit, CircuitError, Device, DeviceKind, NodeRef, Output, OutputKind, Spec, SpecElement, SpecKind,

@@ -14,7 +14,10 @@ use thiserror::Error;
 
 use super::capacitance::{Capacitance, CapacitanceProblem};
 use super::fluxes::LogLinearFluxes;
-use crate::device::{Geometry, ModelCard, Polarity, Transistor};
+use crate::device::{
+    CapacitanceOverrides, DeviceCapacitances, Deviation, Geometry, Interpolation, ModelCard, Polarity,
+    Transistor,
+};
 use crate::units::ELEMENTARY_CHARGE;
 
 /// A node of the elaborated circuit: free (index into the state) or fixed (index into the
@@ -54,7 +57,10 @@ pub enum SpecKind {
         bulk: String,
         card: Arc<ModelCard>,
         geometry: Geometry,
-        vt_offset: f64,
+        /// Deviation from the card (mismatch draw plus deliberate offsets).
+        deviation: Deviation,
+        /// Capacitances fixed on the transistor line.
+        capacitance: CapacitanceOverrides,
     },
     Capacitor {
         a: String,
@@ -226,8 +232,43 @@ impl Circuit {
             .sum()
     }
 
-    /// Elaborate a description into state equations.
+    /// Elaborate a description into state equations. Transistor capacitances come from their
+    /// cards at the circuit's DC operating point ([`super::operating_point`]), or from the
+    /// transistor line where it fixes them; cards without an oxide capacitance or with the
+    /// weak-inversion-only law need no operating point (their capacitances are the
+    /// weak-inversion values).
     pub fn build(spec: &Spec) -> Result<Circuit, CircuitError> {
+        let weak = Circuit::build_with(spec, &|_, card, geometry| card.capacitances(geometry))?;
+        let needs_op = spec.elements.iter().any(|e| match &e.kind {
+            SpecKind::Mosfet { card, capacitance, .. } => {
+                card.cox > 0.0 && card.interpolation == Interpolation::Ekv && !capacitance.all_fixed()
+            }
+            _ => false,
+        });
+        if !needs_op {
+            return Ok(weak);
+        }
+        let v = super::operating_point::dc_operating_point(&weak)
+            .map_err(|message| CircuitError { origin: spec.title.clone(), message })?;
+        let at_op = |name: &str, card: &ModelCard, geometry: Geometry| -> DeviceCapacitances {
+            match weak.devices.iter().find(|d| d.name == name) {
+                Some(Device { kind: DeviceKind::Mosfet(t), terminals, .. }) => {
+                    let at = |k: usize| weak.voltage(terminals[k], &v);
+                    let op = t.evaluate(&crate::device::Terminals { d: at(0), g: at(1), s: at(2), b: at(3) });
+                    card.capacitances_at(geometry, &op)
+                }
+                _ => card.capacitances(geometry),
+            }
+        };
+        Circuit::build_with(spec, &at_op)
+    }
+
+    /// Elaborate with transistor capacitances from `device_caps(name, card, geometry)`
+    /// (before the line's own fixed values).
+    fn build_with(
+        spec: &Spec,
+        device_caps: &dyn Fn(&str, &ModelCard, Geometry) -> DeviceCapacitances,
+    ) -> Result<Circuit, CircuitError> {
         if !(spec.temperature > 0.0 && spec.temperature.is_finite()) {
             return fail(&spec.title, format!("temperature {} K is not physical", spec.temperature));
         }
@@ -270,8 +311,8 @@ impl Circuit {
                     }
                     capacitors.push((lookup(a), lookup(b), *farads));
                 }
-                SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, .. } => {
-                    let c = card.capacitances(*geometry);
+                SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, capacitance, .. } => {
+                    let c = capacitance.apply(device_caps(&e.name, card, *geometry));
                     let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
                     for (x, y, value) in [
                         (g, b, c.gate_bulk),
@@ -368,11 +409,22 @@ impl Circuit {
 
     fn add_element(&mut self, e: &SpecElement, lookup: &dyn Fn(&str) -> NodeRef) -> Result<(), CircuitError> {
         let (kind, terminals, from, to) = match &e.kind {
-            SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, vt_offset } => {
+            SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, deviation, .. } => {
                 if !(geometry.w > 0.0 && geometry.l > 0.0 && geometry.m > 0.0) {
                     return fail(&e.origin, format!("transistor {} needs positive W, L and M", e.name));
                 }
-                let t = card.at(*geometry, self.temperature, *vt_offset);
+                if !(deviation.beta > -1.0 && deviation.vt.is_finite() && deviation.beta.is_finite()) {
+                    return fail(
+                        &e.origin,
+                        format!(
+                            "transistor {} has a current factor scaled by {} (dbeta {}): it must stay positive",
+                            e.name,
+                            1.0 + deviation.beta,
+                            deviation.beta
+                        ),
+                    );
+                }
+                let t = card.at_with(*geometry, self.temperature, *deviation);
                 let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
                 let (from, to) = if card.polarity == Polarity::Nmos { (d, s) } else { (s, d) };
                 (DeviceKind::Mosfet(t), vec![d, g, s, b], from, to)

@@ -132,6 +132,23 @@ pub struct Element {
     pub location: Location,
 }
 
+/// Optional keys of a transistor line beyond W, L and M. Capacitances (F, overlap and
+/// junction included) replace what the model card and the operating point give:
+/// `cgs=` gate-source, `cgd=` gate-drain, `cgb=` gate-bulk, `cdb=` drain-bulk, `csb=`
+/// source-bulk. `dvt=` (V, NMOS frame: positive weakens either polarity) and `dbeta=`
+/// (relative) are deliberate threshold and current-factor offsets, added to any Monte Carlo
+/// mismatch draw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct MosfetExtras {
+    pub cgs: Option<f64>,
+    pub cgd: Option<f64>,
+    pub cgb: Option<f64>,
+    pub cdb: Option<f64>,
+    pub csb: Option<f64>,
+    pub dvt: f64,
+    pub dbeta: f64,
+}
+
 /// The elements pbitsim simulates. Node names are lower-cased, ground is [`GROUND`]; values
 /// are in SI units.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -155,6 +172,8 @@ pub enum ElementKind {
         l: f64,
         /// Multiplier: devices in parallel (default 1, positive).
         m: f64,
+        /// Optional values beyond W, L and M (capacitances, deliberate offsets).
+        extras: MosfetExtras,
     },
     /// `C<name> a b VALUE`, a positive capacitance.
     Capacitor {

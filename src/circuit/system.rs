@@ -2,14 +2,17 @@
 //! PHYSICS.md section 2.2), in free-node voltages:
 //!
 //!   dV = sum_k C^{-1} D_k [ (Phi_F,k(V + dV_k/2) - Phi_R,k(V - dV_k/2)) dt
-//!                           + sqrt(q (Phi_F,k(V + dV_k/2) + Phi_R,k(V - dV_k/2))) dW_k ]
+//!                           + sqrt(F_k q (Phi_F,k(V + dV_k/2) + Phi_R,k(V - dV_k/2))) dW_k ]
 //!        + sum_s C^{-1} (e_minus - e_plus) I_s dt,
 //!
-//! one Wiener process per conducting device (general, multiplicative noise), Ito. The fluxes
-//! are taken at the midpoints of the jumps they stand for (forward at V + dV_k/2, reverse at
-//! V - dV_k/2, dV_k = q C^{-1} D_k): the midpoint-corrected drift that removes the spurious
-//! O(q/C) shift of the naive drift, so that at zero supply every node is Boltzmann-distributed
-//! with mean 0 and variance kT/C (Freitas, Delvenne and Esposito, PRX 11, 031064, 2021).
+//! one Wiener process per conducting device (general, multiplicative noise), Ito. F_k is the
+//! charge of one transfer in units of q: 1, except for a transistor above weak inversion,
+//! whose sub-Poissonian thermal noise it carries ([`crate::device::noise`]). The fluxes are
+//! taken at the midpoints of the one-electron jumps they stand for (forward at V + dV_k/2,
+//! reverse at V - dV_k/2, dV_k = q C^{-1} D_k): the midpoint-corrected drift that removes the
+//! spurious O(q/C) shift of the naive drift, so that at zero supply every node is
+//! Boltzmann-distributed with mean 0 and variance kT/C (Freitas, Delvenne and Esposito, PRX
+//! 11, 031064, 2021).
 //!
 //! One more state component accumulates the energy the sources deliver (J), driven by the
 //! same noise, so energy is accounted pathwise.
@@ -35,10 +38,12 @@ impl Circuit {
         crate::units::thermal_voltage(self.temperature)
     }
 
-    /// Forward and reverse fluxes of `device` (A), each at the midpoint of its own jump.
+    /// Forward and reverse fluxes of `device` (A), each at the midpoint of its own
+    /// one-electron jump, and the charge of one transfer in units of q (below 1 for a
+    /// transistor above weak inversion, [`crate::device::noise`]).
     #[inline]
-    pub fn midpoint_fluxes(&self, device: &Device, v: &[f64]) -> (f64, f64) {
-        let at = |k: usize, sign: f64| self.voltage(device.terminals[k], v) + sign * device.half_jump[k];
+    pub fn midpoint_fluxes(&self, device: &Device, v: &[f64]) -> (f64, f64, f64) {
+        let at = |k: usize, shift: f64| self.voltage(device.terminals[k], v) + shift * device.half_jump[k];
         match &device.kind {
             DeviceKind::Mosfet(t) => {
                 let forward = Terminals { d: at(0, 1.0), g: at(1, 1.0), s: at(2, 1.0), b: at(3, 1.0) };
@@ -49,29 +54,32 @@ impl Circuit {
                 let ut = self.thermal_voltage();
                 let forward = resistor_flux(at(0, 1.0) - at(1, 1.0), *ohms, ut).0;
                 let reverse = resistor_flux(at(0, -1.0) - at(1, -1.0), *ohms, ut).1;
-                (forward, reverse)
+                (forward, reverse, 1.0)
             }
         }
     }
 
-    /// Midpoint fluxes of every device, `visit(k, device, forward, reverse)`, using the fast
-    /// log-linear form where it applies (identical values, fewer exponentials).
+    /// Midpoint fluxes of every device, `visit(k, device, forward, reverse, charge)`, using
+    /// the fast log-linear form where it applies (identical values, fewer exponentials;
+    /// transfers of one charge).
     #[inline]
-    pub fn for_each_flux(&self, v: &[f64], mut visit: impl FnMut(usize, &Device, f64, f64)) {
+    pub fn for_each_flux(&self, v: &[f64], mut visit: impl FnMut(usize, &Device, f64, f64, f64)) {
         let form = &self.log_linear;
         let mut buffer = [0.0f64; super::fluxes::MAX_FACTORS];
         let factors = &mut buffer[..form.factor_count()];
         form.evaluate_factors(v, factors);
         for (k, device) in self.devices.iter().enumerate() {
-            let (forward, reverse) =
-                form.fluxes(k, factors).unwrap_or_else(|| self.midpoint_fluxes(device, v));
-            visit(k, device, forward, reverse);
+            let (forward, reverse, charge) = match form.fluxes(k, factors) {
+                Some((f, r)) => (f, r, 1.0),
+                None => self.midpoint_fluxes(device, v),
+            };
+            visit(k, device, forward, reverse, charge);
         }
     }
 
     /// Net current of `device` in its forward direction (A) at voltages `v`, without midpoint
     /// shifts, and its derivative with respect to each free-node voltage (added into `grad`).
-    fn current_gradient(&self, device: &Device, v: &[f64], grad: &mut [f64]) -> f64 {
+    pub(crate) fn current_gradient(&self, device: &Device, v: &[f64], grad: &mut [f64]) -> f64 {
         grad.fill(0.0);
         let mut add = |node: NodeRef, value: f64| {
             if let NodeRef::Free(i) = node {
@@ -125,14 +133,14 @@ impl<'a> CircuitSde<'a> {
         if let Some(g) = gdw.as_deref_mut() {
             g.fill(0.0);
         }
-        c.for_each_flux(v, |k, device, pf, pr| {
+        c.for_each_flux(v, |k, device, pf, pr, charge| {
             let net = pf - pr;
             for i in 0..n {
                 f[i] += device.dv[i] * net;
             }
             f[n] += device.supply_per_coulomb * net;
             if let (Some(g), Some(dw)) = (gdw.as_deref_mut(), dw) {
-                let kick = (ELEMENTARY_CHARGE * (pf + pr)).sqrt() * dw[k];
+                let kick = (charge * ELEMENTARY_CHARGE * (pf + pr)).sqrt() * dw[k];
                 for i in 0..n {
                     g[i] += device.dv[i] * kick;
                 }
@@ -170,8 +178,8 @@ impl System for CircuitSde<'_> {
         let n = c.free_count();
         let m = self.noise_dim();
         g.fill(0.0);
-        c.for_each_flux(&x[..n], |k, device, pf, pr| {
-            let amplitude = (ELEMENTARY_CHARGE * (pf + pr)).sqrt();
+        c.for_each_flux(&x[..n], |k, device, pf, pr, charge| {
+            let amplitude = (charge * ELEMENTARY_CHARGE * (pf + pr)).sqrt();
             for i in 0..n {
                 g[i * m + k] = device.dv[i] * amplitude;
             }

@@ -60,6 +60,10 @@ pub struct CalibrateArgs {
     /// Method of the engine.
     #[arg(long)]
     pub method: Option<String>,
+    /// Also calibrate N device-mismatch Monte Carlo samples (p-bits) and write their V0, Vs
+    /// and tau with their mean and covariance as the file's population.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub monte_carlo: usize,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -110,13 +114,14 @@ impl CalibrateArgs {
                 batch_runs: self.batch.max(1),
                 max_simulated: flag_value("max-time", &self.max_time, Quantity::Time)?,
             },
+            monte_carlo: self.monte_carlo,
         })
     }
 }
 
 pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
     let config = args.config()?;
-    let points = calibrate::grid(&config.sweeps).len() * config.temperatures.len();
+    let points = calibrate::grid(&config.sweeps).len() * config.temperatures.len() * (1 + config.monte_carlo);
     let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));
     let started = std::time::Instant::now();
     let calibration = calibrate::run(&config, &|done, _| progress.set(done as u64))?;
@@ -158,6 +163,18 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
         }
         if let Some(a) = &calibration.temperature_fits.arrhenius {
             println!("  Arrhenius barrier {:.3} eV (tau0 {})", a.barrier_ev, format_si(a.tau0_s, "s"));
+        }
+        if let Some(p) = &calibration.population {
+            for (t, temperature) in calibration.temperatures_k.iter().enumerate() {
+                let sd = |j: usize| p.covariance[3 * t + j][3 * t + j].sqrt();
+                println!(
+                    "  population of {} at {temperature:.1} K: sigma(V0) = {}, sigma(Vs) = {}, sigma(ln tau) = {:.3}",
+                    p.samples.len(),
+                    format_si(sd(0), "V"),
+                    format_si(sd(1), "V"),
+                    sd(2)
+                );
+            }
         }
         let unmet = calibration.points.iter().filter(|p| !p.precision_reached).count();
         if unmet > 0 {

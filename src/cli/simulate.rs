@@ -55,6 +55,11 @@ pub struct SimulateArgs {
     /// Write summary statistics to this JSON file.
     #[arg(long)]
     pub summary: Option<PathBuf>,
+    /// Device mismatch Monte Carlo sample K (0: nominal): every transistor draws its
+    /// threshold and current-factor deviations (Pelgrom, from its card's A_VT and A_beta) from
+    /// the seed, its name and K.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub mismatch: u64,
 }
 
 impl SimulateArgs {
@@ -95,7 +100,7 @@ impl SimulateArgs {
                 .map(|t| flag_value("record-every", t, Quantity::Time))
                 .transpose()?,
             warmup: flag_value("warmup", &self.warmup, Quantity::Time)?,
-            offsets: Default::default(),
+            variation: crate::circuit::elaborate::Variation::sample(self.run.seed, self.mismatch),
         })
     }
 }

@@ -28,6 +28,7 @@
 //!
 //! [mismatch]
 //! avt_mv_um = 3.4       # Pelgrom: sigma(dV_T0) = A_VT / sqrt(W L)
+//! abeta_pct_um = 1.0    # Pelgrom: sigma(dbeta / beta) = A_beta / sqrt(W L), in % um
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -100,6 +101,9 @@ pub struct ModelCard {
     pub cj: f64,
     /// Pelgrom coefficient A_VT (V m).
     pub avt: f64,
+    /// Pelgrom coefficient of the current factor A_beta (relative, times m):
+    /// sigma(dbeta/beta) = A_beta / sqrt(W L).
+    pub abeta: f64,
     /// The file the card was read from, if any.
     pub path: Option<PathBuf>,
 }
@@ -169,6 +173,8 @@ struct RawCapacitance {
 struct RawMismatch {
     #[serde(default)]
     avt_mv_um: f64,
+    #[serde(default)]
+    abeta_pct_um: f64,
 }
 
 /// Read and validate a model card from a TOML file.
@@ -280,6 +286,14 @@ fn validate(raw: RawCard, label: &str) -> Result<ModelCard, CardError> {
     let avt =
         c.range("mismatch.avt_mv_um", raw.mismatch.avt_mv_um, 0.0, 100.0, "not a Pelgrom coefficient")?
             * 1e-9;
+    // % um = 1e-2 * 1e-6 m.
+    let abeta = c.range(
+        "mismatch.abeta_pct_um",
+        raw.mismatch.abeta_pct_um,
+        0.0,
+        100.0,
+        "not a Pelgrom current-factor coefficient",
+    )? * 1e-8;
     Ok(ModelCard {
         name: raw.name.trim().to_lowercase(),
         polarity: raw.polarity,
@@ -295,6 +309,7 @@ fn validate(raw: RawCard, label: &str) -> Result<ModelCard, CardError> {
         cov,
         cj,
         avt,
+        abeta,
         path: None,
     })
 }

@@ -11,23 +11,25 @@
 //!
 //! with F(x) = ln^2(1 + e^{x/2}) (EKV interpolation) or F(x) = e^x (weak inversion only).
 //!
-//! ## Carrier fluxes and shot noise
+//! ## Carrier fluxes and channel noise
 //! In weak inversion I_F/q and I_R/q are the rates of two independent Poisson streams of
 //! carriers (Sarpeshkar, Delbruck and Mead 1993) with I_F/I_R = e^{V_DS/U_T}: local detailed
-//! balance, from which S_I(V_DS = 0) = 4kT g_ds (Johnson-Nyquist) follows. The ln^2
-//! interpolation breaks that ratio in moderate inversion, so pbitsim splits I_D into the
-//! fluxes that keep it exactly:
+//! balance, from which S_I(V_DS = 0) = 4kT g_ds (Johnson-Nyquist) follows. Above weak
+//! inversion the channel noise is the sub-Poissonian long-channel thermal noise, which
+//! pbitsim carries by transfers of a charge F q, F in (0, 1] ([`super::noise`]):
 //!
-//!   Phi_F = I_D / (1 - e^{-V_DS/U_T}),   Phi_R = I_D / (e^{V_DS/U_T} - 1),
+//!   Phi_F = I_D / (1 - e^{-F V_DS/U_T}),   Phi_R = I_D / (e^{F V_DS/U_T} - 1),
 //!
-//! (Phi_F - Phi_R = I_D, Phi_F/Phi_R = e^{V_DS/U_T}, the law PHYSICS.md section 2.1 gives for
-//! a resistor). They equal I_F and I_R in weak inversion, and in every region give
-//! S_I = 2q(Phi_F + Phi_R) = 2q I_D coth(V_DS/2U_T): 4kT g_ds at V_DS = 0 and 2q I_D in
-//! saturation. The jump engine moves single charges at rates Phi/q; the SDE engine uses them
-//! as its noise intensity.
+//! (Phi_F - Phi_R = I_D, Phi_F/Phi_R = e^{F q V_DS/kT}: the law PHYSICS.md section 2.1 gives
+//! for a resistor, for the charge moved). They equal I_F and I_R in weak inversion (F = 1),
+//! give S_I = 2 F q (Phi_F + Phi_R) = 4kT g_ds at V_DS = 0 in every region, 2q I_D in weak
+//! saturation and the long-channel 4kT (2/3) g_ms in strong saturation. The jump engine moves
+//! charges F q at rates Phi/(F q); the SDE engine uses the same fluxes and noise intensity.
 
 use super::card::{Interpolation, ModelCard, PinchOff};
-use crate::units::{ELEMENTARY_CHARGE, thermal_voltage};
+use super::mismatch::Deviation;
+use super::noise;
+use crate::units::thermal_voltage;
 
 /// Channel geometry of one transistor instance (SI units).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -49,21 +51,6 @@ pub struct Terminals {
     pub b: f64,
 }
 
-/// Parasitic capacitances of one transistor (F), to be stamped between its terminals.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct DeviceCapacitances {
-    /// Gate to bulk through the depleted channel: C_ox W L (n - 1)/n in weak inversion.
-    pub gate_bulk: f64,
-    /// Gate-drain overlap C_ov W.
-    pub gate_drain: f64,
-    /// Gate-source overlap C_ov W.
-    pub gate_source: f64,
-    /// Drain-bulk junction C_j W.
-    pub drain_bulk: f64,
-    /// Source-bulk junction C_j W.
-    pub source_bulk: f64,
-}
-
 /// Everything about a transistor at one bias point.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct OperatingPoint {
@@ -78,6 +65,12 @@ pub struct OperatingPoint {
     pub flux_f: f64,
     /// Reverse carrier flux Phi_R (A).
     pub flux_r: f64,
+    /// Charge of one carrier transfer in units of q (1 in weak inversion, below 1 where the
+    /// thermal noise is sub-Poissonian; see [`super::noise`]).
+    pub transfer_charge: f64,
+    /// Normalised inversion charges q = dF/dx at source and drain (Enz and Vittoz).
+    pub q_f: f64,
+    pub q_r: f64,
     /// Slope factor at this bias.
     pub n: f64,
     /// Specific current I_S (A).
@@ -87,9 +80,10 @@ pub struct OperatingPoint {
 }
 
 impl OperatingPoint {
-    /// One-sided current noise power spectral density 2q(Phi_F + Phi_R) (A^2/Hz).
-    pub fn shot_noise_psd(&self) -> f64 {
-        2.0 * ELEMENTARY_CHARGE * (self.flux_f + self.flux_r)
+    /// One-sided channel noise power spectral density 2 F q (Phi_F + Phi_R) (A^2/Hz): shot
+    /// noise in weak inversion, the long-channel thermal noise above it.
+    pub fn channel_noise_psd(&self) -> f64 {
+        noise::psd(self.flux_f, self.flux_r, self.transfer_charge)
     }
 }
 
@@ -118,18 +112,20 @@ struct Branch {
     root: f64,
     /// logistic(x/2) for EKV, unused for exponential.
     sigma: f64,
+    /// The argument x.
+    x: f64,
 }
 
 fn branch(interp: Interpolation, x: f64) -> Branch {
     match interp {
         Interpolation::Exponential => {
             let e = x.exp();
-            Branch { f: e, df: e, root: e, sigma: 1.0 }
+            Branch { f: e, df: e, root: e, sigma: 1.0, x }
         }
         Interpolation::Ekv => {
             let root = softplus_half(x);
             let sigma = logistic(0.5 * x);
-            Branch { f: root * root, df: root * sigma, root, sigma }
+            Branch { f: root * root, df: root * sigma, root, sigma, x }
         }
     }
 }
@@ -195,19 +191,22 @@ impl ModelCard {
     /// shifted by `vt_offset` (V, NMOS frame; mismatch).
     /// V_T0(T) = V_T0 - TCV (T - TNOM), KP(T) = KP (T/TNOM)^BEX, U_T = kT/q.
     pub fn at(&self, geometry: Geometry, t: f64, vt_offset: f64) -> Transistor {
+        self.at_with(geometry, t, Deviation { vt: vt_offset, beta: 0.0 })
+    }
+
+    /// The card at temperature `t` (K) with a mismatch deviation: V_T0 shifted by
+    /// `deviation.vt` (V, NMOS frame) and the current factor scaled by 1 + `deviation.beta`.
+    pub fn at_with(&self, geometry: Geometry, t: f64, deviation: Deviation) -> Transistor {
         Transistor {
             sign: self.polarity.sign(),
-            vt0: self.vt0 - self.tcv * (t - self.tnom) + vt_offset,
-            beta: 2.0 * self.kp * (t / self.tnom).powf(self.bex) * geometry.w / geometry.l * geometry.m,
+            vt0: self.vt0 - self.tcv * (t - self.tnom) + deviation.vt,
+            beta: 2.0 * self.kp * (t / self.tnom).powf(self.bex) * geometry.w / geometry.l
+                * geometry.m
+                * (1.0 + deviation.beta),
             ut: thermal_voltage(t),
             pinch_off: self.pinch_off,
             interpolation: self.interpolation,
         }
-    }
-
-    /// Pelgrom threshold mismatch sigma(dV_T0) = A_VT / sqrt(W L M) (V).
-    pub fn sigma_vt(&self, geometry: Geometry) -> f64 {
-        self.avt / (geometry.w * geometry.l * geometry.m).sqrt()
     }
 
     /// Slope factor at zero pinch-off voltage and the nominal temperature.
@@ -217,19 +216,6 @@ impl ModelCard {
             PinchOff::Ekv26 { gamma, phi } => {
                 1.0 + gamma / (2.0 * (phi + 4.0 * thermal_voltage(self.tnom)).sqrt())
             }
-        }
-    }
-
-    /// Parasitic capacitances for the geometry (weak-inversion values).
-    pub fn capacitances(&self, geometry: Geometry) -> DeviceCapacitances {
-        let n0 = self.nominal_slope();
-        let w = geometry.w * geometry.m;
-        DeviceCapacitances {
-            gate_bulk: self.cox * w * geometry.l * (n0 - 1.0) / n0,
-            gate_drain: self.cov * w,
-            gate_source: self.cov * w,
-            drain_bulk: self.cj * w,
-            source_bulk: self.cj * w,
         }
     }
 
@@ -296,30 +282,46 @@ impl Transistor {
         (self.sign * (v.g - v.b), self.sign * (v.s - v.b), self.sign * (v.d - v.b))
     }
 
-    /// Forward and reverse carrier fluxes (Phi_F, Phi_R) in amperes, without derivatives:
-    /// the hot path of both engines.
+    /// Specific current, branches and V_DS/U_T at a bias (NMOS frame).
     #[inline]
-    pub fn fluxes(&self, v: &Terminals) -> (f64, f64) {
+    fn branches(&self, v: &Terminals) -> (f64, Branch, Branch, f64) {
         let (vg, vs, vd) = self.frame(v);
         let p = pinch(self.pinch_off, vg, self.vt0, self.ut);
         let i_s = self.beta * p.n * self.ut * self.ut;
-        let xf = (p.vp - vs) / self.ut;
-        let xr = (p.vp - vd) / self.ut;
+        let fwd = branch(self.interpolation, (p.vp - vs) / self.ut);
+        let rev = branch(self.interpolation, (p.vp - vd) / self.ut);
+        (i_s, fwd, rev, (vd - vs) / self.ut)
+    }
+
+    /// The charge of one carrier transfer at this bias, in units of q: 1 for the
+    /// weak-inversion (exponential) model, the thermal-noise charge for EKV
+    /// ([`super::noise`]).
+    #[inline]
+    pub fn transfer_charge(&self, v: &Terminals) -> f64 {
         if self.interpolation == Interpolation::Exponential {
-            return (i_s * xf.exp(), i_s * xr.exp());
+            return 1.0;
         }
-        let fwd = branch(self.interpolation, xf);
-        let rev = branch(self.interpolation, xr);
-        let vds = (vd - vs) / self.ut;
-        let (pf, pr) = split_fluxes(self.interpolation, &fwd, &rev, vds);
+        let (_, fwd, rev, vds) = self.branches(v);
+        ekv_transfer_charge(&fwd, &rev, vds)
+    }
+
+    /// Forward and reverse carrier fluxes (Phi_F, Phi_R) in amperes for transfers of
+    /// `charge` q, without derivatives: the hot path of both engines.
+    #[inline]
+    pub fn fluxes(&self, v: &Terminals, charge: f64) -> (f64, f64) {
+        let (i_s, fwd, rev, vds) = self.branches(v);
+        let (pf, pr) = split_fluxes(self.interpolation, &fwd, &rev, vds, charge);
         (i_s * pf, i_s * pr)
     }
 
-    /// The forward flux at one bias and the reverse flux at another (A): the midpoint rates
-    /// of a jump process, where a forward transfer is rated at the voltages half-way through
-    /// the forward jump and a reverse transfer half-way through the reverse one.
+    /// The forward flux at one bias and the reverse flux at another (A), and the charge of one
+    /// transfer in units of q: the midpoint rates of a jump process, where a forward transfer
+    /// is rated at the voltages half-way through the forward jump and a reverse transfer
+    /// half-way through the reverse one. The transfer charge is taken at `forward_at` and
+    /// serves both directions (it is 1 in weak inversion, where the midpoint rule matters;
+    /// above it, it changes over one jump by a fraction of order q/(C U_T)).
     #[inline]
-    pub fn flux_pair(&self, forward_at: &Terminals, reverse_at: &Terminals) -> (f64, f64) {
+    pub fn flux_pair(&self, forward_at: &Terminals, reverse_at: &Terminals) -> (f64, f64, f64) {
         if self.interpolation == Interpolation::Exponential {
             let forward = {
                 let (vg, vs, _) = self.frame(forward_at);
@@ -331,10 +333,16 @@ impl Transistor {
                 let p = pinch(self.pinch_off, vg, self.vt0, self.ut);
                 self.beta * p.n * self.ut * self.ut * ((p.vp - vd) / self.ut).exp()
             };
-            (forward, reverse)
-        } else {
-            (self.fluxes(forward_at).0, self.fluxes(reverse_at).1)
+            return (forward, reverse, 1.0);
         }
+        let (i_s, fwd, rev, v) = self.branches(forward_at);
+        let diff = difference(self.interpolation, &fwd, &rev, v);
+        let charge = ekv_transfer_charge(&fwd, &rev, v);
+        let forward = i_s * noise::forward(diff, v, charge, fwd.df);
+        let (i_s, fwd, rev, v) = self.branches(reverse_at);
+        let diff = difference(self.interpolation, &fwd, &rev, v);
+        let reverse = i_s * noise::reverse(diff, v, charge, fwd.df);
+        (forward, reverse, charge)
     }
 
     /// Full evaluation at a bias point: currents, fluxes and conductances.
@@ -349,7 +357,11 @@ impl Transistor {
         let rev = branch(self.interpolation, xr);
         let vds = (vd - vs) / ut;
         let diff = difference(self.interpolation, &fwd, &rev, vds);
-        let (pf, pr) = split_fluxes(self.interpolation, &fwd, &rev, vds);
+        let charge = match self.interpolation {
+            Interpolation::Exponential => 1.0,
+            Interpolation::Ekv => ekv_transfer_charge(&fwd, &rev, vds),
+        };
+        let (pf, pr) = split_fluxes(self.interpolation, &fwd, &rev, vds, charge);
         // Derivatives in the NMOS frame; i_d = sign * I and v_x = sign * (V_x - V_B), so
         // d i_d / d V_x = dI/dv_x, and the bulk takes minus their sum.
         let dis_dvp = self.beta * ut * ut * p.dn_dvp;
@@ -362,6 +374,9 @@ impl Transistor {
             i_r: i_s * rev.f,
             flux_f: i_s * pf,
             flux_r: i_s * pr,
+            transfer_charge: charge,
+            q_f: fwd.df,
+            q_r: rev.df,
             n: p.n,
             i_s,
             g: Terminals { d: d_vd, g: d_vg, s: d_vs, b: -(d_vd + d_vg + d_vs) },
@@ -369,18 +384,27 @@ impl Transistor {
     }
 }
 
-/// Detailed-balance split of F(x_f) - F(x_r) into forward and reverse parts (units of I_S).
-fn split_fluxes(interp: Interpolation, fwd: &Branch, rev: &Branch, v: f64) -> (f64, f64) {
+/// The transfer charge of the EKV law at v = V_DS/U_T, the reverse branch moved to
+/// |v| = [`noise::SMALLEST_BIAS`] when v is smaller (where the noise is Johnson's for any F).
+fn ekv_transfer_charge(fwd: &Branch, rev: &Branch, v: f64) -> f64 {
+    let small = noise::SMALLEST_BIAS;
+    let (rev, v) = if v.abs() >= small {
+        (*rev, v)
+    } else {
+        let v = if v < 0.0 { -small } else { small };
+        // x_r = x_f - v.
+        (branch(Interpolation::Ekv, fwd.x - v), v)
+    };
+    let g = noise::noise_charge(fwd.df, rev.df);
+    noise::transfer_charge(g, difference(Interpolation::Ekv, fwd, &rev, v), v)
+}
+
+/// Detailed-balance split of F(x_f) - F(x_r) into forward and reverse parts for transfers of
+/// `charge` q (units of I_S).
+fn split_fluxes(interp: Interpolation, fwd: &Branch, rev: &Branch, v: f64, charge: f64) -> (f64, f64) {
     match interp {
         Interpolation::Exponential => (fwd.f, rev.f),
-        Interpolation::Ekv => {
-            if v == 0.0 {
-                // Limit of D / (1 - e^{-v}) as v -> 0: F'(x).
-                (fwd.df, rev.df)
-            } else {
-                let diff = difference(interp, fwd, rev, v);
-                (diff / -(-v).exp_m1(), diff / v.exp_m1())
-            }
-        }
+        // At v = 0 the slope of the difference is F'(x) (x_f = x_r).
+        Interpolation::Ekv => noise::split(difference(interp, fwd, rev, v), v, charge, fwd.df),
     }
 }

@@ -23,14 +23,17 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     let n = circuit.free_count();
     let channels = 2 * circuit.devices.len();
     let mut rates = vec![0.0; channels];
+    let mut charges = vec![1.0; circuit.devices.len()];
     let mut stats = JumpStats::default();
     let mut t = 0.0;
     let mut records = 0u64;
     loop {
         let mut total = 0.0;
-        circuit.for_each_flux(&state.x[..n], |k, _, pf, pr| {
-            rates[2 * k] = pf / ELEMENTARY_CHARGE;
-            rates[2 * k + 1] = pr / ELEMENTARY_CHARGE;
+        circuit.for_each_flux(&state.x[..n], |k, _, pf, pr, charge| {
+            let unit = charge * ELEMENTARY_CHARGE;
+            rates[2 * k] = pf / unit;
+            rates[2 * k + 1] = pr / unit;
+            charges[k] = charge;
             total += rates[2 * k] + rates[2 * k + 1];
         });
         let wait = if total > 0.0 { -(1.0 - rng.random::<f64>()).ln() / total } else { f64::INFINITY };
@@ -61,7 +64,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
             target -= r;
         }
         let count = if channel % 2 == 0 { 1 } else { -1 };
-        state.apply(circuit, channel / 2, count);
+        state.apply(circuit, channel / 2, count, charges[channel / 2]);
         stats.events += 1;
         t = t_next;
     }

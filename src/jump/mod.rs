@@ -3,8 +3,13 @@
 //! Phi_F/q and Phi_R/q, each evaluated at the midpoint of its own jump, which makes local
 //! detailed balance exact: at zero supply the stationary law is exactly Boltzmann.
 //!
-//! The state is the integer number of elementary charges on each free node (relative to the
-//! zero-charge state) and the energy delivered by the sources; voltages follow from the charges
+//! A transistor above weak inversion transfers a charge F q, F < 1, at rates Phi/(F q)
+//! ([`crate::device::noise`]: the sub-Poissonian thermal noise of a strongly inverted
+//! channel); every other transfer moves one elementary charge.
+//!
+//! The state is the number of elementary charges on each free node (relative to the
+//! zero-charge state; an integer unless some transfer was fractional) and the energy delivered
+//! by the sources; voltages follow from the charges
 //! through the capacitance matrix. [`gillespie`] simulates the process exactly (Gillespie's
 //! direct method); [`tau_leap`] takes fixed leaps with Poisson numbers of events per channel.
 //! Both hand [`crate::sde::Observer`]s the same state layout as the SDE engine (free-node
@@ -51,7 +56,7 @@ pub struct JumpStats {
 #[derive(Debug, Clone)]
 pub(crate) struct ChargeState {
     /// Elementary charges on each free node relative to zero charge.
-    charges: Vec<i64>,
+    charges: Vec<f64>,
     /// Free-node voltages followed by the supply energy (the observer layout).
     pub x: Vec<f64>,
     /// Charges moved into each free node by one forward transfer of each device (+1, -1, 0).
@@ -73,7 +78,7 @@ impl ChargeState {
         for i in 0..n {
             q[i] = (0..n).map(|j| circuit.capacitance.c_ff[(i, j)] * delta[j]).sum();
         }
-        let charges = q.iter().map(|c| (c / ELEMENTARY_CHARGE).round() as i64).collect();
+        let charges = q.iter().map(|c| (c / ELEMENTARY_CHARGE).round()).collect();
         let incidence = circuit
             .devices
             .iter()
@@ -100,19 +105,21 @@ impl ChargeState {
         let c = &circuit.capacitance.c_inv;
         for i in 0..n {
             self.x[i] =
-                zero[i] + (0..n).map(|j| c[(i, j)] * ELEMENTARY_CHARGE * self.charges[j] as f64).sum::<f64>();
+                zero[i] + (0..n).map(|j| c[(i, j)] * ELEMENTARY_CHARGE * self.charges[j]).sum::<f64>();
         }
         self.since_sync = 0;
     }
 
-    /// Apply `count` transfers of device `k` (negative: reverse transfers).
+    /// Apply `count` transfers of device `k` (negative: reverse transfers), each moving
+    /// `charge` elementary charges.
     #[inline]
-    pub fn apply(&mut self, circuit: &Circuit, k: usize, count: i64) {
+    pub fn apply(&mut self, circuit: &Circuit, k: usize, count: i64, charge: f64) {
         let device = &circuit.devices[k];
         let n = circuit.free_count();
-        let moved = ELEMENTARY_CHARGE * count as f64;
+        let units = count as f64 * charge;
+        let moved = ELEMENTARY_CHARGE * units;
         for &(i, sign) in &self.incidence[k] {
-            self.charges[i] += sign * count;
+            self.charges[i] += sign as f64 * units;
         }
         for i in 0..n {
             self.x[i] += device.dv[i] * moved;

@@ -44,15 +44,18 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     let every = ((record_every / tau).round() as u64).max(1);
     let mut stats = JumpStats::default();
     let mut counts = vec![0i64; circuit.devices.len()];
+    let mut charges = vec![1.0; circuit.devices.len()];
     if observer.observe(0.0, &state.x).is_break() {
         return Ok(stats);
     }
     for step in 0..steps {
         let t = step as f64 * tau;
         for (k, device) in circuit.devices.iter().enumerate() {
-            let (pf, pr) = circuit.midpoint_fluxes(device, &state.x[..n]);
-            let (mf, mr) = (pf / ELEMENTARY_CHARGE * tau, pr / ELEMENTARY_CHARGE * tau);
-            let jump = device.dv.iter().fold(0.0f64, |a, d| a.max(d.abs())) * ELEMENTARY_CHARGE;
+            let (pf, pr, charge) = circuit.midpoint_fluxes(device, &state.x[..n]);
+            let unit = charge * ELEMENTARY_CHARGE;
+            let (mf, mr) = (pf / unit * tau, pr / unit * tau);
+            let jump = device.dv.iter().fold(0.0f64, |a, d| a.max(d.abs())) * unit;
+            charges[k] = charge;
             if (mf - mr).abs() * jump > 0.5 * ut {
                 return Err(JumpError::LeapTooLarge {
                     t,
@@ -67,7 +70,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
         }
         for (k, &c) in counts.iter().enumerate() {
             if c != 0 {
-                state.apply(circuit, k, c);
+                state.apply(circuit, k, c, charges[k]);
             }
         }
         stats.t_final = (step + 1) as f64 * tau;

@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use crate::circuit::elaborate::{Offsets, elaborate};
-use crate::circuit::netlist::{Netlist, NetlistError};
+use crate::circuit::elaborate::{Variation, elaborate};
+use crate::circuit::netlist::NetlistError;
 use crate::circuit::{Circuit, CircuitError, CircuitSde};
 use crate::jump::{self, JumpError};
 use crate::rng::Seed;
@@ -88,8 +88,9 @@ pub struct SimulateConfig {
     pub record_every: Option<f64>,
     /// Time discarded before statistics are taken (s).
     pub warmup: f64,
-    /// Threshold offsets of individual transistors (mismatch), by element name.
-    pub offsets: Offsets,
+    /// How the transistors deviate from their cards: the mismatch Monte Carlo sample
+    /// (`--mismatch K`; 0 is nominal) and deliberate offsets by element name.
+    pub variation: Variation,
 }
 
 /// Everything that can stop a simulation, each naming what to fix.
@@ -143,8 +144,8 @@ fn fastest_time_constant(circuit: &Circuit) -> f64 {
 
 /// Parse, elaborate and schedule.
 pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
-    let netlist = Netlist::parse_file(&config.circuit, &config.overrides)?;
-    let spec = elaborate(&netlist, config.temperature, &config.offsets)?;
+    let netlist = crate::circuit::temperature::parse_at(&config.circuit, &config.overrides, config.temperature)?;
+    let spec = elaborate(&netlist, config.temperature, &config.variation)?;
     let circuit = Circuit::build(&spec)?;
     let tstop = config.tstop.or(netlist.tran.as_ref().map(|t| t.stop)).ok_or_else(|| {
         SimulateError::Config(format!(

@@ -232,7 +232,7 @@ fn run_traces(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> 
         threads: 0,
         record_every: None,
         warmup: 200e-9,
-        offsets: Default::default(),
+        variation: Default::default(),
     };
     let mut prepared = simulate::prepare(&config)?;
     prepared.record_every = prepared.tstop / EXCERPT_POINTS as f64;
@@ -294,6 +294,7 @@ fn run_calibration(study: &Study, key: &PointKey) -> Result<PointResult, StudyEr
         seed: key.seed,
         threads: 0,
         precision: Precision { target_se: stage.precision, batch_runs: 4, max_simulated: stage.max_time },
+        monte_carlo: 0,
     };
     let cal = calibrate::run(&config, &|_, _| {})?;
     let fit =

@@ -12,6 +12,12 @@
 //! falls as it warms, as the calibrated Vs(T) says. In the free-running mode each cell's
 //! correlation time is its calibrated tau at its offset.
 //!
+//! Mismatch (`[cells] mismatch`): `"population"` (the default when the calibration has a
+//! mismatch Monte Carlo population) gives every cell its own V0_i, Vs_i and tau_i drawn from
+//! the population's joint law ([`crate::cell::population`]), so delta_i = V0_i - V0 and the
+//! cell's width is Vs_i; a voltage (or `"card"`, the population's spread of V0) gives
+//! Gaussian offsets delta_i with the nominal width and speed; `0` none.
+//!
 //! Energy (a documented model, PHYSICS.md section 5): one cell update costs the calibrated
 //! energy of an independent p-bit sample, plus broadcasting the new state to its neighbours:
 //! each of the `degree` links is a wire of capacitance C_link driven through a swing V_link,
@@ -32,21 +38,73 @@ pub struct PbitCells {
     /// Vs at the design temperature (V).
     design_vs: f64,
     beta: f64,
-    /// Offsets by natural cell index (V), and by sampler slot once bound.
+    /// Each cell's offset delta_i = V0_i - V0 (V), width Vs_i (V) and correlation time at its
+    /// own V0 relative to the nominal tau0, by natural cell index.
     offsets: Vec<f64>,
+    widths: Vec<f64>,
+    speeds: Vec<f64>,
+    /// The same by sampler slot once bound.
     bound: Vec<f32>,
+    bound_inv_vs: Vec<f32>,
     tau_relative: Vec<f64>,
 }
 
 impl PbitCells {
     /// Cells at the operating temperature of `cell`, realising `beta` at the design
-    /// temperature whose logistic width is `design_vs`, with per-cell `offsets` (V). A
-    /// compensated chip passes `design_vs` scaled by T / T_design (see [`compensation`]).
+    /// temperature whose logistic width is `design_vs`, with per-cell `offsets` (V) and the
+    /// nominal width and speed. A compensated chip passes `design_vs` scaled by T / T_design
+    /// (see [`compensation`]).
     pub fn new(cell: PbitCell, design_vs: f64, beta: f64, offsets: Vec<f64>) -> Self {
-        let bound = offsets.iter().map(|&o| o as f32).collect();
-        let tau_relative =
-            offsets.iter().map(|&o| cell.correlation_time(cell.v0 + o, o) / cell.tau0).collect();
-        PbitCells { cell, design_vs, beta, offsets, bound, tau_relative }
+        let widths = vec![cell.vs; offsets.len()];
+        let speeds = vec![1.0; offsets.len()];
+        Self::with_parameters(cell, design_vs, beta, offsets, widths, speeds)
+    }
+
+    /// Cells with their own parameters (a mismatch population): cell i has V0 + `offsets[i]`,
+    /// width `widths[i]` and correlation time `speeds[i]` times the nominal one.
+    pub fn with_parameters(
+        cell: PbitCell,
+        design_vs: f64,
+        beta: f64,
+        offsets: Vec<f64>,
+        widths: Vec<f64>,
+        speeds: Vec<f64>,
+    ) -> Self {
+        let mut cells = PbitCells {
+            cell,
+            design_vs,
+            beta,
+            offsets,
+            widths,
+            speeds,
+            bound: Vec::new(),
+            bound_inv_vs: Vec::new(),
+            tau_relative: Vec::new(),
+        };
+        let natural: Vec<u32> = (0..cells.offsets.len() as u32).collect();
+        cells.bind_sites(&natural);
+        cells
+    }
+
+    fn bind_sites(&mut self, sites: &[u32]) -> Option<u32> {
+        let (mut bound, mut inv_vs, mut tau) = (Vec::new(), Vec::new(), Vec::new());
+        for &site in sites {
+            let i = site as usize;
+            let (Some(&o), Some(&vs), Some(&speed)) = (self.offsets.get(i), self.widths.get(i), self.speeds.get(i))
+            else {
+                return Some(site);
+            };
+            bound.push(o as f32);
+            inv_vs.push((1.0 / vs) as f32);
+            tau.push(speed * self.cell.correlation_time(self.cell.v0 + o, o) / self.cell.tau0);
+        }
+        (self.bound, self.bound_inv_vs, self.tau_relative) = (bound, inv_vs, tau);
+        None
+    }
+
+    /// The cells' spread: (offsets, widths) by natural index.
+    pub fn parameters(&self) -> (&[f64], &[f64]) {
+        (&self.offsets, &self.widths)
     }
 
     /// Input gain (V per unit local field): 2 beta Vs(T_design).
@@ -67,27 +125,19 @@ impl PbitCells {
 
 impl CellModel for PbitCells {
     fn bind(&mut self, sites: &[u32]) -> Result<(), ChipError> {
-        let by_site = |i: u32| self.offsets.get(i as usize).copied();
-        let mut bound = Vec::with_capacity(sites.len());
-        let mut tau = Vec::with_capacity(sites.len());
-        for &site in sites {
-            let o =
-                by_site(site).ok_or_else(|| ChipError::Unsupported(format!("no offset for cell {site}")))?;
-            bound.push(o as f32);
-            tau.push(self.cell.correlation_time(self.cell.v0 + o, o) / self.cell.tau0);
+        match self.bind_sites(sites) {
+            Some(site) => Err(ChipError::Unsupported(format!("no offset for cell {site}"))),
+            None => Ok(()),
         }
-        self.bound = bound;
-        self.tau_relative = tau;
-        Ok(())
     }
 
     #[inline]
     fn p_up(&self, first: usize, u: &[f32], p: &mut [f32]) {
         let gain = self.gain() as f32;
-        let inv_vs = (1.0 / self.cell.vs) as f32;
         let offsets = &self.bound[first..first + u.len()];
-        for ((p, &u), &o) in p.iter_mut().zip(u).zip(offsets) {
-            *p = logistic((gain * u - o) * inv_vs);
+        let inv_vs = &self.bound_inv_vs[first..first + u.len()];
+        for (((p, &u), &o), &k) in p.iter_mut().zip(u).zip(offsets).zip(inv_vs) {
+            *p = logistic((gain * u - o) * k);
         }
     }
 
@@ -160,6 +210,9 @@ pub struct CellsReport {
     pub vs_v: f64,
     pub tau0_s: f64,
     pub mismatch_sigma_v: f64,
+    /// How the cells deviate: "none", "offset" (Gaussian, sigma above), "card" (the
+    /// calibration's sigma) or "population of N" (each cell drawn from the population).
+    pub mismatch: String,
     pub energy: ChipEnergy,
 }
 
@@ -226,16 +279,29 @@ pub fn pbit_cells(
     // proportional to T.
     let compensation = if c.compensation.unwrap_or(false) { temperature / design } else { 1.0 };
     let design_vs = build(design, "cells.design_temperature")?.vs * compensation;
-    let sigma = match &c.mismatch {
-        None => 0.0,
-        Some(toml::Value::String(s)) if s == "card" => calibration.mismatch.sigma_v0_v,
-        Some(v) => quantity_value("cells.mismatch", v, Quantity::Voltage)?,
+    let seed = crate::rng::Seed(seed).child(crate::rng::Domain::Parameters, 0);
+    let population = match (&c.mismatch, &calibration.population) {
+        (Some(toml::Value::String(s)), None) if s == "population" => {
+            return Err(ChipError::value(
+                "cells.mismatch",
+                format!(
+                    "\"population\" needs a calibration with a mismatch population; {} has none (pbitsim calibrate --monte-carlo N)",
+                    path.display()
+                ),
+            ));
+        }
+        (Some(toml::Value::String(s)), Some(p)) if s == "population" => Some(p),
+        (None, Some(p)) => Some(p),
+        _ => None,
     };
-    let offsets = crate::cell::offsets(
-        chip.cells(),
-        sigma,
-        crate::rng::Seed(seed).child(crate::rng::Domain::Parameters, 0),
-    );
+    let (sigma, mismatch_mode) = match (&c.mismatch, population) {
+        (_, Some(p)) => (calibration.mismatch.sigma_v0_v, format!("population of {}", p.samples.len())),
+        (None, None) => (0.0, "none".to_string()),
+        (Some(toml::Value::String(s)), None) if s == "card" => {
+            (calibration.mismatch.sigma_v0_v, "card".to_string())
+        }
+        (Some(v), None) => (quantity_value("cells.mismatch", v, Quantity::Voltage)?, "offset".to_string()),
+    };
     let link_c = c
         .link_capacitance
         .as_ref()
@@ -246,7 +312,23 @@ pub fn pbit_cells(
         .map_or(Ok(0.8), |v| quantity_value("cells.link_swing", v, Quantity::Voltage))?;
     let degree = 2.0 * chip.topology.edge_slots() as f64 / chip.cells() as f64;
     let energy = ChipEnergy::new(chip.cells(), degree, cell.energy_per_sample, link_c, link_v);
-    let cells = PbitCells::new(cell.clone(), design_vs, chip.model.beta, offsets);
+    let cells = match population {
+        Some(p) => {
+            let law = crate::cell::PopulationLaw::new(p, &calibration.temperatures_k);
+            let drawn = law
+                .draw(chip.cells(), temperature, seed, &path.display().to_string())
+                .map_err(|e| ChipError::value("cells.temperature", e.to_string()))?;
+            PbitCells::with_parameters(
+                cell.clone(),
+                design_vs,
+                chip.model.beta,
+                drawn.iter().map(|d| d.v0 - cell.v0).collect(),
+                drawn.iter().map(|d| d.vs).collect(),
+                drawn.iter().map(|d| d.tau0 / cell.tau0).collect(),
+            )
+        }
+        None => PbitCells::new(cell.clone(), design_vs, chip.model.beta, crate::cell::offsets(chip.cells(), sigma, seed)),
+    };
     let report = CellsReport {
         kind: "pbit",
         calibration: path.display().to_string(),
@@ -258,6 +340,7 @@ pub fn pbit_cells(
         vs_v: cell.vs,
         tau0_s: cell.tau0,
         mismatch_sigma_v: sigma,
+        mismatch: mismatch_mode,
         energy,
     };
     Ok((cells, report))

@@ -3,10 +3,11 @@
 use super::error::{ErrorKind, NetlistError};
 use super::lexer::{Token, TokenKind};
 use super::statement::Statement;
-use super::{Element, ElementKind};
+use super::{Element, ElementKind, MosfetExtras};
 use crate::units::Quantity;
 
-const MOSFET_USAGE: &str = "M<name> drain gate source bulk MODEL W=<length> L=<length> [M=<count>]";
+const MOSFET_USAGE: &str = "M<name> drain gate source bulk MODEL W=<length> L=<length> [M=<count>] \
+     [cgs= cgd= cgb= cdb= csb=<capacitance>] [dvt=<voltage>] [dbeta=<fraction>]";
 const SOURCE_WAVEFORMS: &[&str] = &["pulse", "sin", "exp", "pwl", "sffm", "am", "trnoise", "trrandom"];
 
 /// Read an element line (its first token starts with the element letter).
@@ -120,14 +121,25 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
         return Err(st.unexpected(extra, MOSFET_USAGE));
     }
     let (mut w, mut l, mut m) = (None, None, None);
+    let mut extras = MosfetExtras::default();
+    let (mut cgs, mut cgd, mut cgb, mut cdb, mut csb, mut dvt, mut dbeta) =
+        (None, None, None, None, None, None, None);
     let name = &st.head().text;
     for (key, value) in fields.pairs {
         let (slot, quantity, what) = match key.text.to_lowercase().as_str() {
             "w" => (&mut w, Quantity::Length, "W"),
             "l" => (&mut l, Quantity::Length, "L"),
             "m" => (&mut m, Quantity::Dimensionless, "M"),
+            "cgs" => (&mut cgs, Quantity::Capacitance, "cgs"),
+            "cgd" => (&mut cgd, Quantity::Capacitance, "cgd"),
+            "cgb" => (&mut cgb, Quantity::Capacitance, "cgb"),
+            "cdb" => (&mut cdb, Quantity::Capacitance, "cdb"),
+            "csb" => (&mut csb, Quantity::Capacitance, "csb"),
+            "dvt" => (&mut dvt, Quantity::Voltage, "dvt"),
+            "dbeta" => (&mut dbeta, Quantity::Dimensionless, "dbeta"),
             _ => {
-                let expected = "W=, L= or M= (pbitsim takes the rest of the device from its model card)";
+                let expected = "W=, L=, M=, the capacitances cgs=, cgd=, cgb=, cdb=, csb= or the offsets dvt=, dbeta= \
+                                (pbitsim takes the rest of the device from its model card)";
                 let kind = ErrorKind::UnknownInstanceParam {
                     key: key.text.clone(),
                     name: name.clone(),
@@ -141,9 +153,32 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
             return Err(st.error(key, kind));
         }
         let number = st.value(value, quantity, &format!("{what} of {name}"))?;
-        let unit = if quantity == Quantity::Length { "m" } else { "" };
-        *slot = Some(positive(st, value, number, what, unit)?);
+        *slot = Some(match what {
+            "W" | "L" | "M" => {
+                let unit = if quantity == Quantity::Length { "m" } else { "" };
+                positive(st, value, number, what, unit)?
+            }
+            "dbeta" if number <= -1.0 => {
+                let kind = ErrorKind::Invalid {
+                    token: value.text.clone(),
+                    context: format!("dbeta of {name}"),
+                    problem: "is not a relative current-factor offset: expected a number above -1".to_string(),
+                };
+                return Err(st.error(value, kind));
+            }
+            "dvt" | "dbeta" => number,
+            // A capacitance may be zero (removes the card's value) but not negative.
+            _ if number >= 0.0 => number,
+            _ => positive(st, value, number, what, "F")?,
+        });
     }
+    extras.cgs = cgs;
+    extras.cgd = cgd;
+    extras.cgb = cgb;
+    extras.cdb = cdb;
+    extras.csb = csb;
+    extras.dvt = dvt.unwrap_or(0.0);
+    extras.dbeta = dbeta.unwrap_or(0.0);
     let require = |value: Option<f64>, key, what| {
         value.ok_or_else(|| {
             st.error(st.head(), ErrorKind::MissingInstanceParam { name: name.clone(), key, what })
@@ -158,6 +193,7 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
         w: require(w, "W", "width")?,
         l: require(l, "L", "length")?,
         m: m.unwrap_or(1.0),
+        extras,
     })
 }
 

@@ -1,0 +1,186 @@
+//! Mismatch Monte Carlo calibration (`calibrate --monte-carlo N`): samples k = 1..N of the
+//! circuit, each transistor deviating from its card as Pelgrom says
+//! ([`crate::device::mismatch`]; sample k's deviations come from seed.child(Mismatch, k)),
+//! calibrated in parallel across samples; deterministic whatever the thread count.
+//!
+//! A sample's balance point may lie far outside the nominal grid (a p-bit's offset from
+//! mismatch is often many logistic widths), so each sample is first located at each
+//! temperature: short probes of P(1) (one run of 50 nominal correlation times) step away from
+//! the nominal V0 in doubling steps of two nominal widths until P(1) crosses 1/2, then bisect
+//! to a quarter of the grid spacing; two more probes at V0 +- Vs (nominal) estimate its own
+//! width. The sample is then calibrated over the nominal grid moved to its located V0 and
+//! scaled by its width over the nominal one (a mismatch can make a latch much steeper), its
+//! points drawing their noise from seed.child(Mismatch, k).child(SweepPoint, p); if its fit
+//! fails there, once more over the nominal grid moved to its V0 (unscaled).
+
+use rayon::prelude::*;
+
+use super::{CalibrateConfig, calibrate_sample};
+use crate::calibration::{CellKind, MismatchRecord, Population, PopulationSample, SampleFit};
+use crate::circuit::elaborate::Variation;
+use crate::rng::{Domain, Seed};
+use crate::simulate::{self, SimulateError};
+
+/// P(1) of the circuit with `variation` at control value `v`, temperature `t`, from one run
+/// of `length` (s).
+#[allow(clippy::too_many_arguments)]
+fn probe(
+    config: &CalibrateConfig,
+    output: &str,
+    control: &str,
+    variation: &Variation,
+    t: f64,
+    v: f64,
+    length: f64,
+    seed: Seed,
+) -> Result<f64, SimulateError> {
+    let values = std::iter::once((control.to_string(), v)).collect();
+    let mut sim = super::point_config(config, &values, t, variation);
+    sim.runs = 1;
+    sim.tstop = Some(length + config.warmup);
+    let mut prepared = simulate::prepare(&sim)?;
+    prepared.record_every = prepared.tstop / 10.0;
+    let (records, work) = simulate::run_batch(&sim, &prepared, seed, 1, &|_| {})?;
+    let summary = simulate::Summary::from_records(&sim, &prepared, &records, work, 0.0);
+    Ok(summary.outputs.get(output).and_then(|o| o.probabilities.as_ref()).map_or(f64::NAN, |p| p[1]))
+}
+
+/// The control value where P(1) = 1/2 for the circuit with `variation` at `t`, and an
+/// estimate of its logistic width, starting from `start`, with the nominal width `vs` and
+/// correlation time `tau` (see the module notes). The bisection stops at a quarter of the
+/// spacing of `config`'s first sweep; `control` is the swept parameter.
+#[allow(clippy::too_many_arguments)]
+pub fn locate(
+    config: &CalibrateConfig,
+    output: &str,
+    control: &str,
+    variation: &Variation,
+    t: f64,
+    start: f64,
+    (vs, tau): (f64, f64),
+    seed: Seed,
+) -> Result<(f64, f64), SimulateError> {
+    let axis = &config.sweeps[0];
+    let spacing = ((axis.stop - axis.start) / (axis.count.max(2) - 1) as f64).abs();
+    let length = 50.0 * tau;
+    let mut count = 0u64;
+    let mut p_at = |v: f64| {
+        count += 1;
+        probe(config, output, control, variation, t, v, length, seed.child(Domain::Other, count))
+    };
+    let p0 = p_at(start)?;
+    let direction = if p0 < 0.5 { 1.0 } else { -1.0 };
+    let (mut inside, mut outside) = (start, start);
+    let mut step = 2.0 * vs.abs().max(1e-6);
+    for _ in 0..24 {
+        outside = inside + direction * step;
+        let p = p_at(outside)?;
+        if (p >= 0.5) == (direction > 0.0) {
+            break;
+        }
+        inside = outside;
+        step *= 2.0;
+    }
+    for _ in 0..40 {
+        if (outside - inside).abs() <= 0.25 * spacing {
+            break;
+        }
+        let mid = 0.5 * (inside + outside);
+        let p = p_at(mid)?;
+        if (p >= 0.5) == (direction > 0.0) { outside = mid } else { inside = mid }
+    }
+    let v0 = 0.5 * (inside + outside);
+    let logit = |p: f64| {
+        let p = p.clamp(0.02, 0.98);
+        (p / (1.0 - p)).ln()
+    };
+    let rise = logit(p_at(v0 + vs)?) - logit(p_at(v0 - vs)?);
+    let width = if rise > 0.0 { (2.0 * vs / rise).clamp(0.2 * vs, 5.0 * vs) } else { 5.0 * vs };
+    Ok((v0, width))
+}
+
+/// Calibrate the Monte Carlo samples 1..=`config.monte_carlo` (p-bit), given the nominal
+/// (V0, Vs, tau) at each temperature; `tick` after each point.
+pub fn calibrate(
+    config: &CalibrateConfig,
+    output: &str,
+    controls: &[String],
+    nominal: &[(f64, f64, f64)],
+    tick: &(dyn Fn() + Sync),
+) -> Result<Population, SimulateError> {
+    let control = &controls[0];
+    let samples = (1..=config.monte_carlo as u64)
+        .into_par_iter()
+        .map(|k| {
+            let variation = Variation::sample(config.seed, k);
+            let seed = Seed(config.seed).child(Domain::Mismatch, k);
+            let mut grids = Vec::with_capacity(nominal.len());
+            let mut shift = 0.0;
+            for (ti, (&t, &(v0, vs, tau))) in config.temperatures.iter().zip(nominal).enumerate() {
+                let probes = seed.child(Domain::Other, ti as u64);
+                let (located, width) = locate(config, output, control, &variation, t, v0 + shift, (vs, tau), probes)
+                    .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
+                shift = located - v0;
+                grids.push((v0, located, width / vs));
+            }
+            // A fit that fails on the adaptive grid (a poor width estimate) is retried once on
+            // the nominal grid moved to the located balance points.
+            let c = calibrate_sample(config, output, CellKind::Pbit, controls, &variation, seed, Some(&grids), tick)
+                .or_else(|_| {
+                    let moved: Vec<(f64, f64, f64)> = grids.iter().map(|&(v0, own, _)| (v0, own, 1.0)).collect();
+                    calibrate_sample(config, output, CellKind::Pbit, controls, &variation, seed, Some(&moved), &|| {})
+                })
+                .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
+            let fits = c
+                .fits
+                .iter()
+                .map(|f| SampleFit {
+                    temperature_k: f.temperature_k,
+                    v0: f.v0.unwrap_or(f64::NAN),
+                    v0_se: f.v0_se.unwrap_or(f64::NAN),
+                    vs: f.vs.unwrap_or(f64::NAN),
+                    vs_se: f.vs_se.unwrap_or(f64::NAN),
+                    correlation_time_s: f.correlation_time_s,
+                    energy_per_sample_j: f.energy_per_sample_j,
+                })
+                .collect();
+            Ok(PopulationSample { index: k, fits })
+        })
+        .collect::<Result<Vec<_>, SimulateError>>()?;
+    let population = Population::new(
+        config.seed,
+        "device mismatch: each transistor's threshold and current factor drawn from its card's Pelgrom \
+         coefficients, sigma = A_VT / sqrt(W L M) and A_beta / sqrt(W L M)"
+            .into(),
+        samples,
+        &config.temperatures,
+    );
+    population.validate(&config.temperatures).map_err(|e| {
+        SimulateError::Config(format!("the mismatch population is not usable: {e}; widen the sweep or raise --precision"))
+    })?;
+    Ok(population)
+}
+
+/// The single-offset summary of a population: the RMS over temperatures of the standard
+/// deviation of V0, or zero without a population.
+pub fn mismatch_record(population: Option<&Population>) -> MismatchRecord {
+    match population {
+        Some(p) if p.samples.len() > 1 => {
+            let temperatures = p.samples[0].fits.len();
+            let variance: f64 =
+                (0..temperatures).map(|t| p.covariance[3 * t][3 * t]).sum::<f64>() / temperatures as f64;
+            MismatchRecord {
+                sigma_v0_v: variance.sqrt(),
+                source: format!(
+                    "standard deviation of V0 over the {} mismatch Monte Carlo samples of the population \
+                     (RMS over the calibrated temperatures)",
+                    p.samples.len()
+                ),
+            }
+        }
+        _ => MismatchRecord {
+            sigma_v0_v: 0.0,
+            source: "no mismatch Monte Carlo population (calibrate --monte-carlo N gives one)".into(),
+        },
+    }
+}

@@ -1,0 +1,113 @@
+//! The `population` section of a calibration file: the cell parameters of N device-mismatch
+//! Monte Carlo samples of the circuit ([`crate::device::mismatch`]), each calibrated like the
+//! nominal circuit, and their joint statistics.
+//!
+//! ```text
+//! population
+//!   seed              master seed of the mismatch draws (sample k: seed.child(Mismatch, k))
+//!   source            what varied (Pelgrom A_VT and A_beta of each transistor's card)
+//!   samples           per sample k = 1..N: at each calibrated temperature v0, v0_se, vs, vs_se
+//!                     (V), correlation_time_s at V0, energy_per_sample_j
+//!   variables         names of the joint variables: v0@T, vs@T, ln_tau@T for each T
+//!   mean, covariance  their sample mean and covariance (N - 1 denominator)
+//! ```
+//!
+//! ln tau rather than tau: the correlation time is Arrhenius-like, exponential in a barrier
+//! that deviates linearly with the devices, so ln tau is the near-Gaussian variable.
+
+use serde::{Deserialize, Serialize};
+
+/// One calibrated temperature of one Monte Carlo sample (p-bit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleFit {
+    pub temperature_k: f64,
+    pub v0: f64,
+    pub v0_se: f64,
+    pub vs: f64,
+    pub vs_se: f64,
+    pub correlation_time_s: f64,
+    pub energy_per_sample_j: f64,
+}
+
+/// One Monte Carlo sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationSample {
+    /// Monte Carlo index (1..=N; 0 is the nominal calibration).
+    pub index: u64,
+    /// One fit per calibrated temperature, in the file's temperature order.
+    pub fits: Vec<SampleFit>,
+}
+
+/// The population of Monte Carlo samples and its joint statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    pub seed: u64,
+    pub source: String,
+    pub samples: Vec<PopulationSample>,
+    pub variables: Vec<String>,
+    pub mean: Vec<f64>,
+    pub covariance: Vec<Vec<f64>>,
+}
+
+impl PopulationSample {
+    /// The joint variables of this sample: (v0, vs, ln tau) per temperature.
+    pub fn variables(&self) -> Vec<f64> {
+        self.fits.iter().flat_map(|f| [f.v0, f.vs, f.correlation_time_s.ln()]).collect()
+    }
+}
+
+impl Population {
+    /// The population of `samples` (calibrated at `temperatures`) with its statistics.
+    pub fn new(seed: u64, source: String, samples: Vec<PopulationSample>, temperatures: &[f64]) -> Self {
+        let variables = temperatures
+            .iter()
+            .flat_map(|t| [format!("v0@{t}K"), format!("vs@{t}K"), format!("ln_tau@{t}K")])
+            .collect::<Vec<_>>();
+        let rows: Vec<Vec<f64>> = samples.iter().map(PopulationSample::variables).collect();
+        let d = variables.len();
+        let n = rows.len() as f64;
+        let mean: Vec<f64> = (0..d).map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n).collect();
+        let covariance = (0..d)
+            .map(|i| {
+                (0..d)
+                    .map(|j| {
+                        let s: f64 = rows.iter().map(|r| (r[i] - mean[i]) * (r[j] - mean[j])).sum();
+                        if rows.len() > 1 { s / (n - 1.0) } else { 0.0 }
+                    })
+                    .collect()
+            })
+            .collect();
+        Population { seed, source, samples, variables, mean, covariance }
+    }
+
+    /// Consistency: the samples, the variables and the statistics agree with `temperatures`.
+    pub fn validate(&self, temperatures: &[f64]) -> Result<(), String> {
+        let d = 3 * temperatures.len();
+        if self.samples.is_empty() {
+            return Err("population has no samples".into());
+        }
+        if self.variables.len() != d || self.mean.len() != d || self.covariance.iter().any(|r| r.len() != d) {
+            return Err(format!("population statistics must have {d} variables (v0, vs, ln_tau per temperature)"));
+        }
+        if self.covariance.len() != d {
+            return Err(format!("population covariance must be {d} x {d}"));
+        }
+        for s in &self.samples {
+            if s.fits.len() != temperatures.len()
+                || s.fits.iter().zip(temperatures).any(|(f, t)| (f.temperature_k - t).abs() > 1e-9)
+            {
+                return Err(format!("population sample {} does not have one fit per calibrated temperature", s.index));
+            }
+            if s.fits.iter().any(|f| !(f.v0.is_finite() && f.vs > 0.0 && f.correlation_time_s > 0.0)) {
+                return Err(format!("population sample {} has a non-finite or non-positive parameter", s.index));
+            }
+        }
+        if self.mean.iter().chain(self.covariance.iter().flatten()).any(|x| !x.is_finite()) {
+            return Err("population statistics are not finite".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! The realistic p-bit (circuits/pbit_real.cir): its balance point V0 spreads with device
+//! mismatch as Pelgrom says, sigma(V0) proportional to 1/sqrt(W L): doubling `wl_scale`
+//! (area times 4) halves it.
+//!
+//! Each mismatch sample k draws every transistor's deviations from (seed, k, name) as
+//! standard normals times A / sqrt(W L), so sample k at wl_scale = 2 has exactly half the
+//! deviations of sample k at wl_scale = 1 (common random numbers): the comparison is paired,
+//! and its standard error is computed from the pairs (bootstrap). V0 is located by the
+//! calibration's own search (probes of P(1), bisection), far finer than the spread.
+//!
+//! - In CI: sample 1's offset V0(k) - V0(nominal) at wl_scale 1 and 2, ratio 2 +- 0.3.
+//! - Long tier (`cargo test --release --test pbit_real -- --ignored`, about an hour on two
+//!   cores): the ratio of the standard deviations of V0 over 24 samples, 2 +- 0.3, with its
+//!   bootstrap standard error below 0.1.
+
+use std::path::PathBuf;
+
+use pbitsim::calibrate::CalibrateConfig;
+use pbitsim::calibrate::population::locate;
+use pbitsim::calibration::{Precision, SweepAxis};
+use pbitsim::circuit::elaborate::Variation;
+use pbitsim::rng::{Domain, Seed};
+use pbitsim::simulate::Engine;
+use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
+
+fn config(wl_scale: f64) -> CalibrateConfig {
+    CalibrateConfig {
+        circuit: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("circuits/pbit_real.cir"),
+        overrides: vec![("wl_scale".into(), format!("{wl_scale}"))],
+        // The search stops at a quarter of this spacing (25 uV).
+        sweeps: vec![SweepAxis { name: "vin".into(), start: -1e-3, stop: 1e-3, count: 21 }],
+        temperatures: vec![300.0],
+        output: None,
+        engine: Engine::parse("sde", None).unwrap(),
+        dt: None,
+        tstop: None,
+        warmup: 300e-9,
+        seed: 1,
+        threads: 1,
+        precision: Precision { target_se: 0.05, batch_runs: 1, max_simulated: 1e-3 },
+        monte_carlo: 0,
+    }
+}
+
+/// V0 of mismatch sample k (0: nominal) at `wl_scale`, 300 K. The nominal width and
+/// correlation time set the search's steps and probe length (50 tau per probe: 0.3 mV and
+/// 200 ns at wl_scale = 1; the width halves and the time grows about fivefold at
+/// wl_scale = 2); `probe` scales the probe length.
+fn v0(wl_scale: f64, k: u64, probe: f64) -> f64 {
+    let c = config(wl_scale);
+    let (vs, tau) = if wl_scale > 1.5 { (0.15e-3, 1.0e-6) } else { (0.3e-3, 0.2e-6) };
+    let tau = tau * probe;
+    let seed = Seed(c.seed).child(Domain::Mismatch, k).child(Domain::Other, 0);
+    locate(&c, "out", "vin", &Variation::sample(c.seed, k), 300.0, -2e-3, (vs, tau), seed).unwrap().0
+}
+
+#[test]
+fn v0_offset_halves_when_wl_scale_doubles() {
+    let runs: Vec<(f64, u64)> = vec![(1.0, 0), (1.0, 1), (2.0, 0), (2.0, 1)];
+    let v: Vec<f64> = runs.par_iter().map(|&(s, k)| v0(s, k, 0.5)).collect();
+    let (d1, d2) = (v[1] - v[0], v[3] - v[2]);
+    let ratio = d1 / d2;
+    eprintln!("sample 1 offset: {:.3} mV at wl_scale 1, {:.3} mV at 2: ratio {ratio:.3}", d1 * 1e3, d2 * 1e3);
+    assert!(d1.abs() > 2e-3, "sample 1 should have an offset of several mV: {d1}");
+    assert!((ratio - 2.0).abs() < 0.3, "ratio {ratio}");
+}
+
+#[test]
+#[ignore = "long: about an hour on two cores"]
+fn v0_spread_falls_as_one_over_sqrt_area() {
+    let n = 24u64;
+    let mut runs: Vec<(f64, u64)> = Vec::new();
+    for k in 1..=n {
+        runs.push((1.0, k));
+        runs.push((2.0, k));
+    }
+    let v: Vec<f64> = runs.par_iter().map(|&(s, k)| v0(s, k, 1.0)).collect();
+    let pairs: Vec<(f64, f64)> = v.chunks(2).map(|p| (p[0], p[1])).collect();
+    let sd = |x: &[f64]| {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        (x.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+    };
+    let ratio_of = |p: &[(f64, f64)]| {
+        let a: Vec<f64> = p.iter().map(|x| x.0).collect();
+        let b: Vec<f64> = p.iter().map(|x| x.1).collect();
+        sd(&a) / sd(&b)
+    };
+    let ratio = ratio_of(&pairs);
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+    let boot: Vec<f64> = (0..2000)
+        .map(|_| {
+            let resample: Vec<(f64, f64)> =
+                (0..pairs.len()).map(|_| pairs[rng.random_range(0..pairs.len())]).collect();
+            ratio_of(&resample)
+        })
+        .collect();
+    let se = sd(&boot);
+    eprintln!(
+        "sigma(V0): {:.3} mV at wl_scale 1, {:.3} mV at 2; ratio {ratio:.3} +- {se:.3} ({n} paired samples)",
+        1e3 * sd(&pairs.iter().map(|p| p.0).collect::<Vec<_>>()),
+        1e3 * sd(&pairs.iter().map(|p| p.1).collect::<Vec<_>>())
+    );
+    assert!(se < 0.1, "standard error {se} too large");
+    assert!((ratio - 2.0).abs() < 0.3, "ratio {ratio} +- {se}");
+}
