@@ -87,8 +87,12 @@ fn population_cells_reproduce_the_spread_of_p1() {
     let (sd_truth, se_truth) = sd_with_se(&truth);
     let sweeps = 1000u64;
     for mismatch in [Some("population"), None] {
-        let stats = run(&chip(&path, mismatch, sweeps), &RunOptions { seed: 4, threads: 0, ..Default::default() }, &mut [])
-            .unwrap();
+        let stats = run(
+            &chip(&path, mismatch, sweeps),
+            &RunOptions { seed: 4, threads: 0, ..Default::default() },
+            &mut [],
+        )
+        .unwrap();
         let p = &stats.marginals;
         let (sd_raw, se_chip) = sd_with_se(p);
         let noise = p.iter().map(|q| q * (1.0 - q)).sum::<f64>() / p.len() as f64 / stats.samples as f64;
@@ -101,7 +105,9 @@ fn population_cells_reproduce_the_spread_of_p1() {
         assert!(sd_truth > 0.1, "the test population must spread P(1)");
     }
     // Without a population, "population" is an error naming the file.
-    let err = run(&chip(&shipped(), Some("population"), 10), &RunOptions::default(), &mut []).unwrap_err().to_string();
+    let err = run(&chip(&shipped(), Some("population"), 10), &RunOptions::default(), &mut [])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("population") && err.contains("pbit_calibration.json"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -45,7 +45,8 @@ fn drain_charges(circuit: &Circuit, engine: &str, vd: f64, dt: f64, t_end: f64, 
     } else {
         let sys = CircuitSde::new(circuit);
         let mut x = sys.initial_state();
-        integrate(&sys, &EulerMaruyama, &Schedule::fixed(t_end, dt, dt), &mut x, &mut rng, &mut record).unwrap();
+        integrate(&sys, &EulerMaruyama, &Schedule::fixed(t_end, dt, dt), &mut x, &mut rng, &mut record)
+            .unwrap();
     }
     charges
 }
@@ -111,8 +112,24 @@ fn channel_noise_psd_across_inversion_on_both_engines() {
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let k_t = pbitsim::units::BOLTZMANN * 300.15;
     let cases = [
-        (format!("weak\n.include {}/nlvt.toml\nVd d 0 0.3\nVg g 0 0.1\nM1 d g 0 0 nlvt W=10u L=1u\n", models.display()), 0.3, 0.1, "weak"),
-        (format!("strong\n.include {}\nVd d 0 1.8\nVg g 0 1.0\nM1 d g 0 0 strong_n W=1u L=1u\n", card_path.display()), 1.8, 1.0, "strong"),
+        (
+            format!(
+                "weak\n.include {}/nlvt.toml\nVd d 0 0.3\nVg g 0 0.1\nM1 d g 0 0 nlvt W=10u L=1u\n",
+                models.display()
+            ),
+            0.3,
+            0.1,
+            "weak",
+        ),
+        (
+            format!(
+                "strong\n.include {}\nVd d 0 1.8\nVg g 0 1.0\nM1 d g 0 0 strong_n W=1u L=1u\n",
+                card_path.display()
+            ),
+            1.8,
+            1.0,
+            "strong",
+        ),
     ];
     for (text, vd, vg, region) in cases {
         let circuit = circuit(&text);
@@ -123,11 +140,8 @@ fn channel_noise_psd_across_inversion_on_both_engines() {
         let g_m = (t.evaluate(&Terminals { d: vd, g: vg + h, s: 0.0, b: 0.0 }).i_d
             - t.evaluate(&Terminals { d: vd, g: vg - h, s: 0.0, b: 0.0 }).i_d)
             / (2.0 * h);
-        let law = if region == "weak" {
-            2.0 * ELEMENTARY_CHARGE * i_d
-        } else {
-            4.0 * k_t * (2.0 / 3.0) * g_m
-        };
+        let law =
+            if region == "weak" { 2.0 * ELEMENTARY_CHARGE * i_d } else { 4.0 * k_t * (2.0 / 3.0) * g_m };
         let dt = 1e-9;
         let t_end = 60e-6;
         for engine in ["jump", "sde"] {

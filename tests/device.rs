@@ -107,7 +107,10 @@ fn channel_noise_is_thermal_in_strong_inversion() {
         let law = 4.0 * k_t * (2.0 / 3.0) * gms;
         let ratio = op.channel_noise_psd() / law;
         assert!((ratio - 1.0).abs() < 0.02, "{name}: S_I / 4kT(2/3)g_ms = {ratio}");
-        assert!(op.channel_noise_psd() < 0.2 * 2.0 * ELEMENTARY_CHARGE * op.i_d.abs(), "{name}: sub-Poissonian");
+        assert!(
+            op.channel_noise_psd() < 0.2 * 2.0 * ELEMENTARY_CHARGE * op.i_d.abs(),
+            "{name}: sub-Poissonian"
+        );
         for vg in [0.2, 0.4, 0.6, 0.9, 1.2] {
             let op = t.evaluate(&bias(&c, vg, 0.0, 1.5));
             let shot = 2.0 * ELEMENTARY_CHARGE * op.i_d.abs();

@@ -221,11 +221,13 @@ fn unsupported_source_forms() {
 
 #[test]
 fn mosfet_instance_parameters() {
-    let e = check("t\nM1 d g 0 0 nfet W=1u L=1u AD=1p\n", 2, &["'AD'", "'M1'", "W=, L= or M="]);
+    let e = check("t\nM1 d g 0 0 nfet W=1u L=1u AD=1p\n", 2, &["'AD'", "'M1'", "W=, L=, M=", "cgs=", "dvt="]);
     assert!(matches!(*e.kind, ErrorKind::UnknownInstanceParam { .. }));
     check("t\nM1 d g 0 0 nfet W=1u\n", 2, &["'M1'", "L=VALUE"]);
     check("t\nM1 d g 0 0 nfet W=1u L=1u w=2u\n", 2, &["'w'", "twice"]);
     check("t\nC1 a 0 1f IC=0.5\n", 2, &["'IC'", ".ic"]);
+    check("t\nM1 d g 0 0 nfet W=1u L=1u cgs=-1f\n", 2, &["'-1f'", "cgs", "M1"]);
+    check("t\nM1 d g 0 0 nfet W=1u L=1u dbeta=-1.5\n", 2, &["'-1.5'", "dbeta of M1", "above -1"]);
 }
 
 #[test]

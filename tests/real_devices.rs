@@ -59,7 +59,8 @@ fn weak_current(t: f64, vg: f64, vd: f64, w_over_l: f64) -> f64 {
 #[test]
 fn temperature_coefficients_reach_the_devices() {
     let text = "t\n.include models/nlvt.toml\nVd d 0 0.3\nVg g 0 0\nM1 d g 0 0 nlvt W=2u L=1u\n";
-    let current = |c: &Circuit| transistor(c, "m1").evaluate(&Terminals { d: 0.3, g: 0.0, s: 0.0, b: 0.0 }).i_d;
+    let current =
+        |c: &Circuit| transistor(c, "m1").evaluate(&Terminals { d: 0.3, g: 0.0, s: 0.0, b: 0.0 }).i_d;
     for t in [250.0, 350.0] {
         let expected = weak_current(t, 0.0, 0.3, 2.0);
         let by_flag = current(&build(text, Some(t), &Variation::default()));
@@ -101,7 +102,8 @@ fn temperature_coefficients_reach_the_devices() {
         let prepared = pbitsim::simulate::prepare(&config).unwrap();
         let vg = 0.1 - TCV * (t - TNOM);
         let got = current(&prepared.circuit);
-        let at_gate = transistor(&prepared.circuit, "m1").evaluate(&Terminals { d: 0.3, g: vg, s: 0.0, b: 0.0 }).i_d;
+        let at_gate =
+            transistor(&prepared.circuit, "m1").evaluate(&Terminals { d: 0.3, g: vg, s: 0.0, b: 0.0 }).i_d;
         let expected = weak_current(t, vg, 0.3, 2.0);
         assert!((at_gate / expected - 1.0).abs() < 1e-9, "temp_k at {t} K: {at_gate:e} vs {expected:e}");
         assert!(got < at_gate, "the gate source follows temp_k");

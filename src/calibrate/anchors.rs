@@ -35,10 +35,12 @@ pub fn anchors(cal: &Calibration, name: &str) -> Figure {
                 .series(Series::error_bars("this p-bit", t.clone(), tau, tau_se))
                 .series(horizontal("hardware anchor, about 100 ns", &t, ANCHOR_TAU)),
         )
-        .panel(
-            Panel::new("logistic width", kelvin(), Axis::si("Vs", "V"))
-                .series(Series::error_bars("this p-bit", t.clone(), vs, vs_se)),
-        )
+        .panel(Panel::new("logistic width", kelvin(), Axis::si("Vs", "V")).series(Series::error_bars(
+            "this p-bit",
+            t.clone(),
+            vs,
+            vs_se,
+        )))
         .panel(
             Panel::new("energy per independent sample, readout included", kelvin(), Axis::si("E", "J").log())
                 .series(Series::points("this p-bit", t.clone(), energy))
@@ -67,7 +69,8 @@ pub fn population(cal: &Calibration, name: &str) -> Option<Figure> {
     let (x0, v0) = collect(&|f| f.v0);
     let (x1, vs) = collect(&|f| f.vs);
     let (x2, tau) = collect(&|f| f.correlation_time_s);
-    let nominal = |get: &dyn Fn(&crate::calibration::TemperatureFit) -> f64| cal.fits.iter().map(get).collect();
+    let nominal =
+        |get: &dyn Fn(&crate::calibration::TemperatureFit) -> f64| cal.fits.iter().map(get).collect();
     let kelvin = || Axis::unit("temperature", "K");
     let n = p.samples.len();
     Some(

@@ -99,7 +99,11 @@ pub fn run(
             )));
         }
     }
-    let at_first = crate::circuit::temperature::parse_at(&config.circuit, &config.overrides, Some(config.temperatures[0]))?;
+    let at_first = crate::circuit::temperature::parse_at(
+        &config.circuit,
+        &config.overrides,
+        Some(config.temperatures[0]),
+    )?;
     let spec = elaborate(&at_first, Some(config.temperatures[0]), &Default::default())?;
     let circuit = Circuit::build(&spec)?;
     let output = config
@@ -120,8 +124,16 @@ pub fn run(
     let total = grid(&config.sweeps).len() * config.temperatures.len() * (1 + config.monte_carlo);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
-    let nominal =
-        calibrate_sample(config, &output, kind, &controls, &Variation::default(), Seed(config.seed), None, &tick)?;
+    let nominal = calibrate_sample(
+        config,
+        &output,
+        kind,
+        &controls,
+        &Variation::default(),
+        Seed(config.seed),
+        None,
+        &tick,
+    )?;
     let (dt, tstop) = (nominal.dt, nominal.tstop);
     let (measured, fits, temperature_fits) = (nominal.points, nominal.fits, nominal.temperature_fits);
     let nominal_fits = |fits: &[TemperatureFit]| -> Vec<(f64, f64, f64)> {

@@ -118,19 +118,38 @@ pub fn calibrate(
             let mut shift = 0.0;
             for (ti, (&t, &(v0, vs, tau))) in config.temperatures.iter().zip(nominal).enumerate() {
                 let probes = seed.child(Domain::Other, ti as u64);
-                let (located, width) = locate(config, output, control, &variation, t, v0 + shift, (vs, tau), probes)
-                    .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
+                let (located, width) =
+                    locate(config, output, control, &variation, t, v0 + shift, (vs, tau), probes)
+                        .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
                 shift = located - v0;
                 grids.push((v0, located, width / vs));
             }
             // A fit that fails on the adaptive grid (a poor width estimate) is retried once on
             // the nominal grid moved to the located balance points.
-            let c = calibrate_sample(config, output, CellKind::Pbit, controls, &variation, seed, Some(&grids), tick)
-                .or_else(|_| {
-                    let moved: Vec<(f64, f64, f64)> = grids.iter().map(|&(v0, own, _)| (v0, own, 1.0)).collect();
-                    calibrate_sample(config, output, CellKind::Pbit, controls, &variation, seed, Some(&moved), &|| {})
-                })
-                .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
+            let c = calibrate_sample(
+                config,
+                output,
+                CellKind::Pbit,
+                controls,
+                &variation,
+                seed,
+                Some(&grids),
+                tick,
+            )
+            .or_else(|_| {
+                let moved: Vec<(f64, f64, f64)> = grids.iter().map(|&(v0, own, _)| (v0, own, 1.0)).collect();
+                calibrate_sample(
+                    config,
+                    output,
+                    CellKind::Pbit,
+                    controls,
+                    &variation,
+                    seed,
+                    Some(&moved),
+                    &|| {},
+                )
+            })
+            .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
             let fits = c
                 .fits
                 .iter()
@@ -156,7 +175,9 @@ pub fn calibrate(
         &config.temperatures,
     );
     population.validate(&config.temperatures).map_err(|e| {
-        SimulateError::Config(format!("the mismatch population is not usable: {e}; widen the sweep or raise --precision"))
+        SimulateError::Config(format!(
+            "the mismatch population is not usable: {e}; widen the sweep or raise --precision"
+        ))
     })?;
     Ok(population)
 }

@@ -90,7 +90,9 @@ impl Population {
             return Err("population has no samples".into());
         }
         if self.variables.len() != d || self.mean.len() != d || self.covariance.iter().any(|r| r.len() != d) {
-            return Err(format!("population statistics must have {d} variables (v0, vs, ln_tau per temperature)"));
+            return Err(format!(
+                "population statistics must have {d} variables (v0, vs, ln_tau per temperature)"
+            ));
         }
         if self.covariance.len() != d {
             return Err(format!("population covariance must be {d} x {d}"));
@@ -99,10 +101,16 @@ impl Population {
             if s.fits.len() != temperatures.len()
                 || s.fits.iter().zip(temperatures).any(|(f, t)| (f.temperature_k - t).abs() > 1e-9)
             {
-                return Err(format!("population sample {} does not have one fit per calibrated temperature", s.index));
+                return Err(format!(
+                    "population sample {} does not have one fit per calibrated temperature",
+                    s.index
+                ));
             }
             if s.fits.iter().any(|f| !(f.v0.is_finite() && f.vs > 0.0 && f.correlation_time_s > 0.0)) {
-                return Err(format!("population sample {} has a non-finite or non-positive parameter", s.index));
+                return Err(format!(
+                    "population sample {} has a non-finite or non-positive parameter",
+                    s.index
+                ));
             }
         }
         if self.mean.iter().chain(self.covariance.iter().flatten()).any(|x| !x.is_finite()) {

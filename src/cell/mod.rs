@@ -22,10 +22,10 @@ pub mod pmog;
 pub mod population;
 
 pub use mismatch::offsets;
-pub use population::{CellParameters, PopulationLaw};
 pub use pbit::PbitCell;
 pub use pdit::PditCell;
 pub use pmog::PmogCell;
+pub use population::{CellParameters, PopulationLaw};
 
 use thiserror::Error;
 

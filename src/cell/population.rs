@@ -43,7 +43,8 @@ impl PopulationLaw {
     /// eigenvalues (rounding, or fewer samples than variables) is clipped at zero.
     pub fn new(population: &Population, temperatures: &[f64]) -> Self {
         let d = population.mean.len();
-        let cov = DMatrix::from_fn(d, d, |i, j| 0.5 * (population.covariance[i][j] + population.covariance[j][i]));
+        let cov =
+            DMatrix::from_fn(d, d, |i, j| 0.5 * (population.covariance[i][j] + population.covariance[j][i]));
         let eigen = SymmetricEigen::new(cov);
         let mut factor = eigen.eigenvectors;
         for (j, lambda) in eigen.eigenvalues.iter().enumerate() {
@@ -61,7 +62,13 @@ impl PopulationLaw {
 
     /// Parameters of `cells` cells at `temperature`, cell i from stream (seed, Parameters, i);
     /// `source` names the calibration in errors.
-    pub fn draw(&self, cells: usize, temperature: f64, seed: Seed, source: &str) -> Result<Vec<CellParameters>, CellError> {
+    pub fn draw(
+        &self,
+        cells: usize,
+        temperature: f64,
+        seed: Seed,
+        source: &str,
+    ) -> Result<Vec<CellParameters>, CellError> {
         let (i, w) = bracket(&self.temperatures, temperature, source)?;
         let j = (i + 1).min(self.temperatures.len() - 1);
         let d = self.mean.len();

@@ -15,7 +15,7 @@ use thiserror::Error;
 use super::capacitance::{Capacitance, CapacitanceProblem};
 use super::fluxes::LogLinearFluxes;
 use crate::device::{
-    CapacitanceOverrides, DeviceCapacitances, Deviation, Geometry, Interpolation, ModelCard, Polarity,
+    CapacitanceOverrides, Deviation, DeviceCapacitances, Geometry, Interpolation, ModelCard, Polarity,
     Transistor,
 };
 use crate::units::ELEMENTARY_CHARGE;
@@ -238,7 +238,8 @@ impl Circuit {
     /// weak-inversion-only law need no operating point (their capacitances are the
     /// weak-inversion values).
     pub fn build(spec: &Spec) -> Result<Circuit, CircuitError> {
-        let weak = Circuit::build_with(spec, &|_, card, geometry| card.capacitances(geometry))?;
+        let weak =
+            Circuit::build_with(spec, &|_, card, geometry| card.capacitances(geometry, spec.temperature))?;
         let needs_op = spec.elements.iter().any(|e| match &e.kind {
             SpecKind::Mosfet { card, capacitance, .. } => {
                 card.cox > 0.0 && card.interpolation == Interpolation::Ekv && !capacitance.all_fixed()
@@ -257,7 +258,7 @@ impl Circuit {
                     let op = t.evaluate(&crate::device::Terminals { d: at(0), g: at(1), s: at(2), b: at(3) });
                     card.capacitances_at(geometry, &op)
                 }
-                _ => card.capacitances(geometry),
+                _ => card.capacitances(geometry, spec.temperature),
             }
         };
         Circuit::build_with(spec, &at_op)

@@ -11,8 +11,8 @@
 //!   C_gs = C_ch (2/3) [1 - (x_r^2 + x_r + x_f/2) / (x_f + x_r)^2],   C_gd likewise (f <-> r),
 //!   C_gb = C_ch (n - 1)/n (1 - c_gs - c_gd),
 //!
-//! derived from the gate charge of the linearised charge sheet, dQ_G = C_ch (n-1)/n dV_G
-//! - dQ_I / n (Ward-Dutton partition). Weak inversion: the gate couples to the bulk through
+//! derived from the gate charge of the linearised charge sheet,
+//! dQ_G = C_ch (n-1)/n dV_G - dQ_I / n (Ward-Dutton partition). Weak inversion: the gate couples to the bulk through
 //! the depletion layer, C_gb = C_ch (n - 1)/n, C_gs = C_gd = 0 (overlaps only); strong
 //! inversion in saturation: C_gs = (2/3) C_ch, C_gd = 0, C_gb = C_ch (n - 1)/(3n); strong
 //! inversion at V_DS = 0: C_gs = C_gd = C_ch / 2 (PHYSICS.md section 10).
@@ -78,10 +78,10 @@ fn channel_share(xf: f64, xr: f64) -> f64 {
 }
 
 impl ModelCard {
-    /// Capacitances in weak inversion (bias-independent): overlaps, junctions and
-    /// C_gb = C_ox W L (n - 1)/n at the nominal slope factor.
-    pub fn capacitances(&self, geometry: Geometry) -> DeviceCapacitances {
-        self.capacitances_with(geometry, 0.0, 0.0, self.nominal_slope())
+    /// Capacitances in weak inversion (bias-independent) at temperature `t` (K): overlaps,
+    /// junctions and C_gb = C_ox W L (n - 1)/n at the slope factor of zero pinch-off.
+    pub fn capacitances(&self, geometry: Geometry, t: f64) -> DeviceCapacitances {
+        self.capacitances_with(geometry, 0.0, 0.0, self.slope_at(t))
     }
 
     /// Capacitances at an operating point (its normalised charges and slope factor).

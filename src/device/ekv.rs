@@ -209,13 +209,11 @@ impl ModelCard {
         }
     }
 
-    /// Slope factor at zero pinch-off voltage and the nominal temperature.
-    pub fn nominal_slope(&self) -> f64 {
+    /// Slope factor at zero pinch-off voltage and temperature `t` (K).
+    pub fn slope_at(&self, t: f64) -> f64 {
         match self.pinch_off {
             PinchOff::SlopeFactor { n } => n,
-            PinchOff::Ekv26 { gamma, phi } => {
-                1.0 + gamma / (2.0 * (phi + 4.0 * thermal_voltage(self.tnom)).sqrt())
-            }
+            PinchOff::Ekv26 { gamma, phi } => 1.0 + gamma / (2.0 * (phi + 4.0 * thermal_voltage(t)).sqrt()),
         }
     }
 

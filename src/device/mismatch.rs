@@ -55,7 +55,9 @@ impl ModelCard {
 
 /// 64-bit FNV-1a of a name: a fixed, documented key (part of the reproducibility contract).
 pub fn name_key(name: &str) -> u64 {
-    name.to_lowercase().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    name.to_lowercase()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// The deviation of instance `name` (card `card`, geometry `geometry`) in `sample`.
@@ -63,7 +65,8 @@ pub fn draw(card: &ModelCard, geometry: Geometry, name: &str, sample: MismatchSa
     if sample.index == 0 {
         return Deviation::default();
     }
-    let mut rng = Seed(sample.seed).child(Domain::Mismatch, sample.index).stream(Domain::Mismatch, name_key(name));
+    let mut rng =
+        Seed(sample.seed).child(Domain::Mismatch, sample.index).stream(Domain::Mismatch, name_key(name));
     let z_vt: f64 = StandardNormal.sample(&mut rng);
     let z_beta: f64 = StandardNormal.sample(&mut rng);
     Deviation { vt: card.sigma_vt(geometry) * z_vt, beta: card.sigma_beta(geometry) * z_beta }

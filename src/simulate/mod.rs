@@ -144,7 +144,8 @@ fn fastest_time_constant(circuit: &Circuit) -> f64 {
 
 /// Parse, elaborate and schedule.
 pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
-    let netlist = crate::circuit::temperature::parse_at(&config.circuit, &config.overrides, config.temperature)?;
+    let netlist =
+        crate::circuit::temperature::parse_at(&config.circuit, &config.overrides, config.temperature)?;
     let spec = elaborate(&netlist, config.temperature, &config.variation)?;
     let circuit = Circuit::build(&spec)?;
     let tstop = config.tstop.or(netlist.tran.as_ref().map(|t| t.stop)).ok_or_else(|| {

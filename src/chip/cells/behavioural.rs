@@ -90,7 +90,8 @@ impl PbitCells {
         let (mut bound, mut inv_vs, mut tau) = (Vec::new(), Vec::new(), Vec::new());
         for &site in sites {
             let i = site as usize;
-            let (Some(&o), Some(&vs), Some(&speed)) = (self.offsets.get(i), self.widths.get(i), self.speeds.get(i))
+            let (Some(&o), Some(&vs), Some(&speed)) =
+                (self.offsets.get(i), self.widths.get(i), self.speeds.get(i))
             else {
                 return Some(site);
             };
@@ -327,7 +328,12 @@ pub fn pbit_cells(
                 drawn.iter().map(|d| d.tau0 / cell.tau0).collect(),
             )
         }
-        None => PbitCells::new(cell.clone(), design_vs, chip.model.beta, crate::cell::offsets(chip.cells(), sigma, seed)),
+        None => PbitCells::new(
+            cell.clone(),
+            design_vs,
+            chip.model.beta,
+            crate::cell::offsets(chip.cells(), sigma, seed),
+        ),
     };
     let report = CellsReport {
         kind: "pbit",

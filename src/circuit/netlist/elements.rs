@@ -162,7 +162,8 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
                 let kind = ErrorKind::Invalid {
                     token: value.text.clone(),
                     context: format!("dbeta of {name}"),
-                    problem: "is not a relative current-factor offset: expected a number above -1".to_string(),
+                    problem: "is not a relative current-factor offset: expected a number above -1"
+                        .to_string(),
                 };
                 return Err(st.error(value, kind));
             }
