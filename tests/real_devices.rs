@@ -189,6 +189,11 @@ fn mismatch_draws_follow_pelgrom() {
     let (mb, sb) = moments(&beta);
     let r = vt.iter().zip(&beta).map(|(a, b)| (a - mv) * (b - mb)).sum::<f64>() / ((nf - 1.0) * sv * sb);
     assert!(r.abs() < 5.0 / nf.sqrt(), "V_T0 and beta deviations correlated: {r}");
+    // Deliberate offsets on the line add to the draw.
+    let offset = text.replace("W=0.5u L=0.5u", "W=0.5u L=0.5u dvt=5m dbeta=0.1");
+    let with = deviation(&offset, 3, "m1");
+    let draw = deviation(text, 3, "m1");
+    assert!((with.vt - draw.vt - 5e-3).abs() < 1e-15 && (with.beta - draw.beta - 0.1).abs() < 1e-15);
     // The elaborated transistor carries the draw: its threshold moves by exactly dV_T0.
     let nominal = build(text, None, &Variation::default());
     let sample = build(text, None, &Variation::sample(7, 3));
