@@ -14,8 +14,7 @@ use pbitsim::calibration::{Calibration, CellKind};
 use pbitsim::calibration::{PointMeasurement, Precision};
 use pbitsim::cell::{PbitCell, PditCell, PmogCell};
 use pbitsim::rng::Seed;
-use pbitsim::sde::MethodKind;
-use pbitsim::simulate::{self, Engine, SimulateConfig};
+use pbitsim::simulate::{self, SimulateConfig};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -40,14 +39,12 @@ fn fresh(
         overrides: values.iter().map(|(k, v)| (k.to_string(), format!("{v:e}"))).collect(),
         temperature: Some(temperature),
         tstop: None,
-        dt: None,
-        engine: Engine::Sde(MethodKind::Em),
         runs: 4,
         seed,
         threads: 0,
         record_every: None,
         warmup: 200e-9,
-        offsets: Default::default(),
+        ..Default::default()
     };
     let prepared = simulate::prepare(&config).unwrap();
     let controls: BTreeMap<String, f64> = values.iter().map(|(k, v)| (k.to_string(), *v)).collect();

@@ -7,8 +7,7 @@
 use std::path::PathBuf;
 
 use pbitsim::analysis::fit::{FitOptions, Point, ProbPoint, fit_logistic, fit_proportional};
-use pbitsim::sde::MethodKind;
-use pbitsim::simulate::{self, Engine, SimulateConfig, Summary};
+use pbitsim::simulate::{self, SimulateConfig, Summary};
 
 /// P(1), its standard error and the correlation time at one control voltage.
 fn measure(vin: f64, temperature: f64, tstop: f64, runs: usize, seed: u64) -> (f64, f64, f64) {
@@ -17,14 +16,12 @@ fn measure(vin: f64, temperature: f64, tstop: f64, runs: usize, seed: u64) -> (f
         overrides: vec![("vin".into(), format!("{vin:e}"))],
         temperature: Some(temperature),
         tstop: Some(tstop),
-        dt: None,
-        engine: Engine::Sde(MethodKind::Em),
         runs,
         seed,
         threads: 0,
         record_every: Some(tstop / 100.0),
         warmup: 200e-9,
-        offsets: Default::default(),
+        ..Default::default()
     };
     let prepared = simulate::prepare(&config).unwrap();
     let outcome = simulate::run(&config, prepared, &|_| {}).unwrap();

@@ -13,10 +13,23 @@
 //!
 //! One more state component accumulates the energy the sources deliver (J), driven by the
 //! same noise, so energy is accounted pathwise.
+//!
+//! For schemes that converge to the Stratonovich solution (Heun) the drift is given with the
+//! Ito-Stratonovich correction (PHYSICS.md section 7): with g_k = dv_k sqrt(q S_k),
+//! S_k = Phi_F,k + Phi_R,k at the midpoints, (g_k . grad) g_k = (q/2) (dv_k . grad S_k) dv_k, so
+//!
+//!   c = (1/2) sum_k (g_k . grad) g_k = (q/4) sum_k (dv_k . grad S_k) dv_k,
+//!
+//! of order q/C like the midpoint correction itself. The directional derivative is exact for
+//! devices in the log-linear form ([`super::fluxes`]) and a central difference otherwise.
+//!
+//! A state with a node beyond 10 times the largest source voltage plus 10 U_T has diverged
+//! ([`System::check_state`]): no circuit of sources, transistors, resistors and capacitors
+//! drives a node there.
 
 use super::model::{Circuit, Device, DeviceKind, NodeRef};
 use crate::device::Terminals;
-use crate::sde::{NoiseShape, System};
+use crate::sde::{NoiseShape, SdeError, System};
 use crate::units::ELEMENTARY_CHARGE;
 
 /// Detailed-balance fluxes of a linear resistor at voltage `v` across it (A):
@@ -69,6 +82,48 @@ impl Circuit {
         }
     }
 
+    /// Like [`Circuit::for_each_flux`], with the derivative of Phi_F + Phi_R along the
+    /// device's own jump direction dv_k (A/C) as the last argument of `visit`.
+    #[inline]
+    pub fn for_each_flux_slope(&self, v: &[f64], mut visit: impl FnMut(usize, &Device, f64, f64, f64)) {
+        let form = &self.log_linear;
+        let mut buffer = [0.0f64; super::fluxes::MAX_FACTORS];
+        let factors = &mut buffer[..form.factor_count()];
+        form.evaluate_factors(v, factors);
+        let mut probe: Vec<f64> = Vec::new();
+        for (k, device) in self.devices.iter().enumerate() {
+            let (forward, reverse, slope) = match form.fluxes_and_slope(k, factors) {
+                Some(fast) => fast,
+                None => {
+                    let (forward, reverse) = self.midpoint_fluxes(device, v);
+                    // Central difference along dv_k, moving no node by more than 1e-4 U_T.
+                    let reach = device.dv.iter().fold(0.0f64, |a, d| a.max(d.abs()));
+                    let slope = if reach > 0.0 {
+                        let eta = 1e-4 * self.thermal_voltage() / reach;
+                        let mut sum = [0.0; 2];
+                        for (j, sign) in [1.0, -1.0].into_iter().enumerate() {
+                            probe.clear();
+                            probe.extend(v.iter().zip(&device.dv).map(|(x, d)| x + sign * eta * d));
+                            let (f, r) = self.midpoint_fluxes(device, &probe);
+                            sum[j] = f + r;
+                        }
+                        (sum[0] - sum[1]) / (2.0 * eta)
+                    } else {
+                        0.0
+                    };
+                    (forward, reverse, slope)
+                }
+            };
+            visit(k, device, forward, reverse, slope);
+        }
+    }
+
+    /// The divergence limit: 10 times the largest source voltage plus 10 U_T (V).
+    pub fn divergence_limit(&self) -> f64 {
+        let largest = self.fixed_voltages.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        10.0 * largest + 10.0 * self.thermal_voltage()
+    }
+
     /// Net current of `device` in its forward direction (A) at voltages `v`, without midpoint
     /// shifts, and its derivative with respect to each free-node voltage (added into `grad`).
     fn current_gradient(&self, device: &Device, v: &[f64], grad: &mut [f64]) -> f64 {
@@ -102,11 +157,13 @@ impl Circuit {
 #[derive(Debug, Clone, Copy)]
 pub struct CircuitSde<'a> {
     pub circuit: &'a Circuit,
+    /// [`Circuit::divergence_limit`].
+    limit: f64,
 }
 
 impl<'a> CircuitSde<'a> {
     pub fn new(circuit: &'a Circuit) -> Self {
-        CircuitSde { circuit }
+        CircuitSde { circuit, limit: circuit.divergence_limit() }
     }
 
     /// Initial state: the circuit's initial voltages and zero energy.
@@ -116,8 +173,16 @@ impl<'a> CircuitSde<'a> {
         x
     }
 
+    /// Drift (Stratonovich drift f - c if `stratonovich`) into `f`, and G dW into `gdw`.
     #[inline]
-    fn accumulate(&self, x: &[f64], dw: Option<&[f64]>, f: &mut [f64], mut gdw: Option<&mut [f64]>) {
+    fn accumulate(
+        &self,
+        x: &[f64],
+        dw: Option<&[f64]>,
+        f: &mut [f64],
+        mut gdw: Option<&mut [f64]>,
+        stratonovich: bool,
+    ) {
         let c = self.circuit;
         let n = c.free_count();
         let v = &x[..n];
@@ -125,8 +190,9 @@ impl<'a> CircuitSde<'a> {
         if let Some(g) = gdw.as_deref_mut() {
             g.fill(0.0);
         }
-        c.for_each_flux(v, |k, device, pf, pr| {
-            let net = pf - pr;
+        let mut device_terms = |k: usize, device: &Device, pf: f64, pr: f64, slope: f64| {
+            // c_k = (q/4) (dv_k . grad S_k) dv_k enters like a current along dv_k.
+            let net = pf - pr - 0.25 * ELEMENTARY_CHARGE * slope;
             for i in 0..n {
                 f[i] += device.dv[i] * net;
             }
@@ -138,7 +204,12 @@ impl<'a> CircuitSde<'a> {
                 }
                 g[n] += device.supply_per_coulomb * kick;
             }
-        });
+        };
+        if stratonovich {
+            c.for_each_flux_slope(v, &mut device_terms);
+        } else {
+            c.for_each_flux(v, |k, device, pf, pr| device_terms(k, device, pf, pr, 0.0));
+        }
         for s in &c.current_sources {
             for i in 0..n {
                 f[i] += s.dv[i] * s.amps;
@@ -162,7 +233,7 @@ impl System for CircuitSde<'_> {
     }
 
     fn drift(&self, _t: f64, x: &[f64], f: &mut [f64]) {
-        self.accumulate(x, None, f, None);
+        self.accumulate(x, None, f, None, false);
     }
 
     fn diffusion(&self, _t: f64, x: &[f64], g: &mut [f64]) {
@@ -188,7 +259,48 @@ impl System for CircuitSde<'_> {
         gdw: &mut [f64],
         _g: &mut [f64],
     ) {
-        self.accumulate(x, Some(dw), f, Some(gdw));
+        self.accumulate(x, Some(dw), f, Some(gdw), false);
+    }
+
+    fn stratonovich_drift_and_noise(
+        &self,
+        _t: f64,
+        x: &[f64],
+        dw: &[f64],
+        f: &mut [f64],
+        gdw: &mut [f64],
+        _g: &mut [f64],
+    ) {
+        self.accumulate(x, Some(dw), f, Some(gdw), true);
+    }
+
+    fn ito_correction(&self, _t: f64, x: &[f64], out: &mut [f64]) {
+        let c = self.circuit;
+        let n = c.free_count();
+        out.fill(0.0);
+        c.for_each_flux_slope(&x[..n], |_, device, _, _, slope| {
+            let term = 0.25 * ELEMENTARY_CHARGE * slope;
+            for i in 0..n {
+                out[i] += device.dv[i] * term;
+            }
+            out[n] += device.supply_per_coulomb * term;
+        });
+    }
+
+    fn check_state(&self, t: f64, x: &[f64]) -> Result<(), SdeError> {
+        let n = self.circuit.free_count();
+        if let Some(i) = x[..n].iter().position(|v| !(v.abs() <= self.limit)) {
+            return Err(SdeError::Diverged { t, component: i, value: x[i], limit: self.limit, step: 0.0 });
+        }
+        crate::sde::check_finite(t, x)
+    }
+
+    fn dynamic_dim(&self) -> usize {
+        self.circuit.free_count()
+    }
+
+    fn state_scale(&self) -> Option<f64> {
+        Some(self.circuit.thermal_voltage())
     }
 
     /// Analytic Jacobian of the drift without the midpoint shifts (which move the result by
