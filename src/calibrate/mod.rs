@@ -143,7 +143,7 @@ pub fn run(
     let points = grid(&config.sweeps);
     let total = points.len() * config.temperatures.len();
     let mut measured = Vec::with_capacity(total);
-    let (mut dt, mut tstop) = (0.0, 0.0);
+    let (mut dt, mut tstop) = (0.0f64, 0.0);
     for (ti, &t) in config.temperatures.iter().enumerate() {
         for (pi, values) in points.iter().enumerate() {
             let index = ti * points.len() + pi;
@@ -167,7 +167,7 @@ pub fn run(
                 offsets: Default::default(),
             };
             let mut prepared = simulate::prepare(&sim)?;
-            (dt, tstop) = (prepared.dt, prepared.tstop);
+            (dt, tstop) = (dt.max(prepared.dt), prepared.tstop);
             // Only analog readouts need the trace (for their mixture samples).
             if kind != CellKind::Pmog {
                 prepared.record_every = prepared.tstop / 10.0;

@@ -94,6 +94,10 @@ impl Circuit {
         for (k, device) in self.devices.iter().enumerate() {
             let (forward, reverse, slope) = match form.fluxes_and_slope(k, factors) {
                 Some(fast) => fast,
+                None if matches!(device.kind, DeviceKind::Resistor { .. }) => {
+                    let (forward, reverse) = self.midpoint_fluxes(device, v);
+                    (forward, reverse, self.resistor_slope(device, v))
+                }
                 None => {
                     let (forward, reverse) = self.midpoint_fluxes(device, v);
                     // Central difference along dv_k, moving no node by more than 1e-4 U_T.
@@ -116,6 +120,31 @@ impl Circuit {
             };
             visit(k, device, forward, reverse, slope);
         }
+    }
+
+    /// dv_k . grad(Phi_F + Phi_R) of a resistor (A/C): with Phi_F = (U_T/R) B(x_f),
+    /// Phi_R = (U_T/R) B(-x_r), x the midpoint voltages across it over U_T and
+    /// B(x) = x / (1 - e^{-x}), the derivative is (B'(x_f) - B'(-x_r)) (dv_a - dv_b) / R.
+    fn resistor_slope(&self, device: &Device, v: &[f64]) -> f64 {
+        let DeviceKind::Resistor { ohms } = device.kind else { return 0.0 };
+        let ut = self.thermal_voltage();
+        let at = |k: usize, sign: f64| self.voltage(device.terminals[k], v) + sign * device.half_jump[k];
+        let along = |k: usize| match device.terminals[k] {
+            NodeRef::Free(i) => device.dv[i],
+            NodeRef::Fixed(_) => 0.0,
+        };
+        // B'(x) = (1 - e^{-x} - x e^{-x}) / (1 - e^{-x})^2, 1/2 + x/6 near 0.
+        let derivative = |x: f64| {
+            if x.abs() < 1e-4 {
+                0.5 + x / 6.0
+            } else {
+                let e = (-x).exp_m1();
+                (-e - x - x * e) / (e * e)
+            }
+        };
+        let x_f = (at(0, 1.0) - at(1, 1.0)) / ut;
+        let x_r = (at(0, -1.0) - at(1, -1.0)) / ut;
+        (derivative(x_f) - derivative(-x_r)) * (along(0) - along(1)) / ohms
     }
 
     /// The divergence limit: 10 times the largest source voltage plus 10 U_T (V).

@@ -145,6 +145,13 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
             started.elapsed().as_secs_f64(),
             args.out.display()
         );
+        println!(
+            "  {} engine, method {}, step {} (largest planned; chosen for {} % accuracy, the .tran step an upper bound)",
+            calibration.engine,
+            calibration.method,
+            format_si(calibration.dt_s, "s"),
+            100.0 * config.accuracy
+        );
         for f in &calibration.fits {
             match (f.v0, f.vs) {
                 (Some(v0), Some(vs)) => println!(

@@ -218,7 +218,9 @@ fn step_line(s: &Summary) -> String {
     };
     match p.chosen_by {
         "exact" => format!("exact jump process, sampled every {}", format_si(p.sample_interval_s, "s")),
-        "forced" => format!("step forced to {} (--force-dt; accuracy bound {})", range, format_si(p.bound_s, "s")),
+        "forced" => {
+            format!("step forced to {} (--force-dt; accuracy bound {})", range, format_si(p.bound_s, "s"))
+        }
         "cao-gillespie-petzold" => match st.leaps {
             Some(leaps) if leaps > 0 => format!(
                 "{leaps} leaps of {range} (Cao-Gillespie-Petzold{upper}) and {} exact events",

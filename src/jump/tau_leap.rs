@@ -58,8 +58,20 @@ fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> i64 {
 /// propensity changes by more than `epsilon` of itself (s; infinite when nothing moves).
 pub fn leap_bound(circuit: &Circuit, v: &[f64], epsilon: f64) -> f64 {
     let n = circuit.free_count();
-    let mut mean = vec![0.0; n];
-    let mut variance = vec![0.0; n];
+    leap_bound_with(circuit, v, epsilon, &mut vec![0.0; n], &mut vec![0.0; n])
+}
+
+/// [`leap_bound`] with caller-supplied buffers for the mean and variance rates of each node.
+fn leap_bound_with(
+    circuit: &Circuit,
+    v: &[f64],
+    epsilon: f64,
+    mean: &mut [f64],
+    variance: &mut [f64],
+) -> f64 {
+    let n = circuit.free_count();
+    mean.fill(0.0);
+    variance.fill(0.0);
     circuit.for_each_flux(v, |_, device, pf, pr| {
         let (up, down) = (pf / ELEMENTARY_CHARGE, pr / ELEMENTARY_CHARGE);
         for i in 0..n {
@@ -86,7 +98,9 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     check_schedule(t_end, record_every)?;
     match *rule {
         LeapRule::Fixed(tau) => fixed(circuit, t_end, tau, record_every, rng, observer),
-        LeapRule::Adaptive { epsilon, upper } => adaptive(circuit, t_end, epsilon, upper, record_every, rng, observer),
+        LeapRule::Adaptive { epsilon, upper } => {
+            adaptive(circuit, t_end, epsilon, upper, record_every, rng, observer)
+        }
     }
 }
 
@@ -107,6 +121,7 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
     if observer.observe(0.0, &state.x).is_break() {
         return Ok(stats);
     }
+    let (mut mean, mut variance) = (vec![0.0; n], vec![0.0; n]);
     let mut t = 0.0;
     let mut records = 1u64;
     while t < t_end {
@@ -117,7 +132,7 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
             rates[2 * k + 1] = pr / ELEMENTARY_CHARGE;
             total += rates[2 * k] + rates[2 * k + 1];
         });
-        let bound = leap_bound(circuit, &state.x[..n], epsilon).min(upper);
+        let bound = leap_bound_with(circuit, &state.x[..n], epsilon, &mut mean, &mut variance).min(upper);
         let mut landed = false;
         if bound * total < EXACT_BELOW {
             // One exact event, or none before the recording time.

@@ -127,11 +127,7 @@ fn spectral_radius(jac: &[f64], dim: usize, k: usize) -> f64 {
             let (a, b, c, d) = (jac[0], jac[1], jac[dim], jac[dim + 1]);
             let half = 0.5 * (a + d);
             let disc = half * half - (a * d - b * c);
-            if disc >= 0.0 {
-                half.abs() + disc.sqrt()
-            } else {
-                (a * d - b * c).abs().sqrt()
-            }
+            if disc >= 0.0 { half.abs() + disc.sqrt() } else { (a * d - b * c).abs().sqrt() }
         }
         _ => DMatrix::from_fn(k, k, |i, j| jac[i * dim + j])
             .complex_eigenvalues()
@@ -232,7 +228,8 @@ impl Controller {
         }
         self.started = true;
         self.t_last = t;
-        let stable = self.last_rate.is_finite() && rate <= 2.0 * self.last_rate && rate >= 0.5 * self.last_rate;
+        let stable =
+            self.last_rate.is_finite() && rate <= 2.0 * self.last_rate && rate >= 0.5 * self.last_rate;
         self.interval = if stable { (2 * self.interval).min(self.rule.max_interval) } else { 1 };
         self.countdown = self.interval;
         self.last_rate = rate;

@@ -273,7 +273,7 @@ pub enum SdeError {
     #[error(
         "Newton iteration of the implicit step at t = {t:.6e} did not converge \
          ({iterations} iterations, last correction {correction:.3e}), not even on a step {halvings} \
-         times halved: the drift is not smooth enough here for a drift-implicit method; use --method heun"
+         times halved: the step is far too long for this drift; let pbitsim choose it (no --dt or --force-dt)"
     )]
     NewtonFailed { t: f64, iterations: usize, correction: f64, halvings: u32 },
     #[error(

@@ -23,8 +23,8 @@ use crate::circuit::{Circuit, CircuitError, CircuitSde};
 use crate::jump::{self, JumpError};
 use crate::rng::Seed;
 use crate::sde::{
-    EulerMaruyama, Heun, Method, MethodKind, Milstein, Schedule, SdeError, Sriw1, StepControl, Theta, ensemble,
-    integrate,
+    EulerMaruyama, Heun, Method, MethodKind, Milstein, Schedule, SdeError, Sriw1, StepControl, Theta,
+    ensemble, integrate,
 };
 pub use observe::{RunObserver, RunRecord};
 pub use step::{DEFAULT_ACCURACY, StepPlan};
@@ -173,7 +173,12 @@ impl Prepared {
     /// The same circuit with every step halved (for --check-step).
     pub fn halved(&self) -> Prepared {
         let step = self.step.halved();
-        Prepared { dt: step.dt_s, record_every: self.record_every.max(step.sample_interval_s), step, ..self.clone() }
+        Prepared {
+            dt: step.dt_s,
+            record_every: self.record_every.max(step.sample_interval_s),
+            step,
+            ..self.clone()
+        }
     }
 }
 
@@ -202,7 +207,8 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
     }
     if config.check_step && config.engine == Engine::Gillespie {
         return Err(SimulateError::Config(
-            "--check-step halves the step of --engine sde or --method tau; Gillespie's method has none".into(),
+            "--check-step halves the step of --engine sde or --method tau; Gillespie's method has none"
+                .into(),
         ));
     }
     let tran_step = netlist.tran.as_ref().map(|t| t.step).filter(|s| *s < tstop);
@@ -337,7 +343,8 @@ pub fn run_batch(
             }
             Engine::Gillespie => jump::gillespie(&p.circuit, p.tstop, p.sample(), rng, &mut observer)?.events,
             Engine::TauLeap => {
-                let stats = jump::tau_leap(&p.circuit, p.tstop, &p.step.leap_rule(), p.sample(), rng, &mut observer)?;
+                let stats =
+                    jump::tau_leap(&p.circuit, p.tstop, &p.step.leap_rule(), p.sample(), rng, &mut observer)?;
                 observer.record.steps = observe::StepRecord::Leaps(stats);
                 stats.events
             }

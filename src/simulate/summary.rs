@@ -30,9 +30,9 @@ use serde::Serialize;
 use super::observe::StepRecord;
 use super::{Outcome, Prepared, RunRecord, SimulateConfig, StepPlan};
 use crate::analysis::correlator::{CorrelationTime, correlation_time_of};
-use crate::sde::control::StepReport;
 use crate::analysis::{Correlator, Dwell, Moments};
 use crate::circuit::OutputKind;
+use crate::sde::control::StepReport;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeSummary {
@@ -165,7 +165,9 @@ impl CheckStep {
             .nodes
             .iter()
             .filter_map(|(k, a)| {
-                half.nodes.get(k).map(|b| (k.clone(), NodeSummary { mean: a.mean - b.mean, std: a.std - b.std }))
+                half.nodes
+                    .get(k)
+                    .map(|b| (k.clone(), NodeSummary { mean: a.mean - b.mean, std: a.std - b.std }))
             })
             .collect();
         let minus = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a - b);
@@ -174,15 +176,20 @@ impl CheckStep {
             .iter()
             .filter_map(|(k, a)| {
                 half.outputs.get(k).map(|b| {
-                    let probabilities = a.probabilities.as_ref().zip(b.probabilities.as_ref()).map(|(p, q)| {
-                        p.iter().zip(q).map(|(x, y)| x - y).collect()
-                    });
-                    (k.clone(), OutputDifference {
-                        probabilities,
-                        mean: minus(a.mean, b.mean),
-                        std: minus(a.std, b.std),
-                        correlation_time_s: minus(a.correlation_time_s, b.correlation_time_s),
-                    })
+                    let probabilities = a
+                        .probabilities
+                        .as_ref()
+                        .zip(b.probabilities.as_ref())
+                        .map(|(p, q)| p.iter().zip(q).map(|(x, y)| x - y).collect());
+                    (
+                        k.clone(),
+                        OutputDifference {
+                            probabilities,
+                            mean: minus(a.mean, b.mean),
+                            std: minus(a.std, b.std),
+                            correlation_time_s: minus(a.correlation_time_s, b.correlation_time_s),
+                        },
+                    )
                 })
             })
             .collect();
