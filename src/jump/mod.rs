@@ -133,6 +133,28 @@ impl ChargeState {
     }
 }
 
+/// Fire one channel chosen with probability rate / `total` (channel 2k is device k forward,
+/// 2k + 1 reverse): Gillespie's direct method's choice.
+pub(crate) fn fire<R: rand::Rng + ?Sized>(
+    circuit: &Circuit,
+    state: &mut ChargeState,
+    rates: &[f64],
+    total: f64,
+    rng: &mut R,
+) {
+    use rand::RngExt;
+    let mut target = rng.random::<f64>() * total;
+    let mut channel = rates.len() - 1;
+    for (j, r) in rates.iter().enumerate() {
+        if target < *r {
+            channel = j;
+            break;
+        }
+        target -= r;
+    }
+    state.apply(circuit, channel / 2, if channel % 2 == 0 { 1 } else { -1 });
+}
+
 /// Check a recording schedule.
 pub(crate) fn check_schedule(t_end: f64, record_every: f64) -> Result<(), JumpError> {
     if !(t_end > 0.0 && t_end.is_finite()) {

@@ -21,7 +21,7 @@
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
 
-use super::{ChargeState, JumpError, JumpStats, check_schedule};
+use super::{ChargeState, JumpError, JumpStats, check_schedule, fire};
 use crate::circuit::Circuit;
 use crate::sde::Observer;
 use crate::units::ELEMENTARY_CHARGE;
@@ -35,8 +35,9 @@ const EXACT_BELOW: f64 = 10.0;
 /// How leaps are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub enum LeapRule {
-    /// Cao-Gillespie-Petzold leaps with this epsilon, never longer than `upper` (s).
-    Adaptive { epsilon: f64, upper: f64 },
+    /// Cao-Gillespie-Petzold leaps with this epsilon, times `scale` (1; 0.5 to check a run at
+    /// half the leap), never longer than `upper` (s).
+    Adaptive { epsilon: f64, scale: f64, upper: f64 },
     /// Fixed leaps of this length (s).
     Fixed(f64),
 }
@@ -98,8 +99,8 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     check_schedule(t_end, record_every)?;
     match *rule {
         LeapRule::Fixed(tau) => fixed(circuit, t_end, tau, record_every, rng, observer),
-        LeapRule::Adaptive { epsilon, upper } => {
-            adaptive(circuit, t_end, epsilon, upper, record_every, rng, observer)
+        LeapRule::Adaptive { epsilon, scale, upper } => {
+            adaptive(circuit, t_end, (epsilon, scale), upper, record_every, rng, observer)
         }
     }
 }
@@ -107,7 +108,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
 fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
     circuit: &Circuit,
     t_end: f64,
-    epsilon: f64,
+    (epsilon, scale): (f64, f64),
     upper: f64,
     record_every: f64,
     rng: &mut R,
@@ -115,8 +116,7 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
 ) -> Result<JumpStats, JumpError> {
     let mut state = ChargeState::new(circuit)?;
     let n = circuit.free_count();
-    let channels = 2 * circuit.devices.len();
-    let mut rates = vec![0.0; channels];
+    let mut rates = vec![0.0; 2 * circuit.devices.len()];
     let mut stats = JumpStats { leap_min: f64::INFINITY, ..JumpStats::default() };
     if observer.observe(0.0, &state.x).is_break() {
         return Ok(stats);
@@ -132,7 +132,7 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
             rates[2 * k + 1] = pr / ELEMENTARY_CHARGE;
             total += rates[2 * k] + rates[2 * k + 1];
         });
-        let bound = leap_bound_with(circuit, &state.x[..n], epsilon, &mut mean, &mut variance).min(upper);
+        let bound = (scale * leap_bound_with(circuit, &state.x[..n], epsilon, &mut mean, &mut variance)).min(upper);
         let mut landed = false;
         if bound * total < EXACT_BELOW {
             // One exact event, or none before the recording time.
@@ -141,16 +141,7 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
                 t = t_record;
                 landed = true;
             } else {
-                let mut target = rng.random::<f64>() * total;
-                let mut channel = channels - 1;
-                for (j, r) in rates.iter().enumerate() {
-                    if target < *r {
-                        channel = j;
-                        break;
-                    }
-                    target -= r;
-                }
-                state.apply(circuit, channel / 2, if channel % 2 == 0 { 1 } else { -1 });
+                fire(circuit, &mut state, &rates, total, rng);
                 stats.events += 1;
                 stats.exact_events += 1;
                 t += wait;

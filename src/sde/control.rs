@@ -215,8 +215,9 @@ impl Controller {
         if self.time > 0.0 { self.rate_time / self.time } else { self.last_rate.max(0.0) }
     }
 
-    /// Check the Jacobian at state `x` (time `t`) and set the step; returns it.
-    pub fn check<S: System + ?Sized>(&mut self, sys: &S, t: f64, x: &[f64]) -> f64 {
+    /// Check the Jacobian at state `x` (time `t`) and set the step; returns it, or an error
+    /// when the drift or its Jacobian is not finite there (no step would do).
+    pub fn check<S: System + ?Sized>(&mut self, sys: &S, t: f64, x: &[f64]) -> Result<f64, SdeError> {
         let n = sys.dim();
         let k = sys.dynamic_dim();
         sys.drift_jacobian(t, x, &mut self.jac, &mut self.scratch);
@@ -264,10 +265,13 @@ impl Controller {
             .iter()
             .enumerate()
             .fold((1, f64::INFINITY), |best, (i, &h)| if h < best.1 { (i, h) } else { best });
+        if !(h > 0.0) {
+            return Err(SdeError::StepTooSmall { t, dt: h, dt_min: f64::MIN_POSITIVE });
+        }
         self.report.checks += 1;
         self.report.limits[which] += 1;
         self.target = h * self.rule.scale;
-        self.target
+        Ok(self.target)
     }
 }
 
@@ -317,7 +321,7 @@ where
     let tol = Tolerance::default();
     loop {
         if ctrl.due() {
-            ctrl.check(sys, t, &x);
+            ctrl.check(sys, t, &x)?;
             if initial.is_nan() {
                 initial = ctrl.last_rate;
             }

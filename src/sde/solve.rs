@@ -199,7 +199,7 @@ where
                 };
                 loop {
                     if ctrl.due() {
-                        ctrl.check(sys, t, x);
+                        ctrl.check(sys, t, x)?;
                     }
                     // Equal steps to the recording time, none longer than the target.
                     let remaining = t_record - t;

@@ -146,6 +146,10 @@ pub enum SimulateError {
     Output(String),
 }
 
+/// More steps than this in an ensemble are refused (hours of work; usually a tstop far longer
+/// than the circuit's time constants).
+const MAX_STEPS: f64 = 1e11;
+
 /// A circuit ready to run and the schedule to run it on.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -213,6 +217,19 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
     }
     let tran_step = netlist.tran.as_ref().map(|t| t.step).filter(|s| *s < tstop);
     let step = step::plan(config, &circuit, tstop, tran_step)?;
+    let steps = tstop / step.dt_s * config.runs as f64;
+    if matches!(config.engine, Engine::Sde(_) | Engine::TauLeap) && steps > MAX_STEPS {
+        let tau = step.fastest_time_constant_s;
+        return Err(SimulateError::Step(format!(
+            "{}: the run would take {steps:.1e} steps of {} (the fastest node time constant is {}, and \
+             tstop is {:.1e} of them); stationary statistics need 10^5-10^6 time constants: try --tstop {}",
+            config.circuit.display(),
+            crate::units::format_si(step.dt_s, "s"),
+            crate::units::format_si(tau, "s"),
+            tstop / tau,
+            crate::units::format_si(1e6 * tau, "s")
+        )));
+    }
     let record_every = config.record_every.unwrap_or(tstop / 20_000.0).max(step.sample_interval_s);
     let rows = (tstop / record_every)
         * config.runs as f64

@@ -78,7 +78,8 @@ impl StepPlan {
             LeapRule::Fixed(self.dt_s)
         } else {
             LeapRule::Adaptive {
-                epsilon: EPSILON * self.scale,
+                epsilon: EPSILON,
+                scale: self.scale,
                 upper: self.upper_bound_s.map_or(f64::INFINITY, |u| u * self.scale),
             }
         }
@@ -197,12 +198,13 @@ pub fn plan(
     // per run, or as often as observations when the circuit relaxes faster.
     let resolution = (0.25 * tau_fast).max(tstop / 2e7);
     let statistics = (tstop / 160_000.0).min(resolution);
+    let observe = upper.unwrap_or(f64::INFINITY).min(resolution);
     let dt = match chosen_by {
         "forced" => config.dt.unwrap_or(bound),
-        "exact" => upper.unwrap_or(statistics).min(statistics),
+        "exact" => observe,
         _ => upper.unwrap_or(f64::INFINITY).min(bound),
     };
-    let sample = if chosen_by == "forced" { dt } else { upper.unwrap_or(f64::INFINITY).min(resolution) };
+    let sample = if chosen_by == "forced" { dt } else { observe };
     Ok(StepPlan {
         chosen_by,
         accuracy: config.accuracy,
