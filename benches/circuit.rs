@@ -4,9 +4,10 @@
 //! - `pbit_sde/em_observed`: the same with the `simulate` observer (readout, dwell times,
 //!   multi-tau correlator, moments, decimated trace), as `pbitsim simulate` ran it before the
 //!   step was chosen automatically.
-//! - `pbit_sde/heun_controlled`: what `pbitsim simulate circuits/pbit.cir` runs now: Heun with
-//!   the Ito correction, steps chosen by the controller (40 ps, the .tran step, for this
-//!   circuit; Jacobian re-checked every 256 steps), with the observer. Elements are steps.
+//! - `pbit_sde/lm_controlled`: what `pbitsim simulate circuits/pbit.cir` runs now:
+//!   Leimkuhler-Matthews with half the Ito correction, steps chosen by the controller (40 ps,
+//!   the .tran step, for this circuit; Jacobian re-checked every 256 steps), with the
+//!   observer. Elements are steps.
 //! - `pbit_jump/gillespie`: exact jump-process events per second.
 //!
 //! Run with `cargo bench --bench circuit`.
@@ -20,7 +21,7 @@ use pbitsim::circuit::elaborate::elaborate;
 use pbitsim::circuit::netlist::Netlist;
 use pbitsim::circuit::{Circuit, CircuitSde};
 use pbitsim::rng::{Domain, Seed};
-use pbitsim::sde::{EulerMaruyama, Heun, Schedule, StepControl, integrate};
+use pbitsim::sde::{EulerMaruyama, LeimkuhlerMatthews, Schedule, StepControl, integrate};
 use pbitsim::simulate::{self, RunObserver, SimulateConfig};
 
 fn pbit() -> Circuit {
@@ -80,7 +81,7 @@ fn sde(c: &mut Criterion) {
         record_every: prepared.sample(),
         control: StepControl::Controlled(rule),
     };
-    group.bench_function("heun_controlled", |b| {
+    group.bench_function("lm_controlled", |b| {
         let mut rng = Seed(1).stream(Domain::Trajectory, 0);
         let progress = |_: f64| {};
         b.iter(|| {
@@ -93,8 +94,13 @@ fn sde(c: &mut Criterion) {
                 prepared.stat_every(),
                 &progress,
             );
-            let stats = integrate(&sys, &Heun, &controlled, &mut x, &mut rng, &mut observer).unwrap();
-            assert!(stats.steps <= STEPS + STEPS / 10, "the controller left the 40 ps step: {} steps", stats.steps);
+            let stats =
+                integrate(&sys, &LeimkuhlerMatthews, &controlled, &mut x, &mut rng, &mut observer).unwrap();
+            assert!(
+                stats.steps <= STEPS + STEPS / 10,
+                "the controller left the 40 ps step: {} steps",
+                stats.steps
+            );
             black_box(observer.finish().supply_energy)
         })
     });

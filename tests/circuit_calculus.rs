@@ -57,6 +57,7 @@ fn zero_supply_every_accepted_method_is_boltzmann() {
         .fastest_time_constant_s;
     eprintln!("sqrt(kT/C) = {:.4} mV, tau = {:.1} ps", sigma * 1e3, tau * 1e12);
     for (i, (engine, method)) in [
+        ("sde", "lm"),
         ("sde", "heun"),
         ("sde", "em"),
         ("sde", "implicit"),

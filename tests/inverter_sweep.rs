@@ -117,7 +117,7 @@ fn measure(p: &Point, engine: Engine, fast_times: f64, runs: usize, seed: u64) -
             ("cout".into(), format!("{:e}", p.c)),
         ],
         temperature: Some(p.temperature),
-        tstop: Some(1.0),
+        tstop: Some(1e-15),
         engine,
         runs,
         seed,

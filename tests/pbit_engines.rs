@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 
-use pbitsim::sde::MethodKind;
 use pbitsim::simulate::{self, Engine, SimulateConfig, Summary};
 
 /// Switching rate (Hz) and the number of switches seen.
@@ -41,7 +40,7 @@ fn sde_switches_faster_than_the_jump_process_at_small_capacitance() {
     eprintln!("C (aF) | electrons per U_T | SDE rate (MHz) | jump rate (MHz) | SDE/jump");
     let mut ratios = Vec::new();
     for (c, farads, tstop) in [("25a", 25e-18, 10e-6), ("50a", 50e-18, 20e-6)] {
-        let (sde, n_sde, _) = switching(c, Engine::Sde(MethodKind::Heun), None, tstop, 16);
+        let (sde, n_sde, _) = switching(c, Engine::parse("sde", None).unwrap(), None, tstop, 16);
         let (jump, n_jump, _) = switching(c, Engine::Gillespie, Some(50e-12), tstop, 16);
         // Switches are close to a Poisson count: relative error 1/sqrt(n) for each rate.
         let ratio = sde / jump;

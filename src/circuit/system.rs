@@ -15,7 +15,8 @@
 //! same noise, so energy is accounted pathwise.
 //!
 //! For schemes that converge to the Stratonovich solution (Heun) the drift is given with the
-//! Ito-Stratonovich correction (PHYSICS.md section 7): with g_k = dv_k sqrt(q S_k),
+//! Ito-Stratonovich correction (PHYSICS.md section 7; half of it for Leimkuhler-Matthews):
+//! with g_k = dv_k sqrt(q S_k),
 //! S_k = Phi_F,k + Phi_R,k at the midpoints, (g_k . grad) g_k = (q/2) (dv_k . grad S_k) dv_k, so
 //!
 //!   c = (1/2) sum_k (g_k . grad) g_k = (q/4) sum_k (dv_k . grad S_k) dv_k,
@@ -83,9 +84,15 @@ impl Circuit {
     }
 
     /// Like [`Circuit::for_each_flux`], with the derivative of Phi_F + Phi_R along the
-    /// device's own jump direction dv_k (A/C) as the last argument of `visit`.
+    /// device's own jump direction dv_k (A/C) as the last argument of `visit` (zero unless
+    /// `with_slope`).
     #[inline]
-    pub fn for_each_flux_slope(&self, v: &[f64], mut visit: impl FnMut(usize, &Device, f64, f64, f64)) {
+    pub fn for_each_flux_slope(
+        &self,
+        v: &[f64],
+        with_slope: bool,
+        mut visit: impl FnMut(usize, &Device, f64, f64, f64),
+    ) {
         let form = &self.log_linear;
         let mut buffer = [0.0f64; super::fluxes::MAX_FACTORS];
         let factors = &mut buffer[..form.factor_count()];
@@ -94,6 +101,10 @@ impl Circuit {
         for (k, device) in self.devices.iter().enumerate() {
             let (forward, reverse, slope) = match form.fluxes_and_slope(k, factors) {
                 Some(fast) => fast,
+                None if !with_slope => {
+                    let (forward, reverse) = self.midpoint_fluxes(device, v);
+                    (forward, reverse, 0.0)
+                }
                 None if matches!(device.kind, DeviceKind::Resistor { .. }) => {
                     let (forward, reverse) = self.midpoint_fluxes(device, v);
                     (forward, reverse, self.resistor_slope(device, v))
@@ -202,7 +213,8 @@ impl<'a> CircuitSde<'a> {
         x
     }
 
-    /// Drift (Stratonovich drift f - c if `stratonovich`) into `f`, and G dW into `gdw`.
+    /// Drift less `weight` times the Ito-Stratonovich correction into `f`, and G dW into
+    /// `gdw`.
     #[inline]
     fn accumulate(
         &self,
@@ -210,7 +222,7 @@ impl<'a> CircuitSde<'a> {
         dw: Option<&[f64]>,
         f: &mut [f64],
         mut gdw: Option<&mut [f64]>,
-        stratonovich: bool,
+        weight: f64,
     ) {
         let c = self.circuit;
         let n = c.free_count();
@@ -219,9 +231,9 @@ impl<'a> CircuitSde<'a> {
         if let Some(g) = gdw.as_deref_mut() {
             g.fill(0.0);
         }
-        let mut device_terms = |k: usize, device: &Device, pf: f64, pr: f64, slope: f64| {
+        c.for_each_flux_slope(v, weight != 0.0, |k, device, pf, pr, slope| {
             // c_k = (q/4) (dv_k . grad S_k) dv_k enters like a current along dv_k.
-            let net = pf - pr - 0.25 * ELEMENTARY_CHARGE * slope;
+            let net = pf - pr - weight * 0.25 * ELEMENTARY_CHARGE * slope;
             for i in 0..n {
                 f[i] += device.dv[i] * net;
             }
@@ -233,12 +245,7 @@ impl<'a> CircuitSde<'a> {
                 }
                 g[n] += device.supply_per_coulomb * kick;
             }
-        };
-        if stratonovich {
-            c.for_each_flux_slope(v, &mut device_terms);
-        } else {
-            c.for_each_flux(v, |k, device, pf, pr| device_terms(k, device, pf, pr, 0.0));
-        }
+        });
         for s in &c.current_sources {
             for i in 0..n {
                 f[i] += s.dv[i] * s.amps;
@@ -262,7 +269,7 @@ impl System for CircuitSde<'_> {
     }
 
     fn drift(&self, _t: f64, x: &[f64], f: &mut [f64]) {
-        self.accumulate(x, None, f, None, false);
+        self.accumulate(x, None, f, None, 0.0);
     }
 
     fn diffusion(&self, _t: f64, x: &[f64], g: &mut [f64]) {
@@ -288,26 +295,27 @@ impl System for CircuitSde<'_> {
         gdw: &mut [f64],
         _g: &mut [f64],
     ) {
-        self.accumulate(x, Some(dw), f, Some(gdw), false);
+        self.accumulate(x, Some(dw), f, Some(gdw), 0.0);
     }
 
-    fn stratonovich_drift_and_noise(
+    fn corrected_drift_and_noise(
         &self,
         _t: f64,
         x: &[f64],
         dw: &[f64],
+        weight: f64,
         f: &mut [f64],
         gdw: &mut [f64],
         _g: &mut [f64],
     ) {
-        self.accumulate(x, Some(dw), f, Some(gdw), true);
+        self.accumulate(x, Some(dw), f, Some(gdw), weight);
     }
 
     fn ito_correction(&self, _t: f64, x: &[f64], out: &mut [f64]) {
         let c = self.circuit;
         let n = c.free_count();
         out.fill(0.0);
-        c.for_each_flux_slope(&x[..n], |_, device, _, _, slope| {
+        c.for_each_flux_slope(&x[..n], true, |_, device, _, _, slope| {
             let term = 0.25 * ELEMENTARY_CHARGE * slope;
             for i in 0..n {
                 out[i] += device.dv[i] * term;

@@ -44,8 +44,9 @@ pub struct SimulateArgs {
     /// Engine: sde (Langevin, fast) or jump (exact single-charge transfers).
     #[arg(long, default_value = "sde")]
     pub engine: String,
-    /// Integration method: heun (default), em, implicit, trapezoidal (any circuit), milstein,
-    /// sri (diagonal noise only: not circuits); gillespie (default) or tau (jump).
+    /// Integration method: lm (Leimkuhler-Matthews, default), heun, em, implicit, trapezoidal
+    /// (any circuit), milstein, sri (diagonal noise only: not circuits); gillespie (default) or
+    /// tau (jump).
     #[arg(long)]
     pub method: Option<String>,
     /// Number of independent runs (run in parallel).

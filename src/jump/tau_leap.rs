@@ -132,7 +132,8 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
             rates[2 * k + 1] = pr / ELEMENTARY_CHARGE;
             total += rates[2 * k] + rates[2 * k + 1];
         });
-        let bound = (scale * leap_bound_with(circuit, &state.x[..n], epsilon, &mut mean, &mut variance)).min(upper);
+        let bound =
+            (scale * leap_bound_with(circuit, &state.x[..n], epsilon, &mut mean, &mut variance)).min(upper);
         let mut landed = false;
         if bound * total < EXACT_BELOW {
             // One exact event, or none before the recording time.

@@ -72,11 +72,11 @@ impl Method for Heun {
     ) -> Result<Option<f64>, SdeError> {
         let t = inc.t;
         let h = inc.dt;
-        sys.stratonovich_drift_and_noise(t, x, inc.dw, &mut ws.f0, &mut ws.n0, &mut ws.g);
+        sys.corrected_drift_and_noise(t, x, inc.dw, 1.0, &mut ws.f0, &mut ws.n0, &mut ws.g);
         for i in 0..x.len() {
             ws.predictor[i] = x[i] + ws.f0[i] * h + ws.n0[i];
         }
-        sys.stratonovich_drift_and_noise(t + h, &ws.predictor, inc.dw, &mut ws.f1, &mut ws.n1, &mut ws.g);
+        sys.corrected_drift_and_noise(t + h, &ws.predictor, inc.dw, 1.0, &mut ws.f1, &mut ws.n1, &mut ws.g);
         for i in 0..x.len() {
             x_new[i] = x[i] + 0.5 * (ws.f0[i] + ws.f1[i]) * h + 0.5 * (ws.n0[i] + ws.n1[i]);
         }

@@ -8,13 +8,15 @@
 //! | Euler-Maruyama | [`euler_maruyama`] | 0.5 / 1 | any |
 //! | Milstein (derivative-free) | [`milstein`] | 1.0 / 1 | scalar, diagonal |
 //! | stochastic Heun, Ito-corrected | [`heun`] | 0.5 (1.0 additive) | any |
+//! | Leimkuhler-Matthews, Ito-corrected | [`leimkuhler`] | 0.5 / 1 (stationary law exact for OU) | any |
 //! | drift-implicit theta, Newton | [`theta`] | 0.5 / 1 | any |
 //! | Roessler SRIW1, adaptive | [`sri`] | 1.5 / 2 | scalar, diagonal |
 //!
 //! (PHYSICS.md section 4; Kloeden and Platen 1992; Roessler, SIAM J. Numer. Anal. 48, 2010.)
 //! Every method integrates the Ito equation: Heun, which converges to the Stratonovich
 //! solution, is given the Stratonovich drift f - (1/2) sum_k (g_k . grad) g_k
-//! ([`System::ito_correction`], PHYSICS.md section 7).
+//! ([`System::ito_correction`], PHYSICS.md section 7); Leimkuhler-Matthews, which adds half
+//! of that correction, is given half of it.
 //!
 //! [`solve`] is the executor that drives a method over a schedule and hands states to
 //! observers; [`control`] chooses steps from the drift Jacobian and the requested accuracy;
@@ -24,6 +26,7 @@ pub mod control;
 pub mod ensemble;
 pub mod euler_maruyama;
 pub mod heun;
+pub mod leimkuhler;
 pub mod milstein;
 pub mod noise;
 pub mod problems;
@@ -36,6 +39,7 @@ pub use control::{Controller, Pilot, StepRule, pilot};
 pub use ensemble::ensemble;
 pub use euler_maruyama::EulerMaruyama;
 pub use heun::Heun;
+pub use leimkuhler::LeimkuhlerMatthews;
 pub use milstein::Milstein;
 pub use noise::{BrownianPath, Increment};
 pub use solve::{Observer, Schedule, SolveStats, StepControl, Tolerance, integrate};
@@ -155,14 +159,17 @@ pub trait System: Sync {
         }
     }
 
-    /// The drift of the equivalent Stratonovich equation, f - [`System::ito_correction`],
-    /// into `f`, with the noise term G dW into `gdw` (`g` is scratch space as in
-    /// [`System::drift_and_noise`]).
-    fn stratonovich_drift_and_noise(
+    /// The drift less `weight` times the Ito-Stratonovich correction, f - weight c, into `f`,
+    /// with the noise term G dW into `gdw` (`g` is scratch space as in
+    /// [`System::drift_and_noise`]). Weight 1 is the drift of the equivalent Stratonovich
+    /// equation (for Heun's method), 1/2 the drift the Leimkuhler-Matthews scheme needs.
+    #[allow(clippy::too_many_arguments)]
+    fn corrected_drift_and_noise(
         &self,
         t: f64,
         x: &[f64],
         dw: &[f64],
+        weight: f64,
         f: &mut [f64],
         gdw: &mut [f64],
         g: &mut [f64],
@@ -171,7 +178,7 @@ pub trait System: Sync {
         let mut c = vec![0.0; f.len()];
         self.ito_correction(t, x, &mut c);
         for (a, b) in f.iter_mut().zip(&c) {
-            *a -= b;
+            *a -= weight * b;
         }
     }
 
@@ -297,6 +304,8 @@ pub enum MethodKind {
     Milstein,
     /// Stochastic Heun with the Ito-Stratonovich drift correction.
     Heun,
+    /// Leimkuhler-Matthews with half the Ito-Stratonovich correction.
+    Lm,
     /// Drift-implicit Euler (theta = 1).
     Implicit,
     /// Stochastic trapezoidal rule (drift-implicit theta = 1/2).
@@ -306,10 +315,11 @@ pub enum MethodKind {
 }
 
 impl MethodKind {
-    pub const ALL: [MethodKind; 6] = [
+    pub const ALL: [MethodKind; 7] = [
         MethodKind::Em,
         MethodKind::Milstein,
         MethodKind::Heun,
+        MethodKind::Lm,
         MethodKind::Implicit,
         MethodKind::Trapezoidal,
         MethodKind::Sri,
@@ -320,6 +330,7 @@ impl MethodKind {
             MethodKind::Em => "em",
             MethodKind::Milstein => "milstein",
             MethodKind::Heun => "heun",
+            MethodKind::Lm => "lm",
             MethodKind::Implicit => "implicit",
             MethodKind::Trapezoidal => "trapezoidal",
             MethodKind::Sri => "sri",

@@ -23,8 +23,8 @@ use crate::circuit::{Circuit, CircuitError, CircuitSde};
 use crate::jump::{self, JumpError};
 use crate::rng::Seed;
 use crate::sde::{
-    EulerMaruyama, Heun, Method, MethodKind, Milstein, Schedule, SdeError, Sriw1, StepControl, Theta,
-    ensemble, integrate,
+    EulerMaruyama, Heun, LeimkuhlerMatthews, Method, MethodKind, Milstein, Schedule, SdeError, Sriw1,
+    StepControl, Theta, ensemble, integrate,
 };
 pub use observe::{RunObserver, RunRecord};
 pub use step::{DEFAULT_ACCURACY, StepPlan};
@@ -45,7 +45,7 @@ impl Engine {
     /// Engine from `--engine` and `--method` (method None: the engine's default).
     pub fn parse(engine: &str, method: Option<&str>) -> Result<Engine, String> {
         match engine.to_lowercase().as_str() {
-            "sde" => Ok(Engine::Sde(method.map(MethodKind::parse).transpose()?.unwrap_or(MethodKind::Heun))),
+            "sde" => Ok(Engine::Sde(method.map(MethodKind::parse).transpose()?.unwrap_or(MethodKind::Lm))),
             "jump" => match method.map(|m| m.to_lowercase()) {
                 None => Ok(Engine::Gillespie),
                 Some(m) if m == "gillespie" || m == "exact" => Ok(Engine::Gillespie),
@@ -104,7 +104,8 @@ pub struct SimulateConfig {
 }
 
 impl Default for SimulateConfig {
-    /// One run of the SDE engine (Heun) with the step chosen for 0.5 % accuracy, seed 1.
+    /// One run of the SDE engine (Leimkuhler-Matthews) with the step chosen for 0.5 %
+    /// accuracy, seed 1.
     fn default() -> Self {
         SimulateConfig {
             circuit: PathBuf::new(),
@@ -115,7 +116,7 @@ impl Default for SimulateConfig {
             force_dt: false,
             accuracy: DEFAULT_ACCURACY,
             check_step: false,
-            engine: Engine::Sde(MethodKind::Heun),
+            engine: Engine::Sde(MethodKind::Lm),
             runs: 1,
             seed: 1,
             threads: 0,
@@ -351,6 +352,7 @@ pub fn run_batch(
                     MethodKind::Em => run_sde(p, &EulerMaruyama, rng, &mut observer)?,
                     MethodKind::Milstein => run_sde(p, &Milstein, rng, &mut observer)?,
                     MethodKind::Heun => run_sde(p, &Heun, rng, &mut observer)?,
+                    MethodKind::Lm => run_sde(p, &LeimkuhlerMatthews, rng, &mut observer)?,
                     MethodKind::Implicit => run_sde(p, &Theta::implicit_euler(), rng, &mut observer)?,
                     MethodKind::Trapezoidal => run_sde(p, &Theta::trapezoidal(), rng, &mut observer)?,
                     MethodKind::Sri => run_sde(p, &Sriw1, rng, &mut observer)?,

@@ -23,7 +23,8 @@ use crate::circuit::{Circuit, CircuitSde};
 use crate::jump::{LeapRule, leap_bound, tau_leap::EPSILON};
 use crate::rng::{Domain, Seed};
 use crate::sde::{
-    EulerMaruyama, Heun, MethodKind, Milstein, Pilot, SdeError, Sriw1, StepRule, System, Theta, pilot,
+    EulerMaruyama, Heun, LeimkuhlerMatthews, MethodKind, Milstein, Pilot, SdeError, Sriw1, StepRule, System,
+    Theta, pilot,
 };
 
 /// Default relative accuracy of stationary node means and standard deviations.
@@ -110,6 +111,7 @@ fn run_pilot(kind: MethodKind, sys: &CircuitSde<'_>, rule: &StepRule, seed: u64)
         MethodKind::Em => pilot(sys, &EulerMaruyama, rule, &x0, r, PILOT_CHECKS),
         MethodKind::Milstein => pilot(sys, &Milstein, rule, &x0, r, PILOT_CHECKS),
         MethodKind::Heun => pilot(sys, &Heun, rule, &x0, r, PILOT_CHECKS),
+        MethodKind::Lm => pilot(sys, &LeimkuhlerMatthews, rule, &x0, r, PILOT_CHECKS),
         MethodKind::Implicit => pilot(sys, &Theta::implicit_euler(), rule, &x0, r, PILOT_CHECKS),
         MethodKind::Trapezoidal => pilot(sys, &Theta::trapezoidal(), rule, &x0, r, PILOT_CHECKS),
         MethodKind::Sri => pilot(sys, &Sriw1, rule, &x0, r, PILOT_CHECKS),
@@ -138,10 +140,11 @@ pub fn plan(
         return Err(SimulateError::Config("--force-dt needs a --dt to force".into()));
     }
     let sys = CircuitSde::new(circuit);
-    // The pilot uses the run's method (Heun for the jump engines, only to learn the stiffness).
+    // The pilot uses the run's method (the default one for the jump engines, only to learn
+    // the stiffness).
     let kind = match config.engine {
         Engine::Sde(kind) => kind,
-        Engine::Gillespie | Engine::TauLeap => MethodKind::Heun,
+        Engine::Gillespie | Engine::TauLeap => MethodKind::Lm,
     };
     let rule = StepRule::new(config.accuracy, f64::INFINITY);
     let found = run_pilot(kind, &sys, &rule, config.seed).map_err(|e| match e {
