@@ -69,7 +69,7 @@ fn zero_supply_every_accepted_method_is_boltzmann() {
     .enumerate()
     {
         // 7e5 time constants: the mean to 0.01 mV and the std to 0.1 % (one standard error),
-        // so that five of them fit beside the 0.5 % step error every method is allowed.
+        // so that four of them fit beside the 0.5 % step error every method is allowed.
         let config = SimulateConfig {
             engine: Engine::parse(engine, Some(method)).unwrap(),
             tstop: Some(7e5 * tau / 16.0),
@@ -89,7 +89,7 @@ fn zero_supply_every_accepted_method_is_boltzmann() {
         // error here (every tau-leap falls back to exact events at this capacitance).
         let allowed = if engine == "sde" { 0.005 } else { 0.0 };
         assert!(
-            5.0 * se_mean < 0.05e-3 && 5.0 * se_std < (0.01 - allowed) * sigma,
+            4.0 * se_mean < 0.05e-3 && 4.0 * se_std < (0.01 - allowed) * sigma,
             "{method}: too few samples"
         );
         assert!(mean.abs() < 0.05e-3, "{method}: mean {mean} V");
