@@ -34,6 +34,8 @@ fn config(wl_scale: f64) -> CalibrateConfig {
         output: None,
         engine: Engine::parse("sde", None).unwrap(),
         dt: None,
+        force_dt: false,
+        accuracy: pbitsim::simulate::DEFAULT_ACCURACY,
         tstop: None,
         warmup: 300e-9,
         seed: 1,

@@ -98,6 +98,7 @@ fn temperature_coefficients_reach_the_devices() {
             record_every: None,
             warmup: 0.0,
             variation: Variation::default(),
+            ..Default::default()
         };
         let prepared = pbitsim::simulate::prepare(&config).unwrap();
         let vg = 0.1 - TCV * (t - TNOM);

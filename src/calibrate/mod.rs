@@ -37,7 +37,12 @@ pub struct CalibrateConfig {
     /// The readout to calibrate (default: the first output).
     pub output: Option<String>,
     pub engine: Engine,
+    /// The largest step (or the jump engine's sampling interval); refused beyond the accuracy
+    /// bound unless `force_dt` ([`crate::simulate::step`]).
     pub dt: Option<f64>,
+    pub force_dt: bool,
+    /// Relative accuracy of stationary node statistics that sets the step.
+    pub accuracy: f64,
     /// Length of each run (s); default: the netlist's .tran stop time.
     pub tstop: Option<f64>,
     pub warmup: f64,
@@ -218,6 +223,9 @@ pub fn point_config(
         temperature: Some(t),
         tstop: config.tstop,
         dt: config.dt,
+        force_dt: config.force_dt,
+        accuracy: config.accuracy,
+        check_step: false,
         engine: config.engine,
         runs: config.precision.batch_runs,
         seed: config.seed,
