@@ -8,10 +8,10 @@
 //! and its standard error is computed from the pairs (bootstrap). V0 is located by the
 //! calibration's own search (probes of P(1), bisection), far finer than the spread.
 //!
-//! - In CI: sample 1's offset V0(k) - V0(nominal) at wl_scale 1 and 2, ratio 2 +- 0.3.
-//! - Long tier (`cargo test --release --test pbit_real -- --ignored`, about an hour on two
-//!   cores): the ratio of the standard deviations of V0 over 24 samples, 2 +- 0.3, with its
-//!   bootstrap standard error below 0.1.
+//! Long tier only (`cargo test --release --test pbit_real -- --ignored`; 24 V0 searches, about
+//! 10 CPU minutes): the ratio of the standard deviations of V0 over 12 paired samples,
+//! 2 +- 0.3, with its bootstrap standard error below 0.1. One pair alone costs about 95 CPU
+//! seconds, beyond the CI budget, so nothing of it runs in CI.
 
 use std::path::PathBuf;
 
@@ -58,26 +58,15 @@ fn v0(wl_scale: f64, k: u64, probe: f64) -> f64 {
 }
 
 #[test]
-fn v0_offset_halves_when_wl_scale_doubles() {
-    let runs: Vec<(f64, u64)> = vec![(1.0, 0), (1.0, 1), (2.0, 0), (2.0, 1)];
-    let v: Vec<f64> = runs.par_iter().map(|&(s, k)| v0(s, k, 0.5)).collect();
-    let (d1, d2) = (v[1] - v[0], v[3] - v[2]);
-    let ratio = d1 / d2;
-    eprintln!("sample 1 offset: {:.3} mV at wl_scale 1, {:.3} mV at 2: ratio {ratio:.3}", d1 * 1e3, d2 * 1e3);
-    assert!(d1.abs() > 2e-3, "sample 1 should have an offset of several mV: {d1}");
-    assert!((ratio - 2.0).abs() < 0.3, "ratio {ratio}");
-}
-
-#[test]
-#[ignore = "long: about an hour on two cores"]
+#[ignore = "long: about 10 CPU minutes"]
 fn v0_spread_falls_as_one_over_sqrt_area() {
-    let n = 24u64;
+    let n = 12u64;
     let mut runs: Vec<(f64, u64)> = Vec::new();
     for k in 1..=n {
         runs.push((1.0, k));
         runs.push((2.0, k));
     }
-    let v: Vec<f64> = runs.par_iter().map(|&(s, k)| v0(s, k, 1.0)).collect();
+    let v: Vec<f64> = runs.par_iter().map(|&(s, k)| v0(s, k, 0.5)).collect();
     let pairs: Vec<(f64, f64)> = v.chunks(2).map(|p| (p[0], p[1])).collect();
     let sd = |x: &[f64]| {
         let m = x.iter().sum::<f64>() / x.len() as f64;

@@ -146,11 +146,33 @@ fn device_capacitances_stamp_into_the_maxwell_matrix() {
     }
 }
 
-/// Pelgrom: over 4000 Monte Carlo samples the threshold and current-factor deviations of one
-/// device (W = L = 0.5 um, sky130-like card: A_VT 3.4 mV um, A_beta 1 % um) have standard
-/// deviations A / sqrt(W L) within 5 standard errors (SE = sigma / sqrt(2 N)) and means
-/// within 5 sigma / sqrt(N), uncorrelated; sample 0 is nominal; an instance's draw depends
-/// on its name and the sample, not on the other elements or their order.
+/// The threshold of a transistor as a designer extracts it from its I-V curve, by the g_m/I_D
+/// method: on the EKV law (PHYSICS.md section 1) in saturation, g_m n U_T / I_D =
+/// F'(x)/F(x) with F(x) = ln^2(1 + e^{x/2}) and x = (V_G - V_T0)/(n U_T), which is
+/// ln 2 / (2 ln^2 2) = 1/(2 ln 2) exactly at V_G = V_T0, whatever the current factor. g_m is a
+/// central difference of the drain current (V_D = 1 V, source and bulk at 0); the gate
+/// voltage where the ratio crosses 1/(2 ln 2) is found by bisection.
+fn extracted_threshold(t: &Transistor, ut: f64) -> f64 {
+    let current = |vg: f64| t.evaluate(&Terminals { d: 1.0, g: vg, s: 0.0, b: 0.0 }).i_d;
+    let efficiency = |vg: f64| {
+        let h = 1e-5;
+        (current(vg + h) - current(vg - h)) / (2.0 * h) * N * ut / current(vg)
+    };
+    let target = 0.5 / std::f64::consts::LN_2;
+    let (mut lo, mut hi) = (0.0, 1.0);
+    for _ in 0..32 {
+        let mid = 0.5 * (lo + hi);
+        if efficiency(mid) > target { lo = mid } else { hi = mid }
+    }
+    0.5 * (lo + hi)
+}
+
+/// Pelgrom: over 4000 Monte Carlo samples the threshold of one device (W = L = 0.5 um,
+/// sky130-like card: A_VT 3.4 mV um), extracted from its I-V curve ([`extracted_threshold`]),
+/// and its current-factor deviation (A_beta 1 % um) have standard deviations A / sqrt(W L)
+/// within 5 standard errors (SE = sigma / sqrt(2 N)) and means within 5 sigma / sqrt(N),
+/// uncorrelated; sample 0 is nominal; an instance's draw depends on its name and the sample,
+/// not on the other elements or their order.
 #[test]
 fn mismatch_draws_follow_pelgrom() {
     let text = "mc\n.include models/nlvt.toml\nVd d 0 0.1\nM1 d 0 0 0 nlvt W=0.5u L=0.5u\nM2 d 0 0 0 nlvt W=1u L=1u\n";
@@ -168,9 +190,13 @@ fn mismatch_draws_follow_pelgrom() {
     assert_eq!(deviation(text, 0, "m1"), Default::default());
     let n = 4000;
     let (mut vt, mut beta) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let ut = BOLTZMANN * TNOM / ELEMENTARY_CHARGE;
+    let nominal_vt = extracted_threshold(transistor(&build(text, None, &Variation::default()), "m1"), ut);
+    assert!((nominal_vt - VT0).abs() < 1e-6, "the extraction finds the card's V_T0: {nominal_vt}");
     for k in 1..=n as u64 {
         let d = deviation(text, k, "m1");
-        vt.push(d.vt);
+        let device = build(text, None, &Variation::sample(7, k));
+        vt.push(extracted_threshold(transistor(&device, "m1"), ut) - nominal_vt);
         beta.push(d.beta);
         if k <= 20 {
             assert_eq!(d, deviation(reordered, k, "m1"), "sample {k}: order or neighbours changed the draw");
