@@ -45,10 +45,9 @@ impl Circuit {
                 let reverse = Terminals { d: at(0, -1.0), g: at(1, -1.0), s: at(2, -1.0), b: at(3, -1.0) };
                 t.flux_pair(&forward, &reverse)
             }
-            DeviceKind::Resistor { ohms } => {
-                let ut = self.thermal_voltage();
-                let forward = resistor_flux(at(0, 1.0) - at(1, 1.0), *ohms, ut).0;
-                let reverse = resistor_flux(at(0, -1.0) - at(1, -1.0), *ohms, ut).1;
+            DeviceKind::Resistor { ohms, ut } => {
+                let forward = resistor_flux(at(0, 1.0) - at(1, 1.0), *ohms, *ut).0;
+                let reverse = resistor_flux(at(0, -1.0) - at(1, -1.0), *ohms, *ut).1;
                 (forward, reverse)
             }
         }
@@ -89,7 +88,7 @@ impl Circuit {
                 }
                 sign * op.i_d
             }
-            DeviceKind::Resistor { ohms } => {
+            DeviceKind::Resistor { ohms, .. } => {
                 add(device.terminals[0], 1.0 / ohms);
                 add(device.terminals[1], -1.0 / ohms);
                 (self.voltage(device.terminals[0], v) - self.voltage(device.terminals[1], v)) / ohms
