@@ -113,10 +113,10 @@ pub fn run(
         .map_err(|e| SimulateError::Config(format!("{}: cannot read: {e}", config.circuit.display())))?;
     let netlist = Netlist::parse_file(&config.circuit, &config.overrides)?;
     for axis in &config.sweeps {
-        if !netlist.params.contains_key(&axis.name) {
+        if netlist.param(&axis.name).is_none() {
             let names: Vec<&String> = netlist.params.keys().collect();
             return Err(SimulateError::Config(format!(
-                "--sweep {}: no .param '{}' in {}; its parameters are {:?}",
+                "--sweep {}: no .param '{}' (nor instance parameter, such as x1.vin) in {}; its parameters are {:?}",
                 axis.name,
                 axis.name,
                 config.circuit.display(),

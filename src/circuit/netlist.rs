@@ -47,6 +47,7 @@ mod elements;
 mod error;
 mod expr;
 mod flatten;
+mod instance;
 mod lexer;
 mod library;
 mod model_card;

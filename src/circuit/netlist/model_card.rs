@@ -181,17 +181,18 @@ pub(super) fn model(st: &Statement) -> Result<ModelCard, NetlistError> {
                 }
                 None => {
                     let accepted: Vec<&str> = PARAMETERS.iter().map(|m| m.name).collect();
-                    let reason = match refused(&lower) {
-                        Some(hint) => format!("not modelled by pbitsim: {hint}"),
-                        None => "not a parameter pbitsim knows".to_string(),
-                    };
-                    let kind = ErrorKind::UnknownInstanceParam {
-                        key: key.text.clone(),
-                        name: format!(".model {}", name.text),
-                        expected: format!(
-                            "{reason}; accepted: level, interpolation, {}",
-                            accepted.join(", ")
-                        ),
+                    let model = format!(".model {}", name.text);
+                    let kind = match refused(&lower) {
+                        Some(hint) => ErrorKind::Unsupported {
+                            token: key.text.clone(),
+                            name: model,
+                            reason: hint.to_string(),
+                        },
+                        None => ErrorKind::UnknownInstanceParam {
+                            key: key.text.clone(),
+                            name: model,
+                            expected: format!("one of level, interpolation, {}", accepted.join(", ")),
+                        },
                     };
                     return Err(st.error(key, kind));
                 }
