@@ -1,10 +1,9 @@
 //! Subcircuits simulate as the circuit they flatten to: two p-bit instances run bit for bit
-//! as the same circuit written out flat by hand (same seed, both engines); hierarchical
-//! readouts and `--set` of instance parameters work through `pbitsim simulate`.
+//! as the same circuit written out flat by hand (same seed, both engines). (Hierarchical
+//! readouts and `--set` through `pbitsim simulate` are in `tests/cli_simulate.rs`.)
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use pbitsim::circuit::elaborate::elaborate;
 use pbitsim::circuit::netlist::Netlist;
@@ -84,68 +83,4 @@ fn two_instances_simulate_bit_for_bit_as_the_flat_circuit() {
     assert!(h.1 == f.1, "jump runs differ");
     // And they do move: the p-bits are not stuck at their starting voltages.
     assert!(h.0.chunks(6).map(|row| row[1]).collect::<std::collections::HashSet<_>>().len() > 100);
-}
-
-fn pbitsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_pbitsim")).args(args).output().expect("run pbitsim")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target").join("cli-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `.output` on hierarchical nodes (an internal node, a port named through its instance) and
-/// `--set` of an instance parameter and a subcircuit default, through the command line: the
-/// node means follow the sources the parameters set (RC nodes at equilibrium sit at the
-/// source voltage; SE of the mean about 0.5 mV here).
-#[test]
-fn hierarchical_outputs_and_set_through_the_command_line() {
-    let dir = scratch("subckt_set");
-    let summary = dir.join("s.json");
-    let result = pbitsim(&[
-        "simulate",
-        fixture("rc_cells.cir").to_str().unwrap(),
-        "--set",
-        "x2.v0=-20m",
-        "--set",
-        "X1.R=2meg",
-        "--summary",
-        summary.to_str().unwrap(),
-        "--runs",
-        "4",
-        "--seed",
-        "5",
-        "--quiet",
-    ]);
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
-    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
-    let mean = |output: &str| s["outputs"][output]["mean"].as_f64().unwrap();
-    assert!((mean("va") - 10e-3).abs() < 3e-3, "va {}", mean("va"));
-    assert!((mean("vmid") + 20e-3).abs() < 3e-3, "vmid {}", mean("vmid"));
-    for node in ["a", "b", "x1.mid", "x2.mid"] {
-        assert!(s["nodes"][node]["std"].is_f64(), "node {node} missing from {}", s["nodes"]);
-    }
-    // A --set of an instance that does not exist fails before any work, writing nothing.
-    std::fs::remove_file(&summary).unwrap();
-    let result = pbitsim(&[
-        "simulate",
-        fixture("rc_cells.cir").to_str().unwrap(),
-        "--set",
-        "x3.v0=1",
-        "--summary",
-        summary.to_str().unwrap(),
-        "--quiet",
-    ]);
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(!result.status.success());
-    assert!(
-        stderr.contains("x3.v0")
-            && stderr.contains("no subcircuit instance 'x3'")
-            && stderr.contains("x1, x2"),
-        "{stderr}"
-    );
-    assert!(!summary.exists());
 }

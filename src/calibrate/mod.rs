@@ -208,6 +208,13 @@ pub fn run(
                 source: card.map_or(String::new(), |k| k.source),
             }
         })
+        .chain(netlist.models.iter().map(|m| CardInfo {
+            // A .model line: where it is, and the hash of the validated card it gives.
+            name: m.card.name.clone(),
+            path: m.location.to_string(),
+            sha256: sha256_hex(&serde_json::to_vec(&m.card).unwrap_or_default()),
+            source: m.card.source.clone(),
+        }))
         .collect();
     let mut parameters = netlist.params.clone();
     for c in &controls {

@@ -310,7 +310,6 @@ pub(super) fn unknown(st: &Statement) -> NetlistError {
             "conditional decks are not supported: vary values with --set NAME=VALUE instead"
         }
         ".connect" => "give both nodes one name, or join them with a small resistor",
-        ".ends" | ".endl" => "it closes nothing here",
         _ => {
             "pbitsim knows .param, .include, .lib, .subckt/.ends, .model, .global, .temp, .tran, .ic, .options, .output, .title and .end"
         }
