@@ -7,7 +7,9 @@ use std::sync::Arc;
 use pbitsim::circuit::elaborate::elaborate;
 use pbitsim::circuit::netlist::{ErrorKind, MODEL_PARAMETERS, Netlist};
 use pbitsim::circuit::{Circuit, DeviceKind, SpecKind};
-use pbitsim::device::{Geometry, ModelCard, Terminals, load_card};
+use pbitsim::device::{Geometry, ModelCard, Terminals, load_card, parse_card};
+use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -222,5 +224,33 @@ fn every_documented_parameter_maps_to_a_card_key() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     for p in MODEL_PARAMETERS {
         assert!(readme.contains(&format!("| `{}` |", p.name)), "README lacks a row for {}", p.name);
+    }
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig { cases: 128, rng_seed: RngSeed::Fixed(0x6d6f_6465_6c73), ..ProptestConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any card within the card's ranges, written as a `.model` line in SPICE units (with
+    /// scale suffixes) and as a TOML card in the TOML units, gives the same card.
+    #[test]
+    fn model_lines_and_toml_cards_agree(
+        vto in 0.05f64..1.0, kp_ua in 1.0f64..500.0, n in 1.0f64..2.5, tcv_mv in -3.0f64..3.0,
+        bex in -2.5f64..0.5, tnom_c in -40.0f64..125.0, cox in 0.0f64..20.0, cov in 0.0f64..1.0,
+        cj in 0.0f64..2.0, avt in 0.0f64..10.0, pmos in any::<bool>(), exponential in any::<bool>(),
+    ) {
+        let (kind, sign) = if pmos { ("pmos", -1.0) } else { ("nmos", 1.0) };
+        let interpolation = if exponential { "exponential" } else { "ekv" };
+        let line = format!(
+            ".model dev {kind} (level=ekv vto={:e} kp={kp_ua:e}u n={n:e} tcv={tcv_mv:e}m bex={bex:e} tnom={tnom_c:e} cox={cox:e}m cgso={cov:e}n cgdo={cov:e}n cj={cj:e}n avto={avt:e}n interpolation={interpolation})",
+            sign * vto
+        );
+        let toml = format!(
+            "name = \"dev\"\npolarity = \"{kind}\"\nsource = \"test\"\n[ekv]\nvt0_v = {vto:e}\nkp_ua_per_v2 = {kp_ua:e}\nn = {n:e}\ninterpolation = \"{interpolation}\"\n[temperature]\ntnom_c = {tnom_c:e}\ntcv_mv_per_k = {tcv_mv:e}\nbex = {bex:e}\n[capacitance]\ncox_ff_per_um2 = {cox:e}\ncov_ff_per_um = {cov:e}\ncj_ff_per_um = {cj:e}\n[mismatch]\navt_mv_um = {avt:e}\n"
+        );
+        assert_same_card(&model(&line), &parse_card(&toml, "dev.toml").unwrap());
     }
 }
