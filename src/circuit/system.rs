@@ -136,8 +136,7 @@ impl Circuit {
     /// Phi_R = (U_T/R) B(-x_r), x the midpoint voltages across it over U_T and
     /// B(x) = x / (1 - e^{-x}), the derivative is (B'(x_f) - B'(-x_r)) (dv_a - dv_b) / R.
     fn resistor_slope(&self, device: &Device, v: &[f64]) -> f64 {
-        let DeviceKind::Resistor { ohms } = device.kind else { return 0.0 };
-        let ut = self.thermal_voltage();
+        let DeviceKind::Resistor { ohms, ut } = device.kind else { return 0.0 };
         let at = |k: usize, sign: f64| self.voltage(device.terminals[k], v) + sign * device.half_jump[k];
         let along = |k: usize| match device.terminals[k] {
             NodeRef::Free(i) => device.dv[i],
