@@ -177,6 +177,7 @@ mod tests {
                 geometry: g,
                 deviation: crate::device::Deviation { vt: 0.01, beta: 0.02 },
                 capacitance: Default::default(),
+                temperature: None,
             },
         };
         let cap = |name: &str, a: &str, b: &str| SpecElement {

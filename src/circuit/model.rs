@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::capacitance::{Capacitance, CapacitanceProblem};
 use super::fluxes::LogLinearFluxes;
+pub use super::netlist::InstanceTemperature;
 use crate::device::{
     CapacitanceOverrides, Deviation, DeviceCapacitances, Geometry, Interpolation, ModelCard, Polarity,
     Transistor,
@@ -61,6 +62,8 @@ pub enum SpecKind {
         deviation: Deviation,
         /// Capacitances fixed on the transistor line.
         capacitance: CapacitanceOverrides,
+        /// Its own temperature (`temp=`, `dtemp=`); None: the circuit's.
+        temperature: Option<InstanceTemperature>,
     },
     Capacitor {
         a: String,
@@ -71,6 +74,8 @@ pub enum SpecKind {
         a: String,
         b: String,
         ohms: f64,
+        /// The temperature of its Johnson noise (`temp=`, `dtemp=`); None: the circuit's.
+        temperature: Option<InstanceTemperature>,
     },
     VoltageSource {
         plus: String,
@@ -104,11 +109,16 @@ pub struct Spec {
     pub initial: Vec<(String, f64, String)>,
 }
 
-/// What conducts, evaluated at the circuit's temperature.
+/// What conducts, evaluated at its own temperature (the circuit's unless the instance sets
+/// one).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum DeviceKind {
     Mosfet(Transistor),
-    Resistor { ohms: f64 },
+    /// A resistor and the thermal voltage kT/q of its carriers (V).
+    Resistor {
+        ohms: f64,
+        ut: f64,
+    },
 }
 
 /// A conducting device with its precomputed jump.
@@ -239,7 +249,7 @@ impl Circuit {
     /// weak-inversion values).
     pub fn build(spec: &Spec) -> Result<Circuit, CircuitError> {
         let weak =
-            Circuit::build_with(spec, &|_, card, geometry| card.capacitances(geometry, spec.temperature))?;
+            Circuit::build_with(spec, &|_, card, geometry, kelvin| card.capacitances(geometry, kelvin))?;
         let needs_op = spec.elements.iter().any(|e| match &e.kind {
             SpecKind::Mosfet { card, capacitance, .. } => {
                 card.cox > 0.0 && card.interpolation == Interpolation::Ekv && !capacitance.all_fixed()
@@ -251,24 +261,24 @@ impl Circuit {
         }
         let v = super::operating_point::dc_operating_point(&weak)
             .map_err(|message| CircuitError { origin: spec.title.clone(), message })?;
-        let at_op = |name: &str, card: &ModelCard, geometry: Geometry| -> DeviceCapacitances {
+        let at_op = |name: &str, card: &ModelCard, geometry: Geometry, kelvin: f64| -> DeviceCapacitances {
             match weak.devices.iter().find(|d| d.name == name) {
                 Some(Device { kind: DeviceKind::Mosfet(t), terminals, .. }) => {
                     let at = |k: usize| weak.voltage(terminals[k], &v);
                     let op = t.evaluate(&crate::device::Terminals { d: at(0), g: at(1), s: at(2), b: at(3) });
                     card.capacitances_at(geometry, &op)
                 }
-                _ => card.capacitances(geometry, spec.temperature),
+                _ => card.capacitances(geometry, kelvin),
             }
         };
         Circuit::build_with(spec, &at_op)
     }
 
-    /// Elaborate with transistor capacitances from `device_caps(name, card, geometry)`
-    /// (before the line's own fixed values).
+    /// Elaborate with transistor capacitances from `device_caps(name, card, geometry, kelvin)`,
+    /// kelvin the device's own temperature (before the line's own fixed values).
     fn build_with(
         spec: &Spec,
-        device_caps: &dyn Fn(&str, &ModelCard, Geometry) -> DeviceCapacitances,
+        device_caps: &dyn Fn(&str, &ModelCard, Geometry, f64) -> DeviceCapacitances,
     ) -> Result<Circuit, CircuitError> {
         if !(spec.temperature > 0.0 && spec.temperature.is_finite()) {
             return fail(&spec.title, format!("temperature {} K is not physical", spec.temperature));
@@ -312,8 +322,9 @@ impl Circuit {
                     }
                     capacitors.push((lookup(a), lookup(b), *farads));
                 }
-                SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, capacitance, .. } => {
-                    let c = capacitance.apply(device_caps(&e.name, card, *geometry));
+                SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, capacitance, temperature, .. } => {
+                    let kelvin = temperature.map_or(spec.temperature, |t| t.at(spec.temperature));
+                    let c = capacitance.apply(device_caps(&e.name, card, *geometry, kelvin));
                     let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
                     for (x, y, value) in [
                         (g, b, c.gate_bulk),
@@ -410,7 +421,7 @@ impl Circuit {
 
     fn add_element(&mut self, e: &SpecElement, lookup: &dyn Fn(&str) -> NodeRef) -> Result<(), CircuitError> {
         let (kind, terminals, from, to) = match &e.kind {
-            SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, deviation, .. } => {
+            SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, deviation, temperature, .. } => {
                 if !(geometry.w > 0.0 && geometry.l > 0.0 && geometry.m > 0.0) {
                     return fail(&e.origin, format!("transistor {} needs positive W, L and M", e.name));
                 }
@@ -425,20 +436,21 @@ impl Circuit {
                         ),
                     );
                 }
-                let t = card.at_with(*geometry, self.temperature, *deviation);
+                let t = card.at_with(*geometry, self.device_temperature(e, *temperature)?, *deviation);
                 let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
                 let (from, to) = if card.polarity == Polarity::Nmos { (d, s) } else { (s, d) };
                 (DeviceKind::Mosfet(t), vec![d, g, s, b], from, to)
             }
-            SpecKind::Resistor { a, b, ohms } => {
+            SpecKind::Resistor { a, b, ohms, temperature } => {
                 if !(*ohms > 0.0 && ohms.is_finite()) {
                     return fail(
                         &e.origin,
                         format!("resistor {} has value {ohms} Ohm; it must be positive", e.name),
                     );
                 }
+                let ut = crate::units::thermal_voltage(self.device_temperature(e, *temperature)?);
                 let (a, b) = (lookup(a), lookup(b));
-                (DeviceKind::Resistor { ohms: *ohms }, vec![a, b], a, b)
+                (DeviceKind::Resistor { ohms: *ohms, ut }, vec![a, b], a, b)
             }
             SpecKind::CurrentSource { plus, minus, amps } => {
                 let (p, m) = (lookup(plus), lookup(minus));
@@ -478,6 +490,25 @@ impl Circuit {
             supply_per_coulomb,
         });
         Ok(())
+    }
+
+    /// The temperature of element `e` (K): its own, else the circuit's.
+    fn device_temperature(
+        &self,
+        e: &SpecElement,
+        temperature: Option<InstanceTemperature>,
+    ) -> Result<f64, CircuitError> {
+        let kelvin = temperature.map_or(self.temperature, |t| t.at(self.temperature));
+        if kelvin > 0.0 && kelvin.is_finite() {
+            return Ok(kelvin);
+        }
+        fail(
+            &e.origin,
+            format!(
+                "{} would be at {kelvin} K (dtemp below the circuit's {} K): give a temperature above absolute zero",
+                e.name, self.temperature
+            ),
+        )
     }
 
     /// C_ff^{-1} (e_to - e_from) restricted to free nodes: the voltage change per coulomb
