@@ -127,13 +127,24 @@ pub fn calibrate(
             // A fit that fails on the adaptive grid (a poor width estimate) is retried once on
             // the nominal grid moved to the located balance points.
             let run = |grids: &[(f64, f64, f64)], tick: &(dyn Fn() + Sync)| {
-                calibrate_sample(config, output, CellKind::Pbit, controls, &variation, seed, Some(grids), tick)
+                calibrate_sample(
+                    config,
+                    output,
+                    CellKind::Pbit,
+                    controls,
+                    &variation,
+                    seed,
+                    Some(grids),
+                    tick,
+                )
             };
-            let c = run(&grids, tick).or_else(|_| {
-                let moved: Vec<(f64, f64, f64)> = grids.iter().map(|&(v0, own, _)| (v0, own, 1.0)).collect();
-                run(&moved, &|| {})
-            })
-            .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
+            let c = run(&grids, tick)
+                .or_else(|_| {
+                    let moved: Vec<(f64, f64, f64)> =
+                        grids.iter().map(|&(v0, own, _)| (v0, own, 1.0)).collect();
+                    run(&moved, &|| {})
+                })
+                .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
             let fits = c
                 .fits
                 .iter()

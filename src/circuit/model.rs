@@ -322,7 +322,17 @@ impl Circuit {
                     }
                     capacitors.push((lookup(a), lookup(b), *farads));
                 }
-                SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, capacitance, temperature, .. } => {
+                SpecKind::Mosfet {
+                    drain,
+                    gate,
+                    source,
+                    bulk,
+                    card,
+                    geometry,
+                    capacitance,
+                    temperature,
+                    ..
+                } => {
                     let kelvin = temperature.map_or(spec.temperature, |t| t.at(spec.temperature));
                     let c = capacitance.apply(device_caps(&e.name, card, *geometry, kelvin));
                     let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
@@ -421,7 +431,9 @@ impl Circuit {
 
     fn add_element(&mut self, e: &SpecElement, lookup: &dyn Fn(&str) -> NodeRef) -> Result<(), CircuitError> {
         let (kind, terminals, from, to) = match &e.kind {
-            SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, deviation, temperature, .. } => {
+            SpecKind::Mosfet {
+                drain, gate, source, bulk, card, geometry, deviation, temperature, ..
+            } => {
                 if !(geometry.w > 0.0 && geometry.l > 0.0 && geometry.m > 0.0) {
                     return fail(&e.origin, format!("transistor {} needs positive W, L and M", e.name));
                 }
