@@ -42,7 +42,12 @@ fn pbit(cal: &Calibration) -> Vec<(String, Figure)> {
         let pts = &groups[&i];
         let x: Vec<f64> = pts.iter().map(|p| p.controls[name]).collect();
         let p: Vec<f64> = pts.iter().map(|p| p.probabilities.as_ref().map_or(f64::NAN, |v| v[1])).collect();
-        let e: Vec<f64> = pts.iter().map(|p| p.probability_se.as_ref().map_or(0.0, |v| v[1])).collect();
+        // A point that never switched has P(1) of 0 or 1 and no standard error: no bar.
+        let e: Vec<f64> = pts
+            .iter()
+            .map(|p| p.probability_se.as_ref().map_or(0.0, |v| v[1]))
+            .map(|e| if e.is_finite() { e } else { 0.0 })
+            .collect();
         let (v0, vs) = (fit.v0.unwrap_or(0.0), fit.vs.unwrap_or(1.0));
         p1 = p1
             .series(Series::error_bars(label(fit.temperature_k), x.clone(), p, e).color(colours[i]))
@@ -50,8 +55,15 @@ fn pbit(cal: &Calibration) -> Vec<(String, Figure)> {
                 Series::line("", xs.clone(), xs.iter().map(|v| sigmoid((v - v0) / vs)).collect())
                     .color(colours[i]),
             );
-        let t: Vec<f64> = pts.iter().map(|p| p.correlation_time_s).collect();
-        let te: Vec<f64> = pts.iter().map(|p| p.correlation_time_se_s).collect();
+        // Only points that switched have a correlation time.
+        let timed: Vec<usize> = (0..pts.len()).filter(|&j| pts[j].correlation_time_s.is_finite()).collect();
+        let t: Vec<f64> = timed.iter().map(|&j| pts[j].correlation_time_s).collect();
+        let te: Vec<f64> = timed
+            .iter()
+            .map(|&j| pts[j].correlation_time_se_s)
+            .map(|e| if e.is_finite() { e } else { 0.0 })
+            .collect();
+        let x: Vec<f64> = timed.iter().map(|&j| x[j]).collect();
         tau = tau.series(Series::error_bars(label(fit.temperature_k), x, t, te).color(colours[i])).series(
             Series::line("", xs.clone(), xs.iter().map(|v| fit.log_tau.eval(v - v0).exp()).collect())
                 .color(colours[i]),
