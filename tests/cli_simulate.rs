@@ -243,3 +243,22 @@ fn hierarchical_outputs_and_set_through_the_command_line() {
     );
     assert!(!summary.exists());
 }
+
+/// A command that fails on one output replaces none: an existing trace survives a plot path
+/// in a missing directory, the failure comes before the simulation, and nothing is left over.
+#[test]
+fn failing_output_replaces_nothing() {
+    let dir = scratch("replaces_nothing");
+    std::fs::write(dir.join("trace.npy"), "old").unwrap();
+    let rc = root().join("circuits/rc.cir");
+    let result = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
+        .args(["simulate", rc.to_str().unwrap(), "--quiet", "--out", "trace.npy", "--plot", "nodir/plot.svg"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success());
+    assert!(stderr.contains("nodir/plot.svg"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(dir.join("trace.npy")).unwrap(), "old");
+    assert_eq!(files_in(&dir), vec!["trace.npy".to_string()]);
+}

@@ -10,6 +10,7 @@ use crate::calibrate::{self, CalibrateConfig};
 use crate::calibration::Precision;
 use crate::calibration::SweepAxis;
 use crate::circuit::netlist::split_override;
+use crate::io::Staging;
 use crate::simulate::Engine;
 use crate::units::format_si;
 
@@ -126,17 +127,24 @@ impl CalibrateArgs {
 
 pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
     let config = args.config()?;
+    // The calibration file is staged now (its directory proven writable) and replaced only
+    // when the plots are written too; the plot directory is made before the work.
+    let mut staging = Staging::default();
+    let out = staging.stage(&args.out)?;
+    if let Some(dir) = &args.plot {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow!("--plot {}: {e}", dir.display()))?;
+    }
     let points = calibrate::grid(&config.sweeps).len() * config.temperatures.len();
     let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));
     let started = std::time::Instant::now();
     let calibration = calibrate::run(&config, &|done, _| progress.set(done as u64))?;
     progress.finish();
-    calibrate::write(&calibration, &args.out)?;
+    calibrate::write(&calibration, &out)?;
     if let Some(dir) = &args.plot {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow!("--plot {}: {e}", dir.display()))?;
         calibrate::plots::write(&calibration, dir, "svg")?;
         calibrate::plots::write(&calibration, dir, "png")?;
     }
+    staging.commit()?;
     if !quiet {
         println!(
             "{} cell from {} points in {:.1} s; wrote {}",

@@ -12,6 +12,7 @@ use crate::chip::description::config::CellKind;
 use crate::chip::observers::npy::NpyWriter;
 use crate::chip::observers::snapshot::Snapshots;
 use crate::chip::{ChipConfig, ChipStats, IdealCell, Observer, RunOptions, Sample, run_chip};
+use crate::io::Staging;
 use crate::report::plot::{Axis, Figure, Panel, Series, render};
 
 #[derive(Debug, Args)]
@@ -106,7 +107,11 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
         pairs: None,
     };
     let mut series = Series2::default();
-    let mut writer = args.samples.as_ref().map(|p| NpyWriter::create(p, chip.cells())).transpose()?;
+    // Every output file staged now (its directory proven writable) and replaced only at the end.
+    let mut staging = Staging::default();
+    let samples_path = staging.stage_optional(args.samples.as_ref())?;
+    let stats_path = staging.stage_optional(args.stats.as_ref())?;
+    let mut writer = samples_path.as_ref().map(|p| NpyWriter::create(p, chip.cells())).transpose()?;
     let mut snapshots = args.plot.as_ref().filter(|_| chip.topology.lattice_side().is_some()).map(|dir| {
         let every = (schedule.sweeps / schedule.thin.max(1) / 8).max(1);
         Snapshots::new(dir.join("snapshots"), every)
@@ -143,7 +148,7 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
         cells_model,
         stats,
     };
-    if let Some(path) = &args.stats {
+    if let Some(path) = &stats_path {
         crate::io::write_json_atomic(path, &report)?;
     }
     if let Some(dir) = &args.plot {
@@ -162,6 +167,7 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
                 .size(1000, 700);
         render(&figure, dir.join("chip.svg"))?;
     }
+    staging.commit()?;
     if !quiet {
         let s = &report.stats;
         println!(

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::{Progress, RunArgs, check_extension, flag_duration, flag_temperature};
 use crate::circuit::netlist::split_override;
+use crate::io::Staging;
 use crate::io::TraceFormat;
 use crate::simulate::summary::CheckStep;
 use crate::simulate::{self, Engine, SimulateConfig, Summary, output};
@@ -121,6 +122,11 @@ impl SimulateArgs {
 pub fn run(args: &SimulateArgs, quiet: bool) -> Result<()> {
     let config = args.config()?;
     let prepared = simulate::prepare(&config)?;
+    // Every output reserved now (its directory proven writable), replaced only at the end.
+    let mut staging = Staging::default();
+    let out = staging.stage_optional(args.out.as_ref())?;
+    let plot = staging.stage_optional(args.plot.as_ref())?;
+    let summary_path = staging.stage_optional(args.summary.as_ref())?;
     let progress = Progress::new(quiet, 1000, &format!("simulating {}", config.circuit.display()));
     let half = config.check_step.then(|| prepared.halved());
     let outcome = simulate::run(&config, prepared, &|fraction| progress.set((fraction * 1000.0) as u64))?;
@@ -132,15 +138,16 @@ pub fn run(args: &SimulateArgs, quiet: bool) -> Result<()> {
         progress.finish();
         summary.check_step = Some(CheckStep::new(&summary, &Summary::new(&config, &rerun)));
     }
-    if let Some(path) = &args.out {
+    if let Some(path) = &out {
         output::write_trace(&outcome, path)?;
     }
-    if let Some(path) = &args.plot {
+    if let Some(path) = &plot {
         output::write_plot(&outcome, path)?;
     }
-    if let Some(path) = &args.summary {
+    if let Some(path) = &summary_path {
         output::write_summary(&summary, path)?;
     }
+    staging.commit()?;
     if !quiet {
         print_summary(&summary);
     }
