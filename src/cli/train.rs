@@ -37,6 +37,7 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<()> {
         bail!("{}: no such training file", args.file.display());
     }
     let file = TrainFile::from_file(&args.file)?;
+    crate::train::plain::check(&file)?;
     outputs::prepare(&args.out, &file, args.resume)?;
     let progress = Progress::new(quiet, file.train.steps, "training");
     let label = std::sync::Mutex::new(String::from("training"));

@@ -175,13 +175,13 @@ pub struct AisSection {
 }
 
 fn d_runs() -> usize {
-    64
+    32
 }
 fn d_betas() -> usize {
-    1000
+    500
 }
 fn d_examples() -> usize {
-    20
+    10
 }
 
 impl Default for AisSection {

@@ -2,10 +2,10 @@
 //!
 //! Provenance and licence: the two 5 x 7 bitmap styles below were drawn by hand for pbitsim
 //! (no font file or outside data set was copied) and are distributed with pbitsim under its
-//! licence (MIT OR Apache-2.0). Each image is one glyph, drawn plain or bold (every ink pixel
-//! also inks its right neighbour), placed at a random position in the 8 x 8 frame (every
-//! position where it fits: 2-4 columns by 2 rows), then each pixel flipped with probability
-//! `noise`. Image k of a split draws all its choices from stream (seed, Other, k) (held-out
+//! licence (MIT OR Apache-2.0). Each image is one glyph in one of the two styles, drawn plain
+//! or bold (every ink pixel also inks its right neighbour), with its top left corner at column
+//! 1, row 0 of the 8 x 8 frame (four variants per digit, the same place every time, so that a
+//! small machine can learn the shapes), then each pixel flipped with probability `noise`. Image k of a split draws all its choices from stream (seed, Other, k) (held-out
 //! images from indices 2^32 + k), so a set is reproducible from its seed and sizes.
 //! Classes come in order 0, 1, ..., 9, 0, 1, ... so every class has the same count.
 
@@ -63,12 +63,11 @@ fn below(rng: &mut impl Rng, n: usize) -> usize {
     ((rng.next_u64() as u128 * n as u128) >> 64) as usize
 }
 
-/// Image `index` of class `digit`: a random style, boldness and position, then noise.
+/// Image `index` of class `digit`: a random style and boldness, then noise.
 pub fn render(digit: usize, noise: f64, seed: Seed, index: u64) -> Example {
     let mut rng = seed.stream(Domain::Other, index);
     let g = glyph(digit, below(&mut rng, 2), below(&mut rng, 2) == 1);
-    let (h, w) = (g.len(), g[0].len());
-    let (y0, x0) = (below(&mut rng, SIDE - h + 1), below(&mut rng, SIDE - w + 1));
+    let (y0, x0) = (0, 1);
     let mut pixels = vec![-1i8; SIDE * SIDE];
     for (y, row) in g.iter().enumerate() {
         for (x, &ink) in row.iter().enumerate() {
@@ -144,6 +143,6 @@ mod tests {
             assert!((9..=40).contains(&ink), "{ink}");
         }
         let acc = d.centroids().accuracy(&d.test);
-        assert!(acc > 0.6, "nearest-centroid accuracy {acc}");
+        assert!(acc > 0.8, "nearest-centroid accuracy {acc}");
     }
 }

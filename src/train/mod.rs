@@ -19,7 +19,9 @@
 //! | [`ais`] | annealed importance sampling of ln Z with its error |
 //! | [`evaluate`] | the evaluations a run reports |
 //! | [`checkpoint`] | the resumable state, written atomically |
-//! | [`run`] | the training loop and its output files |
+//! | [`run`] | the training loop: updates, schedule, checkpoints |
+//! | [`plain`] | a plain run: one machine, its evaluation and output files |
+//! | [`outputs`] | weights, placement, history; output directory checks |
 //! | [`dtm`] | the denoising thermodynamic model |
 //! | [`study`] | train ideal, deploy on calibrated cells, compare with training in the loop |
 //! | [`report`] | the HTML report and figures |
@@ -38,12 +40,14 @@ pub mod optimizer;
 pub mod outputs;
 pub mod pcd;
 pub mod placement;
+pub mod plain;
 pub mod report;
 pub mod run;
 pub mod study;
 
 pub use config::TrainFile;
-pub use run::{RunOptions, train_file};
+pub use plain::train_file;
+pub use run::RunOptions;
 
 /// An error of a training run.
 #[derive(Debug, thiserror::Error)]
