@@ -1,8 +1,8 @@
 //! Checkpoints and outputs of `pbitsim train`: a run stopped and resumed (also after Ctrl-C,
 //! and on another thread count) writes files byte-identical to an uninterrupted run; an
 //! existing run is refused without --resume; and `pbitsim chip` reads the trained
-//! edges.csv / fields.csv, sampling the trained machine's law (marginals against an
-//! enumeration written in tests/chip_common, from the files themselves).
+//! edges.csv / fields.csv, sampling the trained machine's law (the probability of a data
+//! pattern on the visible cells against an enumeration of the files, tests/chip_common).
 
 mod chip_common;
 mod scratch;

@@ -52,10 +52,7 @@ pub fn log_partition(
     let chip = crate::chip::Chip { model: model.clone(), ..machine.chip.clone() };
     let schedule =
         Schedule { clamp: clamp.to_vec(), initial: crate::chip::Initial::Random, ..Schedule::default() };
-    let single = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .map_err(|e| TrainError::Unsupported(format!("cannot start a thread: {e}")))?;
+    let single = super::run::pool(1)?;
     let log_w: Vec<f64> = pool.install(|| {
         (0..runs)
             .into_par_iter()

@@ -23,7 +23,12 @@
 //! [data]
 //! set = "bars-and-stripes"  # size = 3; or "digits": train, test, noise, seed
 //! [placement]               # see crate::train::placement: stride, or visible = [...]
-//! [evaluation]              # exact_cells, ais = {...}, samples = {...}, conditional = {...}
+//! [evaluation]              # all optional:
+//! exact_cells = 24          #   enumerate machines of at most this many cells
+//! ais = { runs = 32, betas = 500, examples = 10 }   # larger machines (runs = 0: none)
+//! samples = { chains = 16, warmup = 100, reads = 2000, thin = 2 }  # scoring by sampling
+//! conditional_rows = 1      #   rows clamped in conditional generation (default half)
+//! conditional_examples = 100
 //! [graph]                   # the chip: [lattice] or [graph], [model] (kind = "ising", beta),
 //! edges = "bas3_edges.csv"  #   [cells] (ideal or calibrated p-bits), [schedule] method
 //! [cells]

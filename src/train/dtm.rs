@@ -38,15 +38,13 @@ use super::cells::ChipCells;
 use super::checkpoint::HistoryRow;
 use super::config::TrainFile;
 use super::data::{DataSet, Example, choose};
-use super::evaluate::SamplingPlan;
+use super::evaluate::{ChainSpec, SamplingPlan, mean_spins, sample_visible};
 use super::machine::Machine;
-use super::pcd::chains;
 use super::plain::{DataSummary, MachineSummary, load_data, machine};
 use super::run::{Job, OwnedTarget, RunOptions, Trained, initial, pool, train};
-use crate::chip::{Model, StateBuf};
+use crate::chip::Model;
 use crate::rng::{Domain, Seed};
 use rand::Rng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -171,62 +169,18 @@ pub struct DtmOutcome {
     pub cells: usize,
 }
 
-/// Runs `machine` chains for `images` images: chain k restarts from `init[k]` with the clamps
-/// and class of image k, sweeps `plan.warmup`, then reads `plan.reads` states `plan.thin` apart;
-/// returns each chain's mean visible spins.
-#[allow(clippy::too_many_arguments)]
-fn run_chains(
-    machine: &Machine,
-    models: &[Model],
-    cells: &ChipCells,
-    file: &TrainFile,
-    init: &[Vec<i8>],
-    clamps: &[Vec<(usize, f64)>],
-    classes: &[usize],
-    plan: SamplingPlan,
-    seed: Seed,
-    pool: &rayon::ThreadPool,
-) -> Result<Vec<Vec<f64>>, TrainError> {
-    let mut cs = chains(machine, cells, &file.chains, 0, init.len(), seed)?;
-    let single = super::run::pool(1)?;
-    pool.install(|| {
-        cs.par_iter_mut()
-            .enumerate()
-            .map(|(k, chain)| {
-                for (c, &v) in chain.state.iter_mut().zip(&init[k]) {
-                    if v != 0 {
-                        *c = v;
-                    }
-                }
-                chain.restart_at(&models[classes[k]], &clamps[k], seed.child(Domain::Chain, k as u64))?;
-                let mut mean = vec![0.0; machine.visible.len()];
-                let mut buf = StateBuf::Spins(vec![0; machine.cells()]);
-                for r in 0..plan.warmup + plan.reads * plan.thin {
-                    chain.sweep(&single);
-                    if r >= plan.warmup && (r + 1 - plan.warmup) % plan.thin == 0 {
-                        chain.read(&mut buf);
-                        if let StateBuf::Spins(s) = &buf {
-                            mean.iter_mut().zip(machine.read_visible(s)).for_each(|(m, x)| *m += x as f64);
-                        }
-                    }
-                }
-                Ok(mean.iter().map(|m| m / plan.reads as f64).collect())
-            })
-            .collect()
-    })
-}
-
 fn sign(mean: &[f64], rng: &mut impl Rng) -> Vec<i8> {
     mean.iter().map(|&m| if m > 0.0 || (m == 0.0 && rng.next_u64() >> 63 == 1) { 1 } else { -1 }).collect()
 }
 
-/// One state per cell: visible cells at `visible`, the rest 0 (keep the chain's own value).
-fn with_visible(machine: &Machine, visible: &[i8]) -> Vec<i8> {
-    let mut s = vec![0i8; machine.cells()];
-    for (&c, &v) in machine.visible.iter().zip(visible) {
-        s[c] = v;
+/// A chain of a reverse machine: inputs clamped to `x`, its visible cells starting at `x`
+/// (the other cells from the chain's random start), class `class`.
+fn spec(machine: &Machine, x: &[i8], class: usize) -> ChainSpec {
+    let mut start = vec![0i8; machine.cells()];
+    for (&c, &v) in machine.visible.iter().zip(x) {
+        start[c] = v;
     }
-    s
+    ChainSpec { clamp: machine.clamps(Some(x), None), class, start: Some(start) }
 }
 
 /// Generates images: x_T uniform, then machines T..1, K_mix sweeps each; returns every x_t.
@@ -247,13 +201,11 @@ fn generate(
     for t in (1..=machines.len()).rev() {
         let (m, theta) = &machines[t - 1];
         let models: Vec<Model> = (0..m.classes.max(1)).map(|y| m.model(theta, y)).collect();
-        let init: Vec<Vec<i8>> = x.iter().map(|v| with_visible(m, v)).collect();
-        let clamps: Vec<Vec<(usize, f64)>> = x.iter().map(|v| m.clamps(Some(v), None)).collect();
+        let specs: Vec<ChainSpec> = x.iter().zip(&classes).map(|(v, &class)| spec(m, v, class)).collect();
         let plan = SamplingPlan { warmup: dtm.sweeps - 1, reads: 1, thin: 1 };
         let s = seed.child(Domain::SweepPoint, t as u64);
-        let means = run_chains(m, &models, cells, file, &init, &clamps, &classes, plan, s, pool)?;
-        let mut rng = s.stream(Domain::Other, 0);
-        x = means.iter().map(|mean| sign(mean, &mut rng)).collect();
+        let reads = sample_visible(m, &models, cells, &file.chains, &specs, &plan, s, pool)?;
+        x = reads.into_iter().map(|mut r| r.pop().unwrap_or_default()).collect();
         trail.push(x.clone());
     }
     Ok(trail)
@@ -417,11 +369,11 @@ fn denoising(
         .map(|(k, e)| flip(&e.pixels, dtm.noise[0], &mut seed.stream(Domain::Initial, k as u64)))
         .collect();
     let models: Vec<Model> = (0..m.classes.max(1)).map(|y| m.model(theta, y)).collect();
-    let init: Vec<Vec<i8>> = noisy.iter().map(|v| with_visible(m, v)).collect();
-    let clamps: Vec<Vec<(usize, f64)>> = noisy.iter().map(|v| m.clamps(Some(v), None)).collect();
-    let classes: Vec<usize> = test.iter().map(|e| if dtm.classes { e.label } else { 0 }).collect();
+    let specs: Vec<ChainSpec> =
+        noisy.iter().zip(test).map(|(v, e)| spec(m, v, if dtm.classes { e.label } else { 0 })).collect();
     let plan = SamplingPlan { warmup: 50, reads: 50, thin: 1 };
-    let means = run_chains(m, &models, cells, file, &init, &clamps, &classes, plan, seed, pool)?;
+    let reads = sample_visible(m, &models, cells, &file.chains, &specs, &plan, seed, pool)?;
+    let means: Vec<Vec<f64>> = reads.iter().map(|r| mean_spins(r)).collect();
     let mut rng = seed.stream(Domain::Other, 0);
     let total = (test.len() * data.pixels()) as f64;
     let agree = |a: &[i8], b: &[i8]| a.iter().zip(b).filter(|(x, y)| x == y).count();
@@ -429,4 +381,23 @@ fn denoising(
         means.iter().zip(test).map(|(mean, e)| agree(&sign(mean, &mut rng), &e.pixels)).sum();
     let raw: usize = noisy.iter().zip(test).map(|(x, e)| agree(x, &e.pixels)).sum();
     Ok((denoised as f64 / total, raw as f64 / total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two forward steps flip a pixel with the composed probability p_2 (binomial, 5 SE).
+    #[test]
+    fn composed_flips_follow_the_cumulative_probability() {
+        let d = DtmSection { noise: vec![0.1, 0.25], classes: false, generate: 1, sweeps: 1 };
+        let p2 = d.cumulative(2);
+        assert!((p2 - (1.0 - 0.8 * 0.5) / 2.0).abs() < 1e-15);
+        let n = 200_000;
+        let mut rng = Seed(3).stream(Domain::Other, 0);
+        let x = vec![1i8; n];
+        let y = flip(&flip(&x, 0.1, &mut rng), 0.25, &mut rng);
+        let frac = y.iter().filter(|&&s| s < 0).count() as f64 / n as f64;
+        assert!((frac - p2).abs() < 5.0 * (p2 * (1.0 - p2) / n as f64).sqrt(), "{frac} vs {p2}");
+    }
 }

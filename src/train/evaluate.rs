@@ -183,31 +183,44 @@ pub fn ais(
     Ok(AisEval { log_z, test_nll: sum / n, test_nll_se: var.sqrt(), examples: examples.len() })
 }
 
-/// Visible states read from `clamps.len()` chains of `cells` (chain k clamped to
-/// `clamps[k]`, class `classes[k]`): `warmup` sweeps, then `reads` states `thin` sweeps apart.
+/// What one sampling chain is given: its clamps, its class and (optionally) the states some
+/// cells start from (0 keeps the chain's own random start).
+#[derive(Debug, Clone, Default)]
+pub struct ChainSpec {
+    pub clamp: Vec<(usize, f64)>,
+    pub class: usize,
+    pub start: Option<Vec<i8>>,
+}
+
+/// Visible states read from one chain of `cells` per spec (chain k from stream
+/// seed.child(Chain, k)): `warmup` sweeps, then `reads` states `thin` sweeps apart.
 #[allow(clippy::too_many_arguments)]
 pub fn sample_visible<C: CellModel + Clone + 'static>(
     machine: &Machine,
     models: &[Model],
     cells: &C,
     config: &ChainConfig,
-    clamps: &[Vec<(usize, f64)>],
-    classes: &[usize],
+    specs: &[ChainSpec],
     s: &SamplingPlan,
     seed: Seed,
     pool: &rayon::ThreadPool,
 ) -> Result<Vec<Vec<Vec<i8>>>, TrainError> {
-    let mut pool_chains = chains(machine, cells, config, 0, clamps.len(), seed)?;
-    let single = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .map_err(|e| TrainError::Unsupported(format!("cannot start a thread: {e}")))?;
+    let mut pool_chains = chains(machine, cells, config, 0, specs.len(), seed)?;
+    let single = super::run::pool(1)?;
     pool.install(|| {
         pool_chains
             .par_iter_mut()
+            .zip(specs)
             .enumerate()
-            .map(|(k, chain)| {
-                chain.restart_at(&models[classes[k]], &clamps[k], seed.child(Domain::Chain, k as u64))?;
+            .map(|(k, (chain, spec))| {
+                if let Some(start) = &spec.start {
+                    for (c, &v) in chain.state.iter_mut().zip(start) {
+                        if v != 0 {
+                            *c = v;
+                        }
+                    }
+                }
+                chain.restart_at(&models[spec.class], &spec.clamp, seed.child(Domain::Chain, k as u64))?;
                 let mut out = Vec::with_capacity(s.reads as usize);
                 let mut buf = StateBuf::Spins(vec![0; machine.cells()]);
                 for r in 0..s.warmup + s.reads * s.thin {
@@ -223,6 +236,15 @@ pub fn sample_visible<C: CellModel + Clone + 'static>(
             })
             .collect()
     })
+}
+
+/// The mean spin of each visible cell over a chain's reads.
+pub fn mean_spins(reads: &[Vec<i8>]) -> Vec<f64> {
+    let mut mean = vec![0.0; reads.first().map_or(0, Vec::len)];
+    for v in reads {
+        mean.iter_mut().zip(v).for_each(|(m, &x)| *m += x as f64 / reads.len() as f64);
+    }
+    mean
 }
 
 /// Warm-up, reads and thinning of a sampling evaluation.
@@ -248,9 +270,8 @@ pub fn sampled<C: CellModel + Clone + 'static>(
     let s = &limits.samples;
     let plan = SamplingPlan { warmup: s.warmup, reads: s.reads, thin: s.thin };
     let models = [machine.model(theta, 0)];
-    let clamps = vec![vec![]; s.chains];
-    let reads =
-        sample_visible(machine, &models, cells, config, &clamps, &vec![0; s.chains], &plan, seed, pool)?;
+    let specs = vec![ChainSpec::default(); s.chains];
+    let reads = sample_visible(machine, &models, cells, config, &specs, &plan, seed, pool)?;
     let dist = data.distribution();
     let index: std::collections::HashMap<&[i8], usize> =
         dist.iter().enumerate().map(|(k, (v, _))| (&v[..], k)).collect();
@@ -307,40 +328,25 @@ pub fn conditional<C: CellModel + Clone + 'static>(
     let clamp_of = |e: &Example| -> Vec<(usize, f64)> {
         machine.visible[..fixed].iter().zip(&e.pixels).map(|(&c, &s)| (c, s as f64)).collect()
     };
-    let clamps: Vec<Vec<(usize, f64)>> = examples.iter().map(clamp_of).collect();
-    let classes: Vec<usize> =
-        examples.iter().map(|e| if machine.classes > 0 { e.label } else { 0 }).collect();
+    let specs: Vec<ChainSpec> = examples
+        .iter()
+        .map(|e| ChainSpec {
+            clamp: clamp_of(e),
+            class: if machine.classes > 0 { e.label } else { 0 },
+            start: None,
+        })
+        .collect();
     let models: Vec<Model> = (0..machine.classes.max(1)).map(|y| machine.model(theta, y)).collect();
     let s = &limits.samples;
     let plan = SamplingPlan { warmup: s.warmup, reads: (s.reads / 10).max(50), thin: s.thin };
-    let reads = sample_visible(machine, &models, cells, config, &clamps, &classes, &plan, seed, pool)?;
+    let reads = sample_visible(machine, &models, cells, config, &specs, &plan, seed, pool)?;
     let score = |mean: &[f64], truth: &[i8]| -> f64 {
-        let right: f64 = mean[fixed..]
-            .iter()
-            .zip(&truth[fixed..])
-            .map(|(&m, &t)| {
-                if m == 0.0 {
-                    0.5
-                } else if (m > 0.0) == (t > 0) {
-                    1.0
-                } else {
-                    0.0
-                }
-            })
-            .sum();
+        let right: f64 =
+            mean[fixed..].iter().zip(&truth[fixed..]).map(|(&m, &t)| (1.0 + t as f64 * m) / 2.0).sum();
         right / (truth.len() - fixed) as f64
     };
-    let acc: Vec<f64> = reads
-        .iter()
-        .zip(examples)
-        .map(|(chain, e)| {
-            let mut mean = vec![0.0; data.pixels()];
-            for v in chain {
-                mean.iter_mut().zip(v).for_each(|(m, &x)| *m += x as f64 / chain.len() as f64);
-            }
-            score(&mean, &e.pixels)
-        })
-        .collect();
+    let acc: Vec<f64> =
+        reads.iter().zip(examples).map(|(chain, e)| score(&mean_spins(chain), &e.pixels)).collect();
     let n = acc.len() as f64;
     let accuracy = acc.iter().sum::<f64>() / n;
     let accuracy_se =
@@ -348,8 +354,8 @@ pub fn conditional<C: CellModel + Clone + 'static>(
     let exact_accuracy =
         if ideal && machine.cells() - fixed <= limits.exact_cells && machine.inputs.is_empty() {
             let mut total = 0.0;
-            for (e, (c, &y)) in examples.iter().zip(clamps.iter().zip(&classes)) {
-                let en = enumerate(machine, &models[y], c, true)?;
+            for (e, spec) in examples.iter().zip(&specs) {
+                let en = enumerate(machine, &models[spec.class], &spec.clamp, true)?;
                 let mean: Vec<f64> = machine.visible.iter().map(|&v| en.mean_s[v]).collect();
                 total += score(&mean, &e.pixels);
             }

@@ -202,10 +202,7 @@ impl Estimator {
         average: Average,
         machine: &Machine,
     ) -> Result<Self, TrainError> {
-        let single = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .map_err(|e| TrainError::Unsupported(format!("cannot start a thread: {e}")))?;
+        let single = super::run::pool(1)?;
         let big_class = machine.chip.colouring.count > 0
             && (0..machine.chip.colouring.count).any(|c| {
                 machine.chip.colouring.colour.iter().filter(|&&k| k as usize == c).count()

@@ -341,17 +341,9 @@ fn model_images(
 ) -> Result<Vec<Vec<i8>>, TrainError> {
     let models = [machine.model(theta, 0)];
     let plan = evaluate::SamplingPlan { warmup: 200, reads: 8, thin: 20 };
-    let reads = evaluate::sample_visible(
-        machine,
-        &models,
-        cells,
-        &file.chains,
-        &vec![vec![]; 8],
-        &[0; 8],
-        &plan,
-        seed.child(Domain::Other, 1 << 41),
-        pool,
-    )?;
+    let specs = vec![evaluate::ChainSpec::default(); 8];
+    let s = seed.child(Domain::Other, 1 << 41);
+    let reads = evaluate::sample_visible(machine, &models, cells, &file.chains, &specs, &plan, s, pool)?;
     Ok(reads.into_iter().flatten().collect())
 }
 
