@@ -238,13 +238,14 @@ pub fn sample_visible<C: CellModel + Clone + 'static>(
     })
 }
 
-/// The mean spin of each visible cell over a chain's reads.
+/// The mean spin of each visible cell over a chain's reads (an integer sum divided once, so a
+/// tie is exactly 0).
 pub fn mean_spins(reads: &[Vec<i8>]) -> Vec<f64> {
-    let mut mean = vec![0.0; reads.first().map_or(0, Vec::len)];
+    let mut sum = vec![0i64; reads.first().map_or(0, Vec::len)];
     for v in reads {
-        mean.iter_mut().zip(v).for_each(|(m, &x)| *m += x as f64 / reads.len() as f64);
+        sum.iter_mut().zip(v).for_each(|(m, &x)| *m += x as i64);
     }
-    mean
+    sum.iter().map(|&s| s as f64 / reads.len() as f64).collect()
 }
 
 /// Warm-up, reads and thinning of a sampling evaluation.

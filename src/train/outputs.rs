@@ -1,4 +1,4 @@
-//! The files of a trained machine (formats in [`crate::train::run`]): weights that
+//! The files of a trained machine (formats in [`crate::train::plain`]): weights that
 //! `pbitsim chip` reads, where the pixels sit, the loss history, and the output directory's
 //! checks (an existing run is continued only with `--resume`).
 
