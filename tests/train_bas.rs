@@ -2,7 +2,9 @@
 //! trained machine's exact KL divergence from the data (enumeration of all 2^13 states) is
 //! below 0.05 nats, and so is that of the same training with exact gradients by enumeration
 //! (the reference the chip's persistent contrastive divergence is compared with). The truth is
-//! the data distribution itself: 14 patterns, each 1/14 (PHYSICS.md 11).
+//! the data distribution itself: 14 patterns, each 1/14 (PHYSICS.md 11). The same runs check
+//! the chip's sampled scores (KL from samples, conditional generation) against enumeration of
+//! the trained machine.
 
 mod scratch;
 
@@ -43,6 +45,29 @@ fn kl(gradient: &str) -> f64 {
     // four equally likely stripes) half right, 10/14 of the free pixels
     let data = outcome.evaluation.conditional.as_ref().unwrap().data_accuracy.unwrap();
     assert!((data - 10.0 / 14.0).abs() < 1e-12, "{data}");
+    // no machine does better: the 8 uniform-row examples score exactly 1/2 whatever is
+    // generated (their 4 completions split every free pixel 2:2), the 6 others at most 1
+    let c = outcome.evaluation.conditional.as_ref().unwrap();
+    let by_enumeration = c.exact_accuracy.expect("ideal cells, 13 cells");
+    assert!(by_enumeration <= 10.0 / 14.0 + 1e-12, "{by_enumeration}");
+    // the chip's conditional generation against the same machine enumerated
+    assert!(c.accuracy_se > 0.0);
+    assert!(
+        (c.accuracy - by_enumeration).abs() < 5.0 * c.accuracy_se,
+        "chip {} +- {}, enumeration {by_enumeration}",
+        c.accuracy,
+        c.accuracy_se
+    );
+    // the KL from the chip's own samples against the exact KL of the same machine
+    let sampled = outcome.evaluation.sampled.as_ref().unwrap();
+    assert!(sampled.kl_se > 0.0);
+    assert!(
+        (sampled.kl - exact.kl).abs() < 5.0 * sampled.kl_se,
+        "sampled {} +- {}, exact {}",
+        sampled.kl,
+        sampled.kl_se,
+        exact.kl
+    );
     exact.kl
 }
 

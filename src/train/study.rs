@@ -92,6 +92,8 @@ pub struct StudyRow {
     /// Standard errors (0 when exact).
     pub kl_ideal_deployed_se: f64,
     pub kl_in_the_loop_se: f64,
+    /// KL of this replicate's ideal machine on ideal cells (the loss-free reference).
+    pub kl_ideal_cells: f64,
     pub exact: bool,
     pub effective_beta: f64,
 }
@@ -106,6 +108,14 @@ pub struct StudyPoint {
     pub kl_ideal_deployed_se: f64,
     pub kl_in_the_loop: f64,
     pub kl_in_the_loop_se: f64,
+    /// What training in the loop gains, deployed minus in the loop, paired by replicate (same
+    /// chip instance and seed): mean and standard error.
+    pub gain: f64,
+    pub gain_se: f64,
+    /// What training in the loop leaves, in the loop minus the same replicate's ideal machine
+    /// on ideal cells: mean and standard error (0 within its error: the loss is recovered).
+    pub excess: f64,
+    pub excess_se: f64,
 }
 
 /// What the study produced.
@@ -251,6 +261,7 @@ pub fn run(
                     kl_in_the_loop: b,
                     kl_ideal_deployed_se: a_se,
                     kl_in_the_loop_se: b_se,
+                    kl_ideal_cells: kl_ideal[r],
                     exact: exact_a && exact_b,
                     effective_beta: report.effective_beta,
                 });
@@ -265,6 +276,10 @@ pub fn run(
             .collect();
         let (a, a_se) = mean_se(&same.iter().map(|q| q.kl_ideal_deployed).collect::<Vec<_>>());
         let (b, b_se) = mean_se(&same.iter().map(|q| q.kl_in_the_loop).collect::<Vec<_>>());
+        let (gain, gain_se) =
+            mean_se(&same.iter().map(|q| q.kl_ideal_deployed - q.kl_in_the_loop).collect::<Vec<_>>());
+        let (excess, excess_se) =
+            mean_se(&same.iter().map(|q| q.kl_in_the_loop - q.kl_ideal_cells).collect::<Vec<_>>());
         points.push(StudyPoint {
             temperature_k: row.temperature_k,
             mismatch: row.mismatch.clone(),
@@ -273,6 +288,10 @@ pub fn run(
             kl_ideal_deployed_se: a_se,
             kl_in_the_loop: b,
             kl_in_the_loop_se: b_se,
+            gain,
+            gain_se,
+            excess,
+            excess_se,
         });
     }
     let outcome = StudyOutcome { trainings, kl_ideal: mean_se(&kl_ideal), rows, points, sampled_check };
@@ -300,6 +319,7 @@ fn write_results(path: &Path, rows: &[StudyRow]) -> Result<(), TrainError> {
         "kl_ideal_deployed_se",
         "kl_in_the_loop",
         "kl_in_the_loop_se",
+        "kl_ideal_cells",
         "exact",
         "effective_beta",
     ];
@@ -313,6 +333,7 @@ fn write_results(path: &Path, rows: &[StudyRow]) -> Result<(), TrainError> {
             r.kl_ideal_deployed_se,
             r.kl_in_the_loop,
             r.kl_in_the_loop_se,
+            r.kl_ideal_cells,
             f64::from(u8::from(r.exact)),
             r.effective_beta,
         ])?;
