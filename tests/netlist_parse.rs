@@ -25,7 +25,7 @@ fn plain_rc_netlist_as_a_spice_user_writes_it() {
     assert_eq!(netlist.elements.len(), 3);
     assert_eq!(
         netlist.elements[0].kind,
-        ElementKind::Resistor { a: "in".into(), b: "out".into(), ohms: 10e3 }
+        ElementKind::Resistor { a: "in".into(), b: "out".into(), ohms: 10e3, temperature: None }
     );
     assert_eq!(netlist.elements[0].name, "r1");
     assert_eq!(netlist.elements[0].location.line, 2);
@@ -58,7 +58,8 @@ fn a_fuller_netlist_with_continuations_params_and_readouts() {
     assert_eq!(names, ["vdd", "vin", "mn1", "mp1", "cout", "ileak"]);
     let mn1 = netlist.element("MN1").unwrap();
     assert_eq!(mn1.location.line, 9, "an element keeps its first line");
-    let ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m } = &mn1.kind else {
+    let ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m, temperature: None } = &mn1.kind
+    else {
         panic!("MN1 should be a MOSFET");
     };
     assert_eq!([drain, gate, source, bulk], ["out", "in", "0", "0"]);

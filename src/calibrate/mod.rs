@@ -118,10 +118,10 @@ pub fn run(
         .map_err(|e| SimulateError::Config(format!("{}: cannot read: {e}", config.circuit.display())))?;
     let netlist = Netlist::parse_file(&config.circuit, &config.overrides)?;
     for axis in &config.sweeps {
-        if !netlist.params.contains_key(&axis.name) {
+        if netlist.param(&axis.name).is_none() {
             let names: Vec<&String> = netlist.params.keys().collect();
             return Err(SimulateError::Config(format!(
-                "--sweep {}: no .param '{}' in {}; its parameters are {:?}",
+                "--sweep {}: no .param '{}' (nor instance parameter, such as x1.vin) in {}; its parameters are {:?}",
                 axis.name,
                 axis.name,
                 config.circuit.display(),
@@ -216,6 +216,13 @@ pub fn run(
                 source: card.map_or(String::new(), |k| k.source),
             }
         })
+        .chain(netlist.models.iter().map(|m| CardInfo {
+            // A .model line: where it is, and the hash of the validated card it gives.
+            name: m.card.name.clone(),
+            path: m.location.to_string(),
+            sha256: sha256_hex(&serde_json::to_vec(&m.card).unwrap_or_default()),
+            source: m.card.source.clone(),
+        }))
         .collect();
     let mut parameters = netlist.params.clone();
     for c in &controls {

@@ -2,10 +2,12 @@
 //! transistor's model by name, fix the temperature, and carry readouts and initial conditions
 //! over. Every error names the file and line of the element or directive at fault.
 //!
-//! Model cards come from `.include "card.toml"` lines; a model not included is looked up by
-//! name as `NAME.toml` in the netlist's directory, then in `models/` beside it and `../models/`
-//! (so the shipped circuits find the shipped cards). Without `.temp` or `--temp` the
-//! temperature is 27 C (300.15 K), SPICE's default.
+//! Model cards come from `.model` lines and `.include "card.toml"` lines (one name, one card);
+//! a model not given either way is looked up by name as `NAME.toml` in the netlist's
+//! directory, then in `models/` beside it and `../models/` (so the shipped circuits find the
+//! shipped cards). Without `.temp` or `--temp` the temperature is 27 C (300.15 K), SPICE's
+//! default. An element inside a subcircuit instance names, in messages, its line in the
+//! definition and the instance lines that lead to it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,9 +28,13 @@ fn model_search_dirs(netlist: &Netlist) -> Vec<PathBuf> {
     vec![dir.clone(), dir.join("models"), dir.join("..").join("models")]
 }
 
-/// Load every card the netlist names, keyed by card name.
+/// Load every card the netlist names, keyed by card name: its `.model` cards, then its
+/// `.include`d TOML cards.
 fn load_cards(netlist: &Netlist) -> Result<HashMap<String, Arc<ModelCard>>, CircuitError> {
     let mut cards: HashMap<String, Arc<ModelCard>> = HashMap::new();
+    for inline in &netlist.models {
+        cards.insert(inline.card.name.clone(), Arc::new(inline.card.clone()));
+    }
     for included in &netlist.model_cards {
         let card = load_card(&included.path)
             .map_err(|e| CircuitError { origin: included.location.to_string(), message: e.to_string() })?;
@@ -39,7 +45,14 @@ fn load_cards(netlist: &Netlist) -> Result<HashMap<String, Arc<ModelCard>>, Circ
                     "model card {} defines model '{}', already defined by {}",
                     included.path.display(),
                     card.name,
-                    previous.path.as_ref().map_or("another card".into(), |p| p.display().to_string())
+                    previous.path.as_ref().map_or_else(
+                        || netlist
+                            .models
+                            .iter()
+                            .find(|m| m.card.name == card.name)
+                            .map_or("another card".into(), |m| format!("the .model line at {}", m.location)),
+                        |p| p.display().to_string()
+                    )
                 ),
             });
         }
@@ -59,9 +72,9 @@ pub fn elaborate(
     let temperature = temperature.or(netlist.temperature_k).unwrap_or(DEFAULT_TEMPERATURE);
     let mut elements = Vec::with_capacity(netlist.elements.len());
     for e in &netlist.elements {
-        let origin = e.location.to_string();
+        let origin = netlist.origin(&e.location, e.instance);
         let kind = match &e.kind {
-            ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m } => {
+            ElementKind::Mosfet { drain, gate, source, bulk, model, w, l, m, temperature } => {
                 let card = match cards.get(model) {
                     Some(card) => Arc::clone(card),
                     None => {
@@ -76,7 +89,7 @@ pub fn elaborate(
                             return Err(CircuitError {
                                 origin,
                                 message: format!(
-                                    "unknown model '{model}' for transistor {}; loaded cards: {}; include one with .include \"{model}.toml\" or put {model}.toml in models/",
+                                    "unknown model '{model}' for transistor {}; loaded cards: {}; write a .model {model} nmos|pmos (level=ekv ...) line, include a card with .include \"{model}.toml\", or put {model}.toml in models/",
                                     e.name,
                                     if known.is_empty() { "none".to_string() } else { known.join(", ") }
                                 ),
@@ -108,13 +121,14 @@ pub fn elaborate(
                     card,
                     geometry: Geometry { w: *w, l: *l, m: *m },
                     vt_offset: offsets.get(&e.name).copied().unwrap_or(0.0),
+                    temperature: *temperature,
                 }
             }
             ElementKind::Capacitor { a, b, farads } => {
                 SpecKind::Capacitor { a: a.clone(), b: b.clone(), farads: *farads }
             }
-            ElementKind::Resistor { a, b, ohms } => {
-                SpecKind::Resistor { a: a.clone(), b: b.clone(), ohms: *ohms }
+            ElementKind::Resistor { a, b, ohms, temperature } => {
+                SpecKind::Resistor { a: a.clone(), b: b.clone(), ohms: *ohms, temperature: *temperature }
             }
             ElementKind::VoltageSource { plus, minus, volts } => {
                 SpecKind::VoltageSource { plus: plus.clone(), minus: minus.clone(), volts: *volts }
@@ -147,7 +161,7 @@ pub fn elaborate(
     let initial = netlist
         .initial_conditions
         .iter()
-        .map(|ic| (ic.node.clone(), ic.volts, ic.location.to_string()))
+        .map(|ic| (ic.node.clone(), ic.volts, netlist.origin(&ic.location, ic.instance)))
         .collect();
     Ok(Spec { title: netlist.title.clone(), temperature, elements, outputs, initial })
 }

@@ -176,6 +176,7 @@ mod tests {
                 card: c,
                 geometry: g,
                 vt_offset: 0.01,
+                temperature: None,
             },
         };
         let cap = |name: &str, a: &str, b: &str| SpecElement {

@@ -2,8 +2,9 @@
 //!
 //! The stages are kept apart, each handing a plain value to the next:
 //!
-//! - [`netlist`] reads a `.cir` file (a SPICE subset) into a [`netlist::Netlist`]: elements,
-//!   resolved parameters, model card paths, readouts. No physics happens there.
+//! - [`netlist`] reads a `.cir` file (an ngspice subset: subcircuits flattened to
+//!   hierarchical names, library sections, `.model` cards) into a [`netlist::Netlist`]:
+//!   elements, resolved parameters, model cards, readouts. No physics happens there.
 //! - [`elaborate`] loads the model cards and turns a netlist into a [`Spec`], a plain list of
 //!   elements with resolved values and devices.
 //! - [`model`] elaborates a [`Spec`] into a [`Circuit`]: free and fixed nodes, the Maxwell

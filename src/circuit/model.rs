@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::capacitance::{Capacitance, CapacitanceProblem};
 use super::fluxes::LogLinearFluxes;
+pub use super::netlist::InstanceTemperature;
 use crate::device::{Geometry, ModelCard, Polarity, Transistor};
 use crate::units::ELEMENTARY_CHARGE;
 
@@ -55,6 +56,8 @@ pub enum SpecKind {
         card: Arc<ModelCard>,
         geometry: Geometry,
         vt_offset: f64,
+        /// Its own temperature (`temp=`, `dtemp=`); None: the circuit's.
+        temperature: Option<InstanceTemperature>,
     },
     Capacitor {
         a: String,
@@ -65,6 +68,8 @@ pub enum SpecKind {
         a: String,
         b: String,
         ohms: f64,
+        /// The temperature of its Johnson noise (`temp=`, `dtemp=`); None: the circuit's.
+        temperature: Option<InstanceTemperature>,
     },
     VoltageSource {
         plus: String,
@@ -98,11 +103,16 @@ pub struct Spec {
     pub initial: Vec<(String, f64, String)>,
 }
 
-/// What conducts, evaluated at the circuit's temperature.
+/// What conducts, evaluated at its own temperature (the circuit's unless the instance sets
+/// one).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum DeviceKind {
     Mosfet(Transistor),
-    Resistor { ohms: f64 },
+    /// A resistor and the thermal voltage kT/q of its carriers (V).
+    Resistor {
+        ohms: f64,
+        ut: f64,
+    },
 }
 
 /// A conducting device with its precomputed jump.
@@ -368,24 +378,25 @@ impl Circuit {
 
     fn add_element(&mut self, e: &SpecElement, lookup: &dyn Fn(&str) -> NodeRef) -> Result<(), CircuitError> {
         let (kind, terminals, from, to) = match &e.kind {
-            SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, vt_offset } => {
+            SpecKind::Mosfet { drain, gate, source, bulk, card, geometry, vt_offset, temperature } => {
                 if !(geometry.w > 0.0 && geometry.l > 0.0 && geometry.m > 0.0) {
                     return fail(&e.origin, format!("transistor {} needs positive W, L and M", e.name));
                 }
-                let t = card.at(*geometry, self.temperature, *vt_offset);
+                let t = card.at(*geometry, self.device_temperature(e, *temperature)?, *vt_offset);
                 let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
                 let (from, to) = if card.polarity == Polarity::Nmos { (d, s) } else { (s, d) };
                 (DeviceKind::Mosfet(t), vec![d, g, s, b], from, to)
             }
-            SpecKind::Resistor { a, b, ohms } => {
+            SpecKind::Resistor { a, b, ohms, temperature } => {
                 if !(*ohms > 0.0 && ohms.is_finite()) {
                     return fail(
                         &e.origin,
                         format!("resistor {} has value {ohms} Ohm; it must be positive", e.name),
                     );
                 }
+                let ut = crate::units::thermal_voltage(self.device_temperature(e, *temperature)?);
                 let (a, b) = (lookup(a), lookup(b));
-                (DeviceKind::Resistor { ohms: *ohms }, vec![a, b], a, b)
+                (DeviceKind::Resistor { ohms: *ohms, ut }, vec![a, b], a, b)
             }
             SpecKind::CurrentSource { plus, minus, amps } => {
                 let (p, m) = (lookup(plus), lookup(minus));
@@ -425,6 +436,25 @@ impl Circuit {
             supply_per_coulomb,
         });
         Ok(())
+    }
+
+    /// The temperature of element `e` (K): its own, else the circuit's.
+    fn device_temperature(
+        &self,
+        e: &SpecElement,
+        temperature: Option<InstanceTemperature>,
+    ) -> Result<f64, CircuitError> {
+        let kelvin = temperature.map_or(self.temperature, |t| t.at(self.temperature));
+        if kelvin > 0.0 && kelvin.is_finite() {
+            return Ok(kelvin);
+        }
+        fail(
+            &e.origin,
+            format!(
+                "{} would be at {kelvin} K (dtemp below the circuit's {} K): give a temperature above absolute zero",
+                e.name, self.temperature
+            ),
+        )
     }
 
     /// C_ff^{-1} (e_to - e_from) restricted to free nodes: the voltage change per coulomb

@@ -7,21 +7,28 @@
 //!   have none). `*` starts a comment line, `;` and ` $ ` an inline comment; a line starting
 //!   with `+` continues the previous one. Keywords and names are case-insensitive: names are
 //!   stored lower-cased, messages quote them as written.
-//! - Elements: `M<name> d g s b MODEL W=.. L=.. [M=..]`, `C<name> a b VALUE`,
-//!   `R<name> a b VALUE`, `V<name> p n [DC] VALUE`, `I<name> p n [DC] VALUE` (positive current
-//!   flows from `p` through the source to `n`). Node `0` or `gnd` is ground, stored as `"0"`
+//! - Elements: `M<name> d g s b MODEL W=.. L=.. [M=..] [temp=..|dtemp=..]`, `C<name> a b VALUE`,
+//!   `R<name> a b VALUE [temp=..|dtemp=..]`, `V<name> p n [DC] VALUE`, `I<name> p n [DC] VALUE`
+//!   (positive current flows from `p` through the source to `n`), and subcircuit instances
+//!   `X<name> nodes... SUBCKT [params:] k=v ...`. Node `0` or `gnd` is ground, stored as `"0"`
 //!   ([`GROUND`]).
 //! - Values: SPICE numbers (`10k`, `1.2fF`, `200mV`, read by [`crate::units::parse_value`]
 //!   with the element's quantity), a parameter name, or an expression `{vdd/2 + 10m}` (also
 //!   `'vdd/2'`) with `+ - * /`, unary minus and parentheses. In `.param` an expression needs no
 //!   braces if it has no spaces, and numbers may carry any unit symbol.
-//! - Directives: `.param`, `.include`, `.temp`, `.tran`, `.ic`, `.options`, `.title`, `.end`,
-//!   and the readout `.output bit|cat|analog NAME V(node)...`.
+//! - Directives: `.param`, `.include`, `.lib`, `.subckt`/`.ends`, `.model`, `.global`,
+//!   `.temp`, `.tran`, `.ic`, `.options`, `.title`, `.end`, and the readout
+//!   `.output bit|cat|analog NAME V(node)...`.
+//! - Subcircuits are flattened while parsing (see `flatten`): an instance `x3` of a
+//!   subcircuit names its internal nodes and elements `x3.a`, `x3.mn1` (nested: `x3.x1.a`);
+//!   `.output`, `.ic` and `--set x3.vb=10m` use these hierarchical names, and `x3.PORT` is the
+//!   node the port connects to.
 //!
 //! Choices a SPICE user might not expect, all reported as errors rather than guessed:
 //! MOSFET `W` and `L` are required (SPICE's silent 100 um default hides mistakes in a
 //! subthreshold circuit whose currents scale with W/L); `V` and `I` need a value (no silent
-//! 0); instance parameters other than `W`, `L`, `M` are refused; `.temp` and `.tran` may
+//! 0); instance parameters other than `W`, `L`, `M`, `temp`, `dtemp` are refused; node and
+//! element names may not contain `.` (it separates hierarchical names); `.temp` and `.tran` may
 //! appear once; a parameter may be defined once (a `--set` replaces it, the last one winning).
 //! `.end` stops reading the file it is in. Numbers inside an element's expression may carry
 //! that element's unit symbol only; in `.param` any unit symbol is accepted and not checked.
@@ -39,23 +46,26 @@ mod directives;
 mod elements;
 mod error;
 mod expr;
+mod flatten;
+mod instance;
 mod lexer;
+mod library;
+mod model_card;
 mod params;
 mod reader;
 mod statement;
+mod subckt;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use error::{ErrorKind, Location, NetlistError};
+pub use error::{ErrorKind, InstanceTrace, Location, NetlistError, describe_trace};
+pub use model_card::{ModelParameter, PARAMETERS as MODEL_PARAMETERS};
 pub use params::split_override;
 
-use error::list_names;
-use lexer::TokenKind;
 use reader::Reader;
-use statement::Statement;
 
 /// The name under which the ground node is stored (`0` and `gnd` in the text).
 pub const GROUND: &str = "0";
@@ -73,6 +83,10 @@ pub struct Netlist {
     pub params: BTreeMap<String, f64>,
     /// Model card files named by `.include "*.toml"`, each once, in order.
     pub model_cards: Vec<ModelCard>,
+    /// `.model` cards written in the netlist, in order.
+    pub models: Vec<InlineModel>,
+    /// Every subcircuit instance, outer before inner, in the order they expand.
+    pub instances: Vec<Instance>,
     /// `.temp`, in kelvin.
     pub temperature_k: Option<f64>,
     /// `.tran`: suggested time step and stop time.
@@ -92,6 +106,52 @@ pub struct ModelCard {
     pub path: PathBuf,
     /// The `.include` line.
     pub location: Location,
+}
+
+/// A `.model` card written in the netlist, validated into a device card.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InlineModel {
+    /// The card, as a TOML card with the same values would give it.
+    pub card: crate::device::ModelCard,
+    /// The `.model` line.
+    pub location: Location,
+}
+
+/// One subcircuit instance, as flattened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Instance {
+    /// Hierarchical name: `x3`, or `x3.x1` for `X1` inside instance `x3` (lower-cased).
+    pub path: String,
+    /// The subcircuit it instantiates (lower-cased).
+    pub subckt: String,
+    /// Its `X` line.
+    pub location: Location,
+    /// The `.subckt` line of its definition.
+    pub definition: Location,
+    /// The instance it sits in, as an index into [`Netlist::instances`].
+    pub parent: Option<usize>,
+    /// The subcircuit's declared parameters with this instance's values.
+    pub params: BTreeMap<String, f64>,
+}
+
+/// `temp=` or `dtemp=` on a resistor or transistor (ngspice meaning).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "type", content = "kelvin", rename_all = "snake_case")]
+pub enum InstanceTemperature {
+    /// `temp=`: this instance's own temperature (K; written in degrees Celsius).
+    Absolute(f64),
+    /// `dtemp=`: kelvin above the circuit temperature.
+    Offset(f64),
+}
+
+impl InstanceTemperature {
+    /// The instance's temperature (K) in a circuit at `circuit_k`.
+    pub fn at(self, circuit_k: f64) -> f64 {
+        match self {
+            InstanceTemperature::Absolute(kelvin) => kelvin,
+            InstanceTemperature::Offset(delta) => circuit_k + delta,
+        }
+    }
 }
 
 /// `.tran TSTEP TSTOP [TSTART [TMAX]]`, in seconds: suggested defaults for `--dt` and
@@ -119,17 +179,22 @@ pub struct InitialCondition {
     pub volts: f64,
     /// Where it is set.
     pub location: Location,
+    /// The subcircuit instance it is written in (index into [`Netlist::instances`]).
+    pub instance: Option<usize>,
 }
 
-/// One element line.
+/// One element line (of the top level, or of a subcircuit instance).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Element {
-    /// The name, lower-cased, letter included (`m1`).
+    /// The name, lower-cased, letter included (`m1`), with its instance path inside a
+    /// subcircuit (`x3.mn1`).
     pub name: String,
-    /// What it is and how it is connected.
+    /// What it is and how it is connected (hierarchical node names inside subcircuits).
     pub kind: ElementKind,
-    /// The line it starts on.
+    /// The line it starts on (in the subcircuit's definition, for an instance's element).
     pub location: Location,
+    /// The subcircuit instance it belongs to (index into [`Netlist::instances`]).
+    pub instance: Option<usize>,
 }
 
 /// The elements pbitsim simulates. Node names are lower-cased, ground is [`GROUND`]; values
@@ -155,6 +220,8 @@ pub enum ElementKind {
         l: f64,
         /// Multiplier: devices in parallel (default 1, positive).
         m: f64,
+        /// `temp=` or `dtemp=`, if given.
+        temperature: Option<InstanceTemperature>,
     },
     /// `C<name> a b VALUE`, a positive capacitance.
     Capacitor {
@@ -173,6 +240,8 @@ pub enum ElementKind {
         b: String,
         /// Resistance in ohms.
         ohms: f64,
+        /// `temp=` or `dtemp=`, if given: the temperature of its Johnson noise.
+        temperature: Option<InstanceTemperature>,
     },
     /// `V<name> plus minus [DC] VALUE`: V(plus) - V(minus) = volts.
     VoltageSource {
@@ -205,6 +274,19 @@ impl ElementKind {
             }
             ElementKind::VoltageSource { plus, minus, .. }
             | ElementKind::CurrentSource { plus, minus, .. } => vec![plus, minus],
+        }
+    }
+
+    /// Rename every node with `rename`.
+    fn map_nodes(&mut self, rename: impl Fn(&str) -> String) {
+        let nodes: Vec<&mut String> = match self {
+            ElementKind::Mosfet { drain, gate, source, bulk, .. } => vec![drain, gate, source, bulk],
+            ElementKind::Capacitor { a, b, .. } | ElementKind::Resistor { a, b, .. } => vec![a, b],
+            ElementKind::VoltageSource { plus, minus, .. }
+            | ElementKind::CurrentSource { plus, minus, .. } => vec![plus, minus],
+        };
+        for node in nodes {
+            *node = rename(node);
         }
     }
 }
@@ -252,6 +334,21 @@ pub enum OutputKind {
 }
 
 impl OutputKind {
+    /// Rewrite each node name in place.
+    fn rename_nodes(&mut self, mut rename: impl FnMut(&mut String)) {
+        match self {
+            OutputKind::Bit { plus, minus, .. } => {
+                rename(plus);
+                rename(minus);
+            }
+            OutputKind::Category { nodes, .. } => nodes.iter_mut().for_each(rename),
+            OutputKind::Analog { plus, minus } => {
+                rename(plus);
+                minus.iter_mut().for_each(rename);
+            }
+        }
+    }
+
     /// The nodes this readout reads.
     pub fn nodes(&self) -> Vec<&str> {
         match self {
@@ -266,7 +363,9 @@ impl OutputKind {
 
 impl Netlist {
     /// Read and parse a top-level netlist file. `overrides` are `--set NAME=VALUE` pairs (see
-    /// [`split_override`]); each must name a `.param`, whose definition it replaces.
+    /// [`split_override`]); each must name a global `.param`, whose definition it replaces, or
+    /// a subcircuit instance's parameter by its hierarchical name (`x3.vb`), whose value on
+    /// the instance line (or default) it replaces.
     ///
     /// # Errors
     /// A [`NetlistError`] naming the file, line and token, for an unreadable file or any
@@ -299,22 +398,25 @@ impl Netlist {
         let path = virtual_path.as_ref();
         let mut reader = Reader::default();
         reader.read_top(path, text)?;
-        params::apply_overrides(&mut reader.params, overrides, path)?;
-        let params = params::resolve(&reader.params)?;
+        let (local, global): (Vec<_>, Vec<_>) =
+            overrides.iter().cloned().partition(|(name, _)| name.contains('.'));
+        params::apply_overrides(&mut reader.params, &global, path)?;
+        let params = params::resolve(&reader.params, &BTreeMap::new())?;
         let mut netlist = Netlist {
             title: std::mem::take(&mut reader.title),
             source: path.to_path_buf(),
             elements: Vec::new(),
             params: BTreeMap::new(),
             model_cards: std::mem::take(&mut reader.model_cards),
+            models: Vec::new(),
+            instances: Vec::new(),
             temperature_k: None,
             tran: None,
             initial_conditions: Vec::new(),
             outputs: Vec::new(),
             options: Vec::new(),
         };
-        netlist.read_statements(&reader, &params)?;
-        netlist.check_readout_nodes()?;
+        flatten::flatten(&reader, &mut netlist, &params, &local)?;
         netlist.params = params;
         Ok(netlist)
     }
@@ -332,103 +434,31 @@ impl Netlist {
         self.elements.iter().find(|e| e.name == name)
     }
 
-    /// Second pass: elements and directives, with every parameter known.
-    fn read_statements(
-        &mut self,
-        reader: &Reader,
-        params: &BTreeMap<String, f64>,
-    ) -> Result<(), NetlistError> {
-        let mut element_index: HashMap<String, usize> = HashMap::new();
-        let mut first_seen: HashMap<String, Location> = HashMap::new();
-        let mut repeated =
-            |key: String, token: &str, location: &Location| match first_seen.insert(key, location.clone()) {
-                Some(first) => Err(NetlistError::at(
-                    location.clone(),
-                    ErrorKind::Repeated { token: token.to_string(), first },
-                )),
-                None => Ok(()),
-            };
-        for (file, line) in &reader.lines {
-            let st = Statement { file: &reader.files[*file], tokens: &line.tokens, params };
-            let head = st.head();
-            let directive = head.text.to_lowercase();
-            if head.kind != TokenKind::Word || !directive.starts_with('.') {
-                let element = elements::parse_element(&st)?;
-                if let Some(&first) = element_index.get(&element.name) {
-                    let kind = ErrorKind::DuplicateElement {
-                        name: head.text.clone(),
-                        first: self.elements[first].location.clone(),
-                    };
-                    return Err(st.error(head, kind));
-                }
-                element_index.insert(element.name.clone(), self.elements.len());
-                self.elements.push(element);
-                continue;
-            }
-            match directive.as_str() {
-                ".title" => {
-                    let rest = line.text.get(head.text.len()..).unwrap_or_default().trim();
-                    if rest.is_empty() {
-                        return Err(st.missing("the title text", ".title TEXT"));
-                    }
-                    self.title = rest.to_string();
-                }
-                ".temp" => {
-                    repeated(directive, &head.text, &st.location(head))?;
-                    self.temperature_k = Some(directives::temperature(&st)?);
-                }
-                ".tran" => {
-                    repeated(directive, &head.text, &st.location(head))?;
-                    self.tran = Some(directives::tran(&st)?);
-                }
-                ".ic" => {
-                    for condition in directives::initial_conditions(&st)? {
-                        let key = format!("v({})", condition.node);
-                        repeated(key.clone(), &key, &condition.location)?;
-                        self.initial_conditions.push(condition);
-                    }
-                }
-                ".options" | ".option" | ".opt" => self.options.extend(directives::options(&st)?),
-                ".output" => {
-                    let output = directives::output(&st)?;
-                    if let Some(first) = self.outputs.iter().find(|o| o.name == output.name) {
-                        let kind = ErrorKind::DuplicateOutput {
-                            name: st.tokens.get(2).map_or(output.name.clone(), |t| t.text.clone()),
-                            first: first.location.clone(),
-                        };
-                        return Err(st.error(head, kind));
-                    }
-                    self.outputs.push(output);
-                }
-                _ => return Err(directives::unknown(&st)),
-            }
+    /// A parameter's value: a global `.param` (`vdd`), or an instance's parameter by its
+    /// hierarchical name (`x3.vb`).
+    pub fn param(&self, name: &str) -> Option<f64> {
+        let name = name.to_lowercase();
+        match name.rsplit_once('.') {
+            Some((path, key)) => self.instances.iter().find(|i| i.path == path)?.params.get(key).copied(),
+            None => self.params.get(&name).copied(),
         }
-        Ok(())
     }
 
-    /// `.ic` and `.output` may only name nodes that some element connects.
-    fn check_readout_nodes(&self) -> Result<(), NetlistError> {
-        let known = self.nodes();
-        let check = |node: &str, directive: &'static str, location: &Location| {
-            if node == GROUND || known.binary_search(&node).is_ok() {
-                return Ok(());
-            }
-            let names: Vec<String> = known.iter().map(|n| n.to_string()).collect();
-            let kind = ErrorKind::UnknownNode {
-                node: node.to_string(),
-                directive,
-                known: list_names("node", names.iter()),
-            };
-            Err(NetlistError::at(location.clone(), kind))
-        };
-        for condition in &self.initial_conditions {
-            check(&condition.node, ".ic", &condition.location)?;
+    /// The instances `instance` sits in, innermost first, as traces for messages.
+    pub fn trace(&self, instance: Option<usize>) -> Vec<InstanceTrace> {
+        let mut trace = Vec::new();
+        let mut next = instance;
+        while let Some(i) = next {
+            let instance = &self.instances[i];
+            trace.push(InstanceTrace { path: instance.path.clone(), location: instance.location.clone() });
+            next = instance.parent;
         }
-        for output in &self.outputs {
-            for node in output.kind.nodes() {
-                check(node, ".output", &output.location)?;
-            }
-        }
-        Ok(())
+        trace
+    }
+
+    /// `file:line`, followed inside a subcircuit by the instance lines that lead there:
+    /// `cell.cir:7 (in x3.x1 at cell.cir:9, x3 at top.cir:12)`.
+    pub fn origin(&self, location: &Location, instance: Option<usize>) -> String {
+        format!("{location}{}", describe_trace(&self.trace(instance)))
     }
 }

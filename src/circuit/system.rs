@@ -59,10 +59,9 @@ impl Circuit {
                 let reverse = Terminals { d: at(0, -1.0), g: at(1, -1.0), s: at(2, -1.0), b: at(3, -1.0) };
                 t.flux_pair(&forward, &reverse)
             }
-            DeviceKind::Resistor { ohms } => {
-                let ut = self.thermal_voltage();
-                let forward = resistor_flux(at(0, 1.0) - at(1, 1.0), *ohms, ut).0;
-                let reverse = resistor_flux(at(0, -1.0) - at(1, -1.0), *ohms, ut).1;
+            DeviceKind::Resistor { ohms, ut } => {
+                let forward = resistor_flux(at(0, 1.0) - at(1, 1.0), *ohms, *ut).0;
+                let reverse = resistor_flux(at(0, -1.0) - at(1, -1.0), *ohms, *ut).1;
                 (forward, reverse)
             }
         }
@@ -137,8 +136,7 @@ impl Circuit {
     /// Phi_R = (U_T/R) B(-x_r), x the midpoint voltages across it over U_T and
     /// B(x) = x / (1 - e^{-x}), the derivative is (B'(x_f) - B'(-x_r)) (dv_a - dv_b) / R.
     fn resistor_slope(&self, device: &Device, v: &[f64]) -> f64 {
-        let DeviceKind::Resistor { ohms } = device.kind else { return 0.0 };
-        let ut = self.thermal_voltage();
+        let DeviceKind::Resistor { ohms, ut } = device.kind else { return 0.0 };
         let at = |k: usize, sign: f64| self.voltage(device.terminals[k], v) + sign * device.half_jump[k];
         let along = |k: usize| match device.terminals[k] {
             NodeRef::Free(i) => device.dv[i],
@@ -184,7 +182,7 @@ impl Circuit {
                 }
                 sign * op.i_d
             }
-            DeviceKind::Resistor { ohms } => {
+            DeviceKind::Resistor { ohms, .. } => {
                 add(device.terminals[0], 1.0 / ohms);
                 add(device.terminals[1], -1.0 / ohms);
                 (self.voltage(device.terminals[0], v) - self.voltage(device.terminals[1], v)) / ohms

@@ -23,6 +23,16 @@ pub(super) fn temperature(st: &Statement) -> Result<f64, NetlistError> {
             st.unexpected(extra, "one temperature (sweep temperatures with pbitsim calibrate --temps)")
         );
     }
+    absolute_temperature(st, token, ".temp")
+}
+
+/// A temperature value in kelvin: a bare number, parameter or `{expression}` is degrees
+/// Celsius (SPICE), `300K` and `27C` carry their unit. It must be above absolute zero.
+pub(super) fn absolute_temperature(
+    st: &Statement,
+    token: &Token,
+    context: &str,
+) -> Result<f64, NetlistError> {
     let has_unit = token.kind == TokenKind::Word
         && token.text.ends_with(|c: char| c.is_alphabetic())
         && token.text.starts_with(|c: char| c.is_ascii_digit() || ".+-".contains(c));
@@ -31,21 +41,21 @@ pub(super) fn temperature(st: &Statement) -> Result<f64, NetlistError> {
             let kind = ErrorKind::BadValue {
                 token: e.token,
                 what: "a temperature".to_string(),
-                context: ".temp".to_string(),
+                context: context.to_string(),
                 reason: e.reason,
                 expected: e.expected,
             };
             st.error(token, kind)
         })?
     } else {
-        st.value(token, Quantity::Dimensionless, ".temp, degrees Celsius")? + ZERO_CELSIUS
+        st.value(token, Quantity::Dimensionless, &format!("{context}, degrees Celsius"))? + ZERO_CELSIUS
     };
     if kelvin > 0.0 {
         return Ok(kelvin);
     }
     let kind = ErrorKind::Invalid {
         token: token.text.clone(),
-        context: ".temp".to_string(),
+        context: context.to_string(),
         problem: format!("is {kelvin} K, not above absolute zero"),
     };
     Err(st.error(token, kind))
@@ -141,7 +151,7 @@ pub(super) fn initial_conditions(st: &Statement) -> Result<Vec<InitialCondition>
             return Err(st.error(key, kind));
         }
         let volts = st.value(value, Quantity::Voltage, &format!(".ic of node {spelled}"))?;
-        conditions.push(InitialCondition { node, volts, location: st.location(key) });
+        conditions.push(InitialCondition { node, volts, location: st.location(key), instance: None });
     }
     Ok(conditions)
 }
@@ -280,22 +290,29 @@ pub(super) fn output(st: &Statement) -> Result<OutputDecl, NetlistError> {
 pub(super) fn unknown(st: &Statement) -> NetlistError {
     let head = st.head();
     let hint = match head.text.to_lowercase().as_str() {
-        ".model" => {
-            "model cards are TOML files: .include \"models/nfet.toml\" and use the card's name in M lines"
+        ".dc" | ".step" | ".data" => {
+            "sweeps are commands, not directives: run one bias with --set NAME=VALUE, sweep a .param with pbitsim calibrate --sweep NAME=START:STOP:COUNT, or several with a study file (pbitsim sweep)"
         }
-        ".subckt" | ".ends" => {
-            "subcircuits are not supported: write the circuit flat and share values with .param"
+        ".ac" | ".noise" | ".disto" | ".pz" | ".tf" | ".sens" | ".four" | ".pss" | ".sp" => {
+            "small-signal analyses are not built: pbitsim simulates the noise itself in .tran; pbitsim simulate --summary reports each analog output's mean, std and correlation time"
         }
-        ".lib" => "use .include for netlists and for .toml model cards",
-        ".dc" | ".ac" | ".op" | ".noise" | ".tf" | ".sens" | ".pz" | ".disto" | ".four" => {
-            "pbitsim runs transient noise simulations only: use .tran (and pbitsim calibrate for sweeps)"
+        ".op" => {
+            "there is no DC operating point analysis yet: start .tran from .ic V(node)=VALUE and discard the settling with pbitsim simulate --warmup"
         }
-        ".print" | ".plot" | ".probe" | ".save" | ".meas" | ".measure" => {
-            "declare readouts with .output bit|cat|analog NAME V(node)..."
+        ".print" | ".plot" | ".probe" | ".save" | ".meas" | ".measure" | ".width" => {
+            "declare readouts with .output bit|cat|analog NAME V(node)... (hierarchical nodes such as V(x1.a) inside subcircuits)"
         }
         ".control" | ".endc" => "ngspice control blocks are not supported: use the pbitsim command line",
         ".nodeset" => "use .ic V(node)=VALUE for starting voltages",
-        _ => "pbitsim knows .param, .include, .temp, .tran, .ic, .options, .output, .title and .end",
+        ".func" => "user functions are not supported: write the expression out, or compute it with .param",
+        ".csparam" | ".spiceinit" => "use .param",
+        ".if" | ".elseif" | ".else" | ".endif" | ".alter" => {
+            "conditional decks are not supported: vary values with --set NAME=VALUE instead"
+        }
+        ".connect" => "give both nodes one name, or join them with a small resistor",
+        _ => {
+            "pbitsim knows .param, .include, .lib, .subckt/.ends, .model, .global, .temp, .tran, .ic, .options, .output, .title and .end"
+        }
     };
     let kind = ErrorKind::UnknownDirective { name: head.text.clone(), hint: hint.to_string() };
     st.error(head, kind)

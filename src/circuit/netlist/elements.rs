@@ -1,12 +1,16 @@
-//! Element lines: `M`, `C`, `R`, `V` and `I`.
+//! Element lines: `M`, `C`, `R`, `V` and `I` (subcircuit instances, `X`, are expanded by
+//! the flattening pass).
 
+use super::directives::absolute_temperature;
 use super::error::{ErrorKind, NetlistError};
 use super::lexer::{Token, TokenKind};
 use super::statement::Statement;
-use super::{Element, ElementKind};
+use super::{Element, ElementKind, InstanceTemperature};
 use crate::units::Quantity;
 
-const MOSFET_USAGE: &str = "M<name> drain gate source bulk MODEL W=<length> L=<length> [M=<count>]";
+const MOSFET_USAGE: &str =
+    "M<name> drain gate source bulk MODEL W=<length> L=<length> [M=<count>] [temp=<C> | dtemp=<K>]";
+const RESISTOR_USAGE: &str = "R<name> node node VALUE (ohms) [temp=<C> | dtemp=<K>]";
 const SOURCE_WAVEFORMS: &[&str] = &["pulse", "sin", "exp", "pwl", "sffm", "am", "trnoise", "trrandom"];
 
 /// Read an element line (its first token starts with the element letter).
@@ -16,6 +20,14 @@ pub(super) fn parse_element(st: &Statement) -> Result<Element, NetlistError> {
         TokenKind::Word => head.text.chars().next().map(|c| c.to_ascii_lowercase()),
         TokenKind::Equals | TokenKind::Brace | TokenKind::Quoted => None,
     };
+    if head.text.contains('.') {
+        let kind = ErrorKind::Invalid {
+            token: head.text.clone(),
+            context: "element name".to_string(),
+            problem: "contains '.', which separates hierarchical names (x3.r1 is r1 inside instance x3): rename the element".to_string(),
+        };
+        return Err(st.error(head, kind));
+    }
     let kind = match letter {
         Some('m') => mosfet(st)?,
         Some('c') => two_terminal(st, Quantity::Capacitance)?,
@@ -28,23 +40,62 @@ pub(super) fn parse_element(st: &Statement) -> Result<Element, NetlistError> {
             return Err(st.error(head, ErrorKind::UnknownElement { name, hint: hint.to_string() }));
         }
     };
-    Ok(Element { name: head.text.to_lowercase(), kind, location: st.location(head) })
+    Ok(Element { name: head.text.to_lowercase(), kind, location: st.location(head), instance: None })
 }
 
 fn unknown_element_hint(letter: char) -> &'static str {
     match letter {
-        'x' => {
-            "; subcircuit instances (X) are not supported: write the circuit flat and share values with .param"
-        }
         'd' => "; diodes (D) are not modelled: use a diode-connected MOSFET",
-        'q' | 'j' | 'z' => "; only MOSFETs (M) are modelled",
+        'q' => "; bipolar transistors (Q) are not modelled: use MOSFETs (M) with an EKV .model card",
+        'j' | 'z' => "; JFETs (J) and MESFETs (Z) are not modelled: use MOSFETs (M)",
         'l' | 'k' => "; inductors (L, K) are not modelled: pbitsim circuits are RC and transistor networks",
-        'e' | 'f' | 'g' | 'h' | 'b' => {
-            "; controlled and behavioural sources (E, F, G, H, B) are not supported"
+        'e' | 'f' | 'g' | 'h' => {
+            "; controlled sources (E, F, G, H) are not supported: build the gain from transistors, or drive the node with a V or I source whose value is a .param"
+        }
+        'b' => {
+            "; behavioural sources (B) are not supported: use a V or I source with a .param or {expression} value"
+        }
+        's' | 'w' => "; switches (S, W) are not modelled: use a MOSFET as the switch",
+        't' | 'o' | 'u' | 'y' | 'p' => "; transmission lines are not modelled: use R and C sections",
+        'a' | 'n' => {
+            "; XSPICE code models (A) and OSDI devices (N) are not supported: use MOSFETs with an EKV .model card"
         }
         'a'..='z' => "",
         _ => "; an element line starts with its letter and name, such as R1 or M2",
     }
+}
+
+/// Read `temp=` (absolute, degrees Celsius as in ngspice, or with a unit `300K`) or `dtemp=`
+/// (kelvin above the circuit temperature) into `slot`, refusing a second one.
+fn instance_temperature(
+    st: &Statement,
+    slot: &mut Option<InstanceTemperature>,
+    key: &Token,
+    value: &Token,
+) -> Result<(), NetlistError> {
+    let name = &st.head().text;
+    if slot.is_some() {
+        let kind = ErrorKind::Invalid {
+            token: key.text.clone(),
+            context: format!("temperature of {name}"),
+            problem: "is a second temperature on the same instance: give temp= (degrees C) or dtemp= (offset from the circuit temperature, K), once".to_string(),
+        };
+        return Err(st.error(key, kind));
+    }
+    *slot = Some(if key.text.eq_ignore_ascii_case("temp") {
+        InstanceTemperature::Absolute(absolute_temperature(st, value, &format!("temp of {name}"))?)
+    } else {
+        InstanceTemperature::Offset(st.value(
+            value,
+            Quantity::Dimensionless,
+            &format!("dtemp of {name}, kelvin"),
+        )?)
+    });
+    Ok(())
+}
+
+fn is_temperature_key(key: &Token) -> bool {
+    key.text.eq_ignore_ascii_case("temp") || key.text.eq_ignore_ascii_case("dtemp")
 }
 
 /// A positive value, or an error naming the element and the token.
@@ -119,15 +170,20 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
     if let Some(extra) = fields.positional.get(5) {
         return Err(st.unexpected(extra, MOSFET_USAGE));
     }
-    let (mut w, mut l, mut m) = (None, None, None);
+    let (mut w, mut l, mut m, mut temperature) = (None, None, None, None);
     let name = &st.head().text;
     for (key, value) in fields.pairs {
+        if is_temperature_key(key) {
+            instance_temperature(st, &mut temperature, key, value)?;
+            continue;
+        }
         let (slot, quantity, what) = match key.text.to_lowercase().as_str() {
             "w" => (&mut w, Quantity::Length, "W"),
             "l" => (&mut l, Quantity::Length, "L"),
             "m" => (&mut m, Quantity::Dimensionless, "M"),
             _ => {
-                let expected = "W=, L= or M= (pbitsim takes the rest of the device from its model card)";
+                let expected =
+                    "W=, L=, M=, temp= or dtemp= (pbitsim takes the rest of the device from its model card)";
                 let kind = ErrorKind::UnknownInstanceParam {
                     key: key.text.clone(),
                     name: name.clone(),
@@ -158,19 +214,27 @@ fn mosfet(st: &Statement) -> Result<ElementKind, NetlistError> {
         w: require(w, "W", "width")?,
         l: require(l, "L", "length")?,
         m: m.unwrap_or(1.0),
+        temperature,
     })
 }
 
 fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistError> {
     let (usage, what, unit) = match quantity {
         Quantity::Capacitance => ("C<name> node node VALUE (farads)", "capacitance", "F"),
-        _ => ("R<name> node node VALUE (ohms)", "resistance", "Ohm"),
+        _ => (RESISTOR_USAGE, "resistance", "Ohm"),
     };
     let fields = st.fields(usage)?;
-    if let Some((key, _)) = fields.pairs.first() {
+    let mut temperature = None;
+    for (key, value) in &fields.pairs {
+        if quantity == Quantity::Resistance && is_temperature_key(key) {
+            instance_temperature(st, &mut temperature, key, value)?;
+            continue;
+        }
         let expected = match quantity {
             Quantity::Capacitance => "none (set initial voltages with .ic V(node)=VALUE)",
-            _ => "none",
+            _ => {
+                "temp= or dtemp= (pbitsim resistors have no temperature coefficients: write the value at the resistor's temperature)"
+            }
         };
         let kind = ErrorKind::UnknownInstanceParam {
             key: key.text.clone(),
@@ -192,7 +256,7 @@ fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, Netli
     let value = positive(st, token, value, what, unit)?;
     Ok(match quantity {
         Quantity::Capacitance => ElementKind::Capacitor { a, b, farads: value },
-        _ => ElementKind::Resistor { a, b, ohms: value },
+        _ => ElementKind::Resistor { a, b, ohms: value, temperature },
     })
 }
 

@@ -25,37 +25,67 @@ impl fmt::Display for Location {
     }
 }
 
+/// One subcircuit instance an error (or an element) sits in: its hierarchical path and the
+/// `X` line that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstanceTrace {
+    /// The instance's hierarchical name, such as `x3.x1`.
+    pub path: String,
+    /// Its `X` line.
+    pub location: Location,
+}
+
+/// ` (in x3.x1 at cell.cir:9, x3 at top.cir:12)`, innermost first; empty at the top level.
+pub fn describe_trace(trace: &[InstanceTrace]) -> String {
+    if trace.is_empty() {
+        return String::new();
+    }
+    let steps: Vec<String> = trace.iter().map(|t| format!("{} at {}", t.path, t.location)).collect();
+    format!(" (in {})", steps.join(", "))
+}
+
 /// A netlist that could not be read: where (if the problem is in a file) and what.
 ///
 /// Displays as `file:line: message`, or just the message for problems with no line (a file
-/// that cannot be opened, a `--set` from the command line).
+/// that cannot be opened, a `--set` from the command line). A problem inside a subcircuit
+/// names the line in its definition and then the instance lines that lead to it:
+/// `cell.cir:7 (in x3.x1 at cell.cir:9, x3 at top.cir:12): message`.
 #[derive(Debug, Clone, PartialEq, Error)]
-#[error("{}{kind}", prefix(.location))]
+#[error("{}{kind}", prefix(.location, .within))]
 pub struct NetlistError {
     /// The file and line of the offending token, if it came from a file.
     pub location: Option<Location>,
     /// What is wrong (boxed to keep `Result`s small).
     pub kind: Box<ErrorKind>,
+    /// The subcircuit instances the location sits in, innermost first (empty at top level).
+    pub within: Vec<InstanceTrace>,
 }
 
-fn prefix(location: &Option<Location>) -> String {
-    location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default()
+fn prefix(location: &Option<Location>, within: &[InstanceTrace]) -> String {
+    location.as_ref().map(|l| format!("{l}{}: ", describe_trace(within))).unwrap_or_default()
 }
 
 impl NetlistError {
     /// An error at a location.
     pub(super) fn at(location: Location, kind: ErrorKind) -> Self {
-        NetlistError { location: Some(location), kind: Box::new(kind) }
+        NetlistError { location: Some(location), kind: Box::new(kind), within: Vec::new() }
     }
 
     /// An error at a location, if there is one.
     pub(super) fn maybe_at(location: Option<Location>, kind: ErrorKind) -> Self {
-        NetlistError { location, kind: Box::new(kind) }
+        NetlistError { location, kind: Box::new(kind), within: Vec::new() }
     }
 
     /// An error with no file and line (command line, unreadable top-level file).
     pub(super) fn nowhere(kind: ErrorKind) -> Self {
-        NetlistError { location: None, kind: Box::new(kind) }
+        NetlistError { location: None, kind: Box::new(kind), within: Vec::new() }
+    }
+
+    /// The same error, seen from outside the instance `path` made by the `X` line at
+    /// `location`.
+    pub(super) fn inside(mut self, path: &str, location: &Location) -> Self {
+        self.within.push(InstanceTrace { path: path.to_string(), location: location.clone() });
+        self
     }
 }
 
@@ -112,7 +142,7 @@ pub enum ErrorKind {
         token: char,
     },
     /// An element whose letter pbitsim does not simulate.
-    #[error("unknown element '{name}': pbitsim supports M, C, R, V and I elements{hint}")]
+    #[error("unknown element '{name}': pbitsim supports M, C, R, V, I and X (subcircuit) elements{hint}")]
     UnknownElement {
         /// The element name as written.
         name: String,
@@ -366,14 +396,138 @@ pub enum ErrorKind {
         /// What is wrong and what was expected.
         problem: String,
     },
+    /// An `X` line naming a subcircuit that is not defined where the line is.
+    #[error("'{name}' instantiates subcircuit '{subckt}', which is not defined; {known}")]
+    UnknownSubckt {
+        /// The instance as written.
+        name: String,
+        /// The subcircuit name as written.
+        subckt: String,
+        /// The subcircuits visible there, in words.
+        known: String,
+    },
+    /// An `X` line with a different number of nodes than its subcircuit has ports.
+    #[error(
+        "'{name}' connects {found} node(s) but subcircuit '{subckt}' (defined at {definition}) has {expected} port(s): {ports}"
+    )]
+    PortCount {
+        /// The instance as written.
+        name: String,
+        /// The subcircuit.
+        subckt: String,
+        /// Its `.subckt` line.
+        definition: Location,
+        /// How many ports it has.
+        expected: usize,
+        /// The ports, in order.
+        ports: String,
+        /// How many nodes the `X` line gives.
+        found: usize,
+    },
+    /// A subcircuit that contains an instance of itself, directly or through others.
+    #[error(
+        "subcircuit recursion: {}; a subcircuit cannot contain an instance of itself",
+        .chain.join(" contains ")
+    )]
+    SubcktRecursion {
+        /// The subcircuits from the first one on the loop back to it.
+        chain: Vec<String>,
+    },
+    /// Two subcircuits of the same name in one scope.
+    #[error("duplicate subcircuit '{name}': already defined at {first}")]
+    DuplicateSubckt {
+        /// The second name as written.
+        name: String,
+        /// Where the first one is.
+        first: Location,
+    },
+    /// A block (`.subckt`, `.lib SECTION`) whose closing line never comes.
+    #[error("'{opener}' is never closed: expected '{closer}' before the end of {file}")]
+    UnclosedBlock {
+        /// The opening line's directive and name, as written.
+        opener: String,
+        /// The directive that closes it.
+        closer: &'static str,
+        /// The file it must close in.
+        file: String,
+    },
+    /// A closing line (`.ends`, `.endl`) with nothing open, or closing the wrong block.
+    #[error("'{token}' {problem}")]
+    UnmatchedEnd {
+        /// The closing directive as written (with its name, if any).
+        token: String,
+        /// What is wrong and what was expected.
+        problem: String,
+    },
+    /// A directive that only makes sense at the top level, inside a subcircuit.
+    #[error("'{name}' cannot appear inside subcircuit '{subckt}': {hint}")]
+    DirectiveInSubckt {
+        /// The directive as written.
+        name: String,
+        /// The subcircuit.
+        subckt: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// A `.lib FILE SECTION` whose section the file does not define.
+    #[error("library '{file}' has no section '{section}'; {known}")]
+    SectionNotFound {
+        /// The library file as reached.
+        file: String,
+        /// The section as written.
+        section: String,
+        /// The sections it defines, in words.
+        known: String,
+    },
+    /// A `--set` of a hierarchical name that names no instance parameter.
+    #[error("--set {name}: {reason}")]
+    UnknownSetTarget {
+        /// The name as given.
+        name: String,
+        /// Why, with the names that exist.
+        reason: String,
+    },
+    /// Subcircuits that expand to more elements than pbitsim simulates.
+    #[error("the netlist expands to more than {limit} elements: check for runaway subcircuit nesting")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// Two `.model` cards (or a `.model` and a TOML card) of the same name.
+    #[error("duplicate model '{name}': already defined at {first}")]
+    DuplicateModel {
+        /// The second name as written.
+        name: String,
+        /// Where the first one is.
+        first: String,
+    },
+    /// A `.model` parameter value the device card refuses.
+    #[error("{key}={token} on .model {name}: {reason}")]
+    BadModelParam {
+        /// The model as written.
+        name: String,
+        /// The parameter as written.
+        key: String,
+        /// The value as written.
+        token: String,
+        /// Why, and what is accepted.
+        reason: String,
+    },
 }
 
-/// "defined parameters: a, b" or "no .param is defined", for messages.
+/// Longest list of names a message spells out.
+const LISTED: usize = 24;
+
+/// "defined parameters: a, b" or "no .param is defined", for messages (a long list is cut
+/// after a few dozen names, saying how many more there are).
 pub(super) fn list_names<'a>(what: &str, names: impl Iterator<Item = &'a String>) -> String {
     let names: Vec<&str> = names.map(String::as_str).collect();
     if names.is_empty() {
-        format!("no {what} is defined")
-    } else {
-        format!("defined {what}s: {}", names.join(", "))
+        return format!("no {what} is defined");
+    }
+    let shown = names[..names.len().min(LISTED)].join(", ");
+    match names.len().checked_sub(LISTED) {
+        Some(more) if more > 0 => format!("defined {what}s: {shown} and {more} more"),
+        _ => format!("defined {what}s: {shown}"),
     }
 }

@@ -4,8 +4,9 @@
 //! `;` (and ngspice's ` $ `) start an inline comment; a line starting with `+` continues the
 //! previous logical line (comment and blank lines may sit between them). Tokens are separated
 //! by white space and commas; `=` is a token of its own; `{...}` and quoted text are single
-//! tokens; a word keeps a parenthesised group with it (`V(out)`, `PULSE(0 1 2n)`). Each token
-//! remembers its own physical line.
+//! tokens; a word keeps a parenthesised group with it (`V(out)`, `PULSE(0 1 2n)`), except on
+//! a `.model` line, where parentheses only group the parameters and separate like spaces
+//! (`.model n1 nmos (level=ekv vto=0.4)`). Each token remembers its own physical line.
 
 use super::error::ErrorKind;
 
@@ -124,8 +125,8 @@ fn strip_comment(line: &str) -> &str {
     line
 }
 
-fn is_separator(c: char) -> bool {
-    c.is_whitespace() || c == ','
+fn is_separator(c: char, model_line: bool) -> bool {
+    c.is_whitespace() || c == ',' || (model_line && (c == '(' || c == ')'))
 }
 
 /// Split a logical line into tokens; `segments` maps byte offsets to physical lines. A line
@@ -136,6 +137,9 @@ fn tokenize(text: String, segments: &[(usize, usize)]) -> Result<Option<LogicalL
     };
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let end_of = |i: usize| chars.get(i).map_or(text.len(), |(at, _)| *at);
+    let model_line = text.get(..6).is_some_and(|head| head.eq_ignore_ascii_case(".model"))
+        && text[6..].starts_with(|c: char| c.is_whitespace() || c == '(');
+    let is_separator = |c: char| is_separator(c, model_line);
     let mut tokens = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -234,6 +238,15 @@ mod tests {
     fn braces_may_span_continuation_lines() {
         let (_, lines) = logical_lines("V1 a 0 {1 +\n+ 2}", false).unwrap();
         assert_eq!(texts(&lines[0]), ["V1", "a", "0", "{1 + 2}"]);
+    }
+
+    #[test]
+    fn model_lines_read_parentheses_as_separators() {
+        let (_, lines) =
+            logical_lines(".MODEL n1 nmos(level=ekv\n+ vto=0.4 )\nM1 a V(b) c d", false).unwrap();
+        assert_eq!(texts(&lines[0]), [".MODEL", "n1", "nmos", "level", "=", "ekv", "vto", "=", "0.4"]);
+        assert_eq!(lines[0].tokens[6].line, 2);
+        assert_eq!(texts(&lines[1]), ["M1", "a", "V(b)", "c", "d"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::error::{ErrorKind, Location, NetlistError, list_names};
 use super::expr::{Expr, Units, is_identifier};
+use super::lexer::{Token, TokenKind};
 
 /// A parameter as defined, not yet evaluated.
 #[derive(Debug, Clone)]
@@ -20,6 +21,64 @@ pub(super) struct ParamDef {
     pub context: String,
     /// Where it is defined; `None` for a `--set` override.
     pub location: Option<Location>,
+}
+
+/// Read `NAME=VALUE ...` pairs (the fields of a `.param` line, or the parameters of a
+/// `.subckt` line) written in `file` after `directive`: each name with its parsed, not yet
+/// evaluated, value. `what` names them in messages ("parameter").
+pub(super) fn definitions(
+    file: &Path,
+    directive: &str,
+    tokens: &[Token],
+    usage: &str,
+    what: &str,
+) -> Result<Vec<(String, ParamDef)>, NetlistError> {
+    let at = |line: usize| Location { file: file.to_path_buf(), line };
+    let unexpected = |token: &Token| {
+        let kind = ErrorKind::UnexpectedToken {
+            token: token.text.clone(),
+            name: directive.to_string(),
+            usage: usage.to_string(),
+        };
+        Err(NetlistError::at(at(token.line), kind))
+    };
+    let missing = |missing: String, line: usize| {
+        let kind = ErrorKind::MissingField { name: directive.to_string(), missing, usage: usage.to_string() };
+        Err(NetlistError::at(at(line), kind))
+    };
+    let mut parsed: Vec<(String, ParamDef)> = Vec::new();
+    let mut rest = tokens;
+    while let Some(name) = rest.first() {
+        if name.kind != TokenKind::Word || !is_identifier(&name.text) {
+            return unexpected(name);
+        }
+        match rest.get(1) {
+            Some(equals) if equals.is_equals() => {}
+            Some(other) => return unexpected(other),
+            None => return missing(format!("'=VALUE' after '{}'", name.text), name.line),
+        }
+        let value = match rest.get(2) {
+            Some(value) if !value.is_equals() => value,
+            Some(other) => return unexpected(other),
+            None => return missing(format!("the value of '{}'", name.text), name.line),
+        };
+        let context = format!("{what} {}", name.text);
+        let expr = Expr::from_token(value, Units::Any, true).map_err(|problem| {
+            let known = parsed.iter().map(|(k, _)| k);
+            let kind = problem.into_kind(&value.text, &context, Units::Any, known);
+            NetlistError::at(at(value.line), kind)
+        })?;
+        let definition = ParamDef {
+            spelled: name.text.clone(),
+            expr,
+            text: value.text.clone(),
+            context,
+            location: Some(at(name.line)),
+        };
+        parsed.push((name.text.to_lowercase(), definition));
+        rest = &rest[3..];
+    }
+    Ok(parsed)
 }
 
 /// Split a command-line `NAME=VALUE` (from `--set`) into its name and value.
@@ -79,10 +138,16 @@ fn dependencies(definition: &ParamDef) -> Vec<String> {
 }
 
 /// Evaluate every parameter, each after the ones it uses, whatever the order of definition.
+/// Names not defined here are looked up in `base` (the enclosing scope), which the
+/// definitions shadow; the result is `base` with the definitions' values laid over it.
 pub(super) fn resolve(
     definitions: &BTreeMap<String, ParamDef>,
+    base: &BTreeMap<String, f64>,
 ) -> Result<BTreeMap<String, f64>, NetlistError> {
-    let mut values: BTreeMap<String, f64> = BTreeMap::new();
+    // A name defined here is resolved once it is back in `values`.
+    let mut values: BTreeMap<String, f64> =
+        base.iter().filter(|(k, _)| !definitions.contains_key(*k)).map(|(k, v)| (k.clone(), *v)).collect();
+    let known = || definitions.keys().chain(base.keys().filter(|k| !definitions.contains_key(*k)));
     for (root, root_definition) in definitions {
         if values.contains_key(root) {
             continue;
@@ -106,12 +171,7 @@ pub(super) fn resolve(
                 let name = top.0;
                 let definition = &definitions[name];
                 let value = definition.expr.eval(&values).map_err(|problem| {
-                    let kind = problem.into_kind(
-                        &definition.text,
-                        &definition.context,
-                        Units::Any,
-                        definitions.keys(),
-                    );
+                    let kind = problem.into_kind(&definition.text, &definition.context, Units::Any, known());
                     NetlistError::maybe_at(definition.location.clone(), kind)
                 })?;
                 values.insert(name.clone(), value);
@@ -157,7 +217,7 @@ mod tests {
     #[test]
     fn forward_references_resolve_in_any_order() {
         let defs = definitions(&[("a", "b*2"), ("b", "c+1"), ("c", "10m"), ("z", "a")]);
-        let values = resolve(&defs).unwrap();
+        let values = resolve(&defs, &BTreeMap::new()).unwrap();
         assert!((values["a"] - 2.02).abs() < 1e-12);
         assert!((values["z"] - 2.02).abs() < 1e-12);
     }
@@ -165,13 +225,13 @@ mod tests {
     #[test]
     fn cycles_are_reported_with_the_chain() {
         let defs = definitions(&[("a", "b"), ("b", "c"), ("c", "a + 1"), ("d", "1")]);
-        let error = resolve(&defs).unwrap_err();
+        let error = resolve(&defs, &BTreeMap::new()).unwrap_err();
         assert_eq!(
             *error.kind,
             ErrorKind::ParamCycle { chain: vec!["a".into(), "b".into(), "c".into(), "a".into()] }
         );
         assert_eq!(error.location.unwrap().line, 2);
-        let selfish = resolve(&definitions(&[("x", "x")])).unwrap_err();
+        let selfish = resolve(&definitions(&[("x", "x")]), &BTreeMap::new()).unwrap_err();
         assert!(selfish.to_string().contains("x -> x"), "{selfish}");
     }
 
@@ -180,7 +240,18 @@ mod tests {
         let mut defs = definitions(&[("vdd", "0.8"), ("half", "vdd/2")]);
         let set = [("VDD".to_string(), "{2*0.6}".to_string())];
         apply_overrides(&mut defs, &set, Path::new("p.cir")).unwrap();
-        assert!((resolve(&defs).unwrap()["half"] - 0.6).abs() < 1e-12);
+        assert!((resolve(&defs, &BTreeMap::new()).unwrap()["half"] - 0.6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn local_definitions_shadow_and_see_the_enclosing_scope() {
+        let base: BTreeMap<String, f64> = [("vdd".to_string(), 0.8), ("w".to_string(), 1.0)].into();
+        let defs = definitions(&[("w", "vdd*2"), ("l", "w/4")]);
+        let values = resolve(&defs, &base).unwrap();
+        assert!((values["w"] - 1.6).abs() < 1e-12 && (values["l"] - 0.4).abs() < 1e-12);
+        assert_eq!(values["vdd"], 0.8);
+        let error = resolve(&definitions(&[("a", "zz")]), &base).unwrap_err();
+        assert!(error.to_string().contains("a, vdd, w"), "{error}");
     }
 
     #[test]

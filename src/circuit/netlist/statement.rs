@@ -102,10 +102,25 @@ impl<'a> Statement<'a> {
         })
     }
 
-    /// Read a node name: lower-cased, with `gnd` written as `0`.
+    /// Read a value token with any unit symbol (a `.param`-like value: subcircuit
+    /// parameters, `.model` parameters); `context` says where it is used.
+    pub fn number(&self, token: &Token, context: &str) -> Result<f64, NetlistError> {
+        Expr::from_token(token, Units::Any, false).and_then(|expr| expr.eval(self.params)).map_err(
+            |problem| {
+                let kind = problem.into_kind(&token.text, context, Units::Any, self.params.keys());
+                self.error(token, kind)
+            },
+        )
+    }
+
+    /// Read a node name: lower-cased, with `gnd` written as `0`. A `.` is refused: it
+    /// separates the levels of hierarchical names (`x3.a`).
     pub fn node(&self, token: &Token) -> Result<String, NetlistError> {
         let reason = match token.kind {
             TokenKind::Word if token.text.contains(['(', ')']) => "node names cannot contain parentheses",
+            TokenKind::Word if token.text.contains('.') => {
+                "'.' separates hierarchical names (x3.a is node a inside instance x3): rename the node"
+            }
             TokenKind::Word => return Ok(node_name(&token.text)),
             TokenKind::Equals => "expected a node name, found '='",
             TokenKind::Brace | TokenKind::Quoted => "expected a node name, not an expression",
