@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 
-use super::{Progress, RunArgs, check_extension, flag_temperature, flag_value};
+use super::{Progress, RunArgs, check_extension, flag_duration, flag_temperature};
 use crate::calibrate::{self, CalibrateConfig};
 use crate::calibration::Precision;
 use crate::calibration::SweepAxis;
 use crate::circuit::netlist::split_override;
 use crate::simulate::Engine;
-use crate::units::{Quantity, format_si};
+use crate::units::format_si;
 
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
@@ -108,17 +108,17 @@ impl CalibrateArgs {
             output: self.output.clone(),
             engine: Engine::parse(&self.engine, self.method.as_deref())
                 .map_err(|e| anyhow!("--engine/--method: {e}"))?,
-            dt: self.dt.as_deref().map(|t| flag_value("dt", t, Quantity::Time)).transpose()?,
+            dt: self.dt.as_deref().map(|t| flag_duration("dt", t, false)).transpose()?,
             force_dt: self.force_dt,
             accuracy: self.accuracy,
-            tstop: self.tstop.as_deref().map(|t| flag_value("tstop", t, Quantity::Time)).transpose()?,
-            warmup: flag_value("warmup", &self.warmup, Quantity::Time)?,
+            tstop: self.tstop.as_deref().map(|t| flag_duration("tstop", t, false)).transpose()?,
+            warmup: flag_duration("warmup", &self.warmup, true)?,
             seed: self.run.seed,
             threads: self.run.threads,
             precision: Precision {
                 target_se: self.precision,
                 batch_runs: self.batch.max(1),
-                max_simulated: flag_value("max-time", &self.max_time, Quantity::Time)?,
+                max_simulated: flag_duration("max-time", &self.max_time, false)?,
             },
         })
     }

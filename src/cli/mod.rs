@@ -65,6 +65,17 @@ pub fn flag_value(flag: &str, text: &str, quantity: Quantity) -> Result<f64> {
     parse_value(text, quantity).map_err(|e| anyhow!("--{flag}: {e}"))
 }
 
+/// Read a duration flag (a time with optional unit): refused when negative, and when zero
+/// unless `zero_allowed` (a warm-up may be zero; a stop time, step or interval may not).
+pub fn flag_duration(flag: &str, text: &str, zero_allowed: bool) -> Result<f64> {
+    let value = flag_value(flag, text, Quantity::Time)?;
+    if value < 0.0 || (value == 0.0 && !zero_allowed) {
+        let expected = if zero_allowed { "zero or a positive time" } else { "a positive time" };
+        bail!("--{flag} {text}: expected {expected}, such as 10n or 2u");
+    }
+    Ok(value)
+}
+
 /// Read a temperature flag.
 pub fn flag_temperature(flag: &str, text: &str) -> Result<f64> {
     parse_temperature(text).map_err(|e| anyhow!("--{flag}: {e}"))

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 
-use super::{Progress, RunArgs, check_extension, flag_temperature, flag_value};
+use super::{Progress, RunArgs, check_extension, flag_duration, flag_temperature};
 use crate::circuit::netlist::split_override;
 use crate::io::TraceFormat;
 use crate::simulate::summary::CheckStep;
 use crate::simulate::{self, Engine, SimulateConfig, Summary, output};
-use crate::units::{Quantity, format_si};
+use crate::units::format_si;
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -97,8 +97,8 @@ impl SimulateArgs {
             circuit: self.circuit.clone(),
             overrides,
             temperature: self.temp.as_deref().map(|t| flag_temperature("temp", t)).transpose()?,
-            tstop: self.tstop.as_deref().map(|t| flag_value("tstop", t, Quantity::Time)).transpose()?,
-            dt: self.dt.as_deref().map(|t| flag_value("dt", t, Quantity::Time)).transpose()?,
+            tstop: self.tstop.as_deref().map(|t| flag_duration("tstop", t, false)).transpose()?,
+            dt: self.dt.as_deref().map(|t| flag_duration("dt", t, false)).transpose()?,
             force_dt: self.force_dt,
             accuracy: self.accuracy,
             check_step: self.check_step,
@@ -109,9 +109,9 @@ impl SimulateArgs {
             record_every: self
                 .record_every
                 .as_deref()
-                .map(|t| flag_value("record-every", t, Quantity::Time))
+                .map(|t| flag_duration("record-every", t, false))
                 .transpose()?,
-            warmup: flag_value("warmup", &self.warmup, Quantity::Time)?,
+            warmup: flag_duration("warmup", &self.warmup, true)?,
             offsets: Default::default(),
         })
     }

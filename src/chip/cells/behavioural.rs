@@ -229,7 +229,16 @@ pub fn pbit_cells(
     let sigma = match &c.mismatch {
         None => 0.0,
         Some(toml::Value::String(s)) if s == "card" => calibration.mismatch.sigma_v0_v,
-        Some(v) => quantity_value("cells.mismatch", v, Quantity::Voltage)?,
+        Some(v) => {
+            let sigma = quantity_value("cells.mismatch", v, Quantity::Voltage)?;
+            if !(sigma >= 0.0) {
+                return Err(ChipError::value(
+                    "cells.mismatch",
+                    format!("{sigma} V: expected a standard deviation of V0 (>= 0, e.g. \"2m\") or \"card\""),
+                ));
+            }
+            sigma
+        }
     };
     let offsets = crate::cell::offsets(
         chip.cells(),

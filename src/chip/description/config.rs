@@ -303,6 +303,16 @@ impl ChipConfig {
                 let edges = csv::read_edges(&self.path(&g.edges))?;
                 let fields = g.fields.as_ref().map(|f| csv::read_fields(&self.path(f), width)).transpose()?;
                 let n = fields.iter().flatten().map(|(i, _)| *i as usize + 1).fold(edges.cells, usize::max);
+                if n == 0 {
+                    return Err(ChipError::Config {
+                        file: self.source.clone(),
+                        message: format!(
+                            "[graph] has no cells: {} lists no edges{}; expected rows i,j,J",
+                            g.edges.display(),
+                            if g.fields.is_some() { " and the fields file no cells" } else { "" }
+                        ),
+                    });
+                }
                 Ok((Topology::Graph(Graph::new(n, edges.edges)?), Some(edges.couplings), fields))
             }
             (Some(_), Some(_)) => Err(ChipError::Config {
