@@ -22,4 +22,5 @@ pub mod rng;
 pub mod sde;
 pub mod simulate;
 pub mod study;
+pub mod train;
 pub mod units;

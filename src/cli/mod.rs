@@ -8,6 +8,7 @@ mod demo;
 mod progress;
 mod simulate;
 mod sweep;
+mod train;
 
 use std::path::Path;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge a study directory (and its shards) into results.csv and report.html.
     Report(sweep::ReportArgs),
+    /// Learn on the chip: a Boltzmann machine, the ideal-versus-in-the-loop study, or a DTM.
+    Train(train::TrainArgs),
     /// The whole pipeline on the shipped defaults: traces, calibration, chip, study, report.
     Demo(demo::DemoArgs),
 }
@@ -96,5 +99,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sweep(args) => sweep::run_sweep(&args, cli.quiet),
         Command::Report(args) => sweep::run_report(&args, cli.quiet),
         Command::Demo(args) => demo::run(&args, cli.quiet),
+        Command::Train(args) => train::run(&args, cli.quiet),
     }
 }

@@ -18,11 +18,11 @@
 
 use crate::chip::cells::cell::{CellModel, ideal_k};
 use crate::chip::description::graph::Lattice;
-use crate::chip::description::model::{Model, ModelKind};
+use crate::chip::description::model::{Couplings, Model, ModelKind};
 use crate::chip::error::ChipError;
 use crate::chip::samplers::lanes::Lanes;
 use crate::chip::samplers::lattice_kernel::{Geom, W, update_row};
-use crate::chip::samplers::sampler::{Sampler, StateBuf};
+use crate::chip::samplers::sampler::{Sampler, StateBuf, check_restart};
 use crate::rng::{Domain, Seed};
 use rayon::prelude::*;
 
@@ -43,6 +43,10 @@ pub struct LatticeIsing<C: CellModel> {
     /// (index in the padded colour array, value) of clamped cells.
     clamp: [Vec<(usize, i8)>; 2],
     cell: C,
+    /// Natural index of each slot (colour-major, then row, then column).
+    sites: Vec<u32>,
+    /// (index in `j`, edge id) of every present edge, to reload the couplings.
+    edges: Vec<(usize, usize)>,
 }
 
 impl<C: CellModel> LatticeIsing<C> {
@@ -61,9 +65,6 @@ impl<C: CellModel> LatticeIsing<C> {
                 "the lattice fast path needs an Ising model on an even L".into(),
             ));
         }
-        let StateBuf::Spins(init) = init else {
-            return Err(ChipError::Unsupported("initial state does not match the model kind".into()));
-        };
         let m = l / 2;
         let dirs = lattice.directions();
         let d = dirs.len();
@@ -85,53 +86,102 @@ impl<C: CellModel> LatticeIsing<C> {
         let lead = reach.div_ceil(W).max(1) * W;
         let st = 2 * lead + m.div_ceil(W) * W;
         let mut sites = Vec::with_capacity(l * l);
-        let mut s: [Vec<i8>; 2] = [vec![0; l * st], vec![0; l * st]];
-        let has_h = model.fields.iter().any(|&f| f != 0.0);
-        let mut h: [Vec<f32>; 2] =
-            if has_h { [vec![0.0; l * st], vec![0.0; l * st]] } else { Default::default() };
-        let mut j = vec![0f32; l * d * st];
+        let mut edges = Vec::with_capacity(l * l * d / 2);
         for c in 0..2 {
             for y in 0..l {
                 for k in 0..m {
                     let x = (c + y) % 2 + 2 * k;
                     let site = y * l + x;
                     sites.push(site as u32);
-                    s[c][y * st + lead + k] = if init[site] > 0 { 1 } else { -1 };
-                    if has_h {
-                        h[c][y * st + lead + k] = model.fields[site];
-                    }
                     for dd in 0..d {
                         if c == 0 && lattice.neighbour_xy(x, y, dd).is_some() {
-                            j[(y * d + dd) * st + lead + k] = model.couplings.get(lattice.edge_id(site, dd));
+                            edges.push(((y * d + dd) * st + lead + k, lattice.edge_id(site, dd)));
                         }
                     }
                 }
             }
         }
         cell.bind(&sites)?;
+        let g = Geom { l, m, lead, stride: st, d, dy, koff, opp, allow_avx2: true };
+        let rows_per_chunk = (CELLS_PER_CHUNK / m).clamp(1, l);
+        let mut me = LatticeIsing {
+            g,
+            s: [vec![0; l * st], vec![0; l * st]],
+            j: vec![0f32; l * d * st],
+            h: None,
+            rng: Default::default(),
+            rows_per_chunk,
+            clamp: Default::default(),
+            cell,
+            sites,
+            edges,
+        };
+        me.load(model, init, clamp, seed)?;
+        Ok(me)
+    }
+
+    /// Couplings, fields, state, clamps and streams: the part of construction that
+    /// [`Sampler::restart`] repeats.
+    fn load(
+        &mut self,
+        model: &Model,
+        init: &StateBuf,
+        clamp: &[(usize, f64)],
+        seed: Seed,
+    ) -> Result<(), ChipError> {
+        let (l, m, st, lead) = (self.g.l, self.g.m, self.g.stride, self.g.lead);
+        if model.kind != ModelKind::Ising {
+            return Err(ChipError::Unsupported("the lattice fast path needs an Ising model".into()));
+        }
+        check_restart(model, init, clamp, l * l)?;
+        let StateBuf::Spins(init) = init else {
+            return Err(ChipError::Unsupported("initial state does not match the model kind".into()));
+        };
+        if let Couplings::PerEdge(v) = &model.couplings
+            && let Some(&(_, e)) = self.edges.iter().find(|&&(_, e)| e >= v.len())
+        {
+            return Err(ChipError::Unsupported(format!("no coupling for edge {e} ({} given)", v.len())));
+        }
+        let has_h = model.fields.iter().any(|&f| f != 0.0);
+        let mut h = match self.h.take() {
+            Some(h) if has_h => Some(h),
+            None if has_h => Some([vec![0.0; l * st], vec![0.0; l * st]]),
+            _ => None,
+        };
+        for (slot, &site) in self.sites.iter().enumerate() {
+            let (c, rest) = (slot / (l * m), slot % (l * m));
+            let idx = (rest / m) * st + lead + rest % m;
+            self.s[c][idx] = if init[site as usize] > 0 { 1 } else { -1 };
+            if let Some(h) = h.as_mut() {
+                h[c][idx] = model.fields[site as usize];
+            }
+        }
+        for &(idx, e) in &self.edges {
+            self.j[idx] = model.couplings.get(e);
+        }
         let mut cl: [Vec<(usize, i8)>; 2] = Default::default();
         for &(site, v) in clamp {
             let (x, y) = (site % l, site / l);
             let c = (x + y) % 2;
             let idx = y * st + lead + x / 2;
             let v = if v > 0.0 { 1 } else { -1 };
-            s[c][idx] = v;
+            self.s[c][idx] = v;
             cl[c].push((idx, v));
         }
-        let g = Geom { l, m, lead, stride: st, d, dy, koff, opp, allow_avx2: true };
-        for v in s.iter_mut() {
+        let g = &self.g;
+        for v in self.s.iter_mut() {
             v.chunks_mut(st).for_each(|row| g.refresh_pads(row));
         }
-        j.chunks_mut(st).for_each(|row| g.refresh_pads(row));
-        let rows_per_chunk = (CELLS_PER_CHUNK / m).clamp(1, l);
-        let nchunks = l.div_ceil(rows_per_chunk);
-        let rng = [0, 1].map(|c| {
+        self.j.chunks_mut(st).for_each(|row| g.refresh_pads(row));
+        let nchunks = l.div_ceil(self.rows_per_chunk);
+        self.rng = [0, 1].map(|c| {
             (0..nchunks)
                 .map(|k| Lanes::from_stream(seed.stream(Domain::CellBlock, (c * nchunks + k) as u64)))
                 .collect()
         });
-        let h = has_h.then_some(h);
-        Ok(LatticeIsing { g, s, j, h, rng, rows_per_chunk, clamp: cl, cell })
+        self.h = h;
+        self.clamp = cl;
+        Ok(())
     }
 
     /// Allows or forbids the AVX2 build of the row kernel (default: allowed where the CPU has
@@ -320,5 +370,15 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
 
     fn updates_last_sweep(&self) -> u64 {
         (self.g.l * self.g.l - self.clamp[0].len() - self.clamp[1].len()) as u64
+    }
+
+    fn restart(
+        &mut self,
+        model: &Model,
+        init: &StateBuf,
+        clamp: &[(usize, f64)],
+        seed: Seed,
+    ) -> Result<(), ChipError> {
+        self.load(model, init, clamp, seed)
     }
 }

@@ -101,4 +101,41 @@ pub trait Sampler: Send {
     /// Cell updates performed by one call to [`Sampler::sweep`] (the last one, for the
     /// free-running sampler whose count is random).
     fn updates_last_sweep(&self) -> u64;
+    /// Starts the chain again as if it were newly built from the couplings and fields of
+    /// `model`, the initial state `state`, the clamps `clamp` (natural index, state) and the
+    /// streams of `seed`, keeping its cells, topology and memory: what follows is bit-identical
+    /// to a new sampler built with these arguments. Learning calls it between parameter
+    /// updates. `model` must have the kind and topology the sampler was built for.
+    fn restart(
+        &mut self,
+        model: &crate::chip::description::model::Model,
+        state: &StateBuf,
+        clamp: &[(usize, f64)],
+        seed: Seed,
+    ) -> Result<(), ChipError>;
+}
+
+/// Checks the sizes of what a restart of a sampler of `n` cells is given: the state, the
+/// model's fields (and Gaussian diagonal) and the clamped cells.
+pub(crate) fn check_restart(
+    model: &crate::chip::description::model::Model,
+    state: &StateBuf,
+    clamp: &[(usize, f64)],
+    n: usize,
+) -> Result<(), ChipError> {
+    use crate::chip::description::model::ModelKind;
+    if state.len() != n {
+        return Err(ChipError::Unsupported(format!("a state of {} cells for a chip of {n}", state.len())));
+    }
+    let width = model.kind.field_width();
+    if model.fields.len() != n * width || (model.kind == ModelKind::Gaussian && model.diagonal.len() != n) {
+        return Err(ChipError::Unsupported(format!(
+            "a model with {} fields for a chip of {n} cells x {width}",
+            model.fields.len()
+        )));
+    }
+    match clamp.iter().find(|c| c.0 >= n) {
+        Some(&(i, _)) => Err(ChipError::value("clamp", format!("cell {i} is outside 0..{n}"))),
+        None => Ok(()),
+    }
 }
