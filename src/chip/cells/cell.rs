@@ -62,6 +62,21 @@ pub trait CellModel: Send + Sync {
         1.0
     }
 
+    /// Correlation time of the slot at local field `u`, in the units of [`CellModel::tau`]
+    /// (a calibrated cell's tau depends on its input). Default: [`CellModel::tau`].
+    fn tau_at(&self, slot: usize, _u: f32) -> f64 {
+        self.tau(slot)
+    }
+
+    /// The settling time of the cells' inputs in the schedule's time units, if their
+    /// couplings are circuits that take time to settle (calibrated couplings): the
+    /// free-running sampler then follows each input as it settles
+    /// ([`crate::chip::samplers::settling`]). Default: `None` (inputs follow the neighbours
+    /// at once).
+    fn settling(&self) -> Option<f64> {
+        None
+    }
+
     /// Sets the inverse temperature the cells should realise (annealing schedules).
     fn set_beta(&mut self, beta: f64) -> Result<(), ChipError>;
 }
