@@ -5,15 +5,20 @@
 //!
 //! The bench is a transistor circuit with a driving cell that flips at random, the coupling
 //! from its readout, and the receiving cell's input; its first bit output is the driver's
-//! readout (`--driver` names another) and its first analog output the receiving input
-//! relative to its rest (`--output` names another). Each run's decimated trace is read:
+//! readout (`--driver` names another), an output `<driver>_latch`, if there is one, the
+//! driver's latch, and its first analog output the receiving input relative to its rest
+//! (`--output` names another). Each run's decimated trace is read:
 //!
 //! - the summing node's mean while the driver has been up (down) for longer than the
 //!   settling window (40 ns): m+ (m-); the coupling J_v = (m+ - m-) / 2, the offset
 //!   (m+ + m-) / 2, the noise the standard deviation about m+-;
-//! - the step response after each flip of the driver's readout, normalised to run from 1
-//!   (the old settled mean) to 0 (the new one) and averaged over flips; its integral over
-//!   the window is the settling time constant (the integral of e^{-t/tau} is tau);
+//! - the step response to each flip of the driver's readout, timed from the latch's flip that
+//!   caused it when the bench has the latch output (else from the readout's), normalised to
+//!   run from 1 (the old settled mean) to 0 (the new one) and averaged over flips: the lag
+//!   with which a cell sees its neighbour's flip, which is what breaks the cells' detailed
+//!   balance (PHYSICS.md section 8). It is summarised as a delay d followed by an exponential
+//!   settling of time constant tau, from its first two moments over the window:
+//!   int r = d + tau, int t r = d^2/2 + d tau + tau^2;
 //! - the supply power, minus the bench's power with the weight at 0 (the coupling switched
 //!   off, measured once per temperature): the power the coupling adds.
 //!
@@ -41,6 +46,8 @@ pub const SETTLE_WINDOW: f64 = 40e-9;
 #[derive(Debug, Clone)]
 struct Bench {
     driver: usize,
+    /// The driver's latch, if the bench reads it.
+    latch: Option<usize>,
     summing: usize,
     names: CouplingBench,
 }
@@ -66,6 +73,10 @@ fn bench_outputs(
     match (driver, summing) {
         (Some(d), Some(s)) => Ok(Bench {
             driver: d,
+            latch: circuit.outputs.iter().position(|o| {
+                o.name == format!("{}_latch", circuit.outputs[d].name)
+                    && matches!(o.kind, OutputKind::Bit { .. })
+            }),
             summing: s,
             names: CouplingBench {
                 driver: circuit.outputs[d].name.clone(),
@@ -86,7 +97,9 @@ struct RunEstimate {
     coupling: f64,
     offset: f64,
     noise_var: f64,
-    settling: f64,
+    /// The summing node's response to a flip as a delay and an exponential settling (s).
+    response: f64,
+    delay: f64,
     power: f64,
     flips: u64,
 }
@@ -122,30 +135,55 @@ fn analyse(prepared: &Prepared, record: &RunRecord, bench: &Bench) -> Option<Run
     let var = |k: usize| (sq[k] / count[k] as f64 - mean[k] * mean[k]).max(0.0);
     let noise_var = (var(0) * count[0] as f64 + var(1) * count[1] as f64) / (count[0] + count[1]) as f64;
     let step = mean[1] - mean[0];
-    // Pass 2: normalised step responses after each flip, until the next flip.
+    // Pass 2: normalised step responses to each flip of the readout, from the latch's flip
+    // that caused it (or from the readout's flip itself without a latch output), until the
+    // readout's next flip.
+    let latch = bench.latch.map(|l| 1 + n + l);
     let (mut response, mut seen) = (vec![0.0; bins], vec![0u64; bins]);
+    let mut latch_row = 0;
     let mut w = 1;
     while w < rows.len() {
+        if let Some(l) = latch
+            && rows[w][l] != rows[w - 1][l]
+        {
+            latch_row = w;
+        }
         let state = rows[w][cd] as usize;
         if rows[w - 1][cd] as usize == state {
             w += 1;
             continue;
         }
+        let anchor = match latch {
+            Some(l) if rows[w][l] as usize == state => latch_row,
+            _ => w,
+        };
+        let next = (w + 1..rows.len()).find(|&k| rows[k][cd] as usize != state).unwrap_or(rows.len());
         let (new, old) = (mean[state], mean[1 - state]);
-        let mut k = 0;
-        while k < bins && w + k < rows.len() && rows[w + k][cd] as usize == state {
-            response[k] += (rows[w + k][cs] - new) / (old - new);
+        for k in 0..bins.min(next - anchor) {
+            response[k] += (rows[anchor + k][cs] - new) / (old - new);
             seen[k] += 1;
-            k += 1;
         }
-        w += k.max(1);
+        w += 1;
     }
-    let settling = response.iter().zip(&seen).filter(|(_, s)| **s > 0).map(|(r, s)| r / *s as f64 * dt).sum();
+    // Moments of the response r(t): a delay d followed by an exponential of time constant
+    // tau has m0 = int r = d + tau and m1 = int t r = d^2/2 + d tau + tau^2, so
+    // tau = sqrt(2 m1 - m0^2) and d = m0 - tau.
+    let (mut m0, mut m1) = (0.0, 0.0);
+    for (k, (r, s)) in response.iter().zip(&seen).enumerate() {
+        if *s > 0 {
+            let r = r / *s as f64;
+            m0 += r * dt;
+            m1 += r * (k as f64 + 0.5) * dt * dt;
+        }
+    }
+    let settling = (2.0 * m1 - m0 * m0).max(0.0).sqrt().min(m0.max(0.0));
+    let delay = (m0 - settling).max(0.0);
     Some(RunEstimate {
         coupling: step / 2.0,
         offset: (mean[0] + mean[1]) / 2.0,
         noise_var,
-        settling,
+        response: settling,
+        delay,
         power: record.supply_energy / record.measured,
         flips,
     })
@@ -260,6 +298,9 @@ fn fit(
         points.iter().map(|p| p.settling_time_s * p.settling_time_se_s.max(1e-13).powi(-2)).sum::<f64>()
             / weights;
     let update = points.iter().map(|p| p.update_time_s).sum::<f64>() / points.len() as f64;
+    let delay_weights: f64 = points.iter().map(|p| p.delay_se_s.max(1e-13).powi(-2)).sum();
+    let delay =
+        points.iter().map(|p| p.delay_s * p.delay_se_s.max(1e-13).powi(-2)).sum::<f64>() / delay_weights;
     Ok(CouplingFit {
         temperature_k: t,
         log_coupling: polynomial(&log_coupling, degree, weight, "ln coupling", t)?,
@@ -267,6 +308,7 @@ fn fit(
         log_power: polynomial(&log_power, degree, weight, "ln power", t)?,
         settling_time_s: settling,
         settling_time_se_s: weights.powf(-0.5),
+        delay_s: delay,
         reference_power_w: reference_power,
         update_time_s: update,
     })
@@ -343,9 +385,10 @@ pub fn run(
             let e = &m.estimates;
             let (coupling, coupling_se) = mean_se(e.iter().map(|x| x.coupling));
             let (offset, offset_se) = mean_se(e.iter().map(|x| x.offset));
-            let (settling, settling_se) = mean_se(e.iter().map(|x| x.settling));
+            let (settling, settling_se) = mean_se(e.iter().map(|x| x.response));
+            let (delay, delay_se) = mean_se(e.iter().map(|x| x.delay));
             let (power, power_se) = mean_se(e.iter().map(|x| x.power - reference_power));
-            if settling > SETTLE_WINDOW / 8.0 {
+            if settling > SETTLE_WINDOW / 5.0 {
                 return Err(SimulateError::Config(format!(
                     "at w = {w} the receiving input settles in {}, too slowly for the {} window that separates settled \
                      samples; the coupling bench's input is too slow to be a coupling",
@@ -363,6 +406,8 @@ pub fn run(
                 noise_v: (e.iter().map(|x| x.noise_var).sum::<f64>() / e.len() as f64).sqrt(),
                 settling_time_s: settling,
                 settling_time_se_s: settling_se,
+                delay_s: delay,
+                delay_se_s: delay_se,
                 power_w: power,
                 power_se_w: power_se,
                 energy_per_update_j: power * m.driver_tau,

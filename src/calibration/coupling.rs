@@ -16,13 +16,16 @@
 //!                     noise_v          the summing node's standard deviation within a state
 //!                     settling_time_s  integral of the normalised step response of the
 //!                                      summing node after the driver's readout flips
+//!                     delay_s          mean delay from the driver's latch flip to its
+//!                                      readout's (0 when the bench has no latch output)
 //!                     power_w          supply power the coupling adds (bench power minus the
 //!                                      bench's power with the weight at 0)
 //!                     energy_per_update_j  power_w times the driver's correlation time
 //!                   each with its standard error (from independent runs)
 //! fits              per temperature: ln J_v and ln power as polynomials in the weight,
-//!                   the offset as a polynomial in the weight, the settling time (weighted
-//!                   mean over the weights), the reference power and the update time
+//!                   the offset as a polynomial in the weight, the settling time and the
+//!                   readout delay (weighted means over the weights), the reference power and
+//!                   the update time
 //! ```
 
 use std::path::Path;
@@ -58,6 +61,8 @@ pub struct CouplingPoint {
     pub noise_v: f64,
     pub settling_time_s: f64,
     pub settling_time_se_s: f64,
+    pub delay_s: f64,
+    pub delay_se_s: f64,
     pub power_w: f64,
     pub power_se_w: f64,
     pub energy_per_update_j: f64,
@@ -86,6 +91,9 @@ pub struct CouplingFit {
     /// Settling time constant of the summing node (s), weighted over the weights.
     pub settling_time_s: f64,
     pub settling_time_se_s: f64,
+    /// Mean delay from a neighbour's latch flip to its readout's (s), weighted over the
+    /// weights: the part of the lag before the synapse.
+    pub delay_s: f64,
     /// Bench power with the weight at 0 (W), the reference of power_w.
     pub reference_power_w: f64,
     /// Mean correlation time of the driver's readout (s), the time of one update.
@@ -149,8 +157,10 @@ impl CouplingCalibration {
                 return Err(format!("fit at {} K does not match temperature {t} K", fit.temperature_k));
             }
             let times = [fit.settling_time_s, fit.update_time_s];
-            if times.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
-                return Err(format!("fit at {t} K has a non-positive settling or update time"));
+            if times.iter().any(|x| !(x.is_finite() && *x > 0.0)) || !(fit.delay_s >= 0.0) {
+                return Err(format!(
+                    "fit at {t} K has a non-positive settling or update time or a negative delay"
+                ));
             }
             for (name, p) in
                 [("log_coupling", &fit.log_coupling), ("offset", &fit.offset), ("log_power", &fit.log_power)]

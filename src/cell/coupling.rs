@@ -4,7 +4,8 @@
 //! A neighbour in state s = +-1 driving through a synapse of weight w shifts the receiving
 //! cell's input by s J_v(w) + offset(w) (V), with J_v(w) = exp(P(w)) for the calibrated
 //! polynomial P (a weak-inversion current source gives ln J_v linear in w); contributions of
-//! different synapses add (their currents sum at the input node). The input settles with the
+//! different synapses add (their currents sum at the input node). A neighbour's flip reaches
+//! the input after the calibrated readout delay, and the input then settles with the
 //! calibrated time constant; the synapse draws the calibrated power. Between calibrated
 //! temperatures every polynomial coefficient is interpolated linearly in T; outside the
 //! calibrated weights the coupling is an error, not an extrapolation.
@@ -24,6 +25,8 @@ pub struct Coupling {
     pub weight_range: (f64, f64),
     /// Settling time constant of the receiving input (s).
     pub settling_time: f64,
+    /// Delay from a neighbour's latch flip to its readout's (s).
+    pub delay: f64,
     /// Time of one update of a cell (s), which an update's energy is counted over.
     pub update_time: f64,
     pub temperature: f64,
@@ -56,6 +59,7 @@ impl Coupling {
             log_power: blend(&a.log_power, &b.log_power, w),
             weight_range: (calibration.weight.start, calibration.weight.stop),
             settling_time: linear(a.settling_time_s, b.settling_time_s, w),
+            delay: linear(a.delay_s, b.delay_s, w),
             update_time: linear(a.update_time_s, b.update_time_s, w),
             temperature,
         })

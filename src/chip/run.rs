@@ -118,10 +118,8 @@ pub fn build_sampler<C: CellModel + 'static>(
         },
         Method::FreeRunning => {
             let (tau, dt) = (schedule.tau, schedule.read_interval);
-            if let (ModelKind::Ising, Some(settling)) = (m.kind, cells.settling()) {
-                return Ok(Box::new(SettlingFreeRunning::new(
-                    t, m, cells, &init, cl, seed, tau, dt, settling,
-                )?));
+            if let (ModelKind::Ising, Some(lag)) = (m.kind, cells.input_lag()) {
+                return Ok(Box::new(SettlingFreeRunning::new(t, m, cells, &init, cl, seed, tau, dt, lag)?));
             }
             match m.kind {
                 ModelKind::Ising => {

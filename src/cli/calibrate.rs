@@ -197,13 +197,14 @@ fn run_coupling(args: &CalibrateArgs, config: &CalibrateConfig, quiet: bool) -> 
         );
         for p in &calibration.points {
             println!(
-                "  {:.1} K, {} = {}: J_v = {} +- {}, offset {}, settling {}, power {}",
+                "  {:.1} K, {} = {}: J_v = {} +- {}, offset {}, delay {} + settling {}, power {}",
                 p.temperature_k,
                 calibration.weight.name,
                 format_si(p.weight, "V"),
                 format_si(p.coupling_v, "V"),
                 format_si(p.coupling_se_v, "V"),
                 format_si(p.offset_v, "V"),
+                format_si(p.delay_s, "s"),
                 format_si(p.settling_time_s, "s"),
                 format_si(p.power_w, "W")
             );

@@ -6,12 +6,13 @@
 //! P(1) = sigma(L(V - V0 - delta_i)), L the calibrated logit polynomial (the logistic
 //! (V - V0) / Vs when the calibration has none): a real cell's logit is not quite linear in
 //! its input, and the network's joint law depends on that shape. Its correlation time is the
-//! calibrated tau(V) at its present input, and its input settles with the couplings'
-//! calibrated time constant ([`CellModel::settling`]), which the free-running sampler follows
+//! calibrated tau(V) at its present input, and its input follows its neighbours with the
+//! couplings' calibrated lag, a readout delay and a settling time constant
+//! ([`CellModel::input_lag`]), which the free-running sampler follows
 //! ([`crate::chip::samplers::settling`]).
 
 use crate::cell::PbitCell;
-use crate::chip::cells::cell::CellModel;
+use crate::chip::cells::cell::{CellModel, InputLag};
 use crate::chip::error::ChipError;
 use crate::rng::{Domain, Seed};
 
@@ -30,17 +31,17 @@ pub struct CoupledPbitCells {
     /// Offsets by natural cell index (V), and by sampler slot once bound.
     offsets: Vec<f64>,
     bound: Vec<f64>,
-    /// Settling time of the inputs in the schedule's time units.
-    settling: f64,
+    /// How the inputs lag, in the schedule's time units.
+    lag: InputLag,
 }
 
 impl CoupledPbitCells {
     /// Cells at the operating temperature of `cell` realising `beta` with the design width
     /// `design_vs` (input gain 2 beta design_vs), per-cell `offsets` (V, natural order) and
-    /// inputs that settle in `settling` schedule time units.
-    pub fn new(cell: PbitCell, design_vs: f64, beta: f64, offsets: Vec<f64>, settling: f64) -> Self {
+    /// inputs that lag as `lag` says (schedule time units).
+    pub fn new(cell: PbitCell, design_vs: f64, beta: f64, offsets: Vec<f64>, lag: InputLag) -> Self {
         let bound = offsets.clone();
-        CoupledPbitCells { cell, design_vs, beta, offsets, bound, settling }
+        CoupledPbitCells { cell, design_vs, beta, offsets, bound, lag }
     }
 
     /// Input gain (V per unit local field): 2 beta Vs(T_design).
@@ -98,8 +99,8 @@ impl CellModel for CoupledPbitCells {
         self.cell.correlation_time(self.cell.v0 + self.gain() * u as f64, o) / self.cell.tau0
     }
 
-    fn settling(&self) -> Option<f64> {
-        Some(self.settling)
+    fn input_lag(&self) -> Option<InputLag> {
+        Some(self.lag)
     }
 
     fn set_beta(&mut self, beta: f64) -> Result<(), ChipError> {

@@ -8,7 +8,7 @@
 //! operating temperature T an edge couples with J'_ij = sign(J_ij) J_v(w_ij, T) / g, and each
 //! cell's field gains the summed offsets of the synapses into it, h'_i = h_i + sum_j
 //! offset(w_ij, T) / g. At T = T_design J' = J; what remains are the offsets (and, in free
-//! running, the settling of the input, [`crate::chip::samplers::settling`]).
+//! running, the lag of the input, [`crate::chip::samplers::settling`]).
 //!
 //! Energy: every synapse draws its calibrated power P(w) whatever the states; over one cell
 //! update (the cell's calibrated correlation time tau0) the chip's synapses draw
@@ -52,7 +52,9 @@ pub struct CouplingsReport {
     pub synapses: usize,
     pub weight_min_v: f64,
     pub weight_max_v: f64,
-    /// Settling time constant of the inputs at the operating temperature (s).
+    /// Delay of a neighbour's flip through its readout and settling time constant of the
+    /// inputs at the operating temperature (s).
+    pub delay_s: f64,
     pub settling_time_s: f64,
     /// Summed power of every synapse (W).
     pub power_w: f64,
@@ -168,6 +170,7 @@ impl CouplingMap {
             synapses: 2 * self.pairs.len(),
             weight_min_v: weights.clone().fold(f64::INFINITY, f64::min),
             weight_max_v: weights.fold(f64::NEG_INFINITY, f64::max),
+            delay_s: self.operating.delay,
             settling_time_s: self.operating.settling_time,
             power_w: self.power_w()?,
             max_gain_error,
@@ -205,9 +208,13 @@ pub fn behavioural_chip(config: &ChipConfig, chip: &Chip, seed: u64) -> Result<B
     report.energy = report.energy.with_couplings(chip.cells(), map.power_w()?, cell.tau0);
     report.couplings = Some(map.report(chip)?);
     // Free-running time is counted in units where a cell's correlation time is schedule.tau.
-    let settling = map.operating.settling_time / cell.tau0 * config.schedule.tau;
+    let unit = config.schedule.tau / cell.tau0;
+    let lag = super::cell::InputLag {
+        delay: map.operating.delay * unit,
+        settling: map.operating.settling_time * unit,
+    };
     let offsets = super::coupled::cell_offsets(chip.cells(), report.mismatch_sigma_v, seed);
     let design_vs = gain / (2.0 * chip.model.beta);
-    let coupled = super::coupled::CoupledPbitCells::new(cell, design_vs, chip.model.beta, offsets, settling);
+    let coupled = super::coupled::CoupledPbitCells::new(cell, design_vs, chip.model.beta, offsets, lag);
     Ok(BehaviouralChip { chip: effective, cells: BehaviouralCells::Coupled(coupled), report })
 }

@@ -1,16 +1,18 @@
-//! Free running with inputs that settle: the asynchronous chip of [`super::free_running`],
+//! Free running with inputs that lag: the asynchronous chip of [`super::free_running`],
 //! except that each cell responds to its input node, which follows the local field with the
-//! calibrated settling time constant tau_b of its couplings instead of jumping with it:
+//! calibrated lag of its couplings instead of jumping with it: a neighbour's flip arrives
+//! after the delay d (its readout), and the input then settles with time constant tau_b,
 //!
-//!   dx_i/dt = (u_i(s) - x_i) / tau_b,   u_i = h_i + sum_j J_ij s_j,
+//!   dx_i/dt = (u_i(t) - x_i) / tau_b,   u_i(t) = h_i + sum_j J_ij s_j(t - d),
 //!
-//! so between changes of its neighbours x_i(t) = u_i + (x_i(t0) - u_i) e^{-(t - t0)/tau_b}.
+//! so between arrivals x_i(t) = u_i + (x_i(t0) - u_i) e^{-(t - t0)/tau_b}.
 //! Cell i flips up at rate P(up | x_i) / tau_c(x_i) and down at (1 - P(up | x_i)) / tau_c(x_i),
 //! both taken at its present input, with tau_c(x) the cell's calibrated correlation time at
 //! that input ([`CellModel::tau_at`]). With tau_b = 0 this is Glauber dynamics, whose
-//! stationary law is the Boltzmann law; with tau_b > 0 a cell still feels a neighbour's old
-//! state for a while after it flipped, which is what the transistor-level network does
-//! (PHYSICS.md section 8).
+//! stationary law is the Boltzmann law; with d > 0 or tau_b > 0 a cell still feels a
+//! neighbour's old state for a while after it flipped, which is what the transistor-level
+//! network does (PHYSICS.md section 8). Arrivals wait in one queue, which is in time order
+//! because every edge has the same delay.
 //!
 //! Simulation is exact by thinning (Lewis and Shedler 1979): candidate events arrive at the
 //! total rate N / tau_min, tau_min a lower bound of every tau_c over the inputs a cell can
@@ -19,7 +21,7 @@
 //! tau_min / tau_c(x_i), and a ringing cell redraws its state from P(up | x_i). Ising models
 //! only; one stream (seed, Chain, 0), so the result does not depend on the thread count.
 
-use crate::chip::cells::cell::CellModel;
+use crate::chip::cells::cell::{CellModel, InputLag};
 use crate::chip::description::graph::Topology;
 use crate::chip::description::model::{Model, ModelKind};
 use crate::chip::error::ChipError;
@@ -42,7 +44,9 @@ pub struct SettlingFreeRunning<C: CellModel> {
     input: Vec<f64>,
     stamp: Vec<f64>,
     clamped: Vec<bool>,
-    settling: f64,
+    lag: InputLag,
+    /// Flips on their way to a neighbour's input: (arrival time, cell, change of its field).
+    arrivals: std::collections::VecDeque<(f64, u32, f64)>,
     /// Correlation-time scale (the schedule's tau) and the bound tau_min.
     tau: f64,
     tau_min: f64,
@@ -66,8 +70,8 @@ fn uniform(rng: &mut StreamRng) -> f64 {
 }
 
 impl<C: CellModel> SettlingFreeRunning<C> {
-    /// `settling`: tau_b in the schedule's time units (>= 0); `tau`, `read_interval` as for
-    /// [`super::free_running::FreeRunning`].
+    /// `lag`: the delay d and settling time tau_b in the schedule's time units (>= 0); `tau`,
+    /// `read_interval` as for [`super::free_running::FreeRunning`].
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         topology: &Topology,
@@ -78,7 +82,7 @@ impl<C: CellModel> SettlingFreeRunning<C> {
         seed: Seed,
         tau: f64,
         read_interval: f64,
-        settling: f64,
+        lag: InputLag,
     ) -> Result<Self, ChipError> {
         if model.kind != ModelKind::Ising {
             return Err(ChipError::Unsupported("settling inputs are modelled for Ising chips only".into()));
@@ -89,8 +93,8 @@ impl<C: CellModel> SettlingFreeRunning<C> {
                 format!("got {tau} and {read_interval}, expected finite numbers > 0"),
             ));
         }
-        if !(settling >= 0.0 && settling.is_finite()) {
-            return Err(ChipError::Unsupported(format!("settling time {settling} is not finite and >= 0")));
+        if !(lag.settling >= 0.0 && lag.settling.is_finite() && lag.delay >= 0.0 && lag.delay.is_finite()) {
+            return Err(ChipError::Unsupported(format!("input lag {lag:?} is not finite and >= 0")));
         }
         let n = topology.cells();
         let sites: Vec<u32> = (0..n as u32).collect();
@@ -140,7 +144,8 @@ impl<C: CellModel> SettlingFreeRunning<C> {
             input: vec![0.0; n],
             stamp: vec![0.0; n],
             clamped,
-            settling,
+            lag,
+            arrivals: std::collections::VecDeque::new(),
             tau,
             tau_min,
             lambda,
@@ -169,10 +174,10 @@ impl<C: CellModel> SettlingFreeRunning<C> {
 
     /// The input of cell `i` at time `t`.
     fn input_at(&self, i: usize, t: f64) -> f64 {
-        if self.settling == 0.0 {
+        if self.lag.settling == 0.0 {
             return self.target[i];
         }
-        let decay = (-(t - self.stamp[i]) / self.settling).exp();
+        let decay = (-(t - self.stamp[i]) / self.lag.settling).exp();
         self.target[i] + (self.input[i] - self.target[i]) * decay
     }
 
@@ -195,13 +200,33 @@ impl<C: CellModel> SettlingFreeRunning<C> {
         if new != self.s[i] {
             self.s[i] = new;
             for k in self.start[i]..self.start[i + 1] {
-                let j = self.nbr[k] as usize;
-                self.input[j] = self.input_at(j, t);
-                self.stamp[j] = t;
-                self.target[j] += 2.0 * self.coupling[k] * new as f64;
+                let change = 2.0 * self.coupling[k] * new as f64;
+                if self.lag.delay > 0.0 {
+                    self.arrivals.push_back((t + self.lag.delay, self.nbr[k], change));
+                } else {
+                    self.arrive(self.nbr[k] as usize, t, change);
+                }
             }
         }
         true
+    }
+
+    /// A neighbour's flip reaches cell `j`'s input at time `t`.
+    fn arrive(&mut self, j: usize, t: f64, change: f64) {
+        self.input[j] = self.input_at(j, t);
+        self.stamp[j] = t;
+        self.target[j] += change;
+    }
+
+    /// Deliver every arrival due by time `t`.
+    fn deliver(&mut self, t: f64) {
+        while let Some(&(when, j, change)) = self.arrivals.front() {
+            if when > t {
+                break;
+            }
+            self.arrivals.pop_front();
+            self.arrive(j as usize, when, change);
+        }
     }
 }
 
@@ -215,6 +240,7 @@ impl<C: CellModel> Sampler for SettlingFreeRunning<C> {
         let mut updates = 0;
         while self.next_event < end {
             let t = self.next_event;
+            self.deliver(t);
             if self.event(t) {
                 updates += 1;
             }
