@@ -22,8 +22,9 @@
 //! - the supply power, minus the bench's power with the weight at 0 (the coupling switched
 //!   off, measured once per temperature): the power the coupling adds.
 //!
-//! Runs are independent, so each quantity's standard error is the scatter of its per-run
-//! values over sqrt(runs). Batches of runs are added until the coupling's error is below
+//! Runs are independent and each is cut into [`SEGMENTS`] segments, many settling and dwell
+//! times long, so each quantity's standard error is the scatter of its per-segment values
+//! over sqrt(segments). Batches of runs are added until the coupling's error is below
 //! `precision` times max(J_v, 1 mV) (or the time cap is reached); the weights then get ln J_v,
 //! the offset and ln power as polynomials, and a weighted mean settling time.
 
@@ -104,12 +105,27 @@ struct RunEstimate {
     flips: u64,
 }
 
-/// Analyse one run's trace (rows of time, free-node voltages, outputs, energy).
-fn analyse(prepared: &Prepared, record: &RunRecord, bench: &Bench) -> Option<RunEstimate> {
-    let n = prepared.circuit.free_count();
-    let (cd, cs) = (1 + n + bench.driver, 1 + n + bench.summing);
+/// Each run's trace is cut into this many segments, each measured on its own: the scatter of
+/// the segments' values gives the standard errors (segments are many settling and dwell
+/// times long, so nearly independent).
+pub const SEGMENTS: usize = 4;
+
+/// Analyse one run's trace (rows of time, free-node voltages, outputs, energy), segment by
+/// segment.
+fn analyse_run(prepared: &Prepared, record: &RunRecord, bench: &Bench) -> Vec<RunEstimate> {
     let rows: Vec<&[f64]> =
         record.rows.chunks_exact(record.row_len).filter(|r| r[0] >= prepared.warmup).collect();
+    let len = rows.len() / SEGMENTS;
+    if len < 2 {
+        return Vec::new();
+    }
+    rows.chunks_exact(len).filter_map(|segment| analyse(prepared, segment, bench)).collect()
+}
+
+/// Analyse one segment of a trace.
+fn analyse(prepared: &Prepared, rows: &[&[f64]], bench: &Bench) -> Option<RunEstimate> {
+    let n = prepared.circuit.free_count();
+    let (cd, cs) = (1 + n + bench.driver, 1 + n + bench.summing);
     let dt = prepared.record_every;
     let bins = (SETTLE_WINDOW / dt).ceil() as usize;
     // Pass 1: settled means and variances per driver state.
@@ -184,7 +200,9 @@ fn analyse(prepared: &Prepared, record: &RunRecord, bench: &Bench) -> Option<Run
         noise_var,
         response: settling,
         delay,
-        power: record.supply_energy / record.measured,
+        power: (rows.last()?[n + 1 + prepared.circuit.outputs.len()]
+            - rows.first()?[n + 1 + prepared.circuit.outputs.len()])
+            / (rows.last()?[0] - rows.first()?[0]),
         flips,
     })
 }
@@ -228,7 +246,7 @@ fn measure(
         if let Some(t) = summary.outputs.get(&bench.names.driver).and_then(|o| o.correlation_time_s) {
             taus.push(t);
         }
-        estimates.extend(records.iter().filter_map(|r| analyse(&prepared, r, bench)));
+        estimates.extend(records.iter().flat_map(|r| analyse_run(&prepared, r, bench)));
         let simulated = runs as f64 * per_run;
         let enough = estimates.len() >= 2 && done(&estimates);
         if enough || simulated >= config.precision.max_simulated {
@@ -257,7 +275,7 @@ fn polynomial(
     what: &str,
     t: f64,
 ) -> Result<PolynomialRecord, SimulateError> {
-    let degree = degree.min(points.len().saturating_sub(1));
+    let degree = degree.min(points.len().saturating_sub(2));
     let f = fit_polynomial(points, degree, &FitOptions::with_scale(ErrorScale::InflateOnly))
         .map_err(|e| SimulateError::Config(format!("{what} fit at {t} K failed: {e}")))?;
     Ok(PolynomialRecord {
