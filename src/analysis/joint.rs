@@ -5,7 +5,9 @@
 //! consecutive batches of equal length; with B full batches whose state frequencies are
 //! m_bk, the standard error of P(k) is sqrt(sum_b (m_bk - p_k)^2 / (B (B - 1))), the
 //! batch-means estimate (Flegal and Jones, Ann. Statist. 38, 2010), valid when a batch spans
-//! many correlation times. Batches of independent runs are pooled. The JSON form is
+//! many correlation times. The batch length doubles whenever 2 [`BATCHES`] batches are full
+//! (neighbours merged), so a run of any length ends with [`BATCHES`] to 2 [`BATCHES`] - 1
+//! batches, each as long as possible. Batches of independent runs are pooled. The JSON form is
 //! `joint`: {"outputs": [names], "probabilities": [2^n], "standard_errors": [2^n],
 //! "batches": B}.
 
@@ -14,8 +16,8 @@ use serde::Serialize;
 /// At most this many bits.
 pub const MAX_JOINT_BITS: usize = 16;
 
-/// Batches a counter aims for per run (or chain).
-pub const BATCHES: u64 = 32;
+/// Batches a counter keeps at least, once it has seen that many samples.
+pub const BATCHES: usize = 32;
 
 /// Counts of joint states in batches.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,14 +41,13 @@ pub struct Joint {
 }
 
 impl JointCounter {
-    /// A counter of `bits` bits (1..=16) for about `expected` samples, cut into
-    /// [`BATCHES`] batches.
-    pub fn new(bits: usize, expected: u64) -> JointCounter {
+    /// A counter of `bits` bits (1..=16).
+    pub fn new(bits: usize) -> JointCounter {
         assert!((1..=MAX_JOINT_BITS).contains(&bits), "joint laws of 1 to 16 bits");
         let states = 1usize << bits;
         JointCounter {
             bits,
-            batch_len: (expected / BATCHES).max(1),
+            batch_len: 1,
             current: vec![0; states],
             filled: 0,
             batches: Vec::new(),
@@ -69,16 +70,38 @@ impl JointCounter {
             let states = self.current.len();
             self.batches.push(std::mem::replace(&mut self.current, vec![0; states]));
             self.filled = 0;
+            if self.batches.len() == 2 * BATCHES {
+                self.double();
+            }
         }
     }
 
-    /// Pool the batches of another run of the same length.
+    /// Merge neighbouring batches: half as many, twice as long (the partial batch waits).
+    fn double(&mut self) {
+        let batches = std::mem::take(&mut self.batches);
+        self.batches = batches
+            .chunks_exact(2)
+            .map(|pair| pair[0].iter().zip(&pair[1]).map(|(a, b)| a + b).collect())
+            .collect();
+        self.batch_len *= 2;
+        // A partial batch longer than the new length cannot occur: it held fewer than the old
+        // length's samples.
+    }
+
+    /// Pool the batches of another run (brought to the same batch length first).
     pub fn merge(&mut self, other: &JointCounter) {
         for (a, b) in self.total.iter_mut().zip(&other.total) {
             *a += b;
         }
+        let mut other = other.clone();
+        while other.batch_len < self.batch_len && other.batches.len() >= 2 {
+            other.double();
+        }
+        while self.batch_len < other.batch_len && self.batches.len() >= 2 {
+            self.double();
+        }
         if other.batch_len == self.batch_len {
-            self.batches.extend(other.batches.iter().cloned());
+            self.batches.extend(other.batches);
         }
     }
 
@@ -122,10 +145,10 @@ mod tests {
     use crate::rng::{Domain, Seed};
     use rand::Rng;
 
-    /// A two-state Markov chain that stays with probability 0.9 (correlated samples): the
-    /// batch-means error of P(1) over 200 repetitions scatters as the estimates do (their
-    /// spread within 25 % of the mean reported error), and a naive sqrt(p(1-p)/n) would be
-    /// sqrt(19) = 4.4 times too small.
+    /// A two-state Markov chain that flips with probability 0.1 (correlated samples): the
+    /// batch-means error of P(1) over 200 repetitions is what the estimates' scatter and the
+    /// exact variance say (within 25 %), where a naive sqrt(p(1-p)/n) would be 3 times too
+    /// small.
     #[test]
     fn batch_means_errors_match_the_scatter_of_correlated_estimates() {
         let (reps, n) = (200, 20_000u64);
@@ -133,7 +156,7 @@ mod tests {
         let mut errors = Vec::new();
         for r in 0..reps {
             let mut rng = Seed(3).stream(Domain::Other, r);
-            let mut counter = JointCounter::new(1, n);
+            let mut counter = JointCounter::new(1);
             let mut s = 0usize;
             for _ in 0..n {
                 if rng.next_u64() % 10 == 0 {
@@ -158,7 +181,7 @@ mod tests {
 
     #[test]
     fn states_index_bits_from_the_first_output() {
-        let mut c = JointCounter::new(2, 4);
+        let mut c = JointCounter::new(2);
         for s in [0b01, 0b01, 0b10, 0b11] {
             c.push(s);
         }

@@ -178,7 +178,7 @@ pub fn run_chip<C: CellModel + 'static>(
     let mut summary = Summary::new(n, q);
     let mut pairs = options.pairs.clone().map(PairCorrelations::new);
     let mut joint = match chip.model.kind {
-        ModelKind::Ising => JointObserver::new(n, schedule.sweeps / schedule.thin),
+        ModelKind::Ising => JointObserver::new(n),
         _ => None,
     };
     let mut buf = empty_state(chip.model.kind, n);

@@ -14,11 +14,9 @@ pub struct JointObserver {
 }
 
 impl JointObserver {
-    /// For `cells` Ising cells and about `samples` samples; None above 16 cells.
-    pub fn new(cells: usize, samples: u64) -> Option<Self> {
-        (1..=MAX_JOINT_BITS)
-            .contains(&cells)
-            .then(|| JointObserver { counter: JointCounter::new(cells, samples) })
+    /// For `cells` Ising cells; None above 16 cells.
+    pub fn new(cells: usize) -> Option<Self> {
+        (1..=MAX_JOINT_BITS).contains(&cells).then(|| JointObserver { counter: JointCounter::new(cells) })
     }
 
     /// The law, outputs named s0, s1, ... in cell order.
