@@ -19,9 +19,6 @@ use std::path::PathBuf;
 use pbitsim::simulate::{self, Engine, SimulateConfig};
 use pbitsim::units::{ELEMENTARY_CHARGE, thermal_voltage};
 
-/// The idealised devices of inverter.cir: n = 1, V_th = 0, I_0 = 2 KP U_T^2 (KP fixed).
-const KP: f64 = 6.546e-6;
-
 struct Point {
     temperature: f64,
     vdd: f64,
