@@ -184,7 +184,7 @@ pub fn network(config: &ChipConfig, out: &Path, seed: u64) -> Result<Network, Ne
         let _ = writeln!(
             t,
             "Xc{i} in{i} inb{i} q{i} qb{i} {cell_name} params: bias={b:.9e} ; h = {}",
-            chip.model.fields[i] as f32
+            chip.model.fields[i]
         );
     }
     let _ = writeln!(t, "* synapses: Xs<i>_<j> carries cell j's readout into cell i's input");
