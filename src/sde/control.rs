@@ -136,7 +136,9 @@ fn spectral_radius(jac: &[f64], dim: usize, k: usize) -> f64 {
             let m = DMatrix::from_fn(k, k, |i, j| jac[i * dim + j]);
             match Schur::try_new(m, f64::EPSILON, 50 * k) {
                 Some(schur) => schur.complex_eigenvalues().iter().map(|e| e.norm()).fold(0.0, f64::max),
-                None => (0..k).map(|i| (0..k).map(|j| jac[i * dim + j].abs()).sum::<f64>()).fold(0.0, f64::max),
+                None => {
+                    (0..k).map(|i| (0..k).map(|j| jac[i * dim + j].abs()).sum::<f64>()).fold(0.0, f64::max)
+                }
             }
         }
     }
