@@ -16,6 +16,7 @@ pub mod cli;
 pub mod device;
 pub mod io;
 pub mod jump;
+pub mod netlist_writer;
 pub mod report;
 
 pub mod rng;

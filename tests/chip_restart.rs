@@ -1,13 +1,16 @@
 //! `Sampler::restart` (the hook learning uses between parameter updates): a sampler restarted
 //! with new couplings, fields, state, clamps and seed continues bit for bit as a sampler newly
 //! built with those arguments, for every sampler (lattice torus and open, graph Ising and
-//! Potts, free running) and with cells that carry per-cell offsets (bound to slots once).
+//! Potts, free running, free running with settling inputs) and with cells that carry per-cell
+//! offsets (bound to slots once).
 
 mod chip_common;
 
 use chip_common::{graph_model, normals, random_graph};
 use pbitsim::cell::PbitCell;
 use pbitsim::chip::cells::behavioural::PbitCells;
+use pbitsim::chip::cells::cell::InputLag;
+use pbitsim::chip::cells::coupled::CoupledPbitCells;
 use pbitsim::chip::run::build_sampler;
 use pbitsim::chip::samplers::sampler::{empty_state, initial_state};
 use pbitsim::chip::{
@@ -90,5 +93,10 @@ fn graph_and_free_running_restart_equals_a_fresh_sampler() {
     check(t.clone(), ModelKind::Ising, Method::BlockGibbs, offset_cells(n));
     check(t.clone(), ModelKind::Ising, Method::FreeRunning, offset_cells(n));
     check(t.clone(), ModelKind::Potts { q: 3 }, Method::BlockGibbs, IdealCell::new(0.6));
-    check(t, ModelKind::Potts { q: 3 }, Method::FreeRunning, IdealCell::new(0.6));
+    check(t.clone(), ModelKind::Potts { q: 3 }, Method::FreeRunning, IdealCell::new(0.6));
+    // Calibrated couplings: inputs that arrive late and settle (the settling sampler).
+    let offsets = normals(n, 0.0, 0.01, 98).into_iter().map(f64::from).collect();
+    let lag = InputLag { delay: 0.2, settling: 0.15 };
+    let coupled = CoupledPbitCells::new(PbitCell::ideal(0.0, 0.03, 1e-7, 300.0), 0.03, 0.6, offsets, lag);
+    check(t, ModelKind::Ising, Method::FreeRunning, coupled);
 }

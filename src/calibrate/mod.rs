@@ -6,6 +6,7 @@
 //! temperature and across temperatures ([`fitting`]) and written as a versioned calibration
 //! file ([`crate::calibration`], the format module shared with its readers) with plots ([`plots`]).
 
+pub mod coupling;
 pub mod fitting;
 pub mod plots;
 pub mod point;
@@ -109,6 +110,28 @@ fn mismatch(spec: &crate::circuit::Spec) -> MismatchRecord {
     }
 }
 
+/// The simulation of one calibration point at temperature `t` (K), before its controls are
+/// set.
+pub fn simulate_config(config: &CalibrateConfig, t: f64) -> SimulateConfig {
+    SimulateConfig {
+        circuit: config.circuit.clone(),
+        overrides: config.overrides.clone(),
+        temperature: Some(t),
+        tstop: config.tstop,
+        dt: config.dt,
+        force_dt: config.force_dt,
+        accuracy: config.accuracy,
+        check_step: false,
+        engine: config.engine,
+        runs: config.precision.batch_runs,
+        seed: config.seed,
+        threads: config.threads,
+        record_every: None,
+        warmup: config.warmup,
+        offsets: Default::default(),
+    }
+}
+
 /// Run a calibration. `progress(done, total)` counts points.
 pub fn run(
     config: &CalibrateConfig,
@@ -147,25 +170,8 @@ pub fn run(
     for (ti, &t) in config.temperatures.iter().enumerate() {
         for (pi, values) in points.iter().enumerate() {
             let index = ti * points.len() + pi;
-            let mut overrides = config.overrides.clone();
-            overrides.extend(values.iter().map(|(k, v)| (k.clone(), format!("{v:e}"))));
-            let sim = SimulateConfig {
-                circuit: config.circuit.clone(),
-                overrides,
-                temperature: Some(t),
-                tstop: config.tstop,
-                dt: config.dt,
-                force_dt: config.force_dt,
-                accuracy: config.accuracy,
-                check_step: false,
-                engine: config.engine,
-                runs: config.precision.batch_runs,
-                seed: config.seed,
-                threads: config.threads,
-                record_every: None,
-                warmup: config.warmup,
-                offsets: Default::default(),
-            };
+            let mut sim = simulate_config(config, t);
+            sim.overrides.extend(values.iter().map(|(k, v)| (k.clone(), format!("{v:e}"))));
             let mut prepared = simulate::prepare(&sim)?;
             (dt, tstop) = (dt.max(prepared.dt), prepared.tstop);
             // Only analog readouts need the trace (for their mixture samples).
@@ -197,12 +203,39 @@ pub fn run(
                     group.iter().filter_map(|p| p.mixture.as_ref()).collect();
                 fitting::fit_pmog(group, &mixtures, &controls, t)
             }
+            CellKind::Coupling => Err("a coupling is calibrated with --coupling".to_string()),
         }
         .map_err(SimulateError::Config)?;
         fits.push(fit);
     }
     let temperature_fits =
         fitting::temperature_fits(&fits, kind == CellKind::Pbit).map_err(SimulateError::Config)?;
+    Ok(Calibration {
+        schema: schema::SCHEMA.to_string(),
+        version: schema::VERSION,
+        created_by: format!("pbitsim {}", env!("CARGO_PKG_VERSION")),
+        cell: kind,
+        circuit: circuit_info(&config.circuit, &netlist, &text, &controls),
+        output,
+        controls: config.sweeps.clone(),
+        temperatures_k: config.temperatures.clone(),
+        seed: config.seed,
+        engine: config.engine.engine_name().to_string(),
+        method: config.engine.method_name().to_string(),
+        dt_s: dt,
+        tstop_s: tstop,
+        warmup_s: config.warmup,
+        precision: config.precision,
+        points: measured,
+        fits,
+        temperature_fits,
+        mismatch: mismatch(&spec),
+    })
+}
+
+/// What a calibration file records of its circuit: path, title, the hash of its text, its
+/// parameters (the swept `controls` excluded) and its model cards with their hashes.
+pub fn circuit_info(path: &Path, netlist: &Netlist, text: &[u8], controls: &[String]) -> CircuitInfo {
     let cards = netlist
         .model_cards
         .iter()
@@ -225,36 +258,16 @@ pub fn run(
         }))
         .collect();
     let mut parameters = netlist.params.clone();
-    for c in &controls {
+    for c in controls {
         parameters.remove(c);
     }
-    Ok(Calibration {
-        schema: schema::SCHEMA.to_string(),
-        version: schema::VERSION,
-        created_by: format!("pbitsim {}", env!("CARGO_PKG_VERSION")),
-        cell: kind,
-        circuit: CircuitInfo {
-            path: config.circuit.display().to_string(),
-            title: netlist.title.clone(),
-            sha256: sha256_hex(&text),
-            parameters,
-            model_cards: cards,
-        },
-        output,
-        controls: config.sweeps.clone(),
-        temperatures_k: config.temperatures.clone(),
-        seed: config.seed,
-        engine: config.engine.engine_name().to_string(),
-        method: config.engine.method_name().to_string(),
-        dt_s: dt,
-        tstop_s: tstop,
-        warmup_s: config.warmup,
-        precision: config.precision,
-        points: measured,
-        fits,
-        temperature_fits,
-        mismatch: mismatch(&spec),
-    })
+    CircuitInfo {
+        path: path.display().to_string(),
+        title: netlist.title.clone(),
+        sha256: sha256_hex(text),
+        parameters,
+        model_cards: cards,
+    }
 }
 
 /// Write a calibration atomically.

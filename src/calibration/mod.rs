@@ -3,10 +3,13 @@
 //! chip ([`crate::chip`]) read it. Neither side imports the other; both import this module.
 //!
 //! [`schema`] is the document (schema, version, circuit, controls, fits, mismatch) with its
-//! validation on load; [`point`] the measured points it carries.
+//! validation on load; [`point`] the measured points it carries; [`coupling`] the document of
+//! a coupling circuit (same header, `cell` = "coupling").
 
+pub mod coupling;
 pub mod point;
 pub mod schema;
 
+pub use coupling::{CouplingBench, CouplingCalibration, CouplingFit, CouplingPoint};
 pub use point::{MixtureRecord, PointMeasurement, Precision};
 pub use schema::*;

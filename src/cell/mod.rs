@@ -13,12 +13,14 @@
 //! temperature outside the calibrated range is an error. Per-cell offsets from mismatch
 //! ([`mismatch`]) shift each cell's input.
 
+pub mod coupling;
 pub mod interpolate;
 pub mod mismatch;
 pub mod pbit;
 pub mod pdit;
 pub mod pmog;
 
+pub use coupling::Coupling;
 pub use mismatch::offsets;
 pub use pbit::PbitCell;
 pub use pdit::PditCell;

@@ -13,6 +13,7 @@ use crate::chip::description::model::ModelKind;
 use crate::chip::description::problem::{Chip, Method, Schedule};
 use crate::chip::error::ChipError;
 use crate::chip::observers::autocorr::AutoCorr;
+use crate::chip::observers::joint::JointObserver;
 use crate::chip::observers::observe::{
     Observer, PairCorrelations, PairValue, Sample, Summary, magnetisation,
 };
@@ -20,6 +21,7 @@ use crate::chip::samplers::free_running::FreeRunning;
 use crate::chip::samplers::gibbs::GraphGibbs;
 use crate::chip::samplers::lattice_gibbs::LatticeIsing;
 use crate::chip::samplers::sampler::{Sampler, empty_state, initial_state};
+use crate::chip::samplers::settling::SettlingFreeRunning;
 use crate::rng::{GENERATOR, Seed};
 use std::time::{Duration, Instant};
 
@@ -85,6 +87,9 @@ pub struct ChipStats {
     pub class_marginals: Option<Vec<Vec<f64>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pair_correlations: Option<Vec<PairValue>>,
+    /// Ising chips of up to 16 cells: the joint law of the cells, cell i as bit i.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joint: Option<crate::analysis::Joint>,
 }
 
 /// Builds the sampler a chip and schedule call for, with cells `cells`.
@@ -113,6 +118,9 @@ pub fn build_sampler<C: CellModel + 'static>(
         },
         Method::FreeRunning => {
             let (tau, dt) = (schedule.tau, schedule.read_interval);
+            if let (ModelKind::Ising, Some(lag)) = (m.kind, cells.input_lag()) {
+                return Ok(Box::new(SettlingFreeRunning::new(t, m, cells, &init, cl, seed, tau, dt, lag)?));
+            }
             match m.kind {
                 ModelKind::Ising => {
                     Box::new(FreeRunning::<IsingKind, C>::new(t, m, col, cells, &init, cl, seed, tau, dt)?)
@@ -139,8 +147,12 @@ pub fn run(
     match config.cells.kind {
         CellKind::Ideal => run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, options, observers),
         CellKind::Pbit => {
-            let (cells, _) = crate::chip::cells::behavioural::pbit_cells(config, &chip, options.seed)?;
-            run_chip(&chip, cells, &schedule, options, observers)
+            use crate::chip::cells::couplings::{BehaviouralCells, behavioural_chip};
+            let b = behavioural_chip(config, &chip, options.seed)?;
+            match b.cells {
+                BehaviouralCells::Plain(cells) => run_chip(&b.chip, cells, &schedule, options, observers),
+                BehaviouralCells::Coupled(cells) => run_chip(&b.chip, cells, &schedule, options, observers),
+            }
         }
         other => Err(ChipError::CellKind(format!("{other:?}").to_lowercase())),
     }
@@ -165,6 +177,10 @@ pub fn run_chip<C: CellModel + 'static>(
     let q = chip.q();
     let mut summary = Summary::new(n, q);
     let mut pairs = options.pairs.clone().map(PairCorrelations::new);
+    let mut joint = match chip.model.kind {
+        ModelKind::Ising => JointObserver::new(n),
+        _ => None,
+    };
     let mut buf = empty_state(chip.model.kind, n);
     let total = schedule.warmup + schedule.sweeps;
     let step = (total / 100).max(1);
@@ -201,6 +217,9 @@ pub fn run_chip<C: CellModel + 'static>(
             summary.observe(&sample)?;
             if let Some(p) = pairs.as_mut() {
                 p.observe(&sample)?;
+            }
+            if let Some(j) = joint.as_mut() {
+                j.observe(&sample)?;
             }
             for o in observers.iter_mut() {
                 o.observe(&sample)?;
@@ -246,5 +265,6 @@ pub fn run_chip<C: CellModel + 'static>(
         marginals: summary.marginals(),
         class_marginals: summary.class_marginals(),
         pair_correlations: pairs.map(|p| p.values()),
+        joint: joint.map(|j| j.joint()),
     })
 }

@@ -63,6 +63,13 @@ pub struct CalibrateArgs {
     /// Time discarded at the start of each run.
     #[arg(long, default_value = "200n")]
     pub warmup: String,
+    /// Calibrate a coupling circuit: the circuit is a coupling bench (a driving cell, the
+    /// coupling, the receiving input), the one --sweep its weight parameter.
+    #[arg(long)]
+    pub coupling: bool,
+    /// With --coupling: the bit output of the driving readout (default: the first bit output).
+    #[arg(long, requires = "coupling")]
+    pub driver: Option<String>,
     /// Engine: sde or jump.
     #[arg(long, default_value = "sde")]
     pub engine: String,
@@ -127,6 +134,9 @@ impl CalibrateArgs {
 
 pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
     let config = args.config()?;
+    if args.coupling {
+        return run_coupling(args, &config, quiet);
+    }
     // The calibration file is staged now (its directory proven writable) and replaced only
     // when the plots are written too; the plot directory is made before the work.
     let mut staging = Staging::default();
@@ -187,6 +197,42 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
         let unmet = calibration.points.iter().filter(|p| !p.precision_reached).count();
         if unmet > 0 {
             println!("  warning: {unmet} point(s) did not reach the target precision within --max-time");
+        }
+    }
+    Ok(())
+}
+
+fn run_coupling(args: &CalibrateArgs, config: &CalibrateConfig, quiet: bool) -> Result<()> {
+    if args.plot.is_some() {
+        bail!("--plot: a coupling calibration has no plots; its points are in the calibration file");
+    }
+    let points = (calibrate::grid(&config.sweeps).len() + 1) * config.temperatures.len();
+    let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));
+    let started = std::time::Instant::now();
+    let calibration =
+        calibrate::coupling::run(config, args.driver.as_deref(), &|done, _| progress.set(done as u64))?;
+    progress.finish();
+    crate::io::write_json_atomic(&args.out, &calibration)?;
+    if !quiet {
+        println!(
+            "coupling from {} points in {:.1} s; wrote {}",
+            calibration.points.len(),
+            started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+        for p in &calibration.points {
+            println!(
+                "  {:.1} K, {} = {}: J_v = {} +- {}, offset {}, delay {} + settling {}, power {}",
+                p.temperature_k,
+                calibration.weight.name,
+                format_si(p.weight, "V"),
+                format_si(p.coupling_v, "V"),
+                format_si(p.coupling_se_v, "V"),
+                format_si(p.offset_v, "V"),
+                format_si(p.delay_s, "s"),
+                format_si(p.settling_time_s, "s"),
+                format_si(p.power_w, "W")
+            );
         }
     }
     Ok(())

@@ -7,7 +7,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{Progress, RunArgs, check_extension};
-use crate::chip::cells::behavioural::{CellsReport, pbit_cells};
+use crate::chip::cells::behavioural::CellsReport;
+use crate::chip::cells::couplings::{BehaviouralCells, behavioural_chip};
 use crate::chip::description::config::CellKind;
 use crate::chip::observers::npy::NpyWriter;
 use crate::chip::observers::snapshot::Snapshots;
@@ -133,8 +134,16 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             (run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &options, &mut observers)?, None)
         }
         CellKind::Pbit => {
-            let (cells, report) = pbit_cells(&config, &chip, args.run.seed)?;
-            (run_chip(&chip, cells, &schedule, &options, &mut observers)?, Some(report))
+            let b = behavioural_chip(&config, &chip, args.run.seed)?;
+            let stats = match b.cells {
+                BehaviouralCells::Plain(cells) => {
+                    run_chip(&b.chip, cells, &schedule, &options, &mut observers)?
+                }
+                BehaviouralCells::Coupled(cells) => {
+                    run_chip(&b.chip, cells, &schedule, &options, &mut observers)?
+                }
+            };
+            (stats, Some(b.report))
         }
         other => bail!(
             "{}: [cells] kind = {other:?} is not available on the chip; use ideal or pbit",

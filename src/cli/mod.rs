@@ -5,6 +5,7 @@
 mod calibrate;
 mod chip;
 mod demo;
+mod netlist;
 mod progress;
 mod simulate;
 mod sweep;
@@ -39,6 +40,8 @@ pub enum Command {
     Calibrate(calibrate::CalibrateArgs),
     /// Sample a whole chip (lattice or graph of cells) by block Gibbs or free running.
     Chip(chip::ChipArgs),
+    /// Write a chip description as a transistor-level netlist (cells and synapses).
+    Netlist(netlist::NetlistArgs),
     /// Run a study file (temperatures, parameters, stages) point by point into a directory.
     Sweep(sweep::SweepArgs),
     /// Merge a study directory (and its shards) into results.csv and report.html.
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Simulate(args) => simulate::run(&args, cli.quiet),
         Command::Chip(args) => chip::run(&args, cli.quiet),
         Command::Calibrate(args) => calibrate::run(&args, cli.quiet),
+        Command::Netlist(args) => netlist::run(&args, cli.quiet),
         Command::Sweep(args) => sweep::run_sweep(&args, cli.quiet),
         Command::Report(args) => sweep::run_report(&args, cli.quiet),
         Command::Demo(args) => demo::run(&args, cli.quiet),

@@ -121,21 +121,55 @@ impl CellModel for PbitCells {
     }
 }
 
-/// The chip energy model: calibrated cell energy plus neighbour links.
+/// The chip energy model: calibrated cell energy plus neighbour links (or, with calibrated
+/// couplings, the synapses' calibrated power).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ChipEnergy {
     /// Energy of one independent p-bit sample (J), from the calibration.
     pub cell_j: f64,
-    /// Broadcasting one update to the neighbours (J): degree * C_link V_link^2 / 4.
+    /// Broadcasting one update to the neighbours (J): degree * C_link V_link^2 / 4 (0 with
+    /// calibrated couplings, whose readout is part of the cell and whose wires are part of
+    /// the synapses).
     pub links_j: f64,
-    /// One sweep: cells * (cell_j + links_j) (J).
+    /// Calibrated couplings: the synapses' energy per cell update (J), their summed power
+    /// times the cell's correlation time, shared out over the cells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub couplings_j: Option<f64>,
+    /// Cell updates per sweep and cell: 1 for block Gibbs; for free running the read
+    /// interval in units of the cells' correlation time (read_interval / tau).
+    pub updates_per_sweep: f64,
+    /// One sweep: cells * (cell_j + links_j + couplings_j) * updates_per_sweep (J).
     pub per_sweep_j: f64,
 }
 
 impl ChipEnergy {
     pub fn new(cells: usize, degree: f64, cell_j: f64, link_capacitance: f64, link_swing: f64) -> Self {
         let links_j = degree * 0.5 * link_capacitance * link_swing * link_swing * 0.5;
-        ChipEnergy { cell_j, links_j, per_sweep_j: cells as f64 * (cell_j + links_j) }
+        ChipEnergy {
+            cell_j,
+            links_j,
+            couplings_j: None,
+            updates_per_sweep: 1.0,
+            per_sweep_j: cells as f64 * (cell_j + links_j),
+        }
+    }
+
+    /// The same chip with calibrated couplings of summed power `power_w` (W) instead of the
+    /// link model, a cell update lasting `update_time` (s).
+    pub fn with_couplings(self, cells: usize, power_w: f64, update_time: f64) -> Self {
+        let couplings_j = power_w * update_time / cells as f64;
+        ChipEnergy {
+            links_j: 0.0,
+            couplings_j: Some(couplings_j),
+            per_sweep_j: cells as f64 * (self.cell_j + couplings_j) * self.updates_per_sweep,
+            ..self
+        }
+    }
+
+    /// The same chip with `updates` cell updates per sweep and cell.
+    pub fn per_sweep_updates(self, cells: usize, updates: f64) -> Self {
+        let per_update = self.cell_j + self.links_j + self.couplings_j.unwrap_or(0.0);
+        ChipEnergy { updates_per_sweep: updates, per_sweep_j: cells as f64 * per_update * updates, ..self }
     }
 
     /// Energy of one independent sample: a sweep times 2 tau_int (in sweeps, at least 1/2)
@@ -161,6 +195,9 @@ pub struct CellsReport {
     pub tau0_s: f64,
     pub mismatch_sigma_v: f64,
     pub energy: ChipEnergy,
+    /// Calibrated couplings, if the description has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub couplings: Option<super::couplings::CouplingsReport>,
 }
 
 fn temperature_value(key: &str, value: &toml::Value) -> Result<f64, ChipError> {
@@ -254,7 +291,15 @@ pub fn pbit_cells(
         .as_ref()
         .map_or(Ok(0.8), |v| quantity_value("cells.link_swing", v, Quantity::Voltage))?;
     let degree = 2.0 * chip.topology.edge_slots() as f64 / chip.cells() as f64;
-    let energy = ChipEnergy::new(chip.cells(), degree, cell.energy_per_sample, link_c, link_v);
+    // A free-running sweep lasts read_interval, in units where a cell's correlation time is
+    // tau: read_interval / tau updates per cell.
+    let schedule = &config.schedule;
+    let updates = match schedule.method {
+        crate::chip::Method::BlockGibbs => 1.0,
+        crate::chip::Method::FreeRunning => schedule.read_interval / schedule.tau,
+    };
+    let energy = ChipEnergy::new(chip.cells(), degree, cell.energy_per_sample, link_c, link_v)
+        .per_sweep_updates(chip.cells(), updates);
     let cells = PbitCells::new(cell.clone(), design_vs, chip.model.beta, offsets);
     let report = CellsReport {
         kind: "pbit",
@@ -268,6 +313,7 @@ pub fn pbit_cells(
         tau0_s: cell.tau0,
         mismatch_sigma_v: sigma,
         energy,
+        couplings: None,
     };
     Ok((cells, report))
 }

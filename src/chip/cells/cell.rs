@@ -62,8 +62,30 @@ pub trait CellModel: Send + Sync {
         1.0
     }
 
+    /// Correlation time of the slot at local field `u`, in the units of [`CellModel::tau`]
+    /// (a calibrated cell's tau depends on its input). Default: [`CellModel::tau`].
+    fn tau_at(&self, slot: usize, _u: f32) -> f64 {
+        self.tau(slot)
+    }
+
+    /// How the cells' inputs lag their neighbours, in the schedule's time units, if their
+    /// couplings are circuits that take time (calibrated couplings): the free-running sampler
+    /// then follows each input as it settles ([`crate::chip::samplers::settling`]). Default:
+    /// `None` (inputs follow the neighbours at once).
+    fn input_lag(&self) -> Option<InputLag> {
+        None
+    }
+
     /// Sets the inverse temperature the cells should realise (annealing schedules).
     fn set_beta(&mut self, beta: f64) -> Result<(), ChipError>;
+}
+
+/// How a cell's input follows its neighbours: a neighbour's flip arrives after `delay`, and
+/// the input then relaxes towards the new local field with time constant `settling`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InputLag {
+    pub delay: f64,
+    pub settling: f64,
 }
 
 /// The ideal cell: exact conditionals at inverse temperature `beta`.

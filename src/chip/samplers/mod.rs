@@ -4,7 +4,8 @@
 //! - the vectorised checkerboard path for Ising lattices ([`lattice_gibbs`]), whose row
 //!   kernel is [`lattice_kernel`] (and [`lattice_ideal`], its AVX2 form for ideal cells),
 //!   drawing from vector random streams ([`lanes`]);
-//! - free-running, continuous-time cells ([`free_running`]).
+//! - free-running, continuous-time cells ([`free_running`]), and the same with inputs that
+//!   settle with the calibrated time constant of their couplings ([`settling`]).
 
 pub mod free_running;
 pub mod gibbs;
@@ -15,3 +16,4 @@ pub mod lattice_ideal;
 pub mod lattice_kernel;
 pub mod layout;
 pub mod sampler;
+pub mod settling;

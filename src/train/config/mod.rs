@@ -223,6 +223,8 @@ impl TrainFile {
             graph: raw.graph.clone(),
             model,
             cells: raw.cells.clone(),
+            // Training runs calibrated cells with ideal (exact, instant) couplings.
+            couplings: None,
             schedule: ScheduleSection {
                 method: chains.method,
                 tau: chains.tau,
