@@ -6,42 +6,74 @@
 //! 1 - c, row y + b, column k + delta with delta = (x0 + a - x0') / 2 depending only on c,
 //! the parity of y and the direction: every neighbour of a row is the same row of the other
 //! colour rotated by a fixed offset, so neighbour indices are implicit and the local-field
-//! loop runs over contiguous slices (vectorised). Storage and the row kernel (padded rows,
-//! couplings once per undirected edge, f32; absent edges of an open lattice have J = 0) are
-//! in [`crate::chip::samplers::lattice_kernel`].
+//! loop runs over contiguous slices (vectorised). Storage and the row kernel are in
+//! [`crate::chip::samplers::lattice_kernel`]; which kernel runs (f32 or integer local fields;
+//! lookup table, logistic or the cell's own draw) is chosen by
+//! [`crate::chip::samplers::lattice_plan`] from the model and the cells.
 //!
-//! Per block of 16 cells: u = h + sum_d J_d s_nbr (f32), uniforms from eight Xoshiro256++
-//! lanes, then s = +1 if U < P(+1) else -1 via cell.draw_up (ideal cell: U (1 + e^{-2 beta u})
-//! < 1 with a fast exp). Rows are grouped into fixed chunks of about [`CELLS_PER_CHUNK`]
-//! cells, each with its own lanes carried across sweeps ((seed, CellBlock, 2 chunks c + k)),
-//! so results do not depend on the thread count.
+//! Rows are grouped into fixed chunks of about [`CELLS_PER_CHUNK`] cells, each with its own
+//! lanes carried across sweeps ((seed, CellBlock, 2 chunks c + k)), so results do not depend
+//! on the thread count. A chip with one chunk per colour (up to about 90 x 90) runs on the
+//! calling thread: a hand-off to another thread would cost more than the sweep.
+//!
+//! **Energy and magnetisation are tracked, not recomputed.** Every edge joins the two
+//! colours, so after colour c is redrawn (the other colour fixed),
+//! E = -(sum_{i in c} s_i u_i + sum_{j not in c} h_j s_j) with u_i = h_i + sum_j J_ij s_j the
+//! local field the kernel has just computed. Each pass adds up, over its new spins, the number
+//! of +1 cells, P_c = sum s_i u_i and H_c = sum h_i s_i (see the kernel's docs for the fixed
+//! summation order); after a sweep E = -(P_1 + H_0) and m = sum_c (2 ups_c - N/2) / N. Clamped
+//! cells are corrected after each pass. With integer fields every sum is exact; with f32
+//! fields E differs from the f64 sum over edges by the f32 rounding of u (about 1e-7
+//! relative); [`LatticeIsing::recompute_energy`] gives that sum.
 
-use crate::chip::cells::cell::{CellModel, ideal_k};
+use crate::chip::cells::cell::CellModel;
 use crate::chip::description::graph::Lattice;
 use crate::chip::description::model::{Model, ModelKind};
 use crate::chip::error::ChipError;
 use crate::chip::samplers::lanes::Lanes;
-use crate::chip::samplers::lattice_kernel::{Geom, W, update_row};
-use crate::chip::samplers::sampler::{Sampler, StateBuf};
+use crate::chip::samplers::lattice_kernel::{ChunkStats, DrawView, FieldView, Geom, W, update_chunk};
+use crate::chip::samplers::lattice_plan::{DrawPlan, IntCouplings, int_couplings};
+use crate::chip::samplers::sampler::{KernelInfo, Sampler, StateBuf};
 use crate::rng::{Domain, Seed};
 use rayon::prelude::*;
 
 /// Target number of cells per chunk (fixed by L only).
 pub const CELLS_PER_CHUNK: usize = 4096;
 
+/// Couplings and fields in the layout of the kernels, per colour where they differ.
+enum Fields {
+    Real { j: Vec<f32>, h: Option<[Vec<f32>; 2]> },
+    Int { w: Vec<i8>, v: Option<[Vec<i8>; 2]>, unit: f32, offset: f32, reach: i32 },
+}
+
+/// The tracked sums of the last pass of each colour (module documentation).
+#[derive(Debug, Clone, Copy, Default)]
+struct Tracked {
+    pair: [f64; 2],
+    field: [f64; 2],
+    ups: [i64; 2],
+    /// Energy of the initial state (before the first sweep).
+    initial_energy: f64,
+    swept: bool,
+}
+
 /// Checkerboard Ising sampler on an even lattice.
 pub struct LatticeIsing<C: CellModel> {
     g: Geom,
     /// Spins per colour, padded rows.
     s: [Vec<i8>; 2],
-    /// Couplings of colour-0 cells, every direction (each undirected edge once).
-    j: Vec<f32>,
-    /// Fields per colour; None when every field is zero.
-    h: Option<[Vec<f32>; 2]>,
+    /// Their f32 image (f32 fields only; empty otherwise).
+    sf: [Vec<f32>; 2],
+    fields: Fields,
+    draw: DrawPlan,
+    allow_table: bool,
+    int: Option<IntCouplings>,
     rng: [Vec<Lanes>; 2],
+    stats: [Vec<ChunkStats>; 2],
     rows_per_chunk: usize,
     /// (index in the padded colour array, value) of clamped cells.
     clamp: [Vec<(usize, i8)>; 2],
+    tracked: Tracked,
     cell: C,
 }
 
@@ -64,32 +96,26 @@ impl<C: CellModel> LatticeIsing<C> {
         let StateBuf::Spins(init) = init else {
             return Err(ChipError::Unsupported("initial state does not match the model kind".into()));
         };
-        let m = l / 2;
-        let dirs = lattice.directions();
-        let d = dirs.len();
-        let dy: Vec<i64> = dirs.iter().map(|&(_, b)| b).collect();
-        let opp: Vec<usize> = (0..d).map(|k| (k + d / 2) % d).collect();
-        let mut koff: [[Vec<isize>; 2]; 2] = Default::default();
-        for (c, kc) in koff.iter_mut().enumerate() {
-            for (py, kp) in kc.iter_mut().enumerate() {
-                for &(a, b) in dirs {
-                    let x0 = ((c + py) % 2) as i64;
-                    let x1 = ((1 - c as i64) + py as i64 + b).rem_euclid(2);
-                    let delta = x0 + a - x1;
-                    debug_assert_eq!(delta % 2, 0);
-                    kp.push((delta / 2) as isize);
-                }
-            }
-        }
-        let reach = koff.iter().flatten().flatten().map(|o| o.unsigned_abs()).max().unwrap_or(0);
-        let lead = reach.div_ceil(W).max(1) * W;
-        let st = 2 * lead + m.div_ceil(W) * W;
+        let g = geometry(lattice);
+        let (m, st, lead, d) = (g.m, g.stride, g.lead, g.d);
+        let int = int_couplings(lattice, model);
+        let has_h = model.fields.iter().any(|&f| f != 0.0);
         let mut sites = Vec::with_capacity(l * l);
         let mut s: [Vec<i8>; 2] = [vec![0; l * st], vec![0; l * st]];
-        let has_h = model.fields.iter().any(|&f| f != 0.0);
-        let mut h: [Vec<f32>; 2] =
-            if has_h { [vec![0.0; l * st], vec![0.0; l * st]] } else { Default::default() };
-        let mut j = vec![0f32; l * d * st];
+        let per_colour = |v: &dyn Fn(usize) -> Option<f32>| -> [Vec<f32>; 2] {
+            core::array::from_fn(|c| {
+                let mut a = vec![0f32; l * st];
+                for y in 0..l {
+                    for k in 0..m {
+                        a[y * st + lead + k] = v(y * l + (c + y) % 2 + 2 * k).unwrap_or(0.0);
+                    }
+                }
+                a
+            })
+        };
+        // couplings of colour-0 cells, every direction (absent edges: 0)
+        let mut j = vec![0f32; if int.is_some() { 0 } else { l * d * st }];
+        let mut w = vec![0i8; if int.is_some() { l * d * st } else { 0 }];
         for c in 0..2 {
             for y in 0..l {
                 for k in 0..m {
@@ -97,12 +123,11 @@ impl<C: CellModel> LatticeIsing<C> {
                     let site = y * l + x;
                     sites.push(site as u32);
                     s[c][y * st + lead + k] = if init[site] > 0 { 1 } else { -1 };
-                    if has_h {
-                        h[c][y * st + lead + k] = model.fields[site];
-                    }
-                    for dd in 0..d {
-                        if c == 0 && lattice.neighbour_xy(x, y, dd).is_some() {
-                            j[(y * d + dd) * st + lead + k] = model.couplings.get(lattice.edge_id(site, dd));
+                    for dd in (0..d).filter(|&dd| c == 0 && lattice.neighbour_xy(x, y, dd).is_some()) {
+                        let (idx, e) = ((y * d + dd) * st + lead + k, lattice.edge_id(site, dd));
+                        match &int {
+                            Some(ic) => w[idx] = ic.w[e],
+                            None => j[idx] = model.couplings.get(e),
                         }
                     }
                 }
@@ -112,17 +137,31 @@ impl<C: CellModel> LatticeIsing<C> {
         let mut cl: [Vec<(usize, i8)>; 2] = Default::default();
         for &(site, v) in clamp {
             let (x, y) = (site % l, site / l);
-            let c = (x + y) % 2;
             let idx = y * st + lead + x / 2;
             let v = if v > 0.0 { 1 } else { -1 };
-            s[c][idx] = v;
-            cl[c].push((idx, v));
+            s[(x + y) % 2][idx] = v;
+            cl[(x + y) % 2].push((idx, v));
         }
-        let g = Geom { l, m, lead, stride: st, d, dy, koff, opp, allow_avx2: true };
         for v in s.iter_mut() {
             v.chunks_mut(st).for_each(|row| g.refresh_pads(row));
         }
-        j.chunks_mut(st).for_each(|row| g.refresh_pads(row));
+        let fields = match &int {
+            Some(ic) => {
+                let v = ic.v.as_ref().map(|v| {
+                    per_colour(&|i| Some(v[i] as f32)).map(|a| a.iter().map(|&x| x as i8).collect())
+                });
+                w.chunks_mut(st).for_each(|row| g.refresh_pads(row));
+                Fields::Int { w, v, unit: ic.unit, offset: ic.offset, reach: ic.reach }
+            }
+            None => {
+                j.chunks_mut(st).for_each(|row| g.refresh_pads(row));
+                Fields::Real { j, h: has_h.then(|| per_colour(&|i| model.fields.get(i).copied())) }
+            }
+        };
+        let sf = match fields {
+            Fields::Real { .. } => s.clone().map(|v| v.iter().map(|&x| x as f32).collect()),
+            Fields::Int { .. } => Default::default(),
+        };
         let rows_per_chunk = (CELLS_PER_CHUNK / m).clamp(1, l);
         let nchunks = l.div_ceil(rows_per_chunk);
         let rng = [0, 1].map(|c| {
@@ -130,24 +169,146 @@ impl<C: CellModel> LatticeIsing<C> {
                 .map(|k| Lanes::from_stream(seed.stream(Domain::CellBlock, (c * nchunks + k) as u64)))
                 .collect()
         });
-        let h = has_h.then_some(h);
-        Ok(LatticeIsing { g, s, j, h, rng, rows_per_chunk, clamp: cl, cell })
+        let draw = DrawPlan::choose(&cell, int.as_ref(), true);
+        let stats = [vec![ChunkStats::default(); nchunks], vec![ChunkStats::default(); nchunks]];
+        let mut sampler = LatticeIsing {
+            g,
+            s,
+            sf,
+            fields,
+            draw,
+            allow_table: true,
+            int,
+            rng,
+            stats,
+            rows_per_chunk,
+            clamp: cl,
+            tracked: Tracked::default(),
+            cell,
+        };
+        let ups = [0, 1].map(|c| sampler.colour_cells(&sampler.s[c]).filter(|&x| x > 0).count() as i64);
+        sampler.tracked.ups = ups;
+        sampler.tracked.initial_energy = sampler.recompute_energy();
+        Ok(sampler)
     }
 
-    /// Allows or forbids the AVX2 build of the row kernel (default: allowed where the CPU has
-    /// it). Both builds give bit-identical results; this exists so that tests can check it.
+    /// Allows or forbids the AVX2 kernels (default: allowed where the CPU has AVX2 and FMA).
+    /// Both builds give bit-identical results; this exists so that tests can check it.
     pub fn set_allow_avx2(&mut self, allow: bool) {
         self.g.allow_avx2 = allow;
+    }
+
+    /// Allows or forbids the lookup-table draw (default: allowed where the model permits).
+    /// Forbidding it runs the logistic draw instead (same law, other bits); for tests and
+    /// benchmarks comparing kernels.
+    pub fn set_allow_table(&mut self, allow: bool) {
+        self.allow_table = allow;
+        self.draw = DrawPlan::choose(&self.cell, self.int.as_ref(), allow);
     }
 
     /// Bytes of sampler state per cell (spins, fields, couplings, streams; row pads included).
     pub fn bytes_per_cell(&self) -> f64 {
         let n = (self.g.l * self.g.l) as f64;
+        let field = match &self.fields {
+            Fields::Real { j, h } => 4 * (j.len() + h.iter().flatten().map(|v| v.len()).sum::<usize>()),
+            Fields::Int { w, v, .. } => w.len() + v.iter().flatten().map(|v| v.len()).sum::<usize>(),
+        };
         let bytes = self.s.iter().map(|v| v.len()).sum::<usize>()
-            + 4 * (self.h.iter().flatten().map(|v| v.len()).sum::<usize>() + self.j.len())
+            + 4 * self.sf.iter().map(|v| v.len()).sum::<usize>()
+            + field
             + (self.rng[0].len() + self.rng[1].len()) * std::mem::size_of::<Lanes>();
         bytes as f64 / n
     }
+
+    /// The cells of one colour array, row by row (pads skipped).
+    fn colour_cells<'a, T: Copy>(&self, v: &'a [T]) -> impl Iterator<Item = T> + 'a {
+        let (m, p) = (self.g.m, self.g.lead);
+        v.chunks(self.g.stride).flat_map(move |row| row[p..p + m].iter().copied())
+    }
+
+    /// E recomputed from the state in f64, each edge once: E = -sum_i h_i s_i - sum over
+    /// colour-0 cells of s_i sum_d J_id s_nbr (every edge joins the two colours).
+    pub fn recompute_energy(&self) -> f64 {
+        let (l, m, st, p) = (self.g.l, self.g.m, self.g.stride, self.g.lead);
+        let mut e = 0f64;
+        for y in 0..l {
+            let (sb, jb) = self.g.row_bases::<0>(y);
+            for k in 0..m {
+                for c in 0..2 {
+                    e -= self.s[c][y * st + p + k] as f64 * self.field_at(c, y * st + p + k);
+                }
+                let pair: f64 = (0..self.g.d)
+                    .map(|d| {
+                        let j = match &self.fields {
+                            Fields::Real { j, .. } => j[jb[d] + k] as f64,
+                            Fields::Int { w, unit, .. } => w[jb[d] + k] as f64 * *unit as f64,
+                        };
+                        j * self.s[1][sb[d] + k] as f64
+                    })
+                    .sum();
+                e -= self.s[0][y * st + p + k] as f64 * pair;
+            }
+        }
+        e
+    }
+
+    /// h of the cell at `idx` of colour `c` (f64).
+    fn field_at(&self, c: usize, idx: usize) -> f64 {
+        match &self.fields {
+            Fields::Real { h, .. } => h.as_ref().map_or(0.0, |h| h[c][idx] as f64),
+            Fields::Int { v, unit, offset, .. } => {
+                v.as_ref().map_or(0.0, |v| v[c][idx] as f64 * *unit as f64) + *offset as f64
+            }
+        }
+    }
+
+    /// The local field of the cell at `idx` of colour `COL` as the kernels compute it: (u,
+    /// n) with n the integer sum (integer fields) or 0.
+    fn local_field<const COL: usize>(&self, idx: usize) -> (f32, i64) {
+        let (y, k) = (idx / self.g.stride, idx % self.g.stride - self.g.lead);
+        let (sb, jb) = self.g.row_bases::<COL>(y);
+        match &self.fields {
+            Fields::Real { j, h } => {
+                let mut u = h.as_ref().map_or(0.0, |h| h[COL][idx]);
+                for d in 0..self.g.d {
+                    u += j[jb[d] + k] * self.sf[1 - COL][sb[d] + k];
+                }
+                (u, 0)
+            }
+            Fields::Int { w, v, .. } => {
+                let mut n = v.as_ref().map_or(0, |v| v[COL][idx] as i64);
+                for d in 0..self.g.d {
+                    n += w[jb[d] + k] as i64 * self.s[1 - COL][sb[d] + k] as i64;
+                }
+                (0.0, n)
+            }
+        }
+    }
+}
+
+/// The row geometry of `lattice` (see the kernel's storage docs).
+fn geometry(lattice: &Lattice) -> Geom {
+    let (l, dirs) = (lattice.l, lattice.directions());
+    let (m, d) = (l / 2, dirs.len());
+    let dy: Vec<i64> = dirs.iter().map(|&(_, b)| b).collect();
+    let opp: Vec<usize> = (0..d).map(|k| (k + d / 2) % d).collect();
+    let mut koff: [[Vec<isize>; 2]; 2] = Default::default();
+    for (c, kc) in koff.iter_mut().enumerate() {
+        for (py, kp) in kc.iter_mut().enumerate() {
+            for &(a, b) in dirs {
+                let x0 = ((c + py) % 2) as i64;
+                let x1 = ((1 - c as i64) + py as i64 + b).rem_euclid(2);
+                let delta = x0 + a - x1;
+                debug_assert_eq!(delta % 2, 0);
+                kp.push((delta / 2) as isize);
+            }
+        }
+    }
+    let reach = koff.iter().flatten().flatten().map(|o| o.unsigned_abs()).max().unwrap_or(0);
+    let lead = reach.div_ceil(W).max(1) * W;
+    let stride = 2 * lead + m.div_ceil(W) * W;
+    let wrapped = (0..l).flat_map(|y| dy.iter().map(move |&b| (y as i64 + b).rem_euclid(l as i64) as u32)).collect();
+    Geom { l, m, lead, stride, d, dy, wrapped, koff, opp, allow_avx2: true }
 }
 
 impl<C: CellModel> LatticeIsing<C> {
@@ -155,61 +316,137 @@ impl<C: CellModel> LatticeIsing<C> {
     fn sweep_colours(&mut self, parallel: bool) {
         self.sweep_colour::<0>(parallel);
         self.sweep_colour::<1>(parallel);
+        self.tracked.swept = true;
     }
 
     fn sweep_colour<const COL: usize>(&mut self, parallel: bool) {
-        let st = self.g.stride;
-        let rpc = self.rows_per_chunk;
+        let (st, rpc) = (self.g.stride, self.rows_per_chunk);
         let (a, b) = self.s.split_at_mut(1);
         let (mine, other) = if COL == 0 { (&mut a[0], &b[0]) } else { (&mut b[0], &a[0]) };
-        let (g, j, cell) = (&self.g, &self.j, &self.cell);
-        let h = self.h.as_ref().map(|h| &h[COL][..]);
-        let ideal = cell.ideal_beta().map(ideal_k);
-        let rng = &mut self.rng[COL];
-        let work = |ch: usize, rows: &mut [i8], lanes: &mut Lanes| {
-            update_chunk_dispatch::<C, COL>(g, ch * rpc, rows, other, j, h, cell, ideal, lanes);
+        let (af, bf) = self.sf.split_at_mut(1);
+        let (mine_f, other_f) = if COL == 0 { (&mut af[0], &bf[0]) } else { (&mut bf[0], &af[0]) };
+        let field = match &self.fields {
+            Fields::Real { j, h } => FieldView::Real { j, h: h.as_ref().map(|h| &h[COL][..]), other: other_f },
+            Fields::Int { w, v, unit, offset, reach } => FieldView::Int {
+                w,
+                v: v.as_ref().map(|v| &v[COL][..]),
+                other,
+                unit: *unit,
+                offset: *offset,
+                reach: *reach,
+            },
         };
-        if parallel {
-            mine.par_chunks_mut(rpc * st)
-                .zip(rng.par_iter_mut())
-                .enumerate()
-                .for_each(|(ch, (rows, lanes))| work(ch, rows, lanes));
+        let draw = match &self.draw {
+            DrawPlan::Table { t, .. } => DrawView::Table(t),
+            DrawPlan::Ideal(k) => DrawView::Ideal(*k),
+            DrawPlan::Logistic => {
+                let (k, c) = self.cell.logistic_form().expect("a logistic plan comes from a logistic form");
+                DrawView::Logistic { k, c }
+            }
+            DrawPlan::Cell => DrawView::Cell(&self.cell),
+        };
+        let rows: Vec<&mut [i8]> = mine.chunks_mut(rpc * st).collect();
+        let rows_f: Vec<&mut [f32]> = if mine_f.is_empty() {
+            rows.iter().map(|_| Default::default()).collect()
         } else {
-            for (ch, (rows, lanes)) in mine.chunks_mut(rpc * st).zip(rng.iter_mut()).enumerate() {
-                work(ch, rows, lanes);
+            mine_f.chunks_mut(rpc * st).collect()
+        };
+        let g = &self.g;
+        let work = |ch: usize, ((rows, rows_f), (lanes, stats)): ((&mut [i8], &mut [f32]), (&mut Lanes, &mut ChunkStats))| {
+            dispatch::<C, COL>(g, ch * rpc, rows, rows_f, field, draw, lanes, stats);
+        };
+        let items = rows.into_iter().zip(rows_f);
+        if parallel {
+            items.collect::<Vec<_>>().into_par_iter().zip(self.rng[COL].par_iter_mut().zip(&mut self.stats[COL])).enumerate().for_each(|(ch, x)| work(ch, x));
+        } else {
+            items.zip(self.rng[COL].iter_mut().zip(&mut self.stats[COL])).enumerate().for_each(|(ch, x)| work(ch, x));
+        }
+        self.finish_pass::<COL>();
+    }
+
+    /// Adds up the chunks' statistics in chunk order, restores clamped cells (correcting the
+    /// sums), and records the colour's tracked sums.
+    fn finish_pass<const COL: usize>(&mut self) {
+        let chunks = &self.stats[COL];
+        let mut ups: i64 = chunks.iter().map(|s| s.ups).sum();
+        let mut pair = chunks.iter().fold(0.0, |a, s| a + s.pair_sum());
+        let mut field = chunks.iter().fold(0.0, |a, s| a + s.field_sum());
+        let (mut pair_int, mut field_int): (i64, i64) =
+            (chunks.iter().map(|s| s.pair_int).sum(), chunks.iter().map(|s| s.field_int).sum());
+        let st = self.g.stride;
+        for i in 0..self.clamp[COL].len() {
+            let (idx, v) = self.clamp[COL][i];
+            let drawn = self.s[COL][idx];
+            if drawn == v {
+                continue;
+            }
+            let delta = (v - drawn) as i64;
+            ups += delta / 2;
+            let (u, n) = self.local_field::<COL>(idx);
+            match &self.fields {
+                Fields::Real { h, .. } => {
+                    pair += delta as f64 * u as f64;
+                    field += delta as f64 * h.as_ref().map_or(0.0, |h| h[COL][idx] as f64);
+                }
+                Fields::Int { v: vf, .. } => {
+                    pair_int += delta * n;
+                    field_int += delta * vf.as_ref().map_or(0, |vf| vf[COL][idx] as i64);
+                }
+            }
+            let y = idx / st;
+            self.s[COL][idx] = v;
+            self.g.refresh_pads(&mut self.s[COL][y * st..(y + 1) * st]);
+            if !self.sf[COL].is_empty() {
+                self.sf[COL][idx] = v as f32;
+                self.g.refresh_pads(&mut self.sf[COL][y * st..(y + 1) * st]);
             }
         }
-        for &(idx, v) in &self.clamp[COL] {
-            self.s[COL][idx] = v;
-            let y = idx / st;
-            self.g.refresh_pads(&mut self.s[COL][y * st..(y + 1) * st]);
+        if let Fields::Int { unit, offset, .. } = &self.fields {
+            let sum_s = (2 * ups - (self.g.l * self.g.m) as i64) as f64;
+            pair = *unit as f64 * pair_int as f64 + *offset as f64 * sum_s;
+            field = *unit as f64 * field_int as f64 + *offset as f64 * sum_s;
         }
+        self.tracked.ups[COL] = ups;
+        self.tracked.pair[COL] = pair;
+        self.tracked.field[COL] = field;
     }
 }
 
-/// Redraws the rows of one chunk (first row `y0`).
+/// Runtime dispatch: the AVX2 kernels for fused draws where the CPU has AVX2 and FMA, the
+/// AVX2 build of the portable kernel for other cell models, else the baseline build. All
+/// give bit-identical results.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn update_chunk<C: CellModel, const COL: usize, const AVX2: bool>(
+fn dispatch<C: CellModel, const COL: usize>(
     g: &Geom,
     y0: usize,
     rows: &mut [i8],
-    other: &[i8],
-    j: &[f32],
-    h: Option<&[f32]>,
-    cell: &C,
+    rows_f: &mut [f32],
+    field: FieldView,
+    draw: DrawView<C>,
     lanes: &mut Lanes,
+    st: &mut ChunkStats,
 ) {
-    for (r, row) in rows.chunks_mut(g.stride).enumerate() {
-        let y = y0 + r;
-        let first = (COL * g.l + y) * g.m;
-        update_row::<C, COL, AVX2>(g, y, first, row, other, j, h, cell, lanes);
+    #[cfg(target_arch = "x86_64")]
+    if g.allow_avx2 && avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above)
+        unsafe {
+            if !crate::chip::samplers::lattice_avx2::update_chunk::<C, COL>(g, y0, rows, rows_f, field, draw, lanes, st) {
+                update_chunk_avx2::<C, COL>(g, y0, rows, rows_f, field, draw, lanes, st);
+            }
+        }
+        return;
     }
+    update_chunk::<C, COL, false>(g, y0, rows, rows_f, field, draw, lanes, st)
 }
 
-/// The same code compiled for AVX2 (8 f32 lanes instead of SSE2's 4). Only plain IEEE
-/// operations are used (Rust never fuses a * b + c), so the results are bit-identical to the
-/// baseline path: the choice depends on the CPU, never the output.
+/// True if the CPU has AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+fn avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// The portable kernel compiled for AVX2 (auto-vectorised; plain IEEE operations, which Rust
+/// never fuses, so bit-identical to the baseline build).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
@@ -217,44 +454,13 @@ fn update_chunk_avx2<C: CellModel, const COL: usize>(
     g: &Geom,
     y0: usize,
     rows: &mut [i8],
-    other: &[i8],
-    j: &[f32],
-    h: Option<&[f32]>,
-    cell: &C,
+    rows_f: &mut [f32],
+    field: FieldView,
+    draw: DrawView<C>,
     lanes: &mut Lanes,
+    st: &mut ChunkStats,
 ) {
-    update_chunk::<C, COL, true>(g, y0, rows, other, j, h, cell, lanes)
-}
-
-/// Runtime dispatch: the explicit AVX2 kernel for ideal cells (`ideal` = Some(k)), else the
-/// AVX2 or baseline build of [`update_chunk`]. All three give bit-identical results.
-#[allow(clippy::too_many_arguments)]
-fn update_chunk_dispatch<C: CellModel, const COL: usize>(
-    g: &Geom,
-    y0: usize,
-    rows: &mut [i8],
-    other: &[i8],
-    j: &[f32],
-    h: Option<&[f32]>,
-    cell: &C,
-    ideal: Option<f32>,
-    lanes: &mut Lanes,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if g.allow_avx2 && std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above)
-        unsafe {
-            match ideal {
-                Some(k) => crate::chip::samplers::lattice_ideal::update_chunk::<COL>(
-                    g, y0, rows, other, j, h, k, lanes,
-                ),
-                None => update_chunk_avx2::<C, COL>(g, y0, rows, other, j, h, cell, lanes),
-            }
-        }
-        return;
-    }
-    let _ = ideal;
-    update_chunk::<C, COL, false>(g, y0, rows, other, j, h, cell, lanes)
+    update_chunk::<C, COL, true>(g, y0, rows, rows_f, field, draw, lanes, st)
 }
 
 impl<C: CellModel> Sampler for LatticeIsing<C> {
@@ -273,49 +479,58 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
     }
 
     fn set_beta(&mut self, beta: f64) -> Result<(), ChipError> {
-        self.cell.set_beta(beta)
+        self.cell.set_beta(beta)?;
+        self.draw = DrawPlan::choose(&self.cell, self.int.as_ref(), self.allow_table);
+        Ok(())
     }
 
+    /// Interleaves the two colours of each row (x0 = (c + y) mod 2).
     fn read(&self, out: &mut StateBuf) {
         let StateBuf::Spins(out) = out else { return };
         let (l, m, st, p) = (self.g.l, self.g.m, self.g.stride, self.g.lead);
-        for c in 0..2 {
-            for y in 0..l {
-                let x0 = (c + y) % 2;
-                let row = &self.s[c][y * st + p..y * st + p + m];
-                let dst = &mut out[y * l..(y + 1) * l];
-                for (k, &v) in row.iter().enumerate() {
-                    dst[x0 + 2 * k] = v;
-                }
+        for (y, dst) in out.chunks_exact_mut(l).enumerate() {
+            let (even, odd) = (&self.s[y % 2][y * st + p..][..m], &self.s[1 - y % 2][y * st + p..][..m]);
+            for (pair, (&a, &b)) in dst.chunks_exact_mut(2).zip(even.iter().zip(odd)) {
+                pair[0] = a;
+                pair[1] = b;
             }
         }
     }
 
-    /// E = -sum_i h_i s_i - sum_{i in colour 0} s_i sum_d J_id s_nbr: every edge joins the two
-    /// colours, so summing over colour-0 cells counts each edge once.
+    /// The tracked energy (module documentation): O(1).
     fn energy(&self) -> f64 {
-        let (l, m, st, p) = (self.g.l, self.g.m, self.g.stride, self.g.lead);
-        let mut e = 0f64;
-        let mut u = vec![0f64; m];
-        for y in 0..l {
-            if let Some(h) = &self.h {
-                for c in 0..2 {
-                    let r = y * st + p..y * st + p + m;
-                    e -= self.s[c][r.clone()]
-                        .iter()
-                        .zip(&h[c][r])
-                        .map(|(&s, &h)| s as f64 * h as f64)
-                        .sum::<f64>();
-                }
+        let t = &self.tracked;
+        if t.swept { -(t.pair[1] + t.field[0]) } else { t.initial_energy }
+    }
+
+    fn magnetisation(&self) -> Option<f64> {
+        let n = (self.g.l * self.g.l) as i64;
+        Some((2 * (self.tracked.ups[0] + self.tracked.ups[1]) - n) as f64 / n as f64)
+    }
+
+    fn kernel(&self) -> KernelInfo {
+        let local_field = match &self.fields {
+            Fields::Real { .. } => "f32 sums of J s".to_string(),
+            Fields::Int { unit, reach, .. } => {
+                format!("exact integer sums n (|n| <= {reach}), u = {unit} n + h0 (8-bit, 32 cells per instruction)")
             }
-            self.g.pair_fields::<0>(y, &self.s[1], &self.j, &mut u);
-            e -= self.s[0][y * st + p..y * st + p + m]
-                .iter()
-                .zip(&u)
-                .map(|(&s, &u)| s as f64 * u)
-                .sum::<f64>();
+        };
+        #[cfg(target_arch = "x86_64")]
+        let avx2 = self.g.allow_avx2 && avx2_fma();
+        #[cfg(not(target_arch = "x86_64"))]
+        let avx2 = false;
+        let vector = match (avx2, &self.draw) {
+            (true, DrawPlan::Cell) => "AVX2 build of the portable kernel",
+            (true, _) => "AVX2 + FMA intrinsics",
+            (false, _) => "portable (SSE2 on x86_64)",
+        };
+        KernelInfo {
+            sampler: "lattice checkerboard".into(),
+            local_field,
+            draw: self.draw.describe(),
+            vector: vector.into(),
+            threads_used: if self.rng[0].len() == 1 { "one chunk per colour: calling thread" } else { "pool" }.into(),
         }
-        e
     }
 
     fn updates_last_sweep(&self) -> u64 {
