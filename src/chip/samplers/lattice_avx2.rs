@@ -19,7 +19,7 @@
 
 use crate::chip::cells::cell::{EXP2_MAGIC, EXP2_POLY};
 use crate::chip::samplers::lanes::Lanes;
-use crate::chip::samplers::lattice_kernel::{ChunkStats, DrawView, FieldView, G, Geom, MAX_D};
+use crate::chip::samplers::lattice_kernel::{ChunkStats, DrawView, FieldView, G, Geom, Groups};
 use crate::chip::samplers::lattice_plan::TABLE;
 use core::arch::x86_64::*;
 
@@ -146,12 +146,15 @@ const INT: u8 = 1;
 const TAB: u8 = 0;
 const IDEAL: u8 = 1;
 const LOGISTIC: u8 = 2;
+const SCALED: u8 = 3;
 
-/// Where one row's reads start (all bounds-checked once per row) and the pass constants.
+/// Where one row's reads start (bounds checked once per chunk, see [`chunk`]).
 struct Row {
-    /// Per direction: neighbour spins (f32 image or i8) and couplings (f32 or i8).
-    s: [*const u8; MAX_D],
-    j: [*const u8; MAX_D],
+    /// The other colour's spins (f32 image or i8) and the couplings (f32 or i8), index 0.
+    s: *const u8,
+    j: *const u8,
+    /// The row's [spin, coupling] base indices, one pair per direction.
+    bases: *const [usize; 2],
     d: usize,
     /// This row's fields (f32 or i8), cell 0.
     h: *const u8,
@@ -161,7 +164,6 @@ struct Row {
     /// Output: spins and their f32 image, cell 0.
     out: *mut i8,
     out_f: *mut f32,
-    m: usize,
 }
 
 /// Accumulators of one chunk: f32 (row) sums of s u and h s per group parity, integer sums.
@@ -179,16 +181,21 @@ struct Consts {
     k: __m256,
     unit: __m256,
     offset: __m256,
-    bias: __m256i,
+    /// R in every byte, and whether tables are indexed by (n + R) / 2.
+    bias8: __m256i,
+    halve: bool,
+    /// The table (thresholds, or the f32 bits of 2^(k u)).
     tab: [__m256i; 4],
 }
 
 /// Groups g0..g0 + N of a row (N = 4: a block of 32 cells, N = 1: one group of `n` <= 8
 /// real cells); `P0` = g0 mod 2, a constant so that the lanes' state and the accumulators
-/// are indexed statically and stay in registers.
+/// are indexed statically and stay in registers. `PAIR` (N = 1): the paired tails of two
+/// rows, lanes 0..4 from `row`, 4..8 from `row2`, `n` real cells in each half (see
+/// [`crate::chip::samplers::lattice_kernel::Groups`]).
 ///
 /// # Safety
-/// The row's pointers must be valid for cells 8 g0..8 (g0 + N) (checked by [`chunk`]).
+/// The rows' pointers must be valid for cells 8 g0..8 (g0 + N) (checked by [`chunk`]).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn groups<
@@ -198,8 +205,10 @@ unsafe fn groups<
     const DRAW: u8,
     const HAS_H: bool,
     const NT: usize,
+    const PAIR: bool,
 >(
     row: &Row,
+    row2: &Row,
     g0: usize,
     n: usize,
     st: &mut State,
@@ -212,51 +221,90 @@ unsafe fn groups<
     let zero_si = _mm256_setzero_si256();
     // SAFETY (all loads and stores of this function): inside the spans checked by `chunk`
     // for cells k0..k0 + 8 N; unaligned accesses
-    let (mut u, mut ndw, mut vdw) = ([zero_ps; N], [zero_si; N], [zero_si; N]);
+    let (mut u, mut ndw, mut vdw, mut idx) = ([zero_ps; N], [zero_si; N], [zero_si; N], [zero_si; N]);
     // integer fields of a block of 32: the byte sums n and v, for the statistics
     let (mut n32, mut v32) = (zero_si, zero_si);
     let mut hv = [zero_ps; N];
+    // eight f32 from `p` + k0 + 8 i, or four from each row when paired
+    let ld_ps = |p: *const u8, p2: *const u8, i: usize| unsafe {
+        let (p, p2) = ((p as *const f32).add(k0 + 8 * i), (p2 as *const f32).add(k0));
+        if PAIR { _mm256_set_m128(_mm_loadu_ps(p2), _mm_loadu_ps(p)) } else { _mm256_loadu_ps(p) }
+    };
     if FIELD == REAL {
         if HAS_H {
-            hv = core::array::from_fn(|i| unsafe { _mm256_loadu_ps((row.h as *const f32).add(k0 + 8 * i)) });
+            hv = core::array::from_fn(|i| ld_ps(row.h, row2.h, i));
             u = hv;
         }
         for d in 0..row.d {
-            let (sp, jp) = unsafe { ((row.s[d] as *const f32).add(k0), (row.j[d] as *const f32).add(k0)) };
+            let [sb, jb] = unsafe { *row.bases.add(d) };
+            let [sb2, jb2] = if PAIR { unsafe { *row2.bases.add(d) } } else { [sb, jb] };
+            let (sp, jp, sp2, jp2) = unsafe { (row.s.add(4 * sb), row.j.add(4 * jb), row.s.add(4 * sb2), row.j.add(4 * jb2)) };
             for (i, u) in u.iter_mut().enumerate() {
-                unsafe { *u = _mm256_fmadd_ps(_mm256_loadu_ps(jp.add(8 * i)), _mm256_loadu_ps(sp.add(8 * i)), *u) };
+                *u = _mm256_fmadd_ps(ld_ps(jp, jp2, i), ld_ps(sp, sp2, i), *u);
             }
         }
     } else {
-        let widen = |x: __m128i| -> [__m256i; 2] {
-            [_mm256_cvtepi8_epi32(x), _mm256_cvtepi8_epi32(_mm_srli_si128::<8>(x))]
+        // bytes -> dwords, sign- or zero-extended, in cell order
+        let widen = |x: __m128i, signed: bool| -> [__m256i; 2] {
+            let hi = _mm_srli_si128::<8>(x);
+            if signed {
+                [_mm256_cvtepi8_epi32(x), _mm256_cvtepi8_epi32(hi)]
+            } else {
+                [_mm256_cvtepu8_epi32(x), _mm256_cvtepu8_epi32(hi)]
+            }
         };
-        let split = |b: __m256i| -> [__m256i; 4] {
-            let [a0, a1] = widen(_mm256_castsi256_si128(b));
-            let [a2, a3] = widen(_mm256_extracti128_si256::<1>(b));
-            [a0, a1, a2, a3]
+        let split = |b: __m256i, signed: bool| -> [__m256i; N] {
+            let [a0, a1] = widen(_mm256_castsi256_si128(b), signed);
+            let [a2, a3] = widen(_mm256_extracti128_si256::<1>(b), signed);
+            let a = [a0, a1, a2, a3];
+            core::array::from_fn(|i| a[i])
         };
-        if N == 4 {
+        // the byte sums n (and v) of the N groups, in the low bytes for N = 1
+        let (b, v) = if N == 4 {
             let ld = |p: *const u8| unsafe { _mm256_loadu_si256(p.add(k0) as *const __m256i) };
             let v = if HAS_H { ld(row.h) } else { zero_si };
             let mut b = v;
             for d in 0..row.d {
-                b = _mm256_add_epi8(b, _mm256_sign_epi8(ld(row.j[d]), ld(row.s[d])));
+                let [sb, jb] = unsafe { *row.bases.add(d) };
+                b = _mm256_add_epi8(b, _mm256_sign_epi8(ld(unsafe { row.j.add(jb) }), ld(unsafe { row.s.add(sb) })));
             }
-            let nb = split(b);
-            ndw = core::array::from_fn(|i| nb[i]);
-            (n32, v32) = (b, v);
+            (b, v)
         } else {
-            let ld = |p: *const u8| unsafe { _mm_loadl_epi64(p.add(k0) as *const __m128i) };
-            let v = if HAS_H { ld(row.h) } else { _mm_setzero_si128() };
+            // eight bytes from `p` + k0, or four from each row when paired
+            let ld = |p: *const u8, p2: *const u8| unsafe {
+                if PAIR {
+                    let four = |p: *const u8| _mm_cvtsi32_si128((p.add(k0) as *const i32).read_unaligned());
+                    _mm_unpacklo_epi32(four(p), four(p2))
+                } else {
+                    _mm_loadl_epi64(p.add(k0) as *const __m128i)
+                }
+            };
+            let v = if HAS_H { ld(row.h, row2.h) } else { _mm_setzero_si128() };
             let mut b = v;
             for d in 0..row.d {
-                b = _mm_add_epi8(b, _mm_sign_epi8(ld(row.j[d]), ld(row.s[d])));
+                let [sb, jb] = unsafe { *row.bases.add(d) };
+                let [sb2, jb2] = if PAIR { unsafe { *row2.bases.add(d) } } else { [sb, jb] };
+                let (w, s) = unsafe { (ld(row.j.add(jb), row.j.add(jb2)), ld(row.s.add(sb), row.s.add(sb2))) };
+                b = _mm_add_epi8(b, _mm_sign_epi8(w, s));
             }
-            ndw[0] = _mm256_cvtepi8_epi32(b);
-            vdw[0] = _mm256_cvtepi8_epi32(v);
+            (_mm256_castsi128_si256(b), _mm256_castsi128_si256(v))
+        };
+        (n32, v32) = (b, v);
+        if DRAW == TAB || DRAW == SCALED {
+            // index n + R (< 256), or (n + R) / 2 (`halve`), as unsigned bytes
+            let mut x = _mm256_add_epi8(b, cs.bias8);
+            if cs.halve {
+                x = _mm256_and_si256(_mm256_srli_epi16::<1>(x), _mm256_set1_epi8(0x7f));
+            }
+            idx = split(x, false);
         }
-        if DRAW != TAB {
+        if DRAW == IDEAL || DRAW == LOGISTIC || N == 1 {
+            ndw = split(b, true);
+            if HAS_H {
+                vdw = split(v, true);
+            }
+        }
+        if DRAW == IDEAL || DRAW == LOGISTIC {
             u = core::array::from_fn(|i| {
                 _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(ndw[i]), cs.unit), cs.offset)
             });
@@ -266,24 +314,38 @@ unsafe fn groups<
         let (lo, hi) = st.split_at_mut(4);
         _mm256_srli_epi32::<8>(xoshiro4(if (P0 + i) % 2 == 0 { lo } else { hi }))
     });
+    // per-slot parameters of cells k0..k0 + 8 N (the last group of a row has only n)
+    let lanes_below = |n: usize| {
+        let lane = if PAIR { _mm256_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3) } else { _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7) };
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lane)
+    };
+    let per_slot = |p: *const f32, p2: *const f32| -> [__m256; N] {
+        if N == 4 || n == G {
+            core::array::from_fn(|i| unsafe { _mm256_loadu_ps(p.add(k0 + 8 * i)) })
+        } else if PAIR {
+            let mask = _mm256_castsi256_si128(lanes_below(n));
+            [unsafe { _mm256_set_m128(_mm_maskload_ps(p2.add(k0), mask), _mm_maskload_ps(p.add(k0), mask)) }; N]
+        } else {
+            // masked load: lanes n..8 read nothing and hold 0
+            [unsafe { _mm256_maskload_ps(p.add(k0), lanes_below(n)) }; N]
+        }
+    };
+    let one = _mm256_set1_ps(1.0);
     let down: [__m256i; N] = if DRAW == TAB {
-        core::array::from_fn(|i| _mm256_cmpgt_epi32(bits[i], lookup::<NT>(&cs.tab, _mm256_add_epi32(ndw[i], cs.bias))))
+        core::array::from_fn(|i| _mm256_cmpgt_epi32(bits[i], lookup::<NT>(&cs.tab, idx[i])))
+    } else if DRAW == SCALED {
+        let scale = per_slot(row.c, row2.c);
+        core::array::from_fn(|i| {
+            let e = _mm256_castsi256_ps(lookup::<NT>(&cs.tab, idx[i]));
+            let x = _mm256_mul_ps(uniforms(bits[i]), _mm256_add_ps(one, _mm256_mul_ps(e, scale[i])));
+            _mm256_castps_si256(_mm256_cmp_ps::<_CMP_NLT_UQ>(x, one))
+        })
     } else {
         let t: [__m256; N] = if DRAW == IDEAL {
             core::array::from_fn(|i| _mm256_mul_ps(u[i], cs.k))
-        } else if N == 4 || n == G {
-            core::array::from_fn(|i| unsafe {
-                let (k, c) = (_mm256_loadu_ps(row.k.add(k0 + 8 * i)), _mm256_loadu_ps(row.c.add(k0 + 8 * i)));
-                _mm256_add_ps(_mm256_mul_ps(u[i], k), c)
-            })
         } else {
-            // the last group of the row: only n slots have parameters
-            let (mut k, mut c) = ([0f32; G], [0f32; G]);
-            for i in 0..n {
-                unsafe { (k[i], c[i]) = (*row.k.add(k0 + i), *row.c.add(k0 + i)) };
-            }
-            let (k, c) = unsafe { (_mm256_loadu_ps(k.as_ptr()), _mm256_loadu_ps(c.as_ptr())) };
-            core::array::from_fn(|i| _mm256_add_ps(_mm256_mul_ps(u[i], k), c))
+            let (k, c) = (per_slot(row.k, row2.k), per_slot(row.c, row2.c));
+            core::array::from_fn(|i| _mm256_add_ps(_mm256_mul_ps(u[i], k[i]), c[i]))
         };
         down_masks::<N>(t, core::array::from_fn(|i| uniforms(bits[i])))
     };
@@ -293,6 +355,10 @@ unsafe fn groups<
         if N == 4 {
             s32 = spins32(core::array::from_fn(|i| down[i % N]));
             _mm256_storeu_si256(row.out.add(k0) as *mut __m256i, s32);
+        } else if PAIR {
+            let b = spins(down[0], down[0]);
+            (row.out.add(k0) as *mut i32).write_unaligned(_mm_cvtsi128_si32(b));
+            (row2.out.add(k0) as *mut i32).write_unaligned(_mm_extract_epi32::<1>(b));
         } else {
             _mm_storel_epi64(row.out.add(k0) as *mut __m128i, spins(down[0], down[0]));
         }
@@ -302,15 +368,18 @@ unsafe fn groups<
         let one = _mm256_set1_ps(1.0);
         for (i, &dn) in down.iter().enumerate() {
             let f = _mm256_or_ps(one, _mm256_and_ps(_mm256_castsi256_ps(dn), sign));
-            unsafe { _mm256_storeu_ps(row.out_f.add(k0 + 8 * i), f) };
+            unsafe {
+                if PAIR {
+                    _mm_storeu_ps(row.out_f.add(k0), _mm256_castps256_ps128(f));
+                    _mm_storeu_ps(row2.out_f.add(k0), _mm256_extractf128_ps::<1>(f));
+                } else {
+                    _mm256_storeu_ps(row.out_f.add(k0 + 8 * i), f);
+                }
+            }
         }
     }
     // statistics: lanes beyond the row's end count zero
-    let valid = if N == 4 {
-        _mm256_set1_epi32(-1)
-    } else {
-        _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
-    };
+    let valid = if N == 4 { _mm256_set1_epi32(-1) } else { lanes_below(n) };
     let valid_ps = _mm256_castsi256_ps(valid);
     if FIELD == INT && N == 4 {
         // sum of s n = sum over bytes of sign(n, s); |n| <= 127 fits a byte
@@ -377,19 +446,24 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
     st: &mut ChunkStats,
 ) {
     let (m, p, stride) = (g.m, g.lead, g.stride);
-    let span = stride - 2 * p; // cells read per row, from the row's first cell on (a multiple of 16)
     let mut cs = Consts {
         k: _mm256_setzero_ps(),
         unit: _mm256_setzero_ps(),
         offset: _mm256_setzero_ps(),
-        bias: _mm256_setzero_si256(),
+        bias8: _mm256_setzero_si256(),
+        halve: false,
         tab: [_mm256_setzero_si256(); 4],
     };
+    // SAFETY: 32 bytes at offsets 0, 32, 64, 96 of a table of 32 four-byte values; unaligned
+    let load_table =
+        |t: *const u8| core::array::from_fn(|q| unsafe { _mm256_loadu_si256(t.add(32 * q) as *const __m256i) });
+    // per-slot arrays: (k, c) of a logistic draw, (-, 2^c) of a scaled one
     let mut kc: (&[f32], &[f32]) = (&[], &[]);
     match *draw {
-        DrawView::Table(t) => {
-            // SAFETY: 32 bytes at offsets 0, 32, 64, 96 of a table of 32 i32; unaligned loads
-            cs.tab = core::array::from_fn(|q| unsafe { _mm256_loadu_si256(t.as_ptr().add(8 * q) as *const __m256i) });
+        DrawView::Table(t) => cs.tab = load_table(t.as_ptr() as *const u8),
+        DrawView::Scaled { e, scale } => {
+            cs.tab = load_table(e.as_ptr() as *const u8);
+            kc = (scale, scale);
         }
         DrawView::Ideal(k) => cs.k = _mm256_set1_ps(k),
         DrawView::Logistic { k, c } => kc = (k, c),
@@ -403,8 +477,9 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
             };
             (bytes(other), bytes(j), h.map(bytes))
         }
-        FieldView::Int { w, v, other, unit, offset, reach } => {
-            (cs.unit, cs.offset, cs.bias) = (_mm256_set1_ps(unit), _mm256_set1_ps(offset), _mm256_set1_epi32(reach));
+        FieldView::Int { w, v, other, unit, offset, reach, halve } => {
+            (cs.unit, cs.offset, cs.bias8, cs.halve) =
+                (_mm256_set1_ps(unit), _mm256_set1_ps(offset), _mm256_set1_epi8(reach as i8), halve);
             let bytes = |x: &[i8]| {
                 // SAFETY: viewing i8 storage as u8
                 unsafe { core::slice::from_raw_parts(x.as_ptr() as *const u8, x.len()) }
@@ -427,68 +502,89 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
         downs: _mm256_setzero_si256(),
     };
     let mut cells = 0i64;
-    let mut ptr = Row {
-        s: [other.as_ptr(); MAX_D],
-        j: [j.as_ptr(); MAX_D],
-        d: g.d,
-        h: other.as_ptr(),
-        k: kc.0.as_ptr(),
-        c: kc.1.as_ptr(),
-        out: rows.as_mut_ptr(),
-        out_f: rows_f.as_mut_ptr(),
-        m,
-    };
+    // every base index + span is within L stride (spins, fields) or L D stride (couplings)
+    // (checked when the geometry was built); check the arrays are that long
+    let (l, d) = (g.l, g.d);
+    assert!(other.len() >= size * l * stride && j.len() >= size * l * d * stride);
+    assert!(h.is_none_or(|h| h.len() >= size * l * stride));
+    assert!(rows.len() % stride == 0 && (FIELD != REAL || rows_f.len() == rows.len()));
+    assert!(y0 + rows.len() / stride <= l);
     *st = ChunkStats::default();
-    for (r, row) in rows.chunks_mut(stride).enumerate() {
+    // every access to the rows below goes through these two pointers
+    let (rows_ptr, rows_f_ptr) = (rows.as_mut_ptr(), rows_f.as_mut_ptr());
+    // the pointers of chunk row r (bounds: see the checks above)
+    let row_at = |r: usize| -> Row {
         let y = y0 + r;
-        let first = (COL * g.l + y) * m;
-        let base = y * stride + p;
-        for d in 0..g.d {
-            let (sb, jb) = g.base::<COL>(y, d);
-            assert!(size * (sb + span) <= other.len() && size * (jb + span) <= j.len());
-            // SAFETY: in bounds (just checked)
-            unsafe {
-                ptr.s[d] = other.as_ptr().add(size * sb);
-                ptr.j[d] = j.as_ptr().add(size * jb);
-            }
-        }
-        if let Some(h) = h {
-            assert!(size * (base + span) <= h.len());
-            // SAFETY: in bounds (just checked)
-            ptr.h = unsafe { h.as_ptr().add(size * base) };
-        }
-        if DRAW == LOGISTIC {
-            assert!(first + m <= kc.0.len() && first + m <= kc.1.len());
-            // SAFETY: in bounds (just checked); reads stop at cell m - 1
-            unsafe { (ptr.k, ptr.c) = (kc.0.as_ptr().add(first), kc.1.as_ptr().add(first)) };
-        }
-        assert!(row.len() == stride && (FIELD != REAL || rows_f.len() >= (r + 1) * stride));
-        // SAFETY: cell 0 of the row; writes stop at p + span <= stride
+        let (first, base) = ((COL * g.l + y) * m, y * stride + p);
+        let mut row = Row {
+            s: other.as_ptr(),
+            j: j.as_ptr(),
+            bases: g.row_bases::<COL>(y).as_ptr(),
+            d,
+            h: other.as_ptr(),
+            k: kc.0.as_ptr(),
+            c: kc.1.as_ptr(),
+            out: rows_ptr,
+            out_f: rows_f_ptr,
+        };
+        // SAFETY: base + span <= L stride; first + m <= the slot arrays' length (checked
+        // below); cell 0 of the row, writes stop at p + span <= stride
         unsafe {
-            ptr.out = row.as_mut_ptr().add(p);
+            if let Some(h) = h {
+                row.h = h.as_ptr().add(size * base);
+            }
+            if DRAW == LOGISTIC || DRAW == SCALED {
+                assert!(first + m <= kc.0.len() && first + m <= kc.1.len());
+                (row.k, row.c) = (kc.0.as_ptr().add(first), kc.1.as_ptr().add(first));
+            }
+            row.out = row.out.add(r * stride + p);
             if FIELD == REAL {
-                ptr.out_f = rows_f.as_mut_ptr().add(r * stride + p);
+                row.out_f = row.out_f.add(r * stride + p);
             }
         }
-        let mut g0 = 0;
-        while G * g0 + 4 * G <= ptr.m {
-            // SAFETY: cells 8 g0..8 g0 + 32 <= m <= span
-            unsafe { groups::<4, 0, FIELD, DRAW, HAS_H, NT>(&ptr, g0, G, &mut state, &cs, &mut acc) };
-            g0 += 4;
+        row
+    };
+    let gr = Groups::of(m);
+    let nrows = rows.len() / stride;
+    let mut r = 0;
+    while r < nrows {
+        let pair = gr.paired && r + 1 < nrows;
+        let span = 1 + pair as usize;
+        let first = row_at(r);
+        let second = if pair { Some(row_at(r + 1)) } else { None };
+        for row in core::iter::once(&first).chain(second.as_ref()) {
+            let mut g0 = 0;
+            while G * g0 + 4 * G <= m {
+                // SAFETY: cells 8 g0..8 g0 + 32 <= m <= span
+                unsafe { groups::<4, 0, FIELD, DRAW, HAS_H, NT, false>(row, row, g0, G, &mut state, &cs, &mut acc) };
+                g0 += 4;
+            }
+            let tail = if pair { 0 } else { gr.tail };
+            while G * g0 + G <= m || (g0 == gr.full && tail != 0) {
+                // SAFETY: 8 g0 + 8 <= span (span is a multiple of 16 and 8 g0 < m <= span)
+                unsafe {
+                    let n = G.min(m - G * g0);
+                    if g0 % 2 == 0 {
+                        groups::<1, 0, FIELD, DRAW, HAS_H, NT, false>(row, row, g0, n, &mut state, &cs, &mut acc)
+                    } else {
+                        groups::<1, 1, FIELD, DRAW, HAS_H, NT, false>(row, row, g0, n, &mut state, &cs, &mut acc)
+                    }
+                };
+                g0 += 1;
+            }
         }
-        while G * g0 < ptr.m {
-            // SAFETY: 8 g0 + 8 <= span (span is a multiple of 16 and 8 g0 < m <= span)
+        if let Some(b) = &second {
+            let a = &first;
+            // SAFETY: 8 full + 4 <= span in both rows
             unsafe {
-                let n = ptr.m - G * g0;
-                if g0 % 2 == 0 {
-                    groups::<1, 0, FIELD, DRAW, HAS_H, NT>(&ptr, g0, n, &mut state, &cs, &mut acc)
+                if gr.full % 2 == 0 {
+                    groups::<1, 0, FIELD, DRAW, HAS_H, NT, true>(a, b, gr.full, gr.tail, &mut state, &cs, &mut acc)
                 } else {
-                    groups::<1, 1, FIELD, DRAW, HAS_H, NT>(&ptr, g0, n, &mut state, &cs, &mut acc)
+                    groups::<1, 1, FIELD, DRAW, HAS_H, NT, true>(a, b, gr.full, gr.tail, &mut state, &cs, &mut acc)
                 }
             };
-            g0 += 1;
         }
-        cells += m as i64;
+        cells += (span * m) as i64;
         if FIELD == REAL {
             add_lanes(&mut st.pair[..8], acc.pair[0]);
             add_lanes(&mut st.pair[8..], acc.pair[1]);
@@ -496,9 +592,17 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
             add_lanes(&mut st.field[8..], acc.field[1]);
             acc.pair = [_mm256_setzero_ps(); 2];
             acc.field = [_mm256_setzero_ps(); 2];
-            g.refresh_pads(&mut rows_f[r * stride..(r + 1) * stride]);
         }
-        g.refresh_pads(row);
+        for rr in r..r + span {
+            // SAFETY: row rr of the chunk (rr < nrows), through the pointers above
+            unsafe {
+                if FIELD == REAL {
+                    g.refresh_pads(core::slice::from_raw_parts_mut(rows_f_ptr.add(rr * stride), stride));
+                }
+                g.refresh_pads(core::slice::from_raw_parts_mut(rows_ptr.add(rr * stride), stride));
+            }
+        }
+        r += span;
     }
     st.ups = cells - hsum(acc.downs);
     st.pair_int = hsum(acc.pair_int);
@@ -531,6 +635,7 @@ pub unsafe fn update_chunk<C, const COL: usize>(
         DrawView::Table(t) => DrawView::Table(t),
         DrawView::Ideal(k) => DrawView::Ideal(k),
         DrawView::Logistic { k, c } => DrawView::Logistic { k, c },
+        DrawView::Scaled { e, scale } => DrawView::Scaled { e, scale },
         DrawView::Cell(_) => return false,
     };
     let args = (g, y0, rows, rows_f, field, &d, lanes, st);
@@ -547,9 +652,12 @@ pub unsafe fn update_chunk<C, const COL: usize>(
     };
     let int = matches!(field, FieldView::Int { .. });
     let nt = match field {
-        FieldView::Int { reach, .. } if (2 * reach + 1) as usize <= G => 1,
-        FieldView::Int { reach, .. } if (2 * reach + 1) as usize <= 2 * G => 2,
-        _ => 4,
+        FieldView::Int { reach, halve, .. } => match if halve { reach + 1 } else { 2 * reach + 1 } as usize {
+            e if e <= G => 1,
+            e if e <= 2 * G => 2,
+            _ => 4,
+        },
+        FieldView::Real { .. } => 4,
     };
     match (int, &d, has_h, nt) {
         (false, DrawView::Ideal(_), false, _) => run!(REAL, IDEAL, false, 1),
@@ -566,7 +674,13 @@ pub unsafe fn update_chunk<C, const COL: usize>(
         (true, DrawView::Table(_), true, 1) => run!(INT, TAB, true, 1),
         (true, DrawView::Table(_), true, 2) => run!(INT, TAB, true, 2),
         (true, DrawView::Table(_), true, _) => run!(INT, TAB, true, 4),
-        (false, DrawView::Table(_), ..) => unreachable!("tables need integer fields"),
+        (true, DrawView::Scaled { .. }, false, 1) => run!(INT, SCALED, false, 1),
+        (true, DrawView::Scaled { .. }, false, 2) => run!(INT, SCALED, false, 2),
+        (true, DrawView::Scaled { .. }, false, _) => run!(INT, SCALED, false, 4),
+        (true, DrawView::Scaled { .. }, true, 1) => run!(INT, SCALED, true, 1),
+        (true, DrawView::Scaled { .. }, true, 2) => run!(INT, SCALED, true, 2),
+        (true, DrawView::Scaled { .. }, true, _) => run!(INT, SCALED, true, 4),
+        (false, DrawView::Table(_) | DrawView::Scaled { .. }, ..) => unreachable!("tables need integer fields"),
         (_, DrawView::Cell(_), ..) => unreachable!("handled above"),
     }
     true

@@ -31,8 +31,8 @@ use crate::chip::description::graph::Lattice;
 use crate::chip::description::model::{Model, ModelKind};
 use crate::chip::error::ChipError;
 use crate::chip::samplers::lanes::Lanes;
-use crate::chip::samplers::lattice_kernel::{ChunkStats, DrawView, FieldView, Geom, W, update_chunk};
-use crate::chip::samplers::lattice_plan::{DrawPlan, IntCouplings, int_couplings};
+use crate::chip::samplers::lattice_kernel::{ChunkStats, DrawView, FieldView, Geom, update_chunk};
+use crate::chip::samplers::lattice_plan::{DrawPlan, IntCouplings, clamped_exp2, int_couplings};
 use crate::chip::samplers::sampler::{KernelInfo, Sampler, StateBuf};
 use crate::rng::{Domain, Seed};
 use rayon::prelude::*;
@@ -43,7 +43,7 @@ pub const CELLS_PER_CHUNK: usize = 4096;
 /// Couplings and fields in the layout of the kernels, per colour where they differ.
 enum Fields {
     Real { j: Vec<f32>, h: Option<[Vec<f32>; 2]> },
-    Int { w: Vec<i8>, v: Option<[Vec<i8>; 2]>, unit: f32, offset: f32, reach: i32 },
+    Int { w: Vec<i8>, v: Option<[Vec<i8>; 2]>, unit: f32, offset: f32, reach: i32, halve: bool },
 }
 
 /// The tracked sums of the last pass of each colour (module documentation).
@@ -66,6 +66,9 @@ pub struct LatticeIsing<C: CellModel> {
     sf: [Vec<f32>; 2],
     fields: Fields,
     draw: DrawPlan,
+    /// [`DrawPlan::Scaled`]: 2^(c_i) per slot, and the c it was computed from.
+    scale: Vec<f32>,
+    scale_of: Vec<f32>,
     allow_table: bool,
     int: Option<IntCouplings>,
     rng: [Vec<Lanes>; 2],
@@ -96,7 +99,7 @@ impl<C: CellModel> LatticeIsing<C> {
         let StateBuf::Spins(init) = init else {
             return Err(ChipError::Unsupported("initial state does not match the model kind".into()));
         };
-        let g = geometry(lattice);
+        let g = Geom::new(lattice);
         let (m, st, lead, d) = (g.m, g.stride, g.lead, g.d);
         let int = int_couplings(lattice, model);
         let has_h = model.fields.iter().any(|&f| f != 0.0);
@@ -151,7 +154,7 @@ impl<C: CellModel> LatticeIsing<C> {
                     per_colour(&|i| Some(v[i] as f32)).map(|a| a.iter().map(|&x| x as i8).collect())
                 });
                 w.chunks_mut(st).for_each(|row| g.refresh_pads(row));
-                Fields::Int { w, v, unit: ic.unit, offset: ic.offset, reach: ic.reach }
+                Fields::Int { w, v, unit: ic.unit, offset: ic.offset, reach: ic.reach, halve: ic.halve }
             }
             None => {
                 j.chunks_mut(st).for_each(|row| g.refresh_pads(row));
@@ -177,6 +180,8 @@ impl<C: CellModel> LatticeIsing<C> {
             sf,
             fields,
             draw,
+            scale: vec![],
+            scale_of: vec![],
             allow_table: true,
             int,
             rng,
@@ -189,7 +194,24 @@ impl<C: CellModel> LatticeIsing<C> {
         let ups = [0, 1].map(|c| sampler.colour_cells(&sampler.s[c]).filter(|&x| x > 0).count() as i64);
         sampler.tracked.ups = ups;
         sampler.tracked.initial_energy = sampler.recompute_energy();
+        sampler.update_scale();
         Ok(sampler)
+    }
+
+    /// Chooses the draw again (after a change of beta or of what is allowed) and, for a
+    /// scaled draw, recomputes C_i = 2^(c_i) if the cells' c changed.
+    fn choose_draw(&mut self) {
+        self.draw = DrawPlan::choose(&self.cell, self.int.as_ref(), self.allow_table);
+        self.update_scale();
+    }
+
+    fn update_scale(&mut self) {
+        if let (DrawPlan::Scaled { .. }, Some((_, c))) = (&self.draw, self.cell.logistic_form())
+            && c != &self.scale_of[..]
+        {
+            self.scale = c.iter().map(|&c| clamped_exp2(c as f64) as f32).collect();
+            self.scale_of = c.to_vec();
+        }
     }
 
     /// Allows or forbids the AVX2 kernels (default: allowed where the CPU has AVX2 and FMA).
@@ -203,7 +225,7 @@ impl<C: CellModel> LatticeIsing<C> {
     /// benchmarks comparing kernels.
     pub fn set_allow_table(&mut self, allow: bool) {
         self.allow_table = allow;
-        self.draw = DrawPlan::choose(&self.cell, self.int.as_ref(), allow);
+        self.choose_draw();
     }
 
     /// Bytes of sampler state per cell (spins, fields, couplings, streams; row pads included).
@@ -216,6 +238,7 @@ impl<C: CellModel> LatticeIsing<C> {
         let bytes = self.s.iter().map(|v| v.len()).sum::<usize>()
             + 4 * self.sf.iter().map(|v| v.len()).sum::<usize>()
             + field
+            + 8 * self.scale.len()
             + (self.rng[0].len() + self.rng[1].len()) * std::mem::size_of::<Lanes>();
         bytes as f64 / n
     }
@@ -232,18 +255,19 @@ impl<C: CellModel> LatticeIsing<C> {
         let (l, m, st, p) = (self.g.l, self.g.m, self.g.stride, self.g.lead);
         let mut e = 0f64;
         for y in 0..l {
-            let (sb, jb) = self.g.row_bases::<0>(y);
+            let bases = self.g.row_bases::<0>(y);
             for k in 0..m {
                 for c in 0..2 {
                     e -= self.s[c][y * st + p + k] as f64 * self.field_at(c, y * st + p + k);
                 }
-                let pair: f64 = (0..self.g.d)
-                    .map(|d| {
+                let pair: f64 = bases
+                    .iter()
+                    .map(|&[sb, jb]| {
                         let j = match &self.fields {
-                            Fields::Real { j, .. } => j[jb[d] + k] as f64,
-                            Fields::Int { w, unit, .. } => w[jb[d] + k] as f64 * *unit as f64,
+                            Fields::Real { j, .. } => j[jb + k] as f64,
+                            Fields::Int { w, unit, .. } => w[jb + k] as f64 * *unit as f64,
                         };
-                        j * self.s[1][sb[d] + k] as f64
+                        j * self.s[1][sb + k] as f64
                     })
                     .sum();
                 e -= self.s[0][y * st + p + k] as f64 * pair;
@@ -266,49 +290,24 @@ impl<C: CellModel> LatticeIsing<C> {
     /// n) with n the integer sum (integer fields) or 0.
     fn local_field<const COL: usize>(&self, idx: usize) -> (f32, i64) {
         let (y, k) = (idx / self.g.stride, idx % self.g.stride - self.g.lead);
-        let (sb, jb) = self.g.row_bases::<COL>(y);
+        let bases = self.g.row_bases::<COL>(y);
         match &self.fields {
             Fields::Real { j, h } => {
                 let mut u = h.as_ref().map_or(0.0, |h| h[COL][idx]);
-                for d in 0..self.g.d {
-                    u += j[jb[d] + k] * self.sf[1 - COL][sb[d] + k];
+                for &[sb, jb] in bases {
+                    u += j[jb + k] * self.sf[1 - COL][sb + k];
                 }
                 (u, 0)
             }
             Fields::Int { w, v, .. } => {
                 let mut n = v.as_ref().map_or(0, |v| v[COL][idx] as i64);
-                for d in 0..self.g.d {
-                    n += w[jb[d] + k] as i64 * self.s[1 - COL][sb[d] + k] as i64;
+                for &[sb, jb] in bases {
+                    n += w[jb + k] as i64 * self.s[1 - COL][sb + k] as i64;
                 }
                 (0.0, n)
             }
         }
     }
-}
-
-/// The row geometry of `lattice` (see the kernel's storage docs).
-fn geometry(lattice: &Lattice) -> Geom {
-    let (l, dirs) = (lattice.l, lattice.directions());
-    let (m, d) = (l / 2, dirs.len());
-    let dy: Vec<i64> = dirs.iter().map(|&(_, b)| b).collect();
-    let opp: Vec<usize> = (0..d).map(|k| (k + d / 2) % d).collect();
-    let mut koff: [[Vec<isize>; 2]; 2] = Default::default();
-    for (c, kc) in koff.iter_mut().enumerate() {
-        for (py, kp) in kc.iter_mut().enumerate() {
-            for &(a, b) in dirs {
-                let x0 = ((c + py) % 2) as i64;
-                let x1 = ((1 - c as i64) + py as i64 + b).rem_euclid(2);
-                let delta = x0 + a - x1;
-                debug_assert_eq!(delta % 2, 0);
-                kp.push((delta / 2) as isize);
-            }
-        }
-    }
-    let reach = koff.iter().flatten().flatten().map(|o| o.unsigned_abs()).max().unwrap_or(0);
-    let lead = reach.div_ceil(W).max(1) * W;
-    let stride = 2 * lead + m.div_ceil(W) * W;
-    let wrapped = (0..l).flat_map(|y| dy.iter().map(move |&b| (y as i64 + b).rem_euclid(l as i64) as u32)).collect();
-    Geom { l, m, lead, stride, d, dy, wrapped, koff, opp, allow_avx2: true }
 }
 
 impl<C: CellModel> LatticeIsing<C> {
@@ -327,17 +326,19 @@ impl<C: CellModel> LatticeIsing<C> {
         let (mine_f, other_f) = if COL == 0 { (&mut af[0], &bf[0]) } else { (&mut bf[0], &af[0]) };
         let field = match &self.fields {
             Fields::Real { j, h } => FieldView::Real { j, h: h.as_ref().map(|h| &h[COL][..]), other: other_f },
-            Fields::Int { w, v, unit, offset, reach } => FieldView::Int {
+            Fields::Int { w, v, unit, offset, reach, halve } => FieldView::Int {
                 w,
                 v: v.as_ref().map(|v| &v[COL][..]),
                 other,
                 unit: *unit,
                 offset: *offset,
                 reach: *reach,
+                halve: *halve,
             },
         };
         let draw = match &self.draw {
             DrawPlan::Table { t, .. } => DrawView::Table(t),
+            DrawPlan::Scaled { e, .. } => DrawView::Scaled { e, scale: &self.scale },
             DrawPlan::Ideal(k) => DrawView::Ideal(*k),
             DrawPlan::Logistic => {
                 let (k, c) = self.cell.logistic_form().expect("a logistic plan comes from a logistic form");
@@ -480,7 +481,7 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
 
     fn set_beta(&mut self, beta: f64) -> Result<(), ChipError> {
         self.cell.set_beta(beta)?;
-        self.draw = DrawPlan::choose(&self.cell, self.int.as_ref(), self.allow_table);
+        self.choose_draw();
         Ok(())
     }
 

@@ -32,14 +32,12 @@
 
 use crate::chip::cells::cell::{CellModel, ideal_up, logistic_up};
 use crate::chip::samplers::lanes::{Lanes, uniform_of};
-use crate::chip::samplers::lattice_plan::TABLE;
+use crate::chip::samplers::lattice_plan::{TABLE, table_index};
 
 /// Row padding granule: rows hold a multiple of W cells.
 pub const W: usize = 16;
 /// Cells per group: one half-step of the lanes.
 pub const G: usize = 8;
-/// Largest lattice degree (jump-vector lattices go up to 20).
-pub const MAX_D: usize = 20;
 
 /// Row geometry shared by all chunks.
 pub struct Geom {
@@ -51,62 +49,86 @@ pub struct Geom {
     /// Row stride of every array.
     pub stride: usize,
     pub d: usize,
-    /// Row offset of each direction.
-    pub dy: Vec<i64>,
-    /// (y + dy[d]) mod L at `[y D + d]` (no division per row).
-    pub wrapped: Vec<u32>,
-    /// Signed column offset (|offset| <= lead) for [colour][row parity][direction].
-    pub koff: [[Vec<isize>; 2]; 2],
-    /// The opposite of each direction.
-    pub opp: Vec<usize>,
+    /// Per colour, `[y D + d]`: the index of the first neighbour spin and of the first
+    /// coupling of row y in direction d (block k0 reads from index + k0 on). Checked at
+    /// construction: index + (stride - 2 lead) <= L stride (spins) and <= L D stride
+    /// (couplings), which the AVX2 kernels rely on.
+    bases: [Vec<[usize; 2]>; 2],
     /// Use the AVX2 kernels when the CPU has AVX2 and FMA.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub allow_avx2: bool,
 }
 
 impl Geom {
+    /// The geometry of an even `lattice` (see the storage docs above).
+    pub fn new(lattice: &crate::chip::description::graph::Lattice) -> Self {
+        let (l, dirs) = (lattice.l, lattice.directions());
+        let (m, d) = (l / 2, dirs.len());
+        // signed column offset of each direction for [colour][row parity]
+        let koff = |c: usize, py: usize, (a, b): (i64, i64)| -> isize {
+            let x0 = ((c + py) % 2) as i64;
+            let x1 = ((1 - c as i64) + py as i64 + b).rem_euclid(2);
+            debug_assert_eq!((x0 + a - x1) % 2, 0);
+            ((x0 + a - x1) / 2) as isize
+        };
+        let reach = (0..4).flat_map(|cp| dirs.iter().map(move |&v| koff(cp / 2, cp % 2, v).unsigned_abs())).max();
+        let lead = reach.unwrap_or(0).div_ceil(W).max(1) * W;
+        let stride = 2 * lead + m.div_ceil(W) * W;
+        let span = stride - 2 * lead;
+        let bases = core::array::from_fn(|c| {
+            let mut t = Vec::with_capacity(l * d);
+            for y in 0..l {
+                for (dd, &(a, b)) in dirs.iter().enumerate() {
+                    let yr = (y as i64 + b).rem_euclid(l as i64) as usize;
+                    let k = (lead as isize + koff(c, y % 2, (a, b))) as usize;
+                    let opp = (dd + d / 2) % d;
+                    let jb = if c == 0 { (y * d + dd) * stride + lead } else { (yr * d + opp) * stride + k };
+                    let sb = yr * stride + k;
+                    assert!(sb + span <= l * stride && jb + span <= l * d * stride, "lattice row bases");
+                    t.push([sb, jb]);
+                }
+            }
+            t
+        });
+        Geom { l, m, lead, stride, d, bases, allow_avx2: true }
+    }
+
     /// Index of the first neighbour spin and the first coupling of row y, colour `COL`, in
     /// each direction (block k0 reads from index + k0 on).
     #[inline(always)]
-    pub fn row_bases<const COL: usize>(&self, y: usize) -> ([usize; MAX_D], [usize; MAX_D]) {
-        let (mut sb, mut jb) = ([0; MAX_D], [0; MAX_D]);
-        for d in 0..self.d {
-            (sb[d], jb[d]) = self.base::<COL>(y, d);
-        }
-        (sb, jb)
-    }
-
-    /// [`Geom::row_bases`] for one direction.
-    #[inline(always)]
-    pub fn base<const COL: usize>(&self, y: usize, d: usize) -> (usize, usize) {
-        let yr = self.wrapped[y * self.d + d] as usize;
-        let k = (self.lead as isize + self.koff[COL][y % 2][d]) as usize;
-        let jb = if COL == 0 {
-            (y * self.d + d) * self.stride + self.lead
-        } else {
-            (yr * self.d + self.opp[d]) * self.stride + k
-        };
-        (yr * self.stride + k, jb)
+    pub fn row_bases<const COL: usize>(&self, y: usize) -> &[[usize; 2]] {
+        &self.bases[COL][y * self.d..(y + 1) * self.d]
     }
 
     /// Writes the periodic continuation of a row's cells into its pads.
     #[inline(always)]
-    pub fn refresh_pads<T: Copy + Default>(&self, row: &mut [T]) {
+    pub fn refresh_pads<T: Copy>(&self, row: &mut [T]) {
         let (p, m) = (self.lead, self.m);
         let tail = self.stride - p - m;
         if m >= tail {
             // lead pad <- cells m - p..m, tail pad <- cells 0..tail: non-overlapping copies of
             // at least W entries, done W at a time (the last block aligned to the end) so
             // that they compile to a few vector moves instead of library calls
-            let copy = |row: &mut [T], from: usize, to: usize, len: usize| {
-                for a in (0..len).step_by(W).map(|a| a.min(len - W)) {
-                    let mut block = [T::default(); W];
-                    block.copy_from_slice(&row[from + a..from + a + W]);
-                    row[to + a..to + a + W].copy_from_slice(&block);
+            fn blocks<T: Copy>(dst: &mut [T], src: &[T]) {
+                let len = dst.len();
+                let block = |dst: &mut [T], src: &[T], a: usize| {
+                    let b: [T; W] = src[a..a + W].try_into().expect("W entries");
+                    dst[a..a + W].copy_from_slice(&b);
+                };
+                // the pads hold W..2 W entries on lattices up to degree 20 (lead = W): two
+                // fixed-size copies, no loop for the compiler to turn into a library call
+                block(dst, src, 0);
+                if len > W {
+                    block(dst, src, len - W);
                 }
-            };
-            copy(row, m, 0, p);
-            copy(row, p, p + m, tail);
+                for a in (W..len.saturating_sub(W)).step_by(W) {
+                    block(dst, src, a);
+                }
+            }
+            let (lead, rest) = row.split_at_mut(p);
+            blocks(lead, &rest[m - p..m]);
+            let (cells, pad) = rest.split_at_mut(m);
+            blocks(pad, &cells[..tail]);
         } else {
             for i in (0..p).chain(p + m..self.stride) {
                 row[i] = row[p + (i + m * p - p) % m];
@@ -121,14 +143,17 @@ impl Geom {
 pub enum FieldView<'a> {
     /// u = h + sum_d J_d s_d in f32; `other` is the f32 image of the other colour's spins.
     Real { j: &'a [f32], h: Option<&'a [f32]>, other: &'a [f32] },
-    /// n = v + sum_d w_d s_d in 8-bit integers (|n| <= reach <= 127), u = unit n + offset.
-    Int { w: &'a [i8], v: Option<&'a [i8]>, other: &'a [i8], unit: f32, offset: f32, reach: i32 },
+    /// n = v + sum_d w_d s_d in 8-bit integers (|n| <= reach <= 127), u = unit n + offset;
+    /// tables indexed by [`table_index`]`(n, reach, halve)`.
+    Int { w: &'a [i8], v: Option<&'a [i8]>, other: &'a [i8], unit: f32, offset: f32, reach: i32, halve: bool },
 }
 
 /// How the cells of a pass are drawn (see [`crate::chip::samplers::lattice_plan::DrawPlan`]).
 pub enum DrawView<'a, C> {
-    /// Integer fields only: down iff bits > t[n + reach].
+    /// Integer fields only: down iff bits > t[index(n)].
     Table(&'a [i32; TABLE]),
+    /// Integer fields only: up iff r (1 + e[index(n)] scale[slot]) < 1.
+    Scaled { e: &'a [f32; TABLE], scale: &'a [f32] },
     /// [`ideal_up`] with this k.
     Ideal(f32),
     /// [`logistic_up`] with per-slot (k, c).
@@ -169,6 +194,37 @@ impl ChunkStats {
     }
 }
 
+/// How the rows of a chunk are cut into groups: `full` groups of eight per row, then the
+/// `tail` = M mod 8 last cells. When 0 < tail <= 4 the tails of two rows (r, r + 1; r even)
+/// share one group, lanes 0..4 from row r and 4..8 from row r + 1 (cells 8 full.. of each),
+/// drawn after both rows' full groups; a last unpaired row keeps its own tail group. A tail
+/// group uses half `full mod 2` of the lanes. The f32 statistics lanes are added into the
+/// f64 sums after each row, or after each pair of rows when tails are paired.
+#[derive(Debug, Clone, Copy)]
+pub struct Groups {
+    pub full: usize,
+    pub tail: usize,
+    pub paired: bool,
+}
+
+impl Groups {
+    pub fn of(m: usize) -> Self {
+        let (full, tail) = (m / G, m % G);
+        Groups { full, tail, paired: tail != 0 && tail <= G / 2 }
+    }
+}
+
+/// One segment of a group: lanes `lane..lane + len` hold cells `k..k + len` of chunk row `r`,
+/// the first `valid` of them real cells (the others, beyond M, pads).
+#[derive(Debug, Clone, Copy)]
+struct Seg {
+    r: usize,
+    k: usize,
+    lane: usize,
+    len: usize,
+    valid: usize,
+}
+
 /// Redraws the rows of one chunk of colour `COL` (first row `y0`; `rows_f` their f32 image,
 /// empty with integer fields) and returns its statistics in `st`. `AVX2`: step the lanes
 /// with AVX2 (only from the AVX2 build).
@@ -185,133 +241,165 @@ pub fn update_chunk<C: CellModel, const COL: usize, const AVX2: bool>(
     st: &mut ChunkStats,
 ) {
     *st = ChunkStats::default();
-    for (r, row) in rows.chunks_mut(g.stride).enumerate() {
-        let row_f = if rows_f.is_empty() { &mut [][..] } else { &mut rows_f[r * g.stride..(r + 1) * g.stride] };
-        update_row::<C, COL, AVX2>(g, y0 + r, row, row_f, field, draw, lanes, st);
+    let (stride, gr) = (g.stride, Groups::of(g.m));
+    let nrows = rows.len() / stride;
+    let mut acc = [[0f32; W]; 2];
+    let mut r = 0;
+    while r < nrows {
+        let pair = gr.paired && r + 1 < nrows;
+        let span = if pair { 2 } else { 1 };
+        let mut run = |segs: &[Seg], half: usize| {
+            group::<C, COL, AVX2>(g, y0, segs, half, rows, rows_f, field, draw, lanes, st, &mut acc)
+        };
+        for rr in r..r + span {
+            for grp in 0..gr.full {
+                run(&[Seg { r: rr, k: G * grp, lane: 0, len: G, valid: G }], grp % 2);
+            }
+            if !pair && gr.tail != 0 {
+                run(&[Seg { r: rr, k: G * gr.full, lane: 0, len: G, valid: gr.tail }], gr.full % 2);
+            }
+        }
+        if pair {
+            let (k, h) = (G * gr.full, G / 2);
+            let segs = [Seg { r, k, lane: 0, len: h, valid: gr.tail }, Seg { r: r + 1, k, lane: h, len: h, valid: gr.tail }];
+            run(&segs, gr.full % 2);
+        }
+        if let FieldView::Real { .. } = field {
+            for l in 0..W {
+                st.pair[l] += acc[0][l] as f64;
+                st.field[l] += acc[1][l] as f64;
+            }
+            acc = [[0f32; W]; 2];
+        }
+        for rr in r..r + span {
+            g.refresh_pads(&mut rows[rr * stride..(rr + 1) * stride]);
+            if !rows_f.is_empty() {
+                g.refresh_pads(&mut rows_f[rr * stride..(rr + 1) * stride]);
+            }
+        }
+        r += span;
     }
 }
 
-/// One row (see [`update_chunk`]).
+/// One group of eight lanes (see [`Groups`]); `acc` the f32 statistics lanes (s u, h s).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn update_row<C: CellModel, const COL: usize, const AVX2: bool>(
+fn group<C: CellModel, const COL: usize, const AVX2: bool>(
     g: &Geom,
-    y: usize,
-    row: &mut [i8],
-    row_f: &mut [f32],
+    y0: usize,
+    segs: &[Seg],
+    half: usize,
+    rows: &mut [i8],
+    rows_f: &mut [f32],
     field: FieldView,
     draw: DrawView<C>,
     lanes: &mut Lanes,
     st: &mut ChunkStats,
+    acc: &mut [[f32; W]; 2],
 ) {
-    let (m, p) = (g.m, g.lead);
-    let (sb, jb) = g.row_bases::<COL>(y);
-    let first = (COL * g.l + y) * m;
-    let base = y * g.stride + p;
-    let (mut acc_pair, mut acc_field) = ([0f32; W], [0f32; W]);
-    let mut scratch = [0f32; G];
-    for grp in 0..m.div_ceil(G) {
-        let (k0, half) = (G * grp, grp % 2);
-        let n = G.min(m - k0);
-        let (mut u, mut hv, mut ni, mut vi) = ([0f32; G], [0f32; G], [0i32; G], [0i32; G]);
-        match field {
-            FieldView::Real { j, h, other } => {
-                if let Some(h) = h {
-                    hv.copy_from_slice(&h[base + k0..][..G]);
-                    u = hv;
-                }
-                for d in 0..g.d {
-                    let (s, jj) = (&other[sb[d] + k0..][..G], &j[jb[d] + k0..][..G]);
-                    for i in 0..G {
-                        u[i] += jj[i] * s[i];
+    let (m, p, stride) = (g.m, g.lead, g.stride);
+    let (mut u, mut hv, mut ni, mut vi) = ([0f32; G], [0f32; G], [0i32; G], [0i32; G]);
+    let mut valid = [false; G];
+    for seg in segs {
+        let y = y0 + seg.r;
+        let (bases, base) = (g.row_bases::<COL>(y), y * stride + p + seg.k);
+        for i in 0..seg.len {
+            let (l, k) = (seg.lane + i, seg.k + i);
+            valid[l] = i < seg.valid;
+            match field {
+                FieldView::Real { j, h, other } => {
+                    hv[l] = h.map_or(0.0, |h| h[base + i]);
+                    u[l] = hv[l];
+                    for &[sb, jb] in bases {
+                        u[l] += j[jb + k] * other[sb + k];
                     }
                 }
-            }
-            FieldView::Int { w, v, other, unit, offset, .. } => {
-                let mut nb = [0i8; G];
-                if let Some(v) = v {
-                    nb.copy_from_slice(&v[base + k0..][..G]);
-                    vi = nb.map(|x| x as i32);
-                }
-                for d in 0..g.d {
-                    let (s, ww) = (&other[sb[d] + k0..][..G], &w[jb[d] + k0..][..G]);
-                    for i in 0..G {
-                        nb[i] = nb[i].wrapping_add(ww[i].wrapping_mul(s[i]));
+                FieldView::Int { w, v, other, unit, offset, .. } => {
+                    let mut nb = v.map_or(0, |v| v[base + i]);
+                    vi[l] = nb as i32;
+                    for &[sb, jb] in bases {
+                        nb = nb.wrapping_add(w[jb + k].wrapping_mul(other[sb + k]));
                     }
+                    ni[l] = nb as i32;
+                    u[l] = ni[l] as f32 * unit + offset;
                 }
-                ni = nb.map(|x| x as i32);
-                u = ni.map(|x| x as f32 * unit + offset);
             }
         }
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: AVX2 = true only in the build called after checking the CPU has AVX2
-        let bits = if AVX2 { unsafe { lanes.bits8_avx2(half) } } else { lanes.bits8(half) };
-        #[cfg(not(target_arch = "x86_64"))]
-        let bits = lanes.bits8(half);
-        let mut up = [false; G];
+    }
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: AVX2 = true only in the build called after checking the CPU has AVX2
+    let bits = if AVX2 { unsafe { lanes.bits8_avx2(half) } } else { lanes.bits8(half) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let bits = lanes.bits8(half);
+    let r = bits.map(uniform_of);
+    let mut up = [false; G];
+    let index = |l: usize| match field {
+        FieldView::Int { reach, halve, .. } => table_index(ni[l], reach, halve),
+        FieldView::Real { .. } => unreachable!("tables need integer fields"),
+    };
+    for seg in segs {
+        let first = (COL * g.l + y0 + seg.r) * m + seg.k;
+        let lanes = seg.lane..seg.lane + seg.valid;
         match draw {
             DrawView::Table(t) => {
-                let FieldView::Int { reach, .. } = field else { unreachable!("tables need integer fields") };
-                for i in 0..G {
-                    up[i] = bits[i] as i32 <= t[(ni[i] + reach) as usize];
+                for l in lanes {
+                    up[l] = bits[l] as i32 <= t[index(l)];
+                }
+            }
+            DrawView::Scaled { e, scale } => {
+                for (l, &c) in lanes.zip(&scale[first..]) {
+                    up[l] = r[l] * (1.0 + e[index(l)] * c) < 1.0;
                 }
             }
             DrawView::Ideal(k) => {
-                for i in 0..G {
-                    up[i] = ideal_up(u[i], uniform_of(bits[i]), k);
+                for l in lanes {
+                    up[l] = ideal_up(u[l], r[l], k);
                 }
             }
             DrawView::Logistic { k, c } => {
-                let (k, c) = (&k[first + k0..][..n], &c[first + k0..][..n]);
-                for i in 0..n {
-                    up[i] = logistic_up(u[i], uniform_of(bits[i]), k[i], c[i]);
+                for ((l, &k), &c) in lanes.zip(&k[first..]).zip(&c[first..]) {
+                    up[l] = logistic_up(u[l], r[l], k, c);
                 }
             }
             DrawView::Cell(cell) => {
-                let r = bits.map(uniform_of);
-                let mut s = [0i8; G];
-                cell.draw_up(first + k0, &u[..n], &r[..n], &mut s[..n], &mut scratch[..n]);
-                up = s.map(|x| x > 0);
-            }
-        }
-        for i in 0..n {
-            row[p + k0 + i] = if up[i] { 1 } else { -1 };
-        }
-        if !row_f.is_empty() {
-            for i in 0..n {
-                row_f[p + k0 + i] = if up[i] { 1.0 } else { -1.0 };
-            }
-        }
-        st.ups += up[..n].iter().filter(|&&x| x).count() as i64;
-        let signed = |x: f32, i: usize| if i >= n { 0.0 } else if up[i] { x } else { -x };
-        match field {
-            FieldView::Real { h, .. } => {
-                for i in 0..G {
-                    acc_pair[G * half + i] += signed(u[i], i);
-                }
-                if h.is_some() {
-                    for i in 0..G {
-                        acc_field[G * half + i] += signed(hv[i], i);
-                    }
+                let (mut s, mut scratch) = ([0i8; G], [0f32; G]);
+                let n = seg.valid;
+                cell.draw_up(first, &u[lanes.clone()], &r[lanes.clone()], &mut s[..n], &mut scratch[..n]);
+                for (l, s) in lanes.zip(s) {
+                    up[l] = s > 0;
                 }
             }
-            FieldView::Int { .. } => {
-                for i in 0..n {
-                    let s = if up[i] { 1 } else { -1 };
-                    st.pair_int += (s * ni[i]) as i64;
-                    st.field_int += (s * vi[i]) as i64;
-                }
+        }
+        let at = (seg.r * stride + p + seg.k)..;
+        for (o, &up) in rows[at.clone()].iter_mut().zip(&up[seg.lane..seg.lane + seg.valid]) {
+            *o = if up { 1 } else { -1 };
+        }
+        if !rows_f.is_empty() {
+            for (o, &up) in rows_f[at].iter_mut().zip(&up[seg.lane..seg.lane + seg.valid]) {
+                *o = if up { 1.0 } else { -1.0 };
             }
         }
     }
-    if let FieldView::Real { .. } = field {
-        for l in 0..W {
-            st.pair[l] += acc_pair[l] as f64;
-            st.field[l] += acc_field[l] as f64;
+    let signed = |x: f32, l: usize| if !valid[l] { 0.0 } else if up[l] { x } else { -x };
+    for l in 0..G {
+        if !valid[l] {
+            continue;
+        }
+        st.ups += up[l] as i64;
+        if let FieldView::Int { .. } = field {
+            let s = if up[l] { 1 } else { -1 };
+            st.pair_int += (s * ni[l]) as i64;
+            st.field_int += (s * vi[l]) as i64;
         }
     }
-    g.refresh_pads(row);
-    if !row_f.is_empty() {
-        g.refresh_pads(row_f);
+    if let FieldView::Real { h, .. } = field {
+        for l in 0..G {
+            acc[0][G * half + l] += signed(u[l], l);
+        }
+        if h.is_some() {
+            for l in 0..G {
+                acc[1][G * half + l] += signed(hv[l], l);
+            }
+        }
     }
 }

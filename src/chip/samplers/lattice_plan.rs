@@ -38,6 +38,27 @@ pub struct IntCouplings {
     pub offset: f32,
     /// R = max_i |v_i| + sum_d |w_d|: |n_i| <= R.
     pub reach: i32,
+    /// True if v_i + sum_d w_d has the same parity for every cell (so has R): then n + R is
+    /// always even and tables are indexed by (n + R) / 2, half as many entries.
+    pub halve: bool,
+}
+
+impl IntCouplings {
+    /// Entries of a table over every possible n.
+    pub fn entries(&self) -> usize {
+        if self.halve { self.reach as usize + 1 } else { 2 * self.reach as usize + 1 }
+    }
+
+    /// The n of table entry `idx`.
+    pub fn n_of(&self, idx: usize) -> i32 {
+        if self.halve { 2 * idx as i32 - self.reach } else { idx as i32 - self.reach }
+    }
+}
+
+/// The table index of the integer field n (see [`IntCouplings::halve`]).
+#[inline(always)]
+pub fn table_index(n: i32, reach: i32, halve: bool) -> usize {
+    (if halve { (n + reach) >> 1 } else { n + reach }) as usize
 }
 
 /// The integer form of `model`'s couplings and fields on `lattice`, if it has one.
@@ -65,7 +86,7 @@ pub fn int_couplings(lattice: &Lattice, model: &Model) -> Option<IntCouplings> {
     } else {
         (Some(model.fields.iter().map(|&h| as_int(h)).collect::<Option<Vec<i8>>>()?), 0.0)
     };
-    let mut reach = 0i32;
+    let (mut reach, mut parities) = (0i32, [false; 2]);
     for i in 0..n {
         let mut r = v.as_ref().map_or(0, |v| (v[i] as i32).abs());
         for dd in 0..d {
@@ -74,15 +95,22 @@ pub fn int_couplings(lattice: &Lattice, model: &Model) -> Option<IntCouplings> {
             }
         }
         reach = reach.max(r);
+        parities[(r % 2) as usize] = true;
     }
-    (reach <= 127).then_some(IntCouplings { unit, w, v, offset, reach })
+    let halve = !(parities[0] && parities[1]);
+    (reach <= 127).then_some(IntCouplings { unit, w, v, offset, reach, halve })
 }
 
 /// How the kernels draw a cell.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DrawPlan {
-    /// Threshold lookup: down iff bits > t[n + R] (t holds T(n) - 1, see the module docs).
+    /// Threshold lookup: down iff bits > t[index(n)] (t holds T(n) - 1, see the module docs).
     Table { t: Box<[i32; TABLE]>, entries: usize },
+    /// Logistic cells with one slope k and per-slot c, integer fields: 2^(k u + c_i) =
+    /// e[index(n)] C_i with e = 2^(k u_n) looked up and C_i = 2^(c_i) per slot (both rounded to
+    /// f32 and clamped to [2^-126, 2^126] as [`crate::chip::cells::cell::exp2_clamped`]);
+    /// s = +1 iff r (1 + e C_i) < 1 (the sampler keeps C).
+    Scaled { e: Box<[f32; TABLE]>, entries: usize },
     /// Ideal cells: [`crate::chip::cells::cell::ideal_up`] with this k.
     Ideal(f32),
     /// The cell's per-slot logistic form.
@@ -95,29 +123,35 @@ impl DrawPlan {
     /// Chooses the draw for `cell` with fields `int` (None: f32 fields); `allow_table` false
     /// forbids the lookup (for tests comparing kernels).
     pub fn choose<C: CellModel>(cell: &C, int: Option<&IntCouplings>, allow_table: bool) -> Self {
-        let table = |p: &dyn Fn(f64) -> f64| -> Option<DrawPlan> {
+        // f(u) at every table entry, if the fields allow a table
+        let tabulate = |f: &dyn Fn(f64) -> f64| -> Option<(Vec<f64>, usize)> {
             let ic = int.filter(|_| allow_table)?;
-            let entries = (2 * ic.reach + 1) as usize;
+            let entries = ic.entries();
             (entries <= TABLE).then(|| {
-                let mut t = Box::new([0i32; TABLE]);
-                for (idx, t) in t.iter_mut().enumerate() {
-                    let n = idx.min(entries - 1) as i32 - ic.reach;
-                    let u = ic.unit as f64 * n as f64 + ic.offset as f64;
-                    *t = threshold(p(u));
-                }
-                DrawPlan::Table { t, entries }
+                let u = |idx: usize| ic.unit as f64 * ic.n_of(idx.min(entries - 1)) as f64 + ic.offset as f64;
+                ((0..TABLE).map(|idx| f(u(idx))).collect(), entries)
+            })
+        };
+        let table = |p: &dyn Fn(f64) -> f64| {
+            tabulate(p).map(|(v, entries)| DrawPlan::Table {
+                t: Box::new(core::array::from_fn(|i| threshold(v[i]))),
+                entries,
             })
         };
         if let Some(beta) = cell.ideal_beta() {
             return table(&|u| 1.0 / (1.0 + (-2.0 * beta * u).exp())).unwrap_or(DrawPlan::Ideal(ideal_k(beta)));
         }
         if let Some((k, c)) = cell.logistic_form() {
-            let uniform = k.first().is_some_and(|&k0| k.iter().all(|&x| x == k0))
-                && c.first().is_some_and(|&c0| c.iter().all(|&x| x == c0));
-            if uniform {
-                let (k, c) = (k[0] as f64, c[0] as f64);
-                if let Some(t) = table(&|u| 1.0 / (1.0 + (k * u + c).exp2())) {
+            let same = |v: &[f32]| v.first().is_some_and(|&v0| v.iter().all(|&x| x == v0));
+            if same(k) {
+                let (k0, c0) = (k[0] as f64, c.first().copied().unwrap_or(0.0) as f64);
+                if same(c)
+                    && let Some(t) = table(&|u| 1.0 / (1.0 + (k0 * u + c0).exp2()))
+                {
                     return t;
+                }
+                if let Some((e, entries)) = tabulate(&|u| clamped_exp2(k0 * u)) {
+                    return DrawPlan::Scaled { e: Box::new(core::array::from_fn(|i| e[i] as f32)), entries };
                 }
             }
             return DrawPlan::Logistic;
@@ -129,11 +163,19 @@ impl DrawPlan {
     pub fn describe(&self) -> String {
         match self {
             DrawPlan::Table { entries, .. } => format!("lookup table of P(+1 | local field), {entries} entries"),
+            DrawPlan::Scaled { entries, .. } => {
+                format!("logistic with per-cell offsets: table of 2^(k u) ({entries} entries) times 2^(c_i) per cell")
+            }
             DrawPlan::Ideal(_) => "ideal logistic sigma(2 beta u)".into(),
             DrawPlan::Logistic => "logistic of an affine function of u, per-cell gain and offset".into(),
             DrawPlan::Cell => "the cell model's own draw".into(),
         }
     }
+}
+
+/// 2^t in f64 with t clamped to [-126, 126] (the range of [`crate::chip::cells::cell::exp2_clamped`]).
+pub fn clamped_exp2(t: f64) -> f64 {
+    t.clamp(-126.0, 126.0).exp2()
 }
 
 /// The stored threshold T - 1 for probability p, T = round(2^24 p): a 24-bit uniform integer
@@ -181,13 +223,15 @@ mod tests {
     fn table_thresholds_are_the_conditional() {
         let lat = Lattice::new(8, Boundary::Torus, 4).unwrap();
         let ic = int_couplings(&lat, &model(Couplings::Uniform(1.0), vec![0.25; 64])).unwrap();
-        assert_eq!((ic.reach, ic.offset), (4, 0.25));
+        assert_eq!((ic.reach, ic.offset, ic.halve), (4, 0.25, true));
         let DrawPlan::Table { t, entries } = DrawPlan::choose(&IdealCell::new(0.5), Some(&ic), true) else {
             panic!("expected a table")
         };
-        assert_eq!(entries, 9);
-        for idx in 0..9 {
-            let u = idx as f64 - 4.0 + 0.25;
+        // n = -4, -2, 0, 2, 4
+        assert_eq!(entries, 5);
+        for idx in 0..5 {
+            assert_eq!(table_index(2 * idx as i32 - 4, 4, true), idx);
+            let u = 2.0 * idx as f64 - 4.0 + 0.25;
             let p = 1.0 / (1.0 + (-u).exp());
             assert!(((t[idx] + 1) as f64 / 16_777_216.0 - p).abs() <= 0.5 / 16_777_216.0, "{idx}");
         }
