@@ -346,21 +346,23 @@ impl<C: CellModel> LatticeIsing<C> {
             }
             DrawPlan::Cell => DrawView::Cell(&self.cell),
         };
-        let rows: Vec<&mut [i8]> = mine.chunks_mut(rpc * st).collect();
-        let rows_f: Vec<&mut [f32]> = if mine_f.is_empty() {
-            rows.iter().map(|_| Default::default()).collect()
-        } else {
-            mine_f.chunks_mut(rpc * st).collect()
-        };
         let g = &self.g;
-        let work = |ch: usize, ((rows, rows_f), (lanes, stats)): ((&mut [i8], &mut [f32]), (&mut Lanes, &mut ChunkStats))| {
+        let work = |ch: usize, rows: &mut [i8], rows_f: &mut [f32], lanes: &mut Lanes, stats: &mut ChunkStats| {
             dispatch::<C, COL>(g, ch * rpc, rows, rows_f, field, draw, lanes, stats);
         };
-        let items = rows.into_iter().zip(rows_f);
+        // the chunks' rows and their f32 image (none with integer fields)
+        let mut f_chunks = mine_f.chunks_mut(rpc * st);
+        let chunks = mine.chunks_mut(rpc * st).map(|rows| (rows, f_chunks.next().unwrap_or_default()));
+        let streams = self.rng[COL].iter_mut().zip(&mut self.stats[COL]);
         if parallel {
-            items.collect::<Vec<_>>().into_par_iter().zip(self.rng[COL].par_iter_mut().zip(&mut self.stats[COL])).enumerate().for_each(|(ch, x)| work(ch, x));
+            let items: Vec<_> = chunks.zip(streams).collect();
+            items.into_par_iter().enumerate().for_each(|(ch, ((rows, rows_f), (lanes, stats)))| {
+                work(ch, rows, rows_f, lanes, stats)
+            });
         } else {
-            items.zip(self.rng[COL].iter_mut().zip(&mut self.stats[COL])).enumerate().for_each(|(ch, x)| work(ch, x));
+            for (ch, ((rows, rows_f), (lanes, stats))) in chunks.zip(streams).enumerate() {
+                work(ch, rows, rows_f, lanes, stats);
+            }
         }
         self.finish_pass::<COL>();
     }

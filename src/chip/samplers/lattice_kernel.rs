@@ -46,6 +46,8 @@ pub struct Geom {
     pub m: usize,
     /// Pad before the cells of a row (a multiple of W).
     pub lead: usize,
+    /// The largest |column offset| of any direction (<= lead).
+    pub reach: usize,
     /// Row stride of every array.
     pub stride: usize,
     pub d: usize,
@@ -72,7 +74,8 @@ impl Geom {
             ((x0 + a - x1) / 2) as isize
         };
         let reach = (0..4).flat_map(|cp| dirs.iter().map(move |&v| koff(cp / 2, cp % 2, v).unsigned_abs())).max();
-        let lead = reach.unwrap_or(0).div_ceil(W).max(1) * W;
+        let reach = reach.unwrap_or(0);
+        let lead = reach.div_ceil(W).max(1) * W;
         let stride = 2 * lead + m.div_ceil(W) * W;
         let span = stride - 2 * lead;
         let bases = core::array::from_fn(|c| {
@@ -90,7 +93,7 @@ impl Geom {
             }
             t
         });
-        Geom { l, m, lead, stride, d, bases, allow_avx2: true }
+        Geom { l, m, lead, reach, stride, d, bases, allow_avx2: true }
     }
 
     /// Index of the first neighbour spin and the first coupling of row y, colour `COL`, in
@@ -130,8 +133,18 @@ impl Geom {
             let (cells, pad) = rest.split_at_mut(m);
             blocks(pad, &cells[..tail]);
         } else {
-            for i in (0..p).chain(p + m..self.stride) {
-                row[i] = row[p + (i + m * p - p) % m];
+            // short rows (M < pad): only the entries a block can read, P - reach..P and
+            // P + M..P + span + reach; entry P + i holds cell i mod M (no divisions)
+            let (r, span) = (self.reach, self.stride - 2 * p);
+            let mut k = (m - r % m) % m;
+            for i in p - r..p {
+                row[i] = row[p + k];
+                k = if k + 1 == m { 0 } else { k + 1 };
+            }
+            let mut k = 0;
+            for i in p + m..p + span + r {
+                row[i] = row[p + k];
+                k = if k + 1 == m { 0 } else { k + 1 };
             }
         }
     }
