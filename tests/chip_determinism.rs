@@ -75,7 +75,9 @@ fn lattice_kernels_are_thread_count_independent() {
         let opts = RunOptions { seed: 7, threads, ..Default::default() };
         let stats = match cells {
             Some(c) => run_chip(&chip, c, &schedule, &opts, &mut [&mut h]).unwrap(),
-            None => run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &opts, &mut [&mut h]).unwrap(),
+            None => {
+                run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &opts, &mut [&mut h]).unwrap()
+            }
         };
         (h.0, stats.energy_per_cell_mean.to_bits(), stats.kernel.draw)
     };
@@ -105,7 +107,8 @@ fn lattice_kernels_are_thread_count_independent() {
 fn pbit_cells(n: usize, beta: f64, sigma: f64, gains: bool) -> PbitCells {
     let cell = PbitCell::ideal(0.0, 0.025, 1e-9, 300.0);
     let offsets = pbitsim::cell::offsets(n, sigma, pbitsim::rng::Seed(11));
-    let gain: Vec<f64> = (0..n).map(|i| if gains { 1.0 + 0.1 * ((i * 7919 % 13) as f64 / 6.0 - 1.0) } else { 1.0 }).collect();
+    let gain: Vec<f64> =
+        (0..n).map(|i| if gains { 1.0 + 0.1 * ((i * 7919 % 13) as f64 / 6.0 - 1.0) } else { 1.0 }).collect();
     let population = Population { offset_v: offsets, vs_v: vec![0.025; n], gain };
     PbitCells::with_population(cell, 0.025, beta, population)
 }
@@ -245,12 +248,19 @@ fn vector_builds_are_bit_identical() {
             fields,
             diagonal: vec![],
         };
-        let signs: Vec<f32> = random_fields(n, 1, 9, 1.0).iter().map(|&x| if x > 0.0 { 1.0 } else { -1.0 }).collect();
+        let signs: Vec<f32> =
+            random_fields(n, 1, 9, 1.0).iter().map(|&x| if x > 0.0 { 1.0 } else { -1.0 }).collect();
         let models = [
-            ("f32 fields", ising(random_couplings(&t, 5, 0.8, RandomKind::Normal), random_fields(n, 1, 6, 0.2))),
+            (
+                "f32 fields",
+                ising(random_couplings(&t, 5, 0.8, RandomKind::Normal), random_fields(n, 1, 6, 0.2)),
+            ),
             ("f32, no fields", ising(random_couplings(&t, 5, 0.8, RandomKind::Normal), vec![0.0; n])),
             ("uniform", ising(Couplings::Uniform(0.7), vec![0.0; n])),
-            ("+-J, integer fields", ising(random_couplings(&t, 5, 0.5, RandomKind::Pm), signs.iter().map(|s| 0.5 * s).collect())),
+            (
+                "+-J, integer fields",
+                ising(random_couplings(&t, 5, 0.5, RandomKind::Pm), signs.iter().map(|s| 0.5 * s).collect()),
+            ),
             ("+-J, uniform field", ising(random_couplings(&t, 5, 0.5, RandomKind::Pm), vec![0.3; n])),
         ];
         let clamp = [(0, 1.0), (n / 2 + 1, -1.0), (n - 1, -1.0)];
@@ -260,7 +270,11 @@ fn vector_builds_are_bit_identical() {
             // generic kernel through draw_up
             for table in [true, false] {
                 let reference = outcome(&lat, model, IdealCell::new(0.6), &clamp, false, table);
-                assert_eq!(outcome(&lat, model, IdealCell::new(0.6), &clamp, true, table), reference, "{what} ideal");
+                assert_eq!(
+                    outcome(&lat, model, IdealCell::new(0.6), &clamp, true, table),
+                    reference,
+                    "{what} ideal"
+                );
                 if !reference.3.contains("table") {
                     for avx2 in [true, false] {
                         let generic = outcome(&lat, model, Opaque(IdealCell::new(0.6)), &clamp, avx2, table);
@@ -274,7 +288,11 @@ fn vector_builds_are_bit_identical() {
             for gains in [false, true] {
                 let cells = || pbit_cells(n, 0.6, 4e-3, gains);
                 let reference = outcome(&lat, model, cells(), &clamp, false, true);
-                assert_eq!(outcome(&lat, model, cells(), &clamp, true, true), reference, "{what} pbit {gains}");
+                assert_eq!(
+                    outcome(&lat, model, cells(), &clamp, true, true),
+                    reference,
+                    "{what} pbit {gains}"
+                );
                 if reference.3.contains("per-cell gain") {
                     let generic = outcome(&lat, model, Opaque(cells()), &clamp, true, true);
                     assert_eq!(generic.0, reference.0, "{what} generic pbit");

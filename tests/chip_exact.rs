@@ -101,14 +101,23 @@ fn lattice_case() -> (Chip, Vec<f64>) {
 fn integer_lattice_case() -> (Chip, Vec<f64>) {
     let lat = Lattice::new(4, Boundary::Torus, 4).unwrap();
     let topology = Topology::Lattice(lat);
-    let j: Vec<f32> = normals(topology.edge_slots(), 0.0, 1.0, 41).iter().map(|&x| if x > 0.0 { 0.6 } else { -0.6 }).collect();
+    let j: Vec<f32> = normals(topology.edge_slots(), 0.0, 1.0, 41)
+        .iter()
+        .map(|&x| if x > 0.0 { 0.6 } else { -0.6 })
+        .collect();
     let units = normals(16, 0.0, 2.0, 43).into_iter().map(|x| (3.0 + x.round().abs()).min(6.0));
-    let h: Vec<f32> = normals(16, 0.0, 1.0, 42).iter().zip(units).map(|(&s, k)| 0.6 * k * s.signum()).collect();
+    let h: Vec<f32> =
+        normals(16, 0.0, 1.0, 42).iter().zip(units).map(|(&s, k)| 0.6 * k * s.signum()).collect();
     let mut e64 = vec![];
     topology.for_each_edge(|e, a, b| e64.push((a, b, j[e] as f64)));
     let p = exact_ising(16, &e64, &h.iter().map(|&x| x as f64).collect::<Vec<_>>(), 1.0);
-    let model =
-        Model { kind: ModelKind::Ising, beta: 1.0, couplings: Couplings::PerEdge(j), fields: h, diagonal: vec![] };
+    let model = Model {
+        kind: ModelKind::Ising,
+        beta: 1.0,
+        couplings: Couplings::PerEdge(j),
+        fields: h,
+        diagonal: vec![],
+    };
     (Chip::new(topology, model).unwrap(), p)
 }
 

@@ -38,7 +38,11 @@ fn check<C: CellModel>(lat: &Lattice, model: &Model, cell: C, exact: bool, what:
         s.read(&mut state);
         let StateBuf::Spins(v) = &state else { unreachable!() };
         let e = model.ising_energy(&t, v);
-        assert!((s.energy() - e).abs() <= tol, "{what}: sweep {sweep}: tracked {} vs {e} (tol {tol})", s.energy());
+        assert!(
+            (s.energy() - e).abs() <= tol,
+            "{what}: sweep {sweep}: tracked {} vs {e} (tol {tol})",
+            s.energy()
+        );
         let m = v.iter().map(|&x| x as i64).sum::<i64>() as f64 / n as f64;
         assert_eq!(s.magnetisation().unwrap(), m, "{what}: sweep {sweep}");
     }
@@ -71,7 +75,9 @@ fn pbits(n: usize, beta: f64, gains: bool) -> PbitCells {
 
 #[test]
 fn tracked_energy_and_magnetisation_match_the_state() {
-    for (l, degree, boundary) in [(48, 4, Boundary::Torus), (70, 12, Boundary::Torus), (60, 8, Boundary::Open)] {
+    for (l, degree, boundary) in
+        [(48, 4, Boundary::Torus), (70, 12, Boundary::Torus), (60, 8, Boundary::Open)]
+    {
         let lat = Lattice::new(l, boundary, degree).unwrap();
         let t = Topology::Lattice(lat.clone());
         let n = l * l;
@@ -83,7 +89,11 @@ fn tracked_energy_and_magnetisation_match_the_state() {
             diagonal: vec![],
         };
         let models = [
-            ("gaussian J, fields", ising(random_couplings(&t, 1, 0.7, RandomKind::Normal), random_fields(n, 1, 2, 0.3)), false),
+            (
+                "gaussian J, fields",
+                ising(random_couplings(&t, 1, 0.7, RandomKind::Normal), random_fields(n, 1, 2, 0.3)),
+                false,
+            ),
             ("uniform J, uniform field", ising(Couplings::Uniform(1.0), vec![0.25; n]), true),
             (
                 "+-J, integer fields",

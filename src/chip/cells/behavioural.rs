@@ -107,7 +107,11 @@ impl PbitCells {
     fn refresh(&mut self) {
         self.refresh_slope();
         let (p, c) = (&self.population, &self.cell);
-        self.intercept = self.sites.iter().map(|&i| (p.offset_v[i as usize] * LOG2_E / p.vs_v[i as usize]) as f32).collect();
+        self.intercept = self
+            .sites
+            .iter()
+            .map(|&i| (p.offset_v[i as usize] * LOG2_E / p.vs_v[i as usize]) as f32)
+            .collect();
         self.tau_relative = self
             .sites
             .iter()
@@ -121,8 +125,11 @@ impl PbitCells {
     /// Recomputes the per-slot k (the only parameter that depends on beta).
     fn refresh_slope(&mut self) {
         let (gain, p) = (self.gain(), &self.population);
-        self.slope =
-            self.sites.iter().map(|&i| (-gain * p.gain[i as usize] * LOG2_E / p.vs_v[i as usize]) as f32).collect();
+        self.slope = self
+            .sites
+            .iter()
+            .map(|&i| (-gain * p.gain[i as usize] * LOG2_E / p.vs_v[i as usize]) as f32)
+            .collect();
     }
 
     /// Input gain (V per unit local field): 2 beta Vs(T_design).

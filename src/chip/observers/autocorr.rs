@@ -94,7 +94,8 @@ mod tests {
     /// (x_{i+t} - mean) and Sokal's window applied by hand.
     #[test]
     fn fft_autocorrelation_matches_direct_sums() {
-        let x: Vec<f64> = (0..400).map(|i| ((i * 7919) % 13) as f64 + (i as f64 * 0.05).sin() * 4.0).collect();
+        let x: Vec<f64> =
+            (0..400).map(|i| ((i * 7919) % 13) as f64 + (i as f64 * 0.05).sin() * 4.0).collect();
         let n = x.len();
         let mean = x.iter().sum::<f64>() / n as f64;
         let c = |t: usize| (0..n - t).map(|i| (x[i] - mean) * (x[i + t] - mean)).sum::<f64>() / n as f64;

@@ -100,7 +100,8 @@ impl Summary {
         match self.q {
             0 => (0..self.cells)
                 .map(|i| {
-                    let c = self.counts.get(i).copied().unwrap_or(0) + self.recent.get(i).copied().unwrap_or(0) as u64;
+                    let c = self.counts.get(i).copied().unwrap_or(0)
+                        + self.recent.get(i).copied().unwrap_or(0) as u64;
                     c as f64 / n
                 })
                 .collect(),

@@ -73,7 +73,8 @@ impl Geom {
             debug_assert_eq!((x0 + a - x1) % 2, 0);
             ((x0 + a - x1) / 2) as isize
         };
-        let reach = (0..4).flat_map(|cp| dirs.iter().map(move |&v| koff(cp / 2, cp % 2, v).unsigned_abs())).max();
+        let reach =
+            (0..4).flat_map(|cp| dirs.iter().map(move |&v| koff(cp / 2, cp % 2, v).unsigned_abs())).max();
         let reach = reach.unwrap_or(0);
         let lead = reach.div_ceil(W).max(1) * W;
         let stride = 2 * lead + m.div_ceil(W) * W;
@@ -274,7 +275,10 @@ pub fn update_chunk<C: CellModel, const COL: usize, const AVX2: bool>(
         }
         if pair {
             let (k, h) = (G * gr.full, G / 2);
-            let segs = [Seg { r, k, lane: 0, len: h, valid: gr.tail }, Seg { r: r + 1, k, lane: h, len: h, valid: gr.tail }];
+            let segs = [
+                Seg { r, k, lane: 0, len: h, valid: gr.tail },
+                Seg { r: r + 1, k, lane: h, len: h, valid: gr.tail },
+            ];
             run(&segs, gr.full % 2);
         }
         if let FieldView::Real { .. } = field {
@@ -393,7 +397,15 @@ fn group<C: CellModel, const COL: usize, const AVX2: bool>(
             }
         }
     }
-    let signed = |x: f32, l: usize| if !valid[l] { 0.0 } else if up[l] { x } else { -x };
+    let signed = |x: f32, l: usize| {
+        if !valid[l] {
+            0.0
+        } else if up[l] {
+            x
+        } else {
+            -x
+        }
+    };
     for l in 0..G {
         if !valid[l] {
             continue;

@@ -139,7 +139,8 @@ impl DrawPlan {
             })
         };
         if let Some(beta) = cell.ideal_beta() {
-            return table(&|u| 1.0 / (1.0 + (-2.0 * beta * u).exp())).unwrap_or(DrawPlan::Ideal(ideal_k(beta)));
+            return table(&|u| 1.0 / (1.0 + (-2.0 * beta * u).exp()))
+                .unwrap_or(DrawPlan::Ideal(ideal_k(beta)));
         }
         if let Some((k, c)) = cell.logistic_form() {
             let same = |v: &[f32]| v.first().is_some_and(|&v0| v.iter().all(|&x| x == v0));
@@ -162,9 +163,13 @@ impl DrawPlan {
     /// A short description for the stats file.
     pub fn describe(&self) -> String {
         match self {
-            DrawPlan::Table { entries, .. } => format!("lookup table of P(+1 | local field), {entries} entries"),
+            DrawPlan::Table { entries, .. } => {
+                format!("lookup table of P(+1 | local field), {entries} entries")
+            }
             DrawPlan::Scaled { entries, .. } => {
-                format!("logistic with per-cell offsets: table of 2^(k u) ({entries} entries) times 2^(c_i) per cell")
+                format!(
+                    "logistic with per-cell offsets: table of 2^(k u) ({entries} entries) times 2^(c_i) per cell"
+                )
             }
             DrawPlan::Ideal(_) => "ideal logistic sigma(2 beta u)".into(),
             DrawPlan::Logistic => "logistic of an affine function of u, per-cell gain and offset".into(),

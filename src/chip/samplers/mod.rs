@@ -10,9 +10,9 @@
 pub mod free_running;
 pub mod gibbs;
 pub mod lanes;
-pub mod lattice_gibbs;
 #[cfg(target_arch = "x86_64")]
 pub mod lattice_avx2;
+pub mod lattice_gibbs;
 pub mod lattice_kernel;
 pub mod lattice_plan;
 pub mod layout;
