@@ -158,8 +158,17 @@ pub enum FieldView<'a> {
     /// u = h + sum_d J_d s_d in f32; `other` is the f32 image of the other colour's spins.
     Real { j: &'a [f32], h: Option<&'a [f32]>, other: &'a [f32] },
     /// n = v + sum_d w_d s_d in 8-bit integers (|n| <= reach <= 127), u = unit n + offset;
-    /// tables indexed by [`table_index`]`(n, reach, halve)`.
-    Int { w: &'a [i8], v: Option<&'a [i8]>, other: &'a [i8], unit: f32, offset: f32, reach: i32, halve: bool },
+    /// tables indexed by [`table_index`]`(n, reach, halve)`; `unit_weights`: every w is 1.
+    Int {
+        w: &'a [i8],
+        v: Option<&'a [i8]>,
+        other: &'a [i8],
+        unit: f32,
+        offset: f32,
+        reach: i32,
+        halve: bool,
+        unit_weights: bool,
+    },
 }
 
 /// How the cells of a pass are drawn (see [`crate::chip::samplers::lattice_plan::DrawPlan`]).

@@ -41,6 +41,9 @@ pub struct IntCouplings {
     /// True if v_i + sum_d w_d has the same parity for every cell (so has R): then n + R is
     /// always even and tables are indexed by (n + R) / 2, half as many entries.
     pub halve: bool,
+    /// True if every edge is present with w = 1 (a uniform ferromagnet on a torus): the
+    /// kernels then add the neighbours' spins without weights.
+    pub unit_weights: bool,
 }
 
 impl IntCouplings {
@@ -98,7 +101,8 @@ pub fn int_couplings(lattice: &Lattice, model: &Model) -> Option<IntCouplings> {
         parities[(r % 2) as usize] = true;
     }
     let halve = !(parities[0] && parities[1]);
-    (reach <= 127).then_some(IntCouplings { unit, w, v, offset, reach, halve })
+    let unit_weights = w.iter().all(|&w| w == 1);
+    (reach <= 127).then_some(IntCouplings { unit, w, v, offset, reach, halve, unit_weights })
 }
 
 /// How the kernels draw a cell.

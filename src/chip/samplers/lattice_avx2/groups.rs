@@ -8,6 +8,9 @@ use core::arch::x86_64::*;
 /// Field forms and draws (const parameters of [`chunk`]).
 pub(super) const REAL: u8 = 0;
 pub(super) const INT: u8 = 1;
+/// Integer fields whose couplings are all +1 (a uniform ferromagnet on a torus): n = v +
+/// sum_d s_d, without the weights.
+pub(super) const INT_UNIT: u8 = 2;
 pub(super) const TAB: u8 = 0;
 pub(super) const IDEAL: u8 = 1;
 pub(super) const LOGISTIC: u8 = 2;
@@ -132,9 +135,10 @@ pub(super) unsafe fn groups<
             let mut b = v;
             for d in 0..row.d {
                 let [sb, jb] = unsafe { *row.bases.add(d) };
+                let s = ld(unsafe { row.s.add(sb) });
                 b = _mm256_add_epi8(
                     b,
-                    _mm256_sign_epi8(ld(unsafe { row.j.add(jb) }), ld(unsafe { row.s.add(sb) })),
+                    if FIELD == INT_UNIT { s } else { _mm256_sign_epi8(ld(unsafe { row.j.add(jb) }), s) },
                 );
             }
             (b, v)
@@ -153,9 +157,13 @@ pub(super) unsafe fn groups<
             for d in 0..row.d {
                 let [sb, jb] = unsafe { *row.bases.add(d) };
                 let [sb2, jb2] = if PAIR { unsafe { *row2.bases.add(d) } } else { [sb, jb] };
-                let (w, s) =
-                    unsafe { (ld(row.j.add(jb), row.j.add(jb2)), ld(row.s.add(sb), row.s.add(sb2))) };
-                b = _mm_add_epi8(b, _mm_sign_epi8(w, s));
+                let s = unsafe { ld(row.s.add(sb), row.s.add(sb2)) };
+                if FIELD == INT_UNIT {
+                    b = _mm_add_epi8(b, s);
+                } else {
+                    let w = unsafe { ld(row.j.add(jb), row.j.add(jb2)) };
+                    b = _mm_add_epi8(b, _mm_sign_epi8(w, s));
+                }
             }
             (_mm256_castsi128_si256(b), _mm256_castsi128_si256(v))
         };
@@ -256,7 +264,7 @@ pub(super) unsafe fn groups<
     // statistics: lanes beyond the row's end count zero
     let valid = if N == 4 { _mm256_set1_epi32(-1) } else { lanes_below(n) };
     let valid_ps = _mm256_castsi256_ps(valid);
-    if FIELD == INT && N == 4 {
+    if FIELD != REAL && N == 4 {
         // sum of s n = sum over bytes of sign(n, s); |n| <= 127 fits a byte
         acc.pair_int = _mm256_add_epi32(acc.pair_int, byte_sums(_mm256_sign_epi8(n32, s32)));
         if HAS_H {

@@ -72,7 +72,7 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
             };
             (bytes(other), bytes(j), h.map(bytes))
         }
-        FieldView::Int { w, v, other, unit, offset, reach, halve } => {
+        FieldView::Int { w, v, other, unit, offset, reach, halve, .. } => {
             (cs.unit, cs.offset, cs.bias8, cs.halve) =
                 (_mm256_set1_ps(unit), _mm256_set1_ps(offset), _mm256_set1_epi8(reach as i8), halve);
             let bytes = |x: &[i8]| {
@@ -256,6 +256,7 @@ pub unsafe fn update_chunk<C, const COL: usize>(
         FieldView::Int { v, .. } => v.is_some(),
     };
     let int = matches!(field, FieldView::Int { .. });
+    let unit = matches!(field, FieldView::Int { unit_weights: true, .. });
     let nt = match field {
         FieldView::Int { reach, halve, .. } => match if halve { reach + 1 } else { 2 * reach + 1 } as usize {
             e if e <= G => 1,
@@ -265,6 +266,12 @@ pub unsafe fn update_chunk<C, const COL: usize>(
         FieldView::Real { .. } => 4,
     };
     match (int, &d, has_h, nt) {
+        (true, DrawView::Table(_), false, 1) if unit => run!(INT_UNIT, TAB, false, 1),
+        (true, DrawView::Table(_), false, 2) if unit => run!(INT_UNIT, TAB, false, 2),
+        (true, DrawView::Table(_), false, _) if unit => run!(INT_UNIT, TAB, false, 4),
+        (true, DrawView::Scaled { .. }, false, 1) if unit => run!(INT_UNIT, SCALED, false, 1),
+        (true, DrawView::Scaled { .. }, false, 2) if unit => run!(INT_UNIT, SCALED, false, 2),
+        (true, DrawView::Scaled { .. }, false, _) if unit => run!(INT_UNIT, SCALED, false, 4),
         (false, DrawView::Ideal(_), false, _) => run!(REAL, IDEAL, false, 1),
         (false, DrawView::Ideal(_), true, _) => run!(REAL, IDEAL, true, 1),
         (false, DrawView::Logistic { .. }, false, _) => run!(REAL, LOGISTIC, false, 1),

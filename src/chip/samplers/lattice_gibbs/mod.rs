@@ -45,8 +45,19 @@ pub const CELLS_PER_CHUNK: usize = 4096;
 
 /// Couplings and fields in the layout of the kernels, per colour where they differ.
 enum Fields {
-    Real { j: Vec<f32>, h: Option<[Vec<f32>; 2]> },
-    Int { w: Vec<i8>, v: Option<[Vec<i8>; 2]>, unit: f32, offset: f32, reach: i32, halve: bool },
+    Real {
+        j: Vec<f32>,
+        h: Option<[Vec<f32>; 2]>,
+    },
+    Int {
+        w: Vec<i8>,
+        v: Option<[Vec<i8>; 2]>,
+        unit: f32,
+        offset: f32,
+        reach: i32,
+        halve: bool,
+        unit_weights: bool,
+    },
 }
 
 /// Checkerboard Ising sampler on an even lattice.
@@ -146,7 +157,15 @@ impl<C: CellModel> LatticeIsing<C> {
                     per_colour(&|i| Some(v[i] as f32)).map(|a| a.iter().map(|&x| x as i8).collect())
                 });
                 w.chunks_mut(st).for_each(|row| g.refresh_pads(row));
-                Fields::Int { w, v, unit: ic.unit, offset: ic.offset, reach: ic.reach, halve: ic.halve }
+                Fields::Int {
+                    w,
+                    v,
+                    unit: ic.unit,
+                    offset: ic.offset,
+                    reach: ic.reach,
+                    halve: ic.halve,
+                    unit_weights: ic.unit_weights,
+                }
             }
             None => {
                 j.chunks_mut(st).for_each(|row| g.refresh_pads(row));
@@ -254,7 +273,7 @@ impl<C: CellModel> LatticeIsing<C> {
             Fields::Real { j, h } => {
                 FieldView::Real { j, h: h.as_ref().map(|h| &h[COL][..]), other: other_f }
             }
-            Fields::Int { w, v, unit, offset, reach, halve } => FieldView::Int {
+            Fields::Int { w, v, unit, offset, reach, halve, unit_weights } => FieldView::Int {
                 w,
                 v: v.as_ref().map(|v| &v[COL][..]),
                 other,
@@ -262,6 +281,7 @@ impl<C: CellModel> LatticeIsing<C> {
                 offset: *offset,
                 reach: *reach,
                 halve: *halve,
+                unit_weights: *unit_weights,
             },
         };
         let draw = match &self.draw {
