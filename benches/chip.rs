@@ -15,7 +15,7 @@
 //!
 //!     cargo bench --bench chip
 //!
-//! Also prints the kernel and the memory per cell of each workload. The sweep-time table
+//! Also prints the kernel each workload runs. The sweep-time table
 //! against cell count (1e4 .. 1e7 cells) is `tests/chip_scaling.rs` (ignored test).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
