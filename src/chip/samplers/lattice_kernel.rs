@@ -8,8 +8,8 @@
 //! and P is at least the largest column offset of any direction (|offset| <= 12 for the
 //! jump vectors up to degree 20). So the neighbour slice of a block in any direction is one
 //! contiguous read at a fixed signed offset: no split at the wrap, no modulo per block.
-//! - spins of colour c, row y: `s[c][y S + P + k]` (i8, +-1), and with f32 fields their f32
-//!   image (+-1.0) in the same layout, so that a neighbour term is one multiply-add;
+//! - spins of colour c, row y: `s[c][y S + P + k]` (i8, +-1: a quarter of the memory traffic
+//!   of f32 spins, which matters at degree 12, where the sweep streams the couplings);
 //! - couplings **once per undirected edge**: only colour-0 cells store theirs, all D
 //!   directions, at `j[(y D + d) S + P + k]` (f32, or the integers w of
 //!   [`crate::chip::samplers::lattice_plan`]). Colour 1 reads the edge to its neighbour in
@@ -155,8 +155,8 @@ impl Geom {
 /// the other colour's spins in the form the sum reads.
 #[derive(Clone, Copy)]
 pub enum FieldView<'a> {
-    /// u = h + sum_d J_d s_d in f32; `other` is the f32 image of the other colour's spins.
-    Real { j: &'a [f32], h: Option<&'a [f32]>, other: &'a [f32] },
+    /// u = h + sum_d J_d s_d in f32 (`other`: the other colour's spins).
+    Real { j: &'a [f32], h: Option<&'a [f32]>, other: &'a [i8] },
     /// n = v + sum_d w_d s_d in 8-bit integers (|n| <= reach <= 127), u = unit n + offset;
     /// tables indexed by [`table_index`]`(n, reach, halve)`; `unit_weights`: every w is 1.
     Int {
@@ -248,8 +248,8 @@ struct Seg {
     valid: usize,
 }
 
-/// Redraws the rows of one chunk of colour `COL` (first row `y0`; `rows_f` their f32 image,
-/// empty with integer fields) and returns its statistics in `st`. `AVX2`: step the lanes
+/// Redraws the rows of one chunk of colour `COL` (first row `y0`) and returns its statistics
+/// in `st`. `AVX2`: step the lanes
 /// with AVX2 (only from the AVX2 build).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -257,7 +257,6 @@ pub fn update_chunk<C: CellModel, const COL: usize, const AVX2: bool>(
     g: &Geom,
     y0: usize,
     rows: &mut [i8],
-    rows_f: &mut [f32],
     field: FieldView,
     draw: DrawView<C>,
     lanes: &mut Lanes,
@@ -272,7 +271,7 @@ pub fn update_chunk<C: CellModel, const COL: usize, const AVX2: bool>(
         let pair = gr.paired && r + 1 < nrows;
         let span = if pair { 2 } else { 1 };
         let mut run = |segs: &[Seg], half: usize| {
-            group::<C, COL, AVX2>(g, y0, segs, half, rows, rows_f, field, draw, lanes, st, &mut acc)
+            group::<C, COL, AVX2>(g, y0, segs, half, rows, field, draw, lanes, st, &mut acc)
         };
         for rr in r..r + span {
             for grp in 0..gr.full {
@@ -299,9 +298,6 @@ pub fn update_chunk<C: CellModel, const COL: usize, const AVX2: bool>(
         }
         for rr in r..r + span {
             g.refresh_pads(&mut rows[rr * stride..(rr + 1) * stride]);
-            if !rows_f.is_empty() {
-                g.refresh_pads(&mut rows_f[rr * stride..(rr + 1) * stride]);
-            }
         }
         r += span;
     }
@@ -316,7 +312,6 @@ fn group<C: CellModel, const COL: usize, const AVX2: bool>(
     segs: &[Seg],
     half: usize,
     rows: &mut [i8],
-    rows_f: &mut [f32],
     field: FieldView,
     draw: DrawView<C>,
     lanes: &mut Lanes,
@@ -337,7 +332,7 @@ fn group<C: CellModel, const COL: usize, const AVX2: bool>(
                     hv[l] = h.map_or(0.0, |h| h[base + i]);
                     u[l] = hv[l];
                     for &[sb, jb] in bases {
-                        u[l] += j[jb + k] * other[sb + k];
+                        u[l] += j[jb + k] * other[sb + k] as f32;
                     }
                 }
                 FieldView::Int { w, v, other, unit, offset, .. } => {
@@ -397,13 +392,8 @@ fn group<C: CellModel, const COL: usize, const AVX2: bool>(
             }
         }
         let at = (seg.r * stride + p + seg.k)..;
-        for (o, &up) in rows[at.clone()].iter_mut().zip(&up[seg.lane..seg.lane + seg.valid]) {
+        for (o, &up) in rows[at].iter_mut().zip(&up[seg.lane..seg.lane + seg.valid]) {
             *o = if up { 1 } else { -1 };
-        }
-        if !rows_f.is_empty() {
-            for (o, &up) in rows_f[at].iter_mut().zip(&up[seg.lane..seg.lane + seg.valid]) {
-                *o = if up { 1.0 } else { -1.0 };
-            }
         }
     }
     let signed = |x: f32, l: usize| {

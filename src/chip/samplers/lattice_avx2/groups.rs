@@ -18,7 +18,7 @@ pub(super) const SCALED: u8 = 3;
 
 /// Where one row's reads start (bounds checked once per chunk, see [`chunk`]).
 pub(super) struct Row {
-    /// The other colour's spins (f32 image or i8) and the couplings (f32 or i8), index 0.
+    /// The other colour's spins (i8) and the couplings (f32 or i8), index 0.
     pub(super) s: *const u8,
     pub(super) j: *const u8,
     /// The row's [spin, coupling] base indices, one pair per direction.
@@ -29,9 +29,8 @@ pub(super) struct Row {
     /// Per-slot logistic parameters of cell 0 of the row.
     pub(super) k: *const f32,
     pub(super) c: *const f32,
-    /// Output: spins and their f32 image, cell 0.
+    /// Output: spins, cell 0.
     pub(super) out: *mut i8,
-    pub(super) out_f: *mut f32,
 }
 
 /// Accumulators of one chunk: f32 (row) sums of s u and h s per group parity, integer sums.
@@ -103,13 +102,23 @@ pub(super) unsafe fn groups<
             hv = core::array::from_fn(|i| ld_ps(row.h, row2.h, i));
             u = hv;
         }
+        // eight spins from `p` + k0 + 8 i (four from each row when paired) as f32 +-1.0
+        let ld_s = |p: *const u8, p2: *const u8, i: usize| unsafe {
+            let b = if PAIR {
+                let four = |p: *const u8| _mm_cvtsi32_si128((p.add(k0) as *const i32).read_unaligned());
+                _mm_unpacklo_epi32(four(p), four(p2))
+            } else {
+                _mm_loadl_epi64(p.add(k0 + 8 * i) as *const __m128i)
+            };
+            _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b))
+        };
         for d in 0..row.d {
             let [sb, jb] = unsafe { *row.bases.add(d) };
             let [sb2, jb2] = if PAIR { unsafe { *row2.bases.add(d) } } else { [sb, jb] };
             let (sp, jp, sp2, jp2) =
-                unsafe { (row.s.add(4 * sb), row.j.add(4 * jb), row.s.add(4 * sb2), row.j.add(4 * jb2)) };
+                unsafe { (row.s.add(sb), row.j.add(4 * jb), row.s.add(sb2), row.j.add(4 * jb2)) };
             for (i, u) in u.iter_mut().enumerate() {
-                *u = _mm256_fmadd_ps(ld_ps(jp, jp2, i), ld_ps(sp, sp2, i), *u);
+                *u = _mm256_fmadd_ps(ld_ps(jp, jp2, i), ld_s(sp, sp2, i), *u);
             }
         }
     } else {
@@ -247,20 +256,6 @@ pub(super) unsafe fn groups<
         }
     }
     let sign = _mm256_castsi256_ps(_mm256_set1_epi32(i32::MIN));
-    if FIELD == REAL {
-        let one = _mm256_set1_ps(1.0);
-        for (i, &dn) in down.iter().enumerate() {
-            let f = _mm256_or_ps(one, _mm256_and_ps(_mm256_castsi256_ps(dn), sign));
-            unsafe {
-                if PAIR {
-                    _mm_storeu_ps(row.out_f.add(k0), _mm256_castps256_ps128(f));
-                    _mm_storeu_ps(row2.out_f.add(k0), _mm256_extractf128_ps::<1>(f));
-                } else {
-                    _mm256_storeu_ps(row.out_f.add(k0 + 8 * i), f);
-                }
-            }
-        }
-    }
     // statistics: lanes beyond the row's end count zero
     let valid = if N == 4 { _mm256_set1_epi32(-1) } else { lanes_below(n) };
     let valid_ps = _mm256_castsi256_ps(valid);

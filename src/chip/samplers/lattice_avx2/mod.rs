@@ -33,7 +33,6 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
     g: &Geom,
     y0: usize,
     rows: &mut [i8],
-    rows_f: &mut [f32],
     field: FieldView,
     draw: &DrawView<()>,
     lanes: &mut Lanes,
@@ -70,7 +69,9 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
                 // SAFETY: viewing f32 storage as bytes (any bit pattern is a valid u8)
                 unsafe { core::slice::from_raw_parts(x.as_ptr() as *const u8, 4 * x.len()) }
             };
-            (bytes(other), bytes(j), h.map(bytes))
+            // SAFETY: viewing i8 storage as u8
+            let spins = unsafe { core::slice::from_raw_parts(other.as_ptr() as *const u8, other.len()) };
+            (spins, bytes(j), h.map(bytes))
         }
         FieldView::Int { w, v, other, unit, offset, reach, halve, .. } => {
             (cs.unit, cs.offset, cs.bias8, cs.halve) =
@@ -82,6 +83,7 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
             (bytes(other), bytes(w), v.map(bytes))
         }
     };
+    // bytes per coupling and field (spins are one byte)
     let size = if FIELD == REAL { 4 } else { 1 };
     let words = lanes.words_mut();
     let ld = |w: &[u64; 8], half: usize| {
@@ -100,13 +102,13 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
     // every base index + span is within L stride (spins, fields) or L D stride (couplings)
     // (checked when the geometry was built); check the arrays are that long
     let (l, d) = (g.l, g.d);
-    assert!(other.len() >= size * l * stride && j.len() >= size * l * d * stride);
+    assert!(other.len() >= l * stride && j.len() >= size * l * d * stride);
     assert!(h.is_none_or(|h| h.len() >= size * l * stride));
-    assert!(rows.len() % stride == 0 && (FIELD != REAL || rows_f.len() == rows.len()));
+    assert!(rows.len() % stride == 0);
     assert!(y0 + rows.len() / stride <= l);
     *st = ChunkStats::default();
     // every access to the rows below goes through these two pointers
-    let (rows_ptr, rows_f_ptr) = (rows.as_mut_ptr(), rows_f.as_mut_ptr());
+    let rows_ptr = rows.as_mut_ptr();
     // the pointers of chunk row r (bounds: see the checks above)
     let row_at = |r: usize| -> Row {
         let y = y0 + r;
@@ -120,7 +122,6 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
             k: kc.0.as_ptr(),
             c: kc.1.as_ptr(),
             out: rows_ptr,
-            out_f: rows_f_ptr,
         };
         // SAFETY: base + span <= L stride; first + m <= the slot arrays' length (checked
         // below); cell 0 of the row, writes stop at p + span <= stride
@@ -133,9 +134,6 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
                 (row.k, row.c) = (kc.0.as_ptr().add(first), kc.1.as_ptr().add(first));
             }
             row.out = row.out.add(r * stride + p);
-            if FIELD == REAL {
-                row.out_f = row.out_f.add(r * stride + p);
-            }
         }
         row
     };
@@ -201,9 +199,6 @@ unsafe fn chunk<const COL: usize, const FIELD: u8, const DRAW: u8, const HAS_H: 
         for rr in r..r + span {
             // SAFETY: row rr of the chunk (rr < nrows), through the pointers above
             unsafe {
-                if FIELD == REAL {
-                    g.refresh_pads(core::slice::from_raw_parts_mut(rows_f_ptr.add(rr * stride), stride));
-                }
                 g.refresh_pads(core::slice::from_raw_parts_mut(rows_ptr.add(rr * stride), stride));
             }
         }
@@ -230,7 +225,6 @@ pub unsafe fn update_chunk<C, const COL: usize>(
     g: &Geom,
     y0: usize,
     rows: &mut [i8],
-    rows_f: &mut [f32],
     field: FieldView,
     draw: DrawView<C>,
     lanes: &mut Lanes,
@@ -243,12 +237,12 @@ pub unsafe fn update_chunk<C, const COL: usize>(
         DrawView::Scaled { e, scale } => DrawView::Scaled { e, scale },
         DrawView::Cell(_) => return false,
     };
-    let args = (g, y0, rows, rows_f, field, &d, lanes, st);
+    let args = (g, y0, rows, field, &d, lanes, st);
     macro_rules! run {
         ($f:expr, $d:expr, $h:expr, $nt:expr) => {{
-            let (g, y0, rows, rows_f, field, d, lanes, st) = args;
+            let (g, y0, rows, field, d, lanes, st) = args;
             // SAFETY: the caller guarantees AVX2 and FMA
-            unsafe { chunk::<COL, $f, $d, $h, $nt>(g, y0, rows, rows_f, field, d, lanes, st) }
+            unsafe { chunk::<COL, $f, $d, $h, $nt>(g, y0, rows, field, d, lanes, st) }
         }};
     }
     let has_h = match field {

@@ -65,8 +65,6 @@ pub struct LatticeIsing<C: CellModel> {
     g: Geom,
     /// Spins per colour, padded rows.
     s: [Vec<i8>; 2],
-    /// Their f32 image (f32 fields only; empty otherwise).
-    sf: [Vec<f32>; 2],
     fields: Fields,
     draw: DrawPlan,
     /// [`DrawPlan::Scaled`]: 2^(c_i) per slot, and the c it was computed from.
@@ -172,10 +170,6 @@ impl<C: CellModel> LatticeIsing<C> {
                 Fields::Real { j, h: has_h.then(|| per_colour(&|i| model.fields.get(i).copied())) }
             }
         };
-        let sf = match fields {
-            Fields::Real { .. } => s.clone().map(|v| v.iter().map(|&x| x as f32).collect()),
-            Fields::Int { .. } => Default::default(),
-        };
         let rows_per_chunk = (CELLS_PER_CHUNK / m).clamp(1, l);
         let nchunks = l.div_ceil(rows_per_chunk);
         let rng = [0, 1].map(|c| {
@@ -188,7 +182,6 @@ impl<C: CellModel> LatticeIsing<C> {
         let mut sampler = LatticeIsing {
             g,
             s,
-            sf,
             fields,
             draw,
             scale: vec![],
@@ -247,7 +240,6 @@ impl<C: CellModel> LatticeIsing<C> {
             Fields::Int { w, v, .. } => w.len() + v.iter().flatten().map(|v| v.len()).sum::<usize>(),
         };
         let bytes = self.s.iter().map(|v| v.len()).sum::<usize>()
-            + 4 * self.sf.iter().map(|v| v.len()).sum::<usize>()
             + field
             + 8 * self.scale.len()
             + (self.rng[0].len() + self.rng[1].len()) * std::mem::size_of::<Lanes>();
@@ -267,12 +259,8 @@ impl<C: CellModel> LatticeIsing<C> {
         let (st, rpc) = (self.g.stride, self.rows_per_chunk);
         let (a, b) = self.s.split_at_mut(1);
         let (mine, other) = if COL == 0 { (&mut a[0], &b[0]) } else { (&mut b[0], &a[0]) };
-        let (af, bf) = self.sf.split_at_mut(1);
-        let (mine_f, other_f) = if COL == 0 { (&mut af[0], &bf[0]) } else { (&mut bf[0], &af[0]) };
         let field = match &self.fields {
-            Fields::Real { j, h } => {
-                FieldView::Real { j, h: h.as_ref().map(|h| &h[COL][..]), other: other_f }
-            }
+            Fields::Real { j, h } => FieldView::Real { j, h: h.as_ref().map(|h| &h[COL][..]), other },
             Fields::Int { w, v, unit, offset, reach, halve, unit_weights } => FieldView::Int {
                 w,
                 v: v.as_ref().map(|v| &v[COL][..]),
@@ -295,23 +283,20 @@ impl<C: CellModel> LatticeIsing<C> {
             DrawPlan::Cell => DrawView::Cell(&self.cell),
         };
         let g = &self.g;
-        let work =
-            |ch: usize, rows: &mut [i8], rows_f: &mut [f32], lanes: &mut Lanes, stats: &mut ChunkStats| {
-                dispatch::<C, COL>(g, ch * rpc, rows, rows_f, field, draw, lanes, stats);
-            };
-        // the chunks' rows and their f32 image (none with integer fields)
-        let mut f_chunks = mine_f.chunks_mut(rpc * st);
-        let chunks = mine.chunks_mut(rpc * st).map(|rows| (rows, f_chunks.next().unwrap_or_default()));
+        let work = |ch: usize, rows: &mut [i8], lanes: &mut Lanes, stats: &mut ChunkStats| {
+            dispatch::<C, COL>(g, ch * rpc, rows, field, draw, lanes, stats);
+        };
+        let chunks = mine.chunks_mut(rpc * st);
         let streams = self.rng[COL].iter_mut().zip(&mut self.stats[COL]);
         if parallel {
             let items: Vec<_> = chunks.zip(streams).collect();
             items
                 .into_par_iter()
                 .enumerate()
-                .for_each(|(ch, ((rows, rows_f), (lanes, stats)))| work(ch, rows, rows_f, lanes, stats));
+                .for_each(|(ch, (rows, (lanes, stats)))| work(ch, rows, lanes, stats));
         } else {
-            for (ch, ((rows, rows_f), (lanes, stats))) in chunks.zip(streams).enumerate() {
-                work(ch, rows, rows_f, lanes, stats);
+            for (ch, (rows, (lanes, stats))) in chunks.zip(streams).enumerate() {
+                work(ch, rows, lanes, stats);
             }
         }
         self.finish_pass::<COL>();
@@ -326,7 +311,6 @@ fn dispatch<C: CellModel, const COL: usize>(
     g: &Geom,
     y0: usize,
     rows: &mut [i8],
-    rows_f: &mut [f32],
     field: FieldView,
     draw: DrawView<C>,
     lanes: &mut Lanes,
@@ -337,14 +321,14 @@ fn dispatch<C: CellModel, const COL: usize>(
         // SAFETY: the CPU supports AVX2 and FMA (checked just above)
         unsafe {
             if !crate::chip::samplers::lattice_avx2::update_chunk::<C, COL>(
-                g, y0, rows, rows_f, field, draw, lanes, st,
+                g, y0, rows, field, draw, lanes, st,
             ) {
-                update_chunk_avx2::<C, COL>(g, y0, rows, rows_f, field, draw, lanes, st);
+                update_chunk_avx2::<C, COL>(g, y0, rows, field, draw, lanes, st);
             }
         }
         return;
     }
-    update_chunk::<C, COL, false>(g, y0, rows, rows_f, field, draw, lanes, st)
+    update_chunk::<C, COL, false>(g, y0, rows, field, draw, lanes, st)
 }
 
 /// True if the CPU has AVX2 and FMA.
@@ -362,13 +346,12 @@ fn update_chunk_avx2<C: CellModel, const COL: usize>(
     g: &Geom,
     y0: usize,
     rows: &mut [i8],
-    rows_f: &mut [f32],
     field: FieldView,
     draw: DrawView<C>,
     lanes: &mut Lanes,
     st: &mut ChunkStats,
 ) {
-    update_chunk::<C, COL, true>(g, y0, rows, rows_f, field, draw, lanes, st)
+    update_chunk::<C, COL, true>(g, y0, rows, field, draw, lanes, st)
 }
 
 impl<C: CellModel> Sampler for LatticeIsing<C> {

@@ -68,7 +68,7 @@ impl<C: CellModel> LatticeIsing<C> {
             Fields::Real { j, h } => {
                 let mut u = h.as_ref().map_or(0.0, |h| h[COL][idx]);
                 for &[sb, jb] in bases {
-                    u += j[jb + k] * self.sf[1 - COL][sb + k];
+                    u += j[jb + k] * self.s[1 - COL][sb + k] as f32;
                 }
                 (u, 0)
             }
@@ -114,10 +114,6 @@ impl<C: CellModel> LatticeIsing<C> {
             let y = idx / st;
             self.s[COL][idx] = v;
             self.g.refresh_pads(&mut self.s[COL][y * st..(y + 1) * st]);
-            if !self.sf[COL].is_empty() {
-                self.sf[COL][idx] = v as f32;
-                self.g.refresh_pads(&mut self.sf[COL][y * st..(y + 1) * st]);
-            }
         }
         if let Fields::Int { unit, offset, .. } = &self.fields {
             let sum_s = (2 * ups - (self.g.l * self.g.m) as i64) as f64;
