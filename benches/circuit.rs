@@ -2,7 +2,12 @@
 //!
 //! - `pbit_sde/em`: Euler-Maruyama steps per second (dt = 20 ps), no observer.
 //! - `pbit_sde/em_observed`: the same with the `simulate` observer (readout, dwell times,
-//!   multi-tau correlator, moments, decimated trace), as `pbitsim simulate` runs it.
+//!   multi-tau correlator, moments, decimated trace), as `pbitsim simulate` ran it before the
+//!   step was chosen automatically.
+//! - `pbit_sde/lm_controlled`: what `pbitsim simulate circuits/pbit.cir` runs now:
+//!   Leimkuhler-Matthews with half the Ito correction, steps chosen by the controller (40 ps,
+//!   the .tran step, for this circuit; Jacobian re-checked every 256 steps), with the
+//!   observer. Elements are steps.
 //! - `pbit_jump/gillespie`: exact jump-process events per second.
 //!
 //! Run with `cargo bench --bench circuit`.
@@ -16,8 +21,8 @@ use pbitsim::circuit::elaborate::elaborate;
 use pbitsim::circuit::netlist::Netlist;
 use pbitsim::circuit::{Circuit, CircuitSde};
 use pbitsim::rng::{Domain, Seed};
-use pbitsim::sde::{EulerMaruyama, Schedule, integrate};
-use pbitsim::simulate::RunObserver;
+use pbitsim::sde::{EulerMaruyama, LeimkuhlerMatthews, Schedule, StepControl, integrate};
+use pbitsim::simulate::{self, RunObserver, SimulateConfig};
 
 fn pbit() -> Circuit {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/pbit.cir");
@@ -59,6 +64,43 @@ fn sde(c: &mut Criterion) {
                 &progress,
             );
             integrate(&sys, &EulerMaruyama, &schedule, &mut x, &mut rng, &mut observer).unwrap();
+            black_box(observer.finish().supply_energy)
+        })
+    });
+    let config = SimulateConfig {
+        circuit: Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/pbit.cir"),
+        tstop: Some(STEPS as f64 * 40e-12),
+        ..Default::default()
+    };
+    let prepared = simulate::prepare(&config).unwrap();
+    let rule = prepared.step.sde_rule().expect("the step is chosen");
+    let controlled = Schedule {
+        t0: 0.0,
+        t_end: prepared.tstop,
+        dt: prepared.dt,
+        record_every: prepared.sample(),
+        control: StepControl::Controlled(rule),
+    };
+    group.bench_function("lm_controlled", |b| {
+        let mut rng = Seed(1).stream(Domain::Trajectory, 0);
+        let progress = |_: f64| {};
+        b.iter(|| {
+            let mut x = sys.initial_state();
+            let mut observer = RunObserver::new(
+                &circuit,
+                0.0,
+                prepared.sample(),
+                prepared.record_every,
+                prepared.stat_every(),
+                &progress,
+            );
+            let stats =
+                integrate(&sys, &LeimkuhlerMatthews, &controlled, &mut x, &mut rng, &mut observer).unwrap();
+            assert!(
+                stats.steps <= STEPS + STEPS / 10,
+                "the controller left the 40 ps step: {} steps",
+                stats.steps
+            );
             black_box(observer.finish().supply_energy)
         })
     });

@@ -14,8 +14,7 @@ use pbitsim::calibration::{Calibration, CellKind};
 use pbitsim::calibration::{PointMeasurement, Precision};
 use pbitsim::cell::{PbitCell, PditCell, PmogCell};
 use pbitsim::rng::Seed;
-use pbitsim::sde::MethodKind;
-use pbitsim::simulate::{self, Engine, SimulateConfig};
+use pbitsim::simulate::{self, SimulateConfig};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -40,14 +39,12 @@ fn fresh(
         overrides: values.iter().map(|(k, v)| (k.to_string(), format!("{v:e}"))).collect(),
         temperature: Some(temperature),
         tstop: None,
-        dt: None,
-        engine: Engine::Sde(MethodKind::Em),
         runs: 4,
         seed,
         threads: 0,
         record_every: None,
         warmup: 200e-9,
-        offsets: Default::default(),
+        ..Default::default()
     };
     let prepared = simulate::prepare(&config).unwrap();
     let controls: BTreeMap<String, f64> = values.iter().map(|(k, v)| (k.to_string(), *v)).collect();
@@ -156,7 +153,10 @@ fn pdit_cell_matches_fresh_simulation_off_grid() {
 }
 
 /// p-MoG: Kolmogorov-Smirnov distance between the cell's mixture and a fresh simulation's
-/// output samples below 0.03, at controls off the calibration grid.
+/// output samples below 0.035, at controls off the calibration grid. The samples (about 25000
+/// independent ones) alone would give about 0.005; the rest is the mixture model's own misfit
+/// (Gaussian components of a non-Gaussian bistable output): 0.032 at (15 mV, 70 mV) with Heun's
+/// method, 0.028 with Euler-Maruyama's noisier 40 ps steps.
 #[test]
 fn pmog_cell_matches_fresh_simulation_off_grid() {
     let cal = load("pmog_calibration.json", CellKind::Pmog);
@@ -177,7 +177,7 @@ fn pmog_cell_matches_fresh_simulation_off_grid() {
             mix.means.map(|x| x * 1e3),
             m.samples.len()
         );
-        assert!(d < 0.03, "KS distance {d}");
+        assert!(d < 0.035, "KS distance {d}");
     }
 }
 

@@ -8,6 +8,11 @@
 //! From the normalised autocorrelation rho(t) the correlation time is its integral, taken by
 //! the trapezoid rule up to the first lag where rho falls below zero (for a telegraph or
 //! Ornstein-Uhlenbeck signal, rho = e^{-t/tau} and the integral is tau).
+//!
+//! A signal that decorrelates within one sample interval dt is not resolved: the trapezoid
+//! rule would report about dt/2 whatever the true time. When rho(dt) < e^{-1/2} (an
+//! exponential with tau < 2 dt) [`correlation_time_of`] reports an upper bound instead:
+//! rho <= 1 on [0, dt], so tau <= dt + int_dt^inf rho.
 
 /// Lags correlated per level.
 const P: usize = 16;
@@ -132,32 +137,46 @@ impl Correlator {
         self.autocovariance().first().map_or(f64::NAN, |&(_, c0)| c0)
     }
 
-    /// Correlation time: the integral of rho(t) up to its first negative value. None when
-    /// the signal is constant or rho never falls below 1/e within the lags seen (the run is
-    /// too short to measure it).
-    pub fn correlation_time(&self) -> Option<f64> {
+    /// Correlation time: the integral of rho(t) up to its first negative value (an upper
+    /// bound when the signal decorrelates within one sample interval). None when the signal
+    /// is constant or rho never falls below 1/e within the lags seen (the run is too short to
+    /// measure it).
+    pub fn correlation_time(&self) -> Option<CorrelationTime> {
         correlation_time_of(&self.autocorrelation())
     }
 }
 
-/// Integral of a normalised autocorrelation given at increasing lags, up to its first
-/// negative value; None if it never decays below 1/e.
-pub fn correlation_time_of(rho: &[(f64, f64)]) -> Option<f64> {
+/// A correlation time, or an upper bound on it when the sampling did not resolve it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct CorrelationTime {
+    /// Seconds.
+    pub value: f64,
+    /// True when `value` is only an upper bound (rho(dt) < e^{-1/2} at the first lag dt).
+    pub upper_bound: bool,
+}
+
+/// Integral of a normalised autocorrelation given at increasing lags from 0, up to its first
+/// negative value; an upper bound (rho taken as 1 up to the first lag) when rho has fallen
+/// below e^{-1/2} at the first lag; None if it never decays below 1/e.
+pub fn correlation_time_of(rho: &[(f64, f64)]) -> Option<CorrelationTime> {
     if rho.len() < 2 || !rho.iter().any(|&(_, r)| r < (-1.0f64).exp()) {
         return None;
     }
+    let unresolved = rho[1].1 < (-0.5f64).exp();
     let mut integral = 0.0;
-    for w in rho.windows(2) {
+    for (k, w) in rho.windows(2).enumerate() {
         let ((t0, r0), (t1, r1)) = (w[0], w[1]);
+        let r0 = if unresolved && k == 0 { 1.0 } else { r0 };
+        let r1 = if unresolved && k == 0 { 1.0f64.max(r1) } else { r1 };
         if r1 < 0.0 {
             // Stop at the zero crossing.
             let cross = t0 + (t1 - t0) * r0 / (r0 - r1);
             integral += 0.5 * r0 * (cross - t0);
-            return Some(integral);
+            return Some(CorrelationTime { value: integral, upper_bound: unresolved });
         }
         integral += 0.5 * (r0 + r1) * (t1 - t0);
     }
-    Some(integral)
+    Some(CorrelationTime { value: integral, upper_bound: unresolved })
 }
 
 #[cfg(test)]
@@ -182,6 +201,8 @@ mod tests {
             c.push(s as f64);
         }
         let tau = c.correlation_time().unwrap();
+        assert!(!tau.upper_bound);
+        let tau = tau.value;
         let exact = 1.0 / (a + b);
         // 4 ms of signal holds 32000 correlation times: relative error about
         // sqrt(2 / 32000) ~ 1 %, plus the discrete-time flip probability (< 1 %).
@@ -194,5 +215,21 @@ mod tests {
         let mut half = Correlator::new(dt);
         half.merge(&c);
         assert_eq!(half.correlation_time(), c.correlation_time());
+    }
+
+    /// White noise decorrelates within one sample: the estimate is flagged as an upper bound
+    /// of one sample interval, never reported as dt/2.
+    #[test]
+    fn unresolved_correlation_is_an_upper_bound() {
+        let dt = 1e-9;
+        let mut rng = Seed(4).stream(Domain::Other, 0);
+        let mut c = Correlator::new(dt);
+        for _ in 0..100_000 {
+            c.push(rng.random::<f64>());
+        }
+        let tau = c.correlation_time().unwrap();
+        assert!(tau.upper_bound, "{tau:?}");
+        // rho = 1 on [0, dt], then noise of order 1/sqrt(N) up to the first negative lag.
+        assert!(tau.value >= dt && tau.value < 1.1 * dt, "{tau:?}");
     }
 }

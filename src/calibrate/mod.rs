@@ -34,7 +34,12 @@ pub struct CalibrateConfig {
     /// The readout to calibrate (default: the first output).
     pub output: Option<String>,
     pub engine: Engine,
+    /// The largest step (or the jump engine's sampling interval); refused beyond the accuracy
+    /// bound unless `force_dt` ([`crate::simulate::step`]).
     pub dt: Option<f64>,
+    pub force_dt: bool,
+    /// Relative accuracy of stationary node statistics that sets the step.
+    pub accuracy: f64,
     /// Length of each run (s); default: the netlist's .tran stop time.
     pub tstop: Option<f64>,
     pub warmup: f64,
@@ -138,7 +143,7 @@ pub fn run(
     let points = grid(&config.sweeps);
     let total = points.len() * config.temperatures.len();
     let mut measured = Vec::with_capacity(total);
-    let (mut dt, mut tstop) = (0.0, 0.0);
+    let (mut dt, mut tstop) = (0.0f64, 0.0);
     for (ti, &t) in config.temperatures.iter().enumerate() {
         for (pi, values) in points.iter().enumerate() {
             let index = ti * points.len() + pi;
@@ -150,6 +155,9 @@ pub fn run(
                 temperature: Some(t),
                 tstop: config.tstop,
                 dt: config.dt,
+                force_dt: config.force_dt,
+                accuracy: config.accuracy,
+                check_step: false,
                 engine: config.engine,
                 runs: config.precision.batch_runs,
                 seed: config.seed,
@@ -159,7 +167,7 @@ pub fn run(
                 offsets: Default::default(),
             };
             let mut prepared = simulate::prepare(&sim)?;
-            (dt, tstop) = (prepared.dt, prepared.tstop);
+            (dt, tstop) = (dt.max(prepared.dt), prepared.tstop);
             // Only analog readouts need the trace (for their mixture samples).
             if kind != CellKind::Pmog {
                 prepared.record_every = prepared.tstop / 10.0;

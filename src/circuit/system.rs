@@ -13,10 +13,24 @@
 //!
 //! One more state component accumulates the energy the sources deliver (J), driven by the
 //! same noise, so energy is accounted pathwise.
+//!
+//! For schemes that converge to the Stratonovich solution (Heun) the drift is given with the
+//! Ito-Stratonovich correction (PHYSICS.md section 7; half of it for Leimkuhler-Matthews):
+//! with g_k = dv_k sqrt(q S_k),
+//! S_k = Phi_F,k + Phi_R,k at the midpoints, (g_k . grad) g_k = (q/2) (dv_k . grad S_k) dv_k, so
+//!
+//!   c = (1/2) sum_k (g_k . grad) g_k = (q/4) sum_k (dv_k . grad S_k) dv_k,
+//!
+//! of order q/C like the midpoint correction itself. The directional derivative is exact for
+//! devices in the log-linear form ([`super::fluxes`]) and a central difference otherwise.
+//!
+//! A state with a node beyond 10 times the largest source voltage plus 10 U_T has diverged
+//! ([`System::check_state`]): no circuit of sources, transistors, resistors and capacitors
+//! drives a node there.
 
 use super::model::{Circuit, Device, DeviceKind, NodeRef};
 use crate::device::Terminals;
-use crate::sde::{NoiseShape, System};
+use crate::sde::{NoiseShape, SdeError, System};
 use crate::units::ELEMENTARY_CHARGE;
 
 /// Detailed-balance fluxes of a linear resistor at voltage `v` across it (A):
@@ -69,6 +83,87 @@ impl Circuit {
         }
     }
 
+    /// Like [`Circuit::for_each_flux`], with the derivative of Phi_F + Phi_R along the
+    /// device's own jump direction dv_k (A/C) as the last argument of `visit` (zero unless
+    /// `with_slope`).
+    #[inline]
+    pub fn for_each_flux_slope(
+        &self,
+        v: &[f64],
+        with_slope: bool,
+        mut visit: impl FnMut(usize, &Device, f64, f64, f64),
+    ) {
+        let form = &self.log_linear;
+        let mut buffer = [0.0f64; super::fluxes::MAX_FACTORS];
+        let factors = &mut buffer[..form.factor_count()];
+        form.evaluate_factors(v, factors);
+        let mut probe: Vec<f64> = Vec::new();
+        for (k, device) in self.devices.iter().enumerate() {
+            let (forward, reverse, slope) = match form.fluxes_and_slope(k, factors) {
+                Some(fast) => fast,
+                None if !with_slope => {
+                    let (forward, reverse) = self.midpoint_fluxes(device, v);
+                    (forward, reverse, 0.0)
+                }
+                None if matches!(device.kind, DeviceKind::Resistor { .. }) => {
+                    let (forward, reverse) = self.midpoint_fluxes(device, v);
+                    (forward, reverse, self.resistor_slope(device, v))
+                }
+                None => {
+                    let (forward, reverse) = self.midpoint_fluxes(device, v);
+                    // Central difference along dv_k, moving no node by more than 1e-4 U_T.
+                    let reach = device.dv.iter().fold(0.0f64, |a, d| a.max(d.abs()));
+                    let slope = if reach > 0.0 {
+                        let eta = 1e-4 * self.thermal_voltage() / reach;
+                        let mut sum = [0.0; 2];
+                        for (j, sign) in [1.0, -1.0].into_iter().enumerate() {
+                            probe.clear();
+                            probe.extend(v.iter().zip(&device.dv).map(|(x, d)| x + sign * eta * d));
+                            let (f, r) = self.midpoint_fluxes(device, &probe);
+                            sum[j] = f + r;
+                        }
+                        (sum[0] - sum[1]) / (2.0 * eta)
+                    } else {
+                        0.0
+                    };
+                    (forward, reverse, slope)
+                }
+            };
+            visit(k, device, forward, reverse, slope);
+        }
+    }
+
+    /// dv_k . grad(Phi_F + Phi_R) of a resistor (A/C): with Phi_F = (U_T/R) B(x_f),
+    /// Phi_R = (U_T/R) B(-x_r), x the midpoint voltages across it over U_T and
+    /// B(x) = x / (1 - e^{-x}), the derivative is (B'(x_f) - B'(-x_r)) (dv_a - dv_b) / R.
+    fn resistor_slope(&self, device: &Device, v: &[f64]) -> f64 {
+        let DeviceKind::Resistor { ohms } = device.kind else { return 0.0 };
+        let ut = self.thermal_voltage();
+        let at = |k: usize, sign: f64| self.voltage(device.terminals[k], v) + sign * device.half_jump[k];
+        let along = |k: usize| match device.terminals[k] {
+            NodeRef::Free(i) => device.dv[i],
+            NodeRef::Fixed(_) => 0.0,
+        };
+        // B'(x) = (1 - e^{-x} - x e^{-x}) / (1 - e^{-x})^2, 1/2 + x/6 near 0.
+        let derivative = |x: f64| {
+            if x.abs() < 1e-4 {
+                0.5 + x / 6.0
+            } else {
+                let e = (-x).exp_m1();
+                (-e - x - x * e) / (e * e)
+            }
+        };
+        let x_f = (at(0, 1.0) - at(1, 1.0)) / ut;
+        let x_r = (at(0, -1.0) - at(1, -1.0)) / ut;
+        (derivative(x_f) - derivative(-x_r)) * (along(0) - along(1)) / ohms
+    }
+
+    /// The divergence limit: 10 times the largest source voltage plus 10 U_T (V).
+    pub fn divergence_limit(&self) -> f64 {
+        let largest = self.fixed_voltages.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        10.0 * largest + 10.0 * self.thermal_voltage()
+    }
+
     /// Net current of `device` in its forward direction (A) at voltages `v`, without midpoint
     /// shifts, and its derivative with respect to each free-node voltage (added into `grad`).
     fn current_gradient(&self, device: &Device, v: &[f64], grad: &mut [f64]) -> f64 {
@@ -102,11 +197,13 @@ impl Circuit {
 #[derive(Debug, Clone, Copy)]
 pub struct CircuitSde<'a> {
     pub circuit: &'a Circuit,
+    /// [`Circuit::divergence_limit`].
+    limit: f64,
 }
 
 impl<'a> CircuitSde<'a> {
     pub fn new(circuit: &'a Circuit) -> Self {
-        CircuitSde { circuit }
+        CircuitSde { circuit, limit: circuit.divergence_limit() }
     }
 
     /// Initial state: the circuit's initial voltages and zero energy.
@@ -116,8 +213,17 @@ impl<'a> CircuitSde<'a> {
         x
     }
 
+    /// Drift less `weight` times the Ito-Stratonovich correction into `f`, and G dW into
+    /// `gdw`.
     #[inline]
-    fn accumulate(&self, x: &[f64], dw: Option<&[f64]>, f: &mut [f64], mut gdw: Option<&mut [f64]>) {
+    fn accumulate(
+        &self,
+        x: &[f64],
+        dw: Option<&[f64]>,
+        f: &mut [f64],
+        mut gdw: Option<&mut [f64]>,
+        weight: f64,
+    ) {
         let c = self.circuit;
         let n = c.free_count();
         let v = &x[..n];
@@ -125,8 +231,9 @@ impl<'a> CircuitSde<'a> {
         if let Some(g) = gdw.as_deref_mut() {
             g.fill(0.0);
         }
-        c.for_each_flux(v, |k, device, pf, pr| {
-            let net = pf - pr;
+        c.for_each_flux_slope(v, weight != 0.0, |k, device, pf, pr, slope| {
+            // c_k = (q/4) (dv_k . grad S_k) dv_k enters like a current along dv_k.
+            let net = pf - pr - weight * 0.25 * ELEMENTARY_CHARGE * slope;
             for i in 0..n {
                 f[i] += device.dv[i] * net;
             }
@@ -162,7 +269,7 @@ impl System for CircuitSde<'_> {
     }
 
     fn drift(&self, _t: f64, x: &[f64], f: &mut [f64]) {
-        self.accumulate(x, None, f, None);
+        self.accumulate(x, None, f, None, 0.0);
     }
 
     fn diffusion(&self, _t: f64, x: &[f64], g: &mut [f64]) {
@@ -188,7 +295,49 @@ impl System for CircuitSde<'_> {
         gdw: &mut [f64],
         _g: &mut [f64],
     ) {
-        self.accumulate(x, Some(dw), f, Some(gdw));
+        self.accumulate(x, Some(dw), f, Some(gdw), 0.0);
+    }
+
+    fn corrected_drift_and_noise(
+        &self,
+        _t: f64,
+        x: &[f64],
+        dw: &[f64],
+        weight: f64,
+        f: &mut [f64],
+        gdw: &mut [f64],
+        _g: &mut [f64],
+    ) {
+        self.accumulate(x, Some(dw), f, Some(gdw), weight);
+    }
+
+    fn ito_correction(&self, _t: f64, x: &[f64], out: &mut [f64]) {
+        let c = self.circuit;
+        let n = c.free_count();
+        out.fill(0.0);
+        c.for_each_flux_slope(&x[..n], true, |_, device, _, _, slope| {
+            let term = 0.25 * ELEMENTARY_CHARGE * slope;
+            for i in 0..n {
+                out[i] += device.dv[i] * term;
+            }
+            out[n] += device.supply_per_coulomb * term;
+        });
+    }
+
+    fn check_state(&self, t: f64, x: &[f64]) -> Result<(), SdeError> {
+        let n = self.circuit.free_count();
+        if let Some(i) = x[..n].iter().position(|v| !(v.abs() <= self.limit)) {
+            return Err(SdeError::Diverged { t, component: i, value: x[i], limit: self.limit, step: 0.0 });
+        }
+        crate::sde::check_finite(t, x)
+    }
+
+    fn dynamic_dim(&self) -> usize {
+        self.circuit.free_count()
+    }
+
+    fn state_scale(&self) -> Option<f64> {
+        Some(self.circuit.thermal_voltage())
     }
 
     /// Analytic Jacobian of the drift without the midpoint shifts (which move the result by

@@ -48,9 +48,17 @@ pub struct CalibrateArgs {
     /// Length of each run (default: the netlist's .tran stop time).
     #[arg(long)]
     pub tstop: Option<String>,
-    /// Time step (default: the netlist's .tran step).
+    /// Largest time step (default: the netlist's .tran step); the step itself is chosen for
+    /// --accuracy, and a --dt beyond that bound is refused unless --force-dt.
     #[arg(long)]
     pub dt: Option<String>,
+    /// Use --dt as the fixed step even beyond the accuracy bound.
+    #[arg(long)]
+    pub force_dt: bool,
+    /// Relative accuracy of stationary node means and standard deviations that sets the step
+    /// (0.005 is 0.5 %).
+    #[arg(long, default_value_t = crate::simulate::DEFAULT_ACCURACY)]
+    pub accuracy: f64,
     /// Time discarded at the start of each run.
     #[arg(long, default_value = "200n")]
     pub warmup: String,
@@ -101,6 +109,8 @@ impl CalibrateArgs {
             engine: Engine::parse(&self.engine, self.method.as_deref())
                 .map_err(|e| anyhow!("--engine/--method: {e}"))?,
             dt: self.dt.as_deref().map(|t| flag_value("dt", t, Quantity::Time)).transpose()?,
+            force_dt: self.force_dt,
+            accuracy: self.accuracy,
             tstop: self.tstop.as_deref().map(|t| flag_value("tstop", t, Quantity::Time)).transpose()?,
             warmup: flag_value("warmup", &self.warmup, Quantity::Time)?,
             seed: self.run.seed,
@@ -134,6 +144,13 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
             calibration.points.len(),
             started.elapsed().as_secs_f64(),
             args.out.display()
+        );
+        println!(
+            "  {} engine, method {}, step {} (largest planned; chosen for {} % accuracy, the .tran step an upper bound)",
+            calibration.engine,
+            calibration.method,
+            format_si(calibration.dt_s, "s"),
+            100.0 * config.accuracy
         );
         for f in &calibration.fits {
             match (f.v0, f.vs) {

@@ -8,6 +8,7 @@ use clap::Args;
 use super::{Progress, RunArgs, check_extension, flag_temperature, flag_value};
 use crate::circuit::netlist::split_override;
 use crate::io::TraceFormat;
+use crate::simulate::summary::CheckStep;
 use crate::simulate::{self, Engine, SimulateConfig, Summary, output};
 use crate::units::{Quantity, format_si};
 
@@ -24,14 +25,27 @@ pub struct SimulateArgs {
     /// Simulated time per run (e.g. 20u); default: the netlist's .tran stop time.
     #[arg(long)]
     pub tstop: Option<String>,
-    /// Time step (SDE step, tau-leap, or jump-engine sampling); default: .tran step, else
-    /// a fiftieth of the fastest node time constant.
+    /// Largest time step of the SDE or tau-leaping, or the jump engine's sampling interval;
+    /// default: the netlist's .tran step. The step itself is chosen from the circuit for
+    /// --accuracy; a --dt beyond that bound is refused unless --force-dt.
     #[arg(long)]
     pub dt: Option<String>,
+    /// Use --dt as the fixed step even beyond the accuracy bound.
+    #[arg(long)]
+    pub force_dt: bool,
+    /// Relative accuracy of stationary node means and standard deviations that sets the step
+    /// (0.005 is 0.5 %).
+    #[arg(long, default_value_t = crate::simulate::DEFAULT_ACCURACY)]
+    pub accuracy: f64,
+    /// Rerun the statistics at half the step and record both, with their differences, in
+    /// the summary.
+    #[arg(long)]
+    pub check_step: bool,
     /// Engine: sde (Langevin, fast) or jump (exact single-charge transfers).
     #[arg(long, default_value = "sde")]
     pub engine: String,
-    /// Integration method: em, milstein, heun, implicit, trapezoidal, sri (sde); gillespie or
+    /// Integration method: lm (Leimkuhler-Matthews, default), heun, em, implicit, trapezoidal
+    /// (any circuit), milstein, sri (diagonal noise only: not circuits); gillespie (default) or
     /// tau (jump).
     #[arg(long)]
     pub method: Option<String>,
@@ -85,6 +99,9 @@ impl SimulateArgs {
             temperature: self.temp.as_deref().map(|t| flag_temperature("temp", t)).transpose()?,
             tstop: self.tstop.as_deref().map(|t| flag_value("tstop", t, Quantity::Time)).transpose()?,
             dt: self.dt.as_deref().map(|t| flag_value("dt", t, Quantity::Time)).transpose()?,
+            force_dt: self.force_dt,
+            accuracy: self.accuracy,
+            check_step: self.check_step,
             engine,
             runs: self.runs,
             seed: self.run.seed,
@@ -105,9 +122,16 @@ pub fn run(args: &SimulateArgs, quiet: bool) -> Result<()> {
     let config = args.config()?;
     let prepared = simulate::prepare(&config)?;
     let progress = Progress::new(quiet, 1000, &format!("simulating {}", config.circuit.display()));
+    let half = config.check_step.then(|| prepared.halved());
     let outcome = simulate::run(&config, prepared, &|fraction| progress.set((fraction * 1000.0) as u64))?;
     progress.finish();
-    let summary = Summary::new(&config, &outcome);
+    let mut summary = Summary::new(&config, &outcome);
+    if let Some(half) = half {
+        let progress = Progress::new(quiet, 1000, "rerunning at half the step (--check-step)");
+        let rerun = simulate::run(&config, half, &|fraction| progress.set((fraction * 1000.0) as u64))?;
+        progress.finish();
+        summary.check_step = Some(CheckStep::new(&summary, &Summary::new(&config, &rerun)));
+    }
     if let Some(path) = &args.out {
         output::write_trace(&outcome, path)?;
     }
@@ -137,7 +161,13 @@ fn print_summary(s: &Summary) {
         println!("  V({name}): mean {}, std {}", format_si(node.mean, "V"), format_si(node.std, "V"));
     }
     for (name, o) in &s.outputs {
-        let tau = o.correlation_time_s.map_or("not resolved (run longer)".into(), |t| format_si(t, "s"));
+        let tau = match o.correlation_time_s {
+            None => "not resolved (run longer)".into(),
+            Some(t) if o.correlation_time_upper_bound => {
+                format!("below {} (faster than the statistics interval)", format_si(t, "s"))
+            }
+            Some(t) => format_si(t, "s"),
+        };
         match &o.probabilities {
             Some(p) => {
                 let p: Vec<String> = p.iter().map(|x| format!("{x:.4}")).collect();
@@ -160,5 +190,55 @@ fn print_summary(s: &Summary) {
         format_si(s.energy.power_w, "W"),
         per_sample
     );
+    println!("  {}", step_line(s));
+    if let Some(c) = &s.check_step {
+        for (name, d) in &c.node_differences {
+            println!(
+                "  at half the step ({}): V({name}) mean {:+}, std {:+}",
+                format_si(c.half_dt_s, "s"),
+                format_si(d.mean, "V"),
+                format_si(d.std, "V")
+            );
+        }
+    }
     println!("  {} steps/events in {:.2} s", s.work, s.wall_time_s);
+}
+
+/// One line on how the step was chosen.
+fn step_line(s: &Summary) -> String {
+    let st = &s.step;
+    let p = &st.plan;
+    let range = if st.dt_min_s < st.dt_max_s {
+        format!("{} to {}", format_si(st.dt_min_s, "s"), format_si(st.dt_max_s, "s"))
+    } else {
+        format_si(st.dt_max_s, "s")
+    };
+    let upper = match (p.upper_bound_s, p.upper_bound_from) {
+        (Some(u), Some(from)) => format!(", upper bound {} ({from})", format_si(u, "s")),
+        _ => String::new(),
+    };
+    match p.chosen_by {
+        "exact" => format!("exact jump process, sampled every {}", format_si(p.sample_interval_s, "s")),
+        "forced" => {
+            format!("step forced to {} (--force-dt; accuracy bound {})", range, format_si(p.bound_s, "s"))
+        }
+        "cao-gillespie-petzold" => match st.leaps {
+            Some(leaps) if leaps > 0 => format!(
+                "{leaps} leaps of {range} (Cao-Gillespie-Petzold{upper}) and {} exact events",
+                st.exact_events.unwrap_or(0)
+            ),
+            _ => format!(
+                "no leaps: a leap holding 10 events would change a rate by more than 3 % (bound {}), so \
+                 every event was exact",
+                format_si(p.bound_s, "s")
+            ),
+        },
+        _ => format!(
+            "step {range} for {} % accuracy (bound {}, fastest node time constant {}{upper}; limited by {})",
+            100.0 * p.accuracy,
+            format_si(p.bound_s, "s"),
+            format_si(p.fastest_time_constant_s, "s"),
+            st.limited_by.map_or("-".to_string(), |l| format!("{l:?}").to_lowercase())
+        ),
+    }
 }

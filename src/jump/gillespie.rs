@@ -4,7 +4,7 @@
 
 use rand::{Rng, RngExt};
 
-use super::{ChargeState, JumpError, JumpStats, check_schedule};
+use super::{ChargeState, JumpError, JumpStats, check_schedule, fire};
 use crate::circuit::Circuit;
 use crate::sde::Observer;
 use crate::units::ELEMENTARY_CHARGE;
@@ -21,8 +21,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     check_schedule(t_end, record_every)?;
     let mut state = ChargeState::new(circuit)?;
     let n = circuit.free_count();
-    let channels = 2 * circuit.devices.len();
-    let mut rates = vec![0.0; channels];
+    let mut rates = vec![0.0; 2 * circuit.devices.len()];
     let mut stats = JumpStats::default();
     let mut t = 0.0;
     let mut records = 0u64;
@@ -51,17 +50,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
             stats.t_final = t_end;
             return Ok(stats);
         }
-        let mut target = rng.random::<f64>() * total;
-        let mut channel = channels - 1;
-        for (j, r) in rates.iter().enumerate() {
-            if target < *r {
-                channel = j;
-                break;
-            }
-            target -= r;
-        }
-        let count = if channel % 2 == 0 { 1 } else { -1 };
-        state.apply(circuit, channel / 2, count);
+        fire(circuit, &mut state, &rates, total, rng);
         stats.events += 1;
         t = t_next;
     }

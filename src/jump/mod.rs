@@ -6,7 +6,8 @@
 //! The state is the integer number of elementary charges on each free node (relative to the
 //! zero-charge state) and the energy delivered by the sources; voltages follow from the charges
 //! through the capacitance matrix. [`gillespie`] simulates the process exactly (Gillespie's
-//! direct method); [`tau_leap`] takes fixed leaps with Poisson numbers of events per channel.
+//! direct method); [`tau_leap`] takes leaps with Poisson numbers of events per channel, each
+//! as long as Cao, Gillespie and Petzold allow.
 //! Both hand [`crate::sde::Observer`]s the same state layout as the SDE engine (free-node
 //! voltages, then the supply energy), sampled on a regular time grid.
 
@@ -20,6 +21,7 @@ use crate::units::ELEMENTARY_CHARGE;
 
 pub use gillespie::simulate as gillespie;
 pub use tau_leap::simulate as tau_leap;
+pub use tau_leap::{LeapRule, leap_bound};
 
 /// What the jump engine cannot do.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -33,7 +35,7 @@ pub enum JumpError {
     Schedule(String),
     #[error(
         "tau-leaping step too large at t = {t:.6e}: channel {device} expects {expected:.1} events, moving a node by \
-         {jump_mv:.3} mV per leap; use a smaller --dt or the exact method"
+         {jump_mv:.3} mV per leap; omit --force-dt to let the leap be chosen, or use --method gillespie"
     )]
     LeapTooLarge { t: f64, device: String, expected: f64, jump_mv: f64 },
 }
@@ -45,6 +47,12 @@ pub struct JumpStats {
     pub events: u64,
     /// Time reached.
     pub t_final: f64,
+    /// Tau-leaps taken, and exact single events taken where a leap would hold too few.
+    pub leaps: u64,
+    pub exact_events: u64,
+    /// Shortest and longest leap (s; zero when there were none).
+    pub leap_min: f64,
+    pub leap_max: f64,
 }
 
 /// The integer charge state of a circuit and the quantities derived from it.
@@ -123,6 +131,28 @@ impl ChargeState {
             self.sync(circuit);
         }
     }
+}
+
+/// Fire one channel chosen with probability rate / `total` (channel 2k is device k forward,
+/// 2k + 1 reverse): Gillespie's direct method's choice.
+pub(crate) fn fire<R: rand::Rng + ?Sized>(
+    circuit: &Circuit,
+    state: &mut ChargeState,
+    rates: &[f64],
+    total: f64,
+    rng: &mut R,
+) {
+    use rand::RngExt;
+    let mut target = rng.random::<f64>() * total;
+    let mut channel = rates.len() - 1;
+    for (j, r) in rates.iter().enumerate() {
+        if target < *r {
+            channel = j;
+            break;
+        }
+        target -= r;
+    }
+    state.apply(circuit, channel / 2, if channel % 2 == 0 { 1 } else { -1 });
 }
 
 /// Check a recording schedule.

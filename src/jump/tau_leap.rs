@@ -1,15 +1,46 @@
-//! Tau-leaping (Gillespie, J. Chem. Phys. 115, 1716, 2001): advance by a fixed leap tau, firing
-//! each channel a Poisson(lambda tau) number of times with rates frozen at the start of the
-//! leap. Approximate; exact as tau -> 0. A leap in which a channel would move a node by more
-//! than half a thermal voltage on average is refused, since rates would change within it.
+//! Tau-leaping (Gillespie, J. Chem. Phys. 115, 1716, 2001): advance by a leap tau, firing each
+//! channel a Poisson(lambda tau) number of times with rates frozen at the start of the leap.
+//! Approximate; exact as tau -> 0.
+//!
+//! The leap is chosen before every leap as Cao, Gillespie and Petzold do (J. Chem. Phys. 124,
+//! 044109, 2006): no propensity may change by more than a fraction epsilon of itself, in mean
+//! or in standard deviation, within a leap. A propensity of a channel is exponential in its
+//! terminal voltages with coefficients summing to at most 2/U_T in magnitude (1/(n U_T) at the
+//! gate, 1/U_T at source or drain, (1 - 1/n)/U_T at the bulk; a resistor's less), so it is
+//! enough that no node moves by more than epsilon U_T / 2:
+//!
+//!   tau <= (epsilon U_T / 2) / |mu_i|,   tau <= (epsilon U_T / 2)^2 / sigma_i^2   for every node i,
+//!
+//! with mu_i = sum_k dV_ik (lambda_k+ - lambda_k-) and sigma_i^2 = sum_k dV_ik^2
+//! (lambda_k+ + lambda_k-) the mean and variance rates of node i (dV_k the voltage jump of one
+//! transfer). When such a leap would hold fewer than ten events the exact method is cheaper
+//! and exact: that step is a single Gillespie event instead (their SSA fallback). With the
+//! leap forced (`--force-dt`) leaps are fixed, and one that moves a node by more than half a
+//! thermal voltage on average is refused.
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
 
-use super::{ChargeState, JumpError, JumpStats, check_schedule};
+use super::{ChargeState, JumpError, JumpStats, check_schedule, fire};
 use crate::circuit::Circuit;
 use crate::sde::Observer;
 use crate::units::ELEMENTARY_CHARGE;
+
+/// Cao-Gillespie-Petzold's default bound on the relative change of a propensity per leap.
+pub const EPSILON: f64 = 0.03;
+
+/// Fewer expected events than this in a leap and an exact event is taken instead.
+const EXACT_BELOW: f64 = 10.0;
+
+/// How leaps are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub enum LeapRule {
+    /// Cao-Gillespie-Petzold leaps with this epsilon, times `scale` (1; 0.5 to check a run at
+    /// half the leap), never longer than `upper` (s).
+    Adaptive { epsilon: f64, scale: f64, upper: f64 },
+    /// Fixed leaps of this length (s).
+    Fixed(f64),
+}
 
 fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> i64 {
     if mean <= 0.0 {
@@ -24,9 +55,132 @@ fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> i64 {
     }
 }
 
-/// Simulate `circuit` by tau-leaping with leap `tau` over [0, t_end], recording every
-/// `record_every` (rounded to a whole number of leaps).
+/// The Cao-Gillespie-Petzold leap at free-node voltages `v`: the longest tau over which no
+/// propensity changes by more than `epsilon` of itself (s; infinite when nothing moves).
+pub fn leap_bound(circuit: &Circuit, v: &[f64], epsilon: f64) -> f64 {
+    let n = circuit.free_count();
+    leap_bound_with(circuit, v, epsilon, &mut vec![0.0; n], &mut vec![0.0; n])
+}
+
+/// [`leap_bound`] with caller-supplied buffers for the mean and variance rates of each node.
+fn leap_bound_with(
+    circuit: &Circuit,
+    v: &[f64],
+    epsilon: f64,
+    mean: &mut [f64],
+    variance: &mut [f64],
+) -> f64 {
+    let n = circuit.free_count();
+    mean.fill(0.0);
+    variance.fill(0.0);
+    circuit.for_each_flux(v, |_, device, pf, pr| {
+        let (up, down) = (pf / ELEMENTARY_CHARGE, pr / ELEMENTARY_CHARGE);
+        for i in 0..n {
+            let jump = device.dv[i] * ELEMENTARY_CHARGE;
+            mean[i] += jump * (up - down);
+            variance[i] += jump * jump * (up + down);
+        }
+    });
+    let reach = 0.5 * epsilon * circuit.thermal_voltage();
+    (0..n).map(|i| (reach / mean[i].abs()).min(reach * reach / variance[i])).fold(f64::INFINITY, f64::min)
+}
+
+/// Simulate `circuit` by tau-leaping over [0, t_end] with leaps chosen by `rule`, recording
+/// every `record_every` (adaptive leaps land on every recording time; fixed leaps are rounded
+/// to a whole number per recording interval).
 pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
+    circuit: &Circuit,
+    t_end: f64,
+    rule: &LeapRule,
+    record_every: f64,
+    rng: &mut R,
+    observer: &mut O,
+) -> Result<JumpStats, JumpError> {
+    check_schedule(t_end, record_every)?;
+    match *rule {
+        LeapRule::Fixed(tau) => fixed(circuit, t_end, tau, record_every, rng, observer),
+        LeapRule::Adaptive { epsilon, scale, upper } => {
+            adaptive(circuit, t_end, (epsilon, scale), upper, record_every, rng, observer)
+        }
+    }
+}
+
+fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
+    circuit: &Circuit,
+    t_end: f64,
+    (epsilon, scale): (f64, f64),
+    upper: f64,
+    record_every: f64,
+    rng: &mut R,
+    observer: &mut O,
+) -> Result<JumpStats, JumpError> {
+    let mut state = ChargeState::new(circuit)?;
+    let n = circuit.free_count();
+    let mut rates = vec![0.0; 2 * circuit.devices.len()];
+    let mut stats = JumpStats { leap_min: f64::INFINITY, ..JumpStats::default() };
+    if observer.observe(0.0, &state.x).is_break() {
+        return Ok(stats);
+    }
+    let (mut mean, mut variance) = (vec![0.0; n], vec![0.0; n]);
+    let mut t = 0.0;
+    let mut records = 1u64;
+    while t < t_end {
+        let t_record = (records as f64 * record_every).min(t_end);
+        let mut total = 0.0;
+        circuit.for_each_flux(&state.x[..n], |k, _, pf, pr| {
+            rates[2 * k] = pf / ELEMENTARY_CHARGE;
+            rates[2 * k + 1] = pr / ELEMENTARY_CHARGE;
+            total += rates[2 * k] + rates[2 * k + 1];
+        });
+        let bound =
+            (scale * leap_bound_with(circuit, &state.x[..n], epsilon, &mut mean, &mut variance)).min(upper);
+        let mut landed = false;
+        if bound * total < EXACT_BELOW {
+            // One exact event, or none before the recording time.
+            let wait = if total > 0.0 { -(1.0 - rng.random::<f64>()).ln() / total } else { f64::INFINITY };
+            if t + wait >= t_record {
+                t = t_record;
+                landed = true;
+            } else {
+                fire(circuit, &mut state, &rates, total, rng);
+                stats.events += 1;
+                stats.exact_events += 1;
+                t += wait;
+            }
+        } else {
+            let tau = if bound >= t_record - t {
+                landed = true;
+                t_record - t
+            } else {
+                bound
+            };
+            for k in 0..circuit.devices.len() {
+                let (kf, kr) = (poisson(rng, rates[2 * k] * tau), poisson(rng, rates[2 * k + 1] * tau));
+                stats.events += (kf + kr) as u64;
+                if kf != kr {
+                    state.apply(circuit, k, kf - kr);
+                }
+            }
+            stats.leaps += 1;
+            stats.leap_min = stats.leap_min.min(tau);
+            stats.leap_max = stats.leap_max.max(tau);
+            t = if landed { t_record } else { t + tau };
+        }
+        if landed {
+            records += 1;
+            stats.t_final = t;
+            if observer.observe(t, &state.x).is_break() {
+                break;
+            }
+        }
+    }
+    if stats.leap_min > stats.leap_max {
+        stats.leap_min = 0.0;
+    }
+    Ok(stats)
+}
+
+fn fixed<R: Rng + ?Sized, O: Observer + ?Sized>(
     circuit: &Circuit,
     t_end: f64,
     tau: f64,
@@ -34,7 +188,6 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     rng: &mut R,
     observer: &mut O,
 ) -> Result<JumpStats, JumpError> {
-    check_schedule(t_end, record_every)?;
     check_schedule(t_end, tau)?;
     let mut state = ChargeState::new(circuit)?;
     let n = circuit.free_count();
@@ -42,7 +195,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     let steps = ((t_end / tau) - 1e-9).ceil().max(1.0) as u64;
     let tau = t_end / steps as f64;
     let every = ((record_every / tau).round() as u64).max(1);
-    let mut stats = JumpStats::default();
+    let mut stats = JumpStats { leap_min: tau, leap_max: tau, ..JumpStats::default() };
     let mut counts = vec![0i64; circuit.devices.len()];
     if observer.observe(0.0, &state.x).is_break() {
         return Ok(stats);
@@ -70,6 +223,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
                 state.apply(circuit, k, c);
             }
         }
+        stats.leaps += 1;
         stats.t_final = (step + 1) as f64 * tau;
         if (step + 1) % every == 0 && observer.observe(stats.t_final, &state.x).is_break() {
             break;

@@ -33,7 +33,7 @@ impl Method for Milstein {
             NoiseShape::General => Err(SdeError::UnsupportedNoise {
                 method: "milstein",
                 shape,
-                reason: "non-commutative noise needs Levy areas; use em, heun or theta",
+                reason: "non-commutative noise needs Levy areas; use em, heun, implicit or trapezoidal",
             }),
         }
     }

@@ -7,17 +7,26 @@
 //! |---|---|---|---|
 //! | Euler-Maruyama | [`euler_maruyama`] | 0.5 / 1 | any |
 //! | Milstein (derivative-free) | [`milstein`] | 1.0 / 1 | scalar, diagonal |
-//! | stochastic Heun (Stratonovich) | [`heun`] | 0.5 (1.0 additive) | any |
+//! | stochastic Heun, Ito-corrected | [`heun`] | 0.5 (1.0 additive) | any |
+//! | Leimkuhler-Matthews, Ito-corrected | [`leimkuhler`] | 0.5 / 1 (stationary law exact for OU) | any |
 //! | drift-implicit theta, Newton | [`theta`] | 0.5 / 1 | any |
 //! | Roessler SRIW1, adaptive | [`sri`] | 1.5 / 2 | scalar, diagonal |
 //!
 //! (PHYSICS.md section 4; Kloeden and Platen 1992; Roessler, SIAM J. Numer. Anal. 48, 2010.)
+//! Every method integrates the Ito equation: Heun, which converges to the Stratonovich
+//! solution, is given the Stratonovich drift f - (1/2) sum_k (g_k . grad) g_k
+//! ([`System::ito_correction`], PHYSICS.md section 7); Leimkuhler-Matthews, which adds half
+//! of that correction, is given half of it.
+//!
 //! [`solve`] is the executor that drives a method over a schedule and hands states to
-//! observers; [`ensemble`] runs many trajectories in parallel, deterministically.
+//! observers; [`control`] chooses steps from the drift Jacobian and the requested accuracy;
+//! [`ensemble`] runs many trajectories in parallel, deterministically.
 
+pub mod control;
 pub mod ensemble;
 pub mod euler_maruyama;
 pub mod heun;
+pub mod leimkuhler;
 pub mod milstein;
 pub mod noise;
 pub mod problems;
@@ -26,9 +35,11 @@ pub mod sri;
 pub mod theta;
 pub mod trace;
 
+pub use control::{Controller, Pilot, StepRule, pilot};
 pub use ensemble::ensemble;
 pub use euler_maruyama::EulerMaruyama;
 pub use heun::Heun;
+pub use leimkuhler::LeimkuhlerMatthews;
 pub use milstein::Milstein;
 pub use noise::{BrownianPath, Increment};
 pub use solve::{Observer, Schedule, SolveStats, StepControl, Tolerance, integrate};
@@ -107,6 +118,89 @@ pub trait System: Sync {
         self.noise_shape().apply(g, dw, gdw);
     }
 
+    /// The Ito-Stratonovich drift correction c = (1/2) sum_k (g_k . grad) g_k, g_k the k-th
+    /// column of G, into `out` (`dim` entries): the Stratonovich equation with drift f - c
+    /// has the same solutions as this Ito equation (PHYSICS.md section 7). The default
+    /// differentiates each column along itself by central differences; systems with the
+    /// derivatives at hand override it. Zero for additive noise.
+    fn ito_correction(&self, t: f64, x: &[f64], out: &mut [f64]) {
+        let n = self.dim();
+        let m = self.noise_dim();
+        let shape = self.noise_shape();
+        let len = shape.diffusion_len(n, m);
+        let (mut g, mut gp, mut gm) = (vec![0.0; len], vec![0.0; len], vec![0.0; len]);
+        let mut probe = x.to_vec();
+        self.diffusion(t, x, &mut g);
+        out.fill(0.0);
+        // Column k of G as (component, entry index) pairs.
+        let column = |k: usize, i: usize| match shape {
+            NoiseShape::Scalar => Some(i),
+            NoiseShape::Diagonal => (i == k).then_some(i),
+            NoiseShape::General => Some(i * m + k),
+        };
+        for k in 0..m {
+            let norm = (0..n).filter_map(|i| column(k, i).map(|e| g[e] * g[e])).sum::<f64>().sqrt();
+            if norm == 0.0 {
+                continue;
+            }
+            let scale = (0..n).map(|i| x[i].abs()).fold(1.0, f64::max);
+            let eps = 1e-6 * scale / norm;
+            for sign in [1.0, -1.0] {
+                for i in 0..n {
+                    probe[i] = x[i] + sign * eps * column(k, i).map_or(0.0, |e| g[e]);
+                }
+                self.diffusion(t, &probe, if sign > 0.0 { &mut gp } else { &mut gm });
+            }
+            for i in 0..n {
+                if let Some(e) = column(k, i) {
+                    out[i] += 0.5 * (gp[e] - gm[e]) / (2.0 * eps);
+                }
+            }
+        }
+    }
+
+    /// The drift less `weight` times the Ito-Stratonovich correction, f - weight c, into `f`,
+    /// with the noise term G dW into `gdw` (`g` is scratch space as in
+    /// [`System::drift_and_noise`]). Weight 1 is the drift of the equivalent Stratonovich
+    /// equation (for Heun's method), 1/2 the drift the Leimkuhler-Matthews scheme needs.
+    #[allow(clippy::too_many_arguments)]
+    fn corrected_drift_and_noise(
+        &self,
+        t: f64,
+        x: &[f64],
+        dw: &[f64],
+        weight: f64,
+        f: &mut [f64],
+        gdw: &mut [f64],
+        g: &mut [f64],
+    ) {
+        self.drift_and_noise(t, x, dw, f, gdw, g);
+        let mut c = vec![0.0; f.len()];
+        self.ito_correction(t, x, &mut c);
+        for (a, b) in f.iter_mut().zip(&c) {
+            *a -= weight * b;
+        }
+    }
+
+    /// Check a new state: every component finite, and within the system's own bounds (a
+    /// circuit node far outside every rail has diverged).
+    fn check_state(&self, t: f64, x: &[f64]) -> Result<(), SdeError> {
+        check_finite(t, x)
+    }
+
+    /// The leading components whose dynamics set the step (a circuit's node voltages; the
+    /// energy it accumulates follows them and is left out).
+    fn dynamic_dim(&self) -> usize {
+        self.dim()
+    }
+
+    /// The change of a dynamic component over which the drift and noise change appreciably
+    /// (the thermal voltage for a circuit, whose rates are exponential in V/U_T); None when
+    /// the system has no such scale.
+    fn state_scale(&self) -> Option<f64> {
+        None
+    }
+
     /// Jacobian of the drift, df_i/dx_j into `jac` (row-major dim x dim). The default uses
     /// central differences with steps scaled to each component; systems with analytic
     /// derivatives override it. `scratch` has 3 * dim entries.
@@ -146,6 +240,12 @@ pub trait Method: Sync {
     fn has_error_estimate(&self) -> bool {
         false
     }
+    /// The largest dimensionless step u = h lambda (lambda the fastest relaxation rate of the
+    /// drift) at which the stationary standard deviation of a node errs by at most the
+    /// relative `accuracy` ([`control`] explains where each method's rule comes from).
+    fn stationary_step(&self, accuracy: f64) -> f64 {
+        4.0 * accuracy
+    }
     /// Allocate the workspace for a system.
     fn workspace<S: System + ?Sized>(&self, sys: &S) -> Self::Workspace;
     /// Advance from `x` at time `inc.t` over `inc` into `x_new`. Methods with an error estimate
@@ -168,14 +268,21 @@ pub enum SdeError {
     UnsupportedNoise { method: &'static str, shape: NoiseShape, reason: &'static str },
     #[error(
         "the state became non-finite at t = {t:.6e} s (component {component} = {value}): \
-         the step is too large for this system; try a smaller --dt or --method theta"
+         the step is too large for this system; let the step be chosen automatically (no --dt) \
+         or use --method implicit"
     )]
     NonFinite { t: f64, component: usize, value: f64 },
     #[error(
-        "Newton iteration of the implicit step at t = {t:.6e} did not converge \
-         ({iterations} iterations, last correction {correction:.3e}); try a smaller --dt"
+        "component {component} reached {value:.4e} at t = {t:.6e} s, beyond {limit:.4e} (the state \
+         has diverged; the step was {step:.3e} s)"
     )]
-    NewtonFailed { t: f64, iterations: usize, correction: f64 },
+    Diverged { t: f64, component: usize, value: f64, limit: f64, step: f64 },
+    #[error(
+        "Newton iteration of the implicit step at t = {t:.6e} did not converge \
+         ({iterations} iterations, last correction {correction:.3e}), not even on a step {halvings} \
+         times halved: the step is far too long for this drift; let pbitsim choose it (no --dt or --force-dt)"
+    )]
+    NewtonFailed { t: f64, iterations: usize, correction: f64, halvings: u32 },
     #[error(
         "adaptive step size fell to {dt:.3e} at t = {t:.6e} (minimum {dt_min:.3e}); \
          loosen the tolerance or check the system for a singularity"
@@ -195,8 +302,10 @@ pub enum MethodKind {
     Em,
     /// Derivative-free Milstein.
     Milstein,
-    /// Stochastic Heun (Stratonovich).
+    /// Stochastic Heun with the Ito-Stratonovich drift correction.
     Heun,
+    /// Leimkuhler-Matthews with half the Ito-Stratonovich correction.
+    Lm,
     /// Drift-implicit Euler (theta = 1).
     Implicit,
     /// Stochastic trapezoidal rule (drift-implicit theta = 1/2).
@@ -206,10 +315,11 @@ pub enum MethodKind {
 }
 
 impl MethodKind {
-    pub const ALL: [MethodKind; 6] = [
+    pub const ALL: [MethodKind; 7] = [
         MethodKind::Em,
         MethodKind::Milstein,
         MethodKind::Heun,
+        MethodKind::Lm,
         MethodKind::Implicit,
         MethodKind::Trapezoidal,
         MethodKind::Sri,
@@ -220,6 +330,7 @@ impl MethodKind {
             MethodKind::Em => "em",
             MethodKind::Milstein => "milstein",
             MethodKind::Heun => "heun",
+            MethodKind::Lm => "lm",
             MethodKind::Implicit => "implicit",
             MethodKind::Trapezoidal => "trapezoidal",
             MethodKind::Sri => "sri",
@@ -235,8 +346,20 @@ impl MethodKind {
     }
 }
 
+impl SdeError {
+    /// The same error, a divergence recording the step that led to it.
+    pub fn with_step(self, h: f64) -> SdeError {
+        match self {
+            SdeError::Diverged { t, component, value, limit, .. } => {
+                SdeError::Diverged { t, component, value, limit, step: h }
+            }
+            other => other,
+        }
+    }
+}
+
 /// Check every component of a state for NaN or infinity.
-pub(crate) fn check_finite(t: f64, x: &[f64]) -> Result<(), SdeError> {
+pub fn check_finite(t: f64, x: &[f64]) -> Result<(), SdeError> {
     match x.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
         Some(component) => Err(SdeError::NonFinite { t, component, value: x[component] }),

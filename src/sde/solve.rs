@@ -1,14 +1,19 @@
 //! The executor: drives a [`Method`] over a [`Schedule`], draws the Brownian increments from
-//! the caller's generator, checks every state for NaN or infinity, and hands recorded states
-//! to an [`Observer`]. Fixed steps, or adaptive steps for methods with an error estimate, with
-//! a [`BrownianPath`] that keeps rejected increments so the path never changes.
+//! the caller's generator, checks every new state ([`System::check_state`]: finite, and for a
+//! circuit within its rails), and hands recorded states to an [`Observer`]. Fixed steps;
+//! steps chosen by a [`Controller`] for stationary accuracy, landing on every recording time;
+//! or adaptive steps for methods with an error estimate, with a [`BrownianPath`] that keeps
+//! rejected increments so the path never changes. A drift-implicit step whose Newton
+//! iteration fails is retaken as two half steps on the same Brownian path (a bridge), down to
+//! a thousandth of the step.
 
 use std::ops::ControlFlow;
 
 use rand::Rng;
 
-use super::noise::{BrownianPath, Increment, sample_increment};
-use super::{Method, SdeError, System, check_finite};
+use super::control::{Controller, StepReport, StepRule};
+use super::noise::{BrownianPath, Increment, sample_increment, split};
+use super::{Method, SdeError, System};
 
 /// Error tolerance of adaptive steps: a component's error is measured against
 /// abs + rel max(|x_n|, |x_{n+1}|).
@@ -32,6 +37,9 @@ pub enum StepControl {
     Fixed,
     /// Steps adapt to the method's error estimate; `dt` is the first step.
     Adaptive { tol: Tolerance, dt_min: f64, dt_max: f64 },
+    /// Steps chosen by a [`Controller`] for stationary accuracy, never longer than the
+    /// recording interval (each recording time is landed on); `dt` is unused.
+    Controlled(StepRule),
 }
 
 /// When to integrate and when to record.
@@ -54,6 +62,10 @@ pub struct SolveStats {
     pub rejected: u64,
     /// Time reached (t_end unless an observer stopped early).
     pub t_final: f64,
+    /// Implicit steps retaken as half steps because Newton failed.
+    pub halvings: u64,
+    /// What the step controller did (controlled steps only).
+    pub control: Option<StepReport>,
 }
 
 /// Receives the recorded states. Returning `ControlFlow::Break` stops the integration (for
@@ -92,6 +104,11 @@ impl Schedule {
         {
             return bad("adaptive stepping needs abs > 0, rel >= 0 and 0 < dt_min <= dt_max");
         }
+        if let StepControl::Controlled(rule) = self.control
+            && !(rule.accuracy > 0.0 && rule.upper > 0.0 && rule.scale > 0.0 && rule.max_interval > 0)
+        {
+            return bad("controlled steps need a positive accuracy, upper bound and scale");
+        }
         Ok(())
     }
 
@@ -113,6 +130,9 @@ impl Schedule {
         match self.control {
             StepControl::Fixed => (self.fixed_steps().0 / self.decimation()) as usize + 1,
             StepControl::Adaptive { .. } => ((self.t_end - self.t0) / self.record_every).ceil() as usize + 1,
+            StepControl::Controlled(_) => {
+                (((self.t_end - self.t0) / self.record_every) - 1e-9).ceil().max(1.0) as usize + 1
+            }
         }
     }
 }
@@ -135,7 +155,7 @@ where
 {
     schedule.validate()?;
     method.check(sys.noise_shape())?;
-    check_finite(schedule.t0, x)?;
+    sys.check_state(schedule.t0, x)?;
     let mut ws = method.workspace(sys);
     let m = sys.noise_dim();
     let mut dw = vec![0.0; m];
@@ -154,8 +174,8 @@ where
                 let t = schedule.t0 + k as f64 * h;
                 sample_increment(rng, h, &mut dw, &mut dz);
                 let inc = Increment { t, dt: h, dw: &dw, dz: &dz };
-                method.step(sys, &mut ws, x, &inc, &tol, &mut next)?;
-                check_finite(t + h, &next)?;
+                stats.halvings += advance(sys, method, &mut ws, x, &inc, &tol, &mut next, rng, 0)? as u64;
+                sys.check_state(t + h, &next).map_err(|e| e.with_step(h))?;
                 x.copy_from_slice(&next);
                 stats.steps += 1;
                 stats.t_final = schedule.t0 + (k + 1) as f64 * h;
@@ -163,6 +183,47 @@ where
                     break;
                 }
             }
+        }
+        StepControl::Controlled(rule) => {
+            let mut ctrl = Controller::new(sys, method, &rule);
+            let tol = super::Tolerance::default();
+            // Recording times: a whole number of equal intervals up to t_end.
+            let span = schedule.t_end - schedule.t0;
+            let intervals = ((span / schedule.record_every) - 1e-9).ceil().max(1.0) as u64;
+            let mut t = schedule.t0;
+            for records in 1..=intervals {
+                let t_record = if records == intervals {
+                    schedule.t_end
+                } else {
+                    schedule.t0 + records as f64 * (span / intervals as f64)
+                };
+                loop {
+                    if ctrl.due() {
+                        ctrl.check(sys, t, x)?;
+                    }
+                    // Equal steps to the recording time, none longer than the target.
+                    let remaining = t_record - t;
+                    let count = (remaining / ctrl.target() * (1.0 - 1e-6)).ceil().max(1.0);
+                    let h = remaining / count;
+                    sample_increment(rng, h, &mut dw, &mut dz);
+                    let inc = Increment { t, dt: h, dw: &dw, dz: &dz };
+                    stats.halvings += advance(sys, method, &mut ws, x, &inc, &tol, &mut next, rng, 0)? as u64;
+                    sys.check_state(t + h, &next).map_err(|e| e.with_step(h))?;
+                    x.copy_from_slice(&next);
+                    ctrl.step_taken(h);
+                    stats.steps += 1;
+                    if count <= 1.0 {
+                        t = t_record;
+                        break;
+                    }
+                    t += h;
+                }
+                stats.t_final = t;
+                if observer.observe(t, x).is_break() {
+                    break;
+                }
+            }
+            stats.control = Some(ctrl.report());
         }
         StepControl::Adaptive { tol, dt_min, dt_max } => {
             if !method.has_error_estimate() {
@@ -206,4 +267,49 @@ where
         }
     }
     Ok(stats)
+}
+
+/// Most halvings of a step whose Newton iteration fails (down to h / 1024).
+const MAX_HALVINGS: u32 = 10;
+
+/// Take one step of `method` over `inc` from `x` into `next`. A drift-implicit step whose
+/// Newton iteration fails is retaken as two half steps on the same Brownian path (the
+/// increment split by its exact bridge), recursively; returns how many halvings were needed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn advance<S, M, R>(
+    sys: &S,
+    method: &M,
+    ws: &mut M::Workspace,
+    x: &[f64],
+    inc: &Increment<'_>,
+    tol: &super::Tolerance,
+    next: &mut [f64],
+    rng: &mut R,
+    depth: u32,
+) -> Result<u32, SdeError>
+where
+    S: System + ?Sized,
+    M: Method,
+    R: Rng + ?Sized,
+{
+    match method.step(sys, ws, x, inc, tol, next) {
+        Ok(_) => Ok(0),
+        Err(SdeError::NewtonFailed { t, iterations, correction, .. }) => {
+            if depth >= MAX_HALVINGS {
+                return Err(SdeError::NewtonFailed { t, iterations, correction, halvings: depth });
+            }
+            let (mut dw1, mut dz1) = (inc.dw.to_vec(), inc.dz.to_vec());
+            let (mut dw2, mut dz2) = (vec![0.0; dw1.len()], vec![0.0; dz1.len()]);
+            split(rng, inc.dt, 0.5, &mut dw1, &mut dz1, &mut dw2, &mut dz2);
+            let h = 0.5 * inc.dt;
+            let mut middle = vec![0.0; x.len()];
+            let first = Increment { t: inc.t, dt: h, dw: &dw1, dz: &dz1 };
+            let a = advance(sys, method, ws, x, &first, tol, &mut middle, rng, depth + 1)?;
+            sys.check_state(inc.t + h, &middle).map_err(|e| e.with_step(h))?;
+            let second = Increment { t: inc.t + h, dt: h, dw: &dw2, dz: &dz2 };
+            let b = advance(sys, method, ws, &middle, &second, tol, next, rng, depth + 1)?;
+            Ok(1 + a + b)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -47,7 +47,7 @@ impl Method for Sriw1 {
             NoiseShape::General => Err(SdeError::UnsupportedNoise {
                 method: "sri",
                 shape,
-                reason: "SRIW1 is an order-1.5 method for diagonal noise; use em, heun or theta",
+                reason: "SRIW1 is an order-1.5 method for diagonal noise; use em, heun, implicit or trapezoidal",
             }),
         }
     }

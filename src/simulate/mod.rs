@@ -1,11 +1,14 @@
 //! `pbitsim simulate`: one circuit, one engine, an ensemble of runs, and what they measure.
 //!
 //! A [`SimulateConfig`] (validated from the command line) is prepared into a circuit and a
-//! schedule, run as a deterministic parallel ensemble, reduced to a [`Summary`], and written
-//! out (trace, plot, summary JSON) by [`output`].
+//! step plan ([`step`]: the step chosen from the circuit for a stated accuracy), run as a
+//! deterministic parallel ensemble, reduced to a [`Summary`], and written out (trace, plot,
+//! summary JSON) by [`output`]. A run whose state diverges stops with an error naming the node,
+//! the time and the likely cause, before anything is written.
 
 pub mod observe;
 pub mod output;
+pub mod step;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -20,9 +23,11 @@ use crate::circuit::{Circuit, CircuitError, CircuitSde};
 use crate::jump::{self, JumpError};
 use crate::rng::Seed;
 use crate::sde::{
-    EulerMaruyama, Heun, Method, MethodKind, Milstein, Schedule, SdeError, Sriw1, Theta, ensemble, integrate,
+    EulerMaruyama, Heun, LeimkuhlerMatthews, Method, MethodKind, Milstein, Schedule, SdeError, Sriw1,
+    StepControl, Theta, ensemble, integrate,
 };
 pub use observe::{RunObserver, RunRecord};
+pub use step::{DEFAULT_ACCURACY, StepPlan};
 pub use summary::Summary;
 
 /// Which engine integrates the circuit.
@@ -40,7 +45,7 @@ impl Engine {
     /// Engine from `--engine` and `--method` (method None: the engine's default).
     pub fn parse(engine: &str, method: Option<&str>) -> Result<Engine, String> {
         match engine.to_lowercase().as_str() {
-            "sde" => Ok(Engine::Sde(method.map(MethodKind::parse).transpose()?.unwrap_or(MethodKind::Em))),
+            "sde" => Ok(Engine::Sde(method.map(MethodKind::parse).transpose()?.unwrap_or(MethodKind::Lm))),
             "jump" => match method.map(|m| m.to_lowercase()) {
                 None => Ok(Engine::Gillespie),
                 Some(m) if m == "gillespie" || m == "exact" => Ok(Engine::Gillespie),
@@ -76,20 +81,50 @@ pub struct SimulateConfig {
     pub temperature: Option<f64>,
     /// Simulated time per run (s); else the netlist's `.tran` stop time.
     pub tstop: Option<f64>,
-    /// Time step (s): the SDE step, the tau-leap, or the jump engine's sampling interval;
-    /// else the netlist's `.tran` step, else a fiftieth of the fastest node time constant.
+    /// The largest step (s) of the SDE or tau-leaping, or the jump engine's sampling interval;
+    /// else the netlist's `.tran` step. Refused beyond the accuracy bound unless `force_dt`.
     pub dt: Option<f64>,
+    /// Take `dt` as the fixed step even beyond the accuracy bound.
+    pub force_dt: bool,
+    /// Relative accuracy of stationary node means and standard deviations (0.005: 0.5 %).
+    pub accuracy: f64,
+    /// Rerun the statistics at half the step and record both.
+    pub check_step: bool,
     pub engine: Engine,
     pub runs: usize,
     pub seed: u64,
     /// Worker threads (0: all cores).
     pub threads: usize,
-    /// Time between trace rows (s); default: tstop / 20000 (at least dt).
+    /// Time between trace rows (s); default: tstop / 20000 (at least the sampling interval).
     pub record_every: Option<f64>,
     /// Time discarded before statistics are taken (s).
     pub warmup: f64,
     /// Threshold offsets of individual transistors (mismatch), by element name.
     pub offsets: Offsets,
+}
+
+impl Default for SimulateConfig {
+    /// One run of the SDE engine (Leimkuhler-Matthews) with the step chosen for 0.5 %
+    /// accuracy, seed 1.
+    fn default() -> Self {
+        SimulateConfig {
+            circuit: PathBuf::new(),
+            overrides: Vec::new(),
+            temperature: None,
+            tstop: None,
+            dt: None,
+            force_dt: false,
+            accuracy: DEFAULT_ACCURACY,
+            check_step: false,
+            engine: Engine::Sde(MethodKind::Lm),
+            runs: 1,
+            seed: 1,
+            threads: 0,
+            record_every: None,
+            warmup: 0.0,
+            offsets: Default::default(),
+        }
+    }
 }
 
 /// Everything that can stop a simulation, each naming what to fix.
@@ -105,43 +140,54 @@ pub enum SimulateError {
     Jump(#[from] JumpError),
     #[error("{0}")]
     Config(String),
+    /// A step refused, or a run that diverged.
+    #[error("{0}")]
+    Step(String),
     #[error("{0}")]
     Output(String),
 }
+
+/// More steps than this in an ensemble are refused (hours of work; usually a tstop far longer
+/// than the circuit's time constants).
+const MAX_STEPS: f64 = 1e11;
 
 /// A circuit ready to run and the schedule to run it on.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub circuit: Circuit,
     pub tstop: f64,
+    /// The planned step (s): [`StepPlan::dt_s`].
     pub dt: f64,
     pub record_every: f64,
     pub warmup: f64,
+    pub step: StepPlan,
 }
 
 impl Prepared {
-    /// Statistics (moments, correlators) are fed about 160000 times per run: a signal
-    /// sampled much faster than it changes gains nothing from every step.
+    /// Time between observations of the state (s).
+    pub fn sample(&self) -> f64 {
+        self.step.sample_interval_s
+    }
+
+    /// Time between statistics samples (moments, correlators): about 160000 per run, finer
+    /// when the circuit relaxes faster ([`step`]).
     pub fn stat_every(&self) -> f64 {
-        (self.tstop / 160_000.0).max(self.dt)
+        self.step.statistics_interval_s
+    }
+
+    /// The same circuit with every step halved (for --check-step).
+    pub fn halved(&self) -> Prepared {
+        let step = self.step.halved();
+        Prepared {
+            dt: step.dt_s,
+            record_every: self.record_every.max(step.sample_interval_s),
+            step,
+            ..self.clone()
+        }
     }
 }
 
-/// The fastest relaxation time of any free node at the initial state: the inverse of the
-/// largest diagonal entry of the drift Jacobian (s).
-fn fastest_time_constant(circuit: &Circuit) -> f64 {
-    use crate::sde::System;
-    let sys = CircuitSde::new(circuit);
-    let x = sys.initial_state();
-    let d = sys.dim();
-    let mut jac = vec![0.0; d * d];
-    let mut scratch = vec![0.0; 3 * d];
-    sys.drift_jacobian(0.0, &x, &mut jac, &mut scratch);
-    let fastest = (0..circuit.free_count()).map(|i| jac[i * d + i].abs()).fold(0.0, f64::max);
-    if fastest > 0.0 { 1.0 / fastest } else { 1e-9 }
-}
-
-/// Parse, elaborate and schedule.
+/// Parse, elaborate and plan the step.
 pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
     let netlist = Netlist::parse_file(&config.circuit, &config.overrides)?;
     let spec = elaborate(&netlist, config.temperature, &config.offsets)?;
@@ -152,12 +198,8 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
             config.circuit.display()
         ))
     })?;
-    let dt = config
-        .dt
-        .or(netlist.tran.as_ref().map(|t| t.step))
-        .unwrap_or_else(|| fastest_time_constant(&circuit) / 50.0);
-    if !(tstop > 0.0 && tstop.is_finite() && dt > 0.0 && dt < tstop) {
-        return Err(SimulateError::Config(format!("need 0 < dt ({dt:e} s) < tstop ({tstop:e} s)")));
+    if !(tstop > 0.0 && tstop.is_finite()) {
+        return Err(SimulateError::Config(format!("the stop time must be positive ({tstop:e} s)")));
     }
     if !(config.warmup >= 0.0 && config.warmup < tstop) {
         return Err(SimulateError::Config(format!(
@@ -168,7 +210,28 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
     if config.runs == 0 {
         return Err(SimulateError::Config("--runs must be at least 1".into()));
     }
-    let record_every = config.record_every.unwrap_or(tstop / 20_000.0).max(dt);
+    if config.check_step && config.engine == Engine::Gillespie {
+        return Err(SimulateError::Config(
+            "--check-step halves the step of --engine sde or --method tau; Gillespie's method has none"
+                .into(),
+        ));
+    }
+    let tran_step = netlist.tran.as_ref().map(|t| t.step).filter(|s| *s < tstop);
+    let step = step::plan(config, &circuit, tstop, tran_step)?;
+    let steps = tstop / step.dt_s * config.runs as f64;
+    if matches!(config.engine, Engine::Sde(_) | Engine::TauLeap) && steps > MAX_STEPS {
+        let tau = step.fastest_time_constant_s;
+        return Err(SimulateError::Step(format!(
+            "{}: the run would take {steps:.1e} steps of {} (the fastest node time constant is {}, and \
+             tstop is {:.1e} of them); stationary statistics need 10^5-10^6 time constants: try --tstop {}",
+            config.circuit.display(),
+            crate::units::format_si(step.dt_s, "s"),
+            crate::units::format_si(tau, "s"),
+            tstop / tau,
+            crate::units::format_si(1e6 * tau, "s")
+        )));
+    }
+    let record_every = config.record_every.unwrap_or(tstop / 20_000.0).max(step.sample_interval_s);
     let rows = (tstop / record_every)
         * config.runs as f64
         * (circuit.free_count() + circuit.outputs.len() + 2) as f64;
@@ -178,7 +241,7 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
             rows * 8e-9
         )));
     }
-    Ok(Prepared { circuit, tstop, dt, record_every, warmup: config.warmup })
+    Ok(Prepared { circuit, tstop, dt: step.dt_s, record_every, warmup: config.warmup, step })
 }
 
 /// The result of an ensemble.
@@ -196,11 +259,58 @@ fn run_sde<M: Method>(
     method: &M,
     rng: &mut crate::rng::StreamRng,
     observer: &mut RunObserver<'_>,
-) -> Result<u64, SimulateError> {
+) -> Result<(u64, Option<crate::sde::control::StepReport>, u64), SimulateError> {
     let sys = CircuitSde::new(&prepared.circuit);
     let mut x = sys.initial_state();
-    let schedule = Schedule::fixed(prepared.tstop, prepared.dt, prepared.dt);
-    Ok(integrate(&sys, method, &schedule, &mut x, rng, observer)?.steps)
+    let plan = &prepared.step;
+    let schedule = match plan.sde_rule() {
+        Some(rule) => Schedule {
+            t0: 0.0,
+            t_end: prepared.tstop,
+            dt: plan.dt_s,
+            record_every: plan.sample_interval_s,
+            control: StepControl::Controlled(rule),
+        },
+        None => Schedule::fixed(prepared.tstop, plan.dt_s, plan.sample_interval_s),
+    };
+    let stats = integrate(&sys, method, &schedule, &mut x, rng, observer)
+        .map_err(|e| diverged(prepared, e, plan.dt_s))?;
+    Ok((stats.steps, stats.control, stats.halvings))
+}
+
+/// A divergence as an error naming the node, the time and the likely cause.
+fn diverged(prepared: &Prepared, error: SdeError, step: f64) -> SimulateError {
+    let SdeError::Diverged { t, component, value, limit, step: h } = error else {
+        return SimulateError::Sde(error);
+    };
+    let h = if h > 0.0 { h } else { step };
+    let c = &prepared.circuit;
+    let node = c.free_names.get(component).cloned().unwrap_or_else(|| format!("#{component}"));
+    let tau = prepared.step.fastest_time_constant_s;
+    let cause = if h * prepared.step.stiffness() > 1.0 {
+        let advice = if prepared.step.chosen_by == "forced" {
+            "drop --force-dt to let pbitsim choose the step, or use --method implicit"
+        } else {
+            "lower --dt, or use --method implicit"
+        };
+        format!(
+            "likely cause: the step {} is {:.0} times the fastest node time constant {}, where an explicit \
+             step is unstable; {advice}",
+            crate::units::format_si(h, "s"),
+            h / tau,
+            crate::units::format_si(tau, "s")
+        )
+    } else {
+        "likely cause: the circuit itself drives the node without bound (a current source into a node          with no path to a source?); check the netlist"
+            .to_string()
+    };
+    SimulateError::Step(format!(
+        "the run diverged: V({node}) = {} at t = {} is beyond {} (10 x the largest source + 10 U_T); \
+         {cause}. Nothing was written.",
+        crate::units::format_si(value, "V"),
+        crate::units::format_si(t, "s"),
+        crate::units::format_si(limit, "V")
+    ))
 }
 
 /// Run the ensemble. `progress` receives the fraction of the total work done (0..1), from
@@ -234,20 +344,29 @@ pub fn run_batch(
                 progress(d.iter().sum::<f64>() / total);
             }
         };
-        let sample = p.dt;
         let mut observer =
-            RunObserver::new(&p.circuit, p.warmup, sample, p.record_every, p.stat_every(), &report);
+            RunObserver::new(&p.circuit, p.warmup, p.sample(), p.record_every, p.stat_every(), &report);
         let work = match config.engine {
-            Engine::Sde(kind) => match kind {
-                MethodKind::Em => run_sde(p, &EulerMaruyama, rng, &mut observer)?,
-                MethodKind::Milstein => run_sde(p, &Milstein, rng, &mut observer)?,
-                MethodKind::Heun => run_sde(p, &Heun, rng, &mut observer)?,
-                MethodKind::Implicit => run_sde(p, &Theta::implicit_euler(), rng, &mut observer)?,
-                MethodKind::Trapezoidal => run_sde(p, &Theta::trapezoidal(), rng, &mut observer)?,
-                MethodKind::Sri => run_sde(p, &Sriw1, rng, &mut observer)?,
-            },
-            Engine::Gillespie => jump::gillespie(&p.circuit, p.tstop, sample, rng, &mut observer)?.events,
-            Engine::TauLeap => jump::tau_leap(&p.circuit, p.tstop, p.dt, sample, rng, &mut observer)?.events,
+            Engine::Sde(kind) => {
+                let (steps, control, halvings) = match kind {
+                    MethodKind::Em => run_sde(p, &EulerMaruyama, rng, &mut observer)?,
+                    MethodKind::Milstein => run_sde(p, &Milstein, rng, &mut observer)?,
+                    MethodKind::Heun => run_sde(p, &Heun, rng, &mut observer)?,
+                    MethodKind::Lm => run_sde(p, &LeimkuhlerMatthews, rng, &mut observer)?,
+                    MethodKind::Implicit => run_sde(p, &Theta::implicit_euler(), rng, &mut observer)?,
+                    MethodKind::Trapezoidal => run_sde(p, &Theta::trapezoidal(), rng, &mut observer)?,
+                    MethodKind::Sri => run_sde(p, &Sriw1, rng, &mut observer)?,
+                };
+                observer.record.steps = observe::StepRecord::Sde { steps, control, halvings };
+                steps
+            }
+            Engine::Gillespie => jump::gillespie(&p.circuit, p.tstop, p.sample(), rng, &mut observer)?.events,
+            Engine::TauLeap => {
+                let stats =
+                    jump::tau_leap(&p.circuit, p.tstop, &p.step.leap_rule(), p.sample(), rng, &mut observer)?;
+                observer.record.steps = observe::StepRecord::Leaps(stats);
+                stats.events
+            }
         };
         report(p.tstop);
         Ok::<_, SimulateError>((observer.finish(), work))

@@ -5,7 +5,9 @@ use std::ops::ControlFlow;
 
 use crate::analysis::{BitReadout, CatReadout, Correlator, Dwell, Moments};
 use crate::circuit::{Circuit, NodeRef, OutputKind};
+use crate::jump::JumpStats;
 use crate::sde::Observer;
+use crate::sde::control::StepReport;
 
 /// The live state of one readout.
 #[derive(Debug, Clone)]
@@ -27,6 +29,19 @@ pub struct ReadoutStats {
     pub moments: Moments,
 }
 
+/// The steps one run took.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum StepRecord {
+    /// Gillespie's method: no steps.
+    #[default]
+    Exact,
+    /// SDE steps, what the controller did (None for a forced step) and the implicit steps
+    /// retaken as half steps.
+    Sde { steps: u64, control: Option<StepReport>, halvings: u64 },
+    /// Tau-leaps.
+    Leaps(JumpStats),
+}
+
 /// Everything one run measured.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
@@ -39,6 +54,8 @@ pub struct RunRecord {
     /// Decimated trace rows: time, free-node voltages, readout values, supply energy.
     pub rows: Vec<f64>,
     pub row_len: usize,
+    /// The steps taken.
+    pub steps: StepRecord,
 }
 
 /// The observer of one run.
@@ -125,6 +142,7 @@ impl<'a> RunObserver<'a> {
                 measured: 0.0,
                 rows: Vec::new(),
                 row_len,
+                steps: StepRecord::Exact,
             },
             warmup,
             every,

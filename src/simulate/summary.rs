@@ -7,20 +7,32 @@
 //!   sqrt(p (1 - p) 2 tau / T_total)), `switching_rate_hz` (state changes per second),
 //!   `mean_dwell_s`; for analog outputs `mean` and `std` (V); for all `correlation_time_s`
 //!   (the integral of the readout's normalised autocorrelation; for a category the
-//!   autocorrelation of its state indicators, summed);
+//!   autocorrelation of its state indicators, summed), with `correlation_time_upper_bound`
+//!   true when the signal decorrelated within two statistics intervals and the value is only
+//!   an upper bound;
 //! - `energy.supply_j`: energy the sources deliver over the measured window, per run (J);
 //!   `energy.power_w`: its rate; `energy.per_sample_j`: power times the correlation time of
 //!   the first bit or category output (the energy of one independent sample);
+//! - `step`: how the step was chosen ([`StepPlan`]: `chosen_by`, `accuracy`, `dt_s`,
+//!   `bound_s`, `upper_bound_s` and `upper_bound_from`, `fastest_time_constant_s`, the
+//!   sampling and statistics intervals) and what the runs did: `dt_min_s`, `dt_max_s`,
+//!   `limited_by` (the bound binding at most Jacobian checks: accuracy, upper_bound,
+//!   stability, drift, noise), `checks`, `newton_halvings`; for tau-leaping `leaps` and
+//!   `exact_events`;
+//! - `check_step` (with --check-step): the same statistics rerun at half the step, and their
+//!   differences (full step minus half step);
 //! - `work`: SDE steps or jump events; `wall_time_s`.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Outcome, Prepared, RunRecord, SimulateConfig};
-use crate::analysis::correlator::correlation_time_of;
+use super::observe::StepRecord;
+use super::{Outcome, Prepared, RunRecord, SimulateConfig, StepPlan};
+use crate::analysis::correlator::{CorrelationTime, correlation_time_of};
 use crate::analysis::{Correlator, Dwell, Moments};
 use crate::circuit::OutputKind;
+use crate::sde::control::StepReport;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeSummary {
@@ -41,6 +53,9 @@ pub struct OutputSummary {
     pub std: Option<f64>,
     /// None when the run was too short for the readout to decorrelate.
     pub correlation_time_s: Option<f64>,
+    /// The correlation time is only an upper bound (the readout decorrelated within two
+    /// statistics intervals).
+    pub correlation_time_upper_bound: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub switching_rate_hz: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,6 +67,140 @@ pub struct EnergySummary {
     pub supply_j: f64,
     pub power_w: f64,
     pub per_sample_j: Option<f64>,
+}
+
+/// How the step was chosen and what the runs did with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepSummary {
+    #[serde(flatten)]
+    pub plan: StepPlan,
+    /// Shortest and longest step (or leap) taken in any run (s).
+    pub dt_min_s: f64,
+    pub dt_max_s: f64,
+    /// The bound binding at most checks of the step controller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited_by: Option<crate::sde::control::Limit>,
+    pub checks: u64,
+    pub newton_halvings: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leaps: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_events: Option<u64>,
+}
+
+impl StepSummary {
+    fn new(plan: &StepPlan, records: &[RunRecord]) -> StepSummary {
+        let mut summary = StepSummary {
+            plan: plan.clone(),
+            dt_min_s: plan.dt_s,
+            dt_max_s: plan.dt_s,
+            limited_by: None,
+            checks: 0,
+            newton_halvings: 0,
+            leaps: None,
+            exact_events: None,
+        };
+        let mut control: Option<StepReport> = None;
+        let (mut low, mut high) = (f64::INFINITY, 0.0f64);
+        for r in records {
+            match r.steps {
+                StepRecord::Exact => {}
+                StepRecord::Sde { control: c, halvings, .. } => {
+                    summary.newton_halvings += halvings;
+                    if let Some(c) = c {
+                        control.get_or_insert_with(StepReport::default).merge(&c);
+                    }
+                }
+                StepRecord::Leaps(j) => {
+                    *summary.leaps.get_or_insert(0) += j.leaps;
+                    *summary.exact_events.get_or_insert(0) += j.exact_events;
+                    if j.leaps > 0 {
+                        low = low.min(j.leap_min);
+                        high = high.max(j.leap_max);
+                    }
+                }
+            }
+        }
+        if let Some(c) = control {
+            (low, high) = (c.h_min, c.h_max);
+            summary.limited_by = Some(c.main_limit());
+            summary.checks = c.checks;
+        }
+        if low <= high {
+            (summary.dt_min_s, summary.dt_max_s) = (low, high);
+        }
+        summary
+    }
+}
+
+/// Node statistics at the step and at half the step, and the differences (--check-step).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckStep {
+    /// The half-step run's step plan dt (s).
+    pub half_dt_s: f64,
+    pub nodes: BTreeMap<String, NodeSummary>,
+    pub outputs: BTreeMap<String, OutputSummary>,
+    /// Full step minus half step, per node: mean and std (V).
+    pub node_differences: BTreeMap<String, NodeSummary>,
+    /// Full step minus half step, per output: probabilities, or mean and std, and
+    /// correlation time.
+    pub output_differences: BTreeMap<String, OutputDifference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputDifference {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probabilities: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub std: Option<f64>,
+    pub correlation_time_s: Option<f64>,
+}
+
+impl CheckStep {
+    /// Compare the summary at the full step with the one at half the step.
+    pub fn new(full: &Summary, half: &Summary) -> CheckStep {
+        let node_differences = full
+            .nodes
+            .iter()
+            .filter_map(|(k, a)| {
+                half.nodes
+                    .get(k)
+                    .map(|b| (k.clone(), NodeSummary { mean: a.mean - b.mean, std: a.std - b.std }))
+            })
+            .collect();
+        let minus = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a - b);
+        let output_differences = full
+            .outputs
+            .iter()
+            .filter_map(|(k, a)| {
+                half.outputs.get(k).map(|b| {
+                    let probabilities = a
+                        .probabilities
+                        .as_ref()
+                        .zip(b.probabilities.as_ref())
+                        .map(|(p, q)| p.iter().zip(q).map(|(x, y)| x - y).collect());
+                    (
+                        k.clone(),
+                        OutputDifference {
+                            probabilities,
+                            mean: minus(a.mean, b.mean),
+                            std: minus(a.std, b.std),
+                            correlation_time_s: minus(a.correlation_time_s, b.correlation_time_s),
+                        },
+                    )
+                })
+            })
+            .collect();
+        CheckStep {
+            half_dt_s: half.dt_s,
+            nodes: half.nodes.clone(),
+            outputs: half.outputs.clone(),
+            node_differences,
+            output_differences,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,13 +219,16 @@ pub struct Summary {
     pub nodes: BTreeMap<String, NodeSummary>,
     pub outputs: BTreeMap<String, OutputSummary>,
     pub energy: EnergySummary,
+    pub step: StepSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_step: Option<CheckStep>,
     pub work: u64,
     pub wall_time_s: f64,
 }
 
 /// Correlation time of a signal observed as several indicator correlators: the summed
 /// autocovariances, normalised at lag 0.
-fn joint_correlation_time(correlators: &[Correlator]) -> Option<f64> {
+fn joint_correlation_time(correlators: &[Correlator]) -> Option<CorrelationTime> {
     let covariances: Vec<Vec<(f64, f64)>> = correlators.iter().map(|c| c.autocovariance()).collect();
     let first = covariances.first()?;
     let summed: Vec<(f64, f64)> = (0..first.len())
@@ -135,6 +287,8 @@ impl Summary {
             } else {
                 joint_correlation_time(&correlators)
             };
+            let upper_bound = tau.is_some_and(|t| t.upper_bound);
+            let tau = tau.map(|t| t.value);
             let summary = match (&o.kind, dwell) {
                 (OutputKind::Analog { .. }, _) | (_, None) => OutputSummary {
                     kind: "analog",
@@ -143,6 +297,7 @@ impl Summary {
                     mean: Some(moments.mean),
                     std: Some(moments.std()),
                     correlation_time_s: tau,
+                    correlation_time_upper_bound: upper_bound,
                     switching_rate_hz: None,
                     mean_dwell_s: None,
                 },
@@ -162,6 +317,7 @@ impl Summary {
                         mean: None,
                         std: None,
                         correlation_time_s: tau,
+                        correlation_time_upper_bound: upper_bound,
                         switching_rate_hz: Some(d.switches as f64 / d.duration()),
                         mean_dwell_s: Some(d.mean_dwell()),
                     }
@@ -191,6 +347,8 @@ impl Summary {
                 power_w: power,
                 per_sample_j: sample_time.map(|t| power * t),
             },
+            step: StepSummary::new(&p.step, records),
+            check_step: None,
             work,
             wall_time_s: wall_time,
         }

@@ -144,6 +144,9 @@ pub struct TraceExcerpt {
 #[serde(deny_unknown_fields)]
 pub struct TracesResult {
     pub output: String,
+    /// The SDE step the runs planned (s) and what chose it (`accuracy`: the step rule).
+    pub dt_s: f64,
+    pub step_chosen_by: String,
     pub probabilities: Vec<f64>,
     pub correlation_time_s: Option<f64>,
     pub switching_rate_hz: Option<f64>,
@@ -169,6 +172,8 @@ pub struct ControlPoint {
 #[serde(deny_unknown_fields)]
 pub struct CalibrationResult {
     pub control: String,
+    /// The SDE step the calibration runs planned (s).
+    pub dt_s: f64,
     pub points: Vec<ControlPoint>,
     /// The logistic fit, tau(V) and energy at this temperature (the calibration's fit).
     pub fit: TemperatureFit,
@@ -226,6 +231,9 @@ fn run_traces(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> 
         temperature: Some(key.temperature_k),
         tstop: stage.tstop,
         dt: None,
+        force_dt: false,
+        accuracy: crate::simulate::DEFAULT_ACCURACY,
+        check_step: false,
         engine: Engine::parse("sde", None).map_err(StudyError::Point)?,
         runs: stage.runs,
         seed: key.seed,
@@ -264,6 +272,8 @@ fn run_traces(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> 
     };
     Ok(PointResult::Traces(TracesResult {
         output: name.clone(),
+        dt_s: summary.step.plan.dt_s,
+        step_chosen_by: summary.step.plan.chosen_by.to_string(),
         probabilities: o.probabilities.clone().unwrap_or_default(),
         correlation_time_s: o.correlation_time_s,
         switching_rate_hz: o.switching_rate_hz,
@@ -289,6 +299,8 @@ fn run_calibration(study: &Study, key: &PointKey) -> Result<PointResult, StudyEr
         output: circuit.output.clone(),
         engine: Engine::parse("sde", None).map_err(StudyError::Point)?,
         dt: None,
+        force_dt: false,
+        accuracy: crate::simulate::DEFAULT_ACCURACY,
         tstop: stage.tstop,
         warmup: stage.warmup,
         seed: key.seed,
@@ -321,7 +333,12 @@ fn run_calibration(study: &Study, key: &PointKey) -> Result<PointResult, StudyEr
             }
         })
         .collect();
-    Ok(PointResult::Calibration(Box::new(CalibrationResult { control: axis.name, points, fit })))
+    Ok(PointResult::Calibration(Box::new(CalibrationResult {
+        control: axis.name,
+        dt_s: cal.dt_s,
+        points,
+        fit,
+    })))
 }
 
 /// Field of the uncoupled probe that measures beta_eff: m = tanh(beta_eff h).
