@@ -262,3 +262,45 @@ fn pmog_circuit_weight_and_modes_follow_controls() {
     );
     assert!(gap(&far) - gap(&near) > 3.0 * se(&near).hypot(se(&far)));
 }
+
+/// A calibration run on one thread and on two gives the same file (wall times aside), and its
+/// points are measured adaptively: each stops at the precision target, and the points near the
+/// switching threshold (variance p (1 - p) largest) get more runs than the tails.
+#[test]
+fn calibration_is_identical_on_one_and_two_threads_and_adaptive() {
+    use pbitsim::calibrate::{CalibrateConfig, run};
+    use pbitsim::calibration::SweepAxis;
+    let target = 0.02;
+    let config = |threads| CalibrateConfig {
+        circuit: root().join("circuits/pbit.cir"),
+        overrides: vec![],
+        sweeps: vec![SweepAxis::parse("vin=-60m:60m:3", 2).unwrap()],
+        temperatures: vec![350.0],
+        output: None,
+        engine: simulate::Engine::parse("sde", None).unwrap(),
+        dt: None,
+        force_dt: false,
+        accuracy: simulate::DEFAULT_ACCURACY,
+        tstop: Some(2e-6),
+        warmup: 100e-9,
+        seed: 7,
+        threads,
+        precision: Precision { target_se: target, batch_runs: 2, max_simulated: 100e-6 },
+    };
+    let json = |threads| {
+        let mut c = run(&config(threads), &|_, _| {}).unwrap();
+        for p in &mut c.points {
+            p.wall_s = 0.0;
+        }
+        (serde_json::to_string(&c).unwrap(), c)
+    };
+    let (one, c) = json(1);
+    let (two, _) = json(2);
+    assert!(one == two, "the calibration differs between one and two threads");
+    let runs: Vec<usize> = c.points.iter().map(|p| p.runs).collect();
+    for p in &c.points {
+        let se = p.probability_se.as_ref().unwrap().iter().cloned().fold(0.0, f64::max);
+        assert!(p.precision_reached && se <= target, "{:?}: se {se}", p.controls);
+    }
+    assert!(runs[1] > runs[0] && runs[1] > runs[2], "runs per point {runs:?}");
+}
