@@ -2,33 +2,27 @@
 //! fitted into the parameters of a behavioural cell ([`crate::cell`]).
 //!
 //! Every grid point at every temperature is measured to a stated precision ([`point`]),
-//! deterministically (point p draws from seed.child(SweepPoint, p)), all points at once over
-//! the thread pool, from circuits built without elaborating the netlist per point
-//! ([`variants`]); the same seed gives the same file whatever the thread count. Points are fitted per
+//! deterministically (point p draws from seed.child(SweepPoint, p)); the points are fitted per
 //! temperature and across temperatures ([`fitting`]) and written as a versioned calibration
 //! file ([`crate::calibration`], the format module shared with its readers) with plots ([`plots`]).
 
 pub mod fitting;
 pub mod plots;
 pub mod point;
-pub mod variants;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rayon::prelude::*;
-
-use crate::calibration::PointMeasurement;
 use crate::calibration::{
     self as schema, Calibration, CardInfo, CellKind, CircuitInfo, MismatchRecord, Precision, SweepAxis,
     TemperatureFit,
 };
+use crate::circuit::elaborate::elaborate;
+use crate::circuit::netlist::Netlist;
 use crate::circuit::{Circuit, OutputKind};
 use crate::io::sha256_hex;
 use crate::rng::{Domain, Seed};
 use crate::simulate::{self, Engine, SimulateConfig, SimulateError};
-use variants::Variants;
 
 /// A validated `calibrate` request.
 #[derive(Debug, Clone)]
@@ -122,8 +116,7 @@ pub fn run(
 ) -> Result<Calibration, SimulateError> {
     let text = std::fs::read(&config.circuit)
         .map_err(|e| SimulateError::Config(format!("{}: cannot read: {e}", config.circuit.display())))?;
-    let variants = Variants::new(&config.circuit, &config.overrides, &config.temperatures)?;
-    let netlist = &variants.base;
+    let netlist = Netlist::parse_file(&config.circuit, &config.overrides)?;
     for axis in &config.sweeps {
         if !netlist.params.contains_key(&axis.name) {
             let names: Vec<&String> = netlist.params.keys().collect();
@@ -136,8 +129,8 @@ pub fn run(
             )));
         }
     }
-    let spec = variants.first_spec();
-    let circuit = Circuit::build(spec)?;
+    let spec = elaborate(&netlist, Some(config.temperatures[0]), &Default::default())?;
+    let circuit = Circuit::build(&spec)?;
     let output = config
         .output
         .clone()
@@ -149,58 +142,49 @@ pub fn run(
     let controls: Vec<String> = config.sweeps.iter().map(|s| s.name.clone()).collect();
     let points = grid(&config.sweeps);
     let total = points.len() * config.temperatures.len();
-    let done = AtomicUsize::new(0);
-    // Every point of every temperature at once, over the pool: a point's runs go to the same
-    // pool, so the cores stay busy while the slow points near the switching threshold finish.
-    let measure_point = |index: usize| -> Result<(PointMeasurement, f64, f64), SimulateError> {
-        let (ti, pi) = (index / points.len(), index % points.len());
-        let (t, values) = (config.temperatures[ti], &points[pi]);
-        let (circuit, netlist) = variants.circuit(ti, values)?;
-        let mut overrides = config.overrides.clone();
-        overrides.extend(values.iter().map(|(k, v)| (k.clone(), format!("{v:e}"))));
-        let sim = SimulateConfig {
-            circuit: config.circuit.clone(),
-            overrides,
-            temperature: Some(t),
-            tstop: config.tstop,
-            dt: config.dt,
-            force_dt: config.force_dt,
-            accuracy: config.accuracy,
-            check_step: false,
-            engine: config.engine,
-            runs: config.precision.batch_runs,
-            seed: config.seed,
-            // the pool installed below
-            threads: 0,
-            record_every: None,
-            warmup: config.warmup,
-            offsets: Default::default(),
-        };
-        let mut prepared = simulate::prepare_built(&sim, netlist.tran.as_ref(), circuit)?;
-        // Only analog readouts need the trace (for their mixture samples).
-        if kind != CellKind::Pmog {
-            prepared.record_every = prepared.tstop / 10.0;
+    let mut measured = Vec::with_capacity(total);
+    let (mut dt, mut tstop) = (0.0f64, 0.0);
+    for (ti, &t) in config.temperatures.iter().enumerate() {
+        for (pi, values) in points.iter().enumerate() {
+            let index = ti * points.len() + pi;
+            let mut overrides = config.overrides.clone();
+            overrides.extend(values.iter().map(|(k, v)| (k.clone(), format!("{v:e}"))));
+            let sim = SimulateConfig {
+                circuit: config.circuit.clone(),
+                overrides,
+                temperature: Some(t),
+                tstop: config.tstop,
+                dt: config.dt,
+                force_dt: config.force_dt,
+                accuracy: config.accuracy,
+                check_step: false,
+                engine: config.engine,
+                runs: config.precision.batch_runs,
+                seed: config.seed,
+                threads: config.threads,
+                record_every: None,
+                warmup: config.warmup,
+                offsets: Default::default(),
+            };
+            let mut prepared = simulate::prepare(&sim)?;
+            (dt, tstop) = (dt.max(prepared.dt), prepared.tstop);
+            // Only analog readouts need the trace (for their mixture samples).
+            if kind != CellKind::Pmog {
+                prepared.record_every = prepared.tstop / 10.0;
+            }
+            let seed = Seed(config.seed).child(Domain::SweepPoint, index as u64);
+            let mut m =
+                point::measure(&sim, prepared, &output, values.clone(), &config.precision, seed, &|_| {})?;
+            if kind == CellKind::Pmog {
+                m.mixture = Some(
+                    fitting::point_mixture(&m, seed.child(Domain::Other, 1 << 20))
+                        .map_err(SimulateError::Config)?,
+                );
+            }
+            measured.push(m);
+            progress(index + 1, total);
         }
-        let (dt, tstop) = (prepared.dt, prepared.tstop);
-        let seed = Seed(config.seed).child(Domain::SweepPoint, index as u64);
-        let mut m =
-            point::measure(&sim, prepared, &output, values.clone(), &config.precision, seed, &|_| {})?;
-        if kind == CellKind::Pmog {
-            m.mixture = Some(
-                fitting::point_mixture(&m, seed.child(Domain::Other, 1 << 20))
-                    .map_err(SimulateError::Config)?,
-            );
-        }
-        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-        Ok((m, dt, tstop))
-    };
-    let results = crate::sde::ensemble::with_threads(config.threads, || {
-        (0..total).into_par_iter().map(measure_point).collect::<Result<Vec<_>, _>>()
-    })?;
-    // the largest step any point planned, as before
-    let dt = results.iter().fold(0.0f64, |a, r| a.max(r.1));
-    let tstop = results.last().map_or(0.0, |r| r.2);
-    let measured: Vec<PointMeasurement> = results.into_iter().map(|r| r.0).collect();
+    }
     let groups = fitting::by_temperature(&measured, &config.temperatures);
     let mut fits: Vec<TemperatureFit> = Vec::new();
     for (ti, &t) in config.temperatures.iter().enumerate() {
@@ -262,7 +246,7 @@ pub fn run(
         points: measured,
         fits,
         temperature_fits,
-        mismatch: mismatch(variants.first_spec()),
+        mismatch: mismatch(&spec),
     })
 }
 

@@ -2,15 +2,10 @@
 //! until its readout is known to a stated precision.
 //!
 //! Runs come in batches of independent trajectories (deterministic: batch b of point p draws
-//! from seed.child(SweepPoint, p).child(Other, b)). The first batch has `batch_runs` runs.
-//! After each batch the standard error of the readout is estimated from its correlation time
-//! (sqrt(p (1 - p) 2 tau / T) for a probability); the simulated time still needed is
-//! extrapolated as T ((se / target)^2 - 1) and the next batch is exactly the whole runs that
-//! cover it (at least one, at most as many as so far), up to a cap on the simulated time per
-//! point. The point stops at
-//! the first check that meets the target: no point is worked beyond its precision by more than
-//! the rounding to a whole run (and the noise of the extrapolation). The runs of a batch are
-//! spread over the current thread pool; results do not depend on how many threads it has.
+//! from seed.child(SweepPoint, p).child(Other, b)). After each batch the standard error of
+//! the readout is estimated from its correlation time (sqrt(p (1 - p) 2 tau / T) for a
+//! probability); the simulated time still needed is extrapolated as T (se / target)^2 and
+//! the next batches are sized to reach it, up to a cap on the simulated time per point.
 
 use std::collections::BTreeMap;
 
@@ -62,12 +57,11 @@ pub fn measure(
             Some((se, _)) if se <= precision.target_se => break (summary, true),
             _ if simulated >= precision.max_simulated => break (summary, false),
             Some((se, _)) => {
-                // Just the runs the estimate asks for, at most as many as so far (an early
-                // estimate of the correlation time is noisy): the point stops at the first
-                // check that meets the target (the grid's other points keep the cores busy).
-                let needed = simulated * ((se / precision.target_se).powi(2) - 1.0);
-                let cap = ((precision.max_simulated - simulated) / per_run).ceil().max(1.0) as usize;
-                runs_next = ((needed / per_run).ceil().max(1.0) as usize).min(records.len()).min(cap);
+                let needed = simulated * (se / precision.target_se).powi(2) * 1.1 - simulated;
+                // Whole batches keep every core busy.
+                let batches = (needed / per_run / precision.batch_runs as f64).ceil().max(1.0) as usize;
+                let cap = ((precision.max_simulated - simulated) / per_run).ceil() as usize;
+                runs_next = (batches * precision.batch_runs).min(cap.max(precision.batch_runs));
             }
             // Correlation time not yet resolved: the runs were too short; double the data.
             None => runs_next = records.len().max(1),

@@ -12,7 +12,7 @@ pub struct Precision {
     /// Target standard error of each probability (bit and category readouts), or of the
     /// mixture weight (analog readouts).
     pub target_se: f64,
-    /// Runs in each point's first batch (later batches cover the precision still missing).
+    /// Runs per batch.
     pub batch_runs: usize,
     /// Cap on the simulated time per point, summed over runs (s).
     pub max_simulated: f64,

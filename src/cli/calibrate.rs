@@ -42,9 +42,8 @@ pub struct CalibrateArgs {
     /// Most simulated time per point, summed over runs (e.g. 5m).
     #[arg(long, default_value = "20m")]
     pub max_time: String,
-    /// Runs in each point's first batch (later batches are sized to the precision still
-    /// missing).
-    #[arg(long, default_value_t = 2)]
+    /// Runs per batch.
+    #[arg(long, default_value_t = 4)]
     pub batch: usize,
     /// Length of each run (default: the netlist's .tran stop time).
     #[arg(long)]

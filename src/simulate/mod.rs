@@ -192,17 +192,7 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
     let netlist = Netlist::parse_file(&config.circuit, &config.overrides)?;
     let spec = elaborate(&netlist, config.temperature, &config.offsets)?;
     let circuit = Circuit::build(&spec)?;
-    prepare_built(config, netlist.tran.as_ref(), circuit)
-}
-
-/// Check the run and plan the step of a circuit already built (`tran`: the netlist's .tran),
-/// for callers that build many variants of one netlist ([`crate::calibrate`]).
-pub fn prepare_built(
-    config: &SimulateConfig,
-    tran: Option<&crate::circuit::netlist::Tran>,
-    circuit: Circuit,
-) -> Result<Prepared, SimulateError> {
-    let tstop = config.tstop.or(tran.map(|t| t.stop)).ok_or_else(|| {
+    let tstop = config.tstop.or(netlist.tran.as_ref().map(|t| t.stop)).ok_or_else(|| {
         SimulateError::Config(format!(
             "{}: no stop time: give --tstop or a .tran line in the netlist",
             config.circuit.display()
@@ -226,7 +216,7 @@ pub fn prepare_built(
                 .into(),
         ));
     }
-    let tran_step = tran.map(|t| t.step).filter(|s| *s < tstop);
+    let tran_step = netlist.tran.as_ref().map(|t| t.step).filter(|s| *s < tstop);
     let step = step::plan(config, &circuit, tstop, tran_step)?;
     let steps = tstop / step.dt_s * config.runs as f64;
     if matches!(config.engine, Engine::Sde(_) | Engine::TauLeap) && steps > MAX_STEPS {
