@@ -20,7 +20,7 @@ use crate::chip::observers::observe::{
 use crate::chip::samplers::free_running::FreeRunning;
 use crate::chip::samplers::gibbs::GraphGibbs;
 use crate::chip::samplers::lattice_gibbs::LatticeIsing;
-use crate::chip::samplers::sampler::{Sampler, empty_state, initial_state};
+use crate::chip::samplers::sampler::{KernelInfo, Sampler, StateBuf, empty_state, initial_state};
 use crate::chip::samplers::settling::SettlingFreeRunning;
 use crate::rng::{GENERATOR, Seed};
 use std::time::{Duration, Instant};
@@ -64,6 +64,11 @@ pub struct ChipStats {
     pub beta: f64,
     /// Cell updates (warm-up included) per nanosecond of time spent inside sweeps.
     pub flips_per_ns: f64,
+    /// Cell updates per nanosecond of sweeps and observers together (statistics, files):
+    /// what a run asking for them gets.
+    pub overall_flips_per_ns: f64,
+    /// Which kernel ran (sampler, local fields, draw, vector build).
+    pub kernel: KernelInfo,
     pub updates: u64,
     pub sweep_seconds: f64,
     /// Time spent in observers (statistics, files).
@@ -136,6 +141,30 @@ pub fn build_sampler<C: CellModel + 'static>(
     })
 }
 
+/// Reads the sampler's state into `buf` and makes the sample the observers see: energy and
+/// magnetisation from the sampler when it tracks them (no pass over the state), else computed.
+pub fn take_sample<'a>(
+    sampler: &dyn Sampler,
+    buf: &'a mut StateBuf,
+    q: usize,
+    index: u64,
+    sweep: u64,
+    beta: f64,
+    chip: &Chip,
+) -> Sample<'a> {
+    sampler.read(buf);
+    let magnetisation = sampler.magnetisation().unwrap_or_else(|| magnetisation(buf, q));
+    Sample {
+        index,
+        sweep,
+        beta,
+        state: buf,
+        energy: sampler.energy(),
+        magnetisation,
+        lattice_side: chip.topology.lattice_side(),
+    }
+}
+
 /// Loads nothing: validates `config`, builds the chip and runs it with the configured cells.
 pub fn run(
     config: &ChipConfig,
@@ -204,16 +233,7 @@ pub fn run_chip<C: CellModel + 'static>(
         updates += sampler.updates_last_sweep();
         if sweep >= schedule.warmup && (sweep - schedule.warmup + 1) % schedule.thin == 0 {
             let t1 = Instant::now();
-            sampler.read(&mut buf);
-            let sample = Sample {
-                index,
-                sweep: sweep + 1,
-                beta,
-                state: &buf,
-                energy: sampler.energy(),
-                magnetisation: magnetisation(&buf, q),
-                lattice_side: chip.topology.lattice_side(),
-            };
+            let sample = take_sample(sampler.as_ref(), &mut buf, q, index, sweep + 1, beta, chip);
             summary.observe(&sample)?;
             if let Some(p) = pairs.as_mut() {
                 p.observe(&sample)?;
@@ -250,6 +270,8 @@ pub fn run_chip<C: CellModel + 'static>(
         generator: GENERATOR,
         beta,
         flips_per_ns: updates as f64 / (t_sweep.as_nanos().max(1) as f64),
+        overall_flips_per_ns: updates as f64 / ((t_sweep + t_obs).as_nanos().max(1) as f64),
+        kernel: sampler.kernel(),
         updates,
         sweep_seconds: t_sweep.as_secs_f64(),
         observer_seconds: t_obs.as_secs_f64(),

@@ -180,15 +180,18 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
     if !quiet {
         let s = &report.stats;
         println!(
-            "{} cells, {} sweeps: <|m|> = {:.4} +- {:.4}, E/N = {:.5} +- {:.5}, {:.3} flips/ns, ESS {:.0}",
+            "{} cells, {} sweeps: <|m|> = {:.4} +- {:.4}, E/N = {:.5} +- {:.5}, ESS {:.0}",
             s.cells,
             s.sweeps,
             s.mean_abs_magnetization,
             s.mean_abs_magnetization_stderr,
             s.energy_per_cell_mean,
             s.energy_per_cell_stderr,
-            s.flips_per_ns,
             s.effective_sample_size.energy
+        );
+        println!(
+            "  flips_per_ns = {:.3} (sweeps), {:.3} with statistics and outputs, {} thread(s); kernel: {}, {}",
+            s.flips_per_ns, s.overall_flips_per_ns, s.threads, s.kernel.local_field, s.kernel.draw
         );
         if let Some(c) = &report.cells_model {
             println!(

@@ -8,6 +8,8 @@ use crate::chip::description::config::CellKind;
 use crate::chip::{CellModel, Chip, ChipConfig, ChipError, IdealCell};
 
 /// Ideal or calibrated cells.
+// A few values per training run, read on every cell update: kept inline, not boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ChipCells {
     Ideal(IdealCell),

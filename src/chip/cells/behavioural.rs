@@ -10,7 +10,10 @@
 //!
 //! an effective inverse temperature beta_eff = beta Vs(T_design) / Vs(T): the chip's beta
 //! falls as it warms, as the calibrated Vs(T) says. In the free-running mode each cell's
-//! correlation time is its calibrated tau at its offset.
+//! correlation time is its calibrated tau at its offset. A [`Population`] generalises this to
+//! per-cell widths Vs_i and relative gains g_i, P(s_i = +1 | u) = sigma((g g_i u - delta_i) /
+//! Vs_i): still a logistic of an affine function of u, which the lattice kernels draw from two
+//! per-slot f32 arrays as fast as ideal cells.
 //!
 //! Energy (a documented model, PHYSICS.md section 5): one cell update costs the calibrated
 //! energy of an independent p-bit sample, plus broadcasting the new state to its neighbours:
@@ -22,19 +25,54 @@
 //! costs a sweep times twice the integrated autocorrelation time of its energy.
 
 use crate::cell::PbitCell;
-use crate::chip::cells::cell::{CellModel, logistic};
+use crate::chip::cells::cell::{CellModel, exp2_clamped, logistic_up};
 use crate::chip::error::ChipError;
+use std::f64::consts::LOG2_E;
 
-/// Calibrated p-bits as chip cells.
+/// Per-cell parameters of a population of p-bits, in natural cell order: each cell's input
+/// offset delta_i (V), logistic width Vs_i (V) and relative input gain g_i (1 by design). A
+/// per-cell sample of the calibrated parameters (mismatch Monte Carlo) is one of these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Population {
+    pub offset_v: Vec<f64>,
+    pub vs_v: Vec<f64>,
+    pub gain: Vec<f64>,
+}
+
+impl Population {
+    /// Cells that differ only by their offsets: width `vs`, gain 1.
+    pub fn offsets_only(offsets: Vec<f64>, vs: f64) -> Self {
+        let n = offsets.len();
+        Population { offset_v: offsets, vs_v: vec![vs; n], gain: vec![1.0; n] }
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.offset_v.len()
+    }
+
+    /// True if there are no cells.
+    pub fn is_empty(&self) -> bool {
+        self.offset_v.is_empty()
+    }
+}
+
+/// Calibrated p-bits as chip cells. Cell i draws s_i = +1 with probability
+/// sigma((G g_i u - delta_i) / Vs_i), G = 2 beta Vs(T_design), i.e. 1 / (1 + 2^(k_i u + c_i))
+/// with k_i = -G g_i log2(e) / Vs_i and c_i = delta_i log2(e) / Vs_i, kept per slot in two f32
+/// arrays ([`CellModel::logistic_form`]) so that the lattice kernels draw them fused.
 #[derive(Debug, Clone)]
 pub struct PbitCells {
     cell: PbitCell,
     /// Vs at the design temperature (V).
     design_vs: f64,
     beta: f64,
-    /// Offsets by natural cell index (V), and by sampler slot once bound.
-    offsets: Vec<f64>,
-    bound: Vec<f32>,
+    /// Per-cell parameters, natural order.
+    population: Population,
+    /// Natural index of each slot (identity until bound).
+    sites: Vec<u32>,
+    slope: Vec<f32>,
+    intercept: Vec<f32>,
     tau_relative: Vec<f64>,
 }
 
@@ -43,10 +81,55 @@ impl PbitCells {
     /// temperature whose logistic width is `design_vs`, with per-cell `offsets` (V). A
     /// compensated chip passes `design_vs` scaled by T / T_design (see [`compensation`]).
     pub fn new(cell: PbitCell, design_vs: f64, beta: f64, offsets: Vec<f64>) -> Self {
-        let bound = offsets.iter().map(|&o| o as f32).collect();
-        let tau_relative =
-            offsets.iter().map(|&o| cell.correlation_time(cell.v0 + o, o) / cell.tau0).collect();
-        PbitCells { cell, design_vs, beta, offsets, bound, tau_relative }
+        let population = Population::offsets_only(offsets, cell.vs);
+        Self::with_population(cell, design_vs, beta, population)
+    }
+
+    /// Cells with per-cell offsets, widths and gains (`population`, natural order); `cell`
+    /// gives the nominal cell (effective beta, correlation time, energy).
+    pub fn with_population(cell: PbitCell, design_vs: f64, beta: f64, population: Population) -> Self {
+        let sites = (0..population.len() as u32).collect();
+        let mut cells = PbitCells {
+            cell,
+            design_vs,
+            beta,
+            population,
+            sites,
+            slope: vec![],
+            intercept: vec![],
+            tau_relative: vec![],
+        };
+        cells.refresh();
+        cells
+    }
+
+    /// Recomputes the per-slot (k, c) and correlation times for the current slot order.
+    fn refresh(&mut self) {
+        self.refresh_slope();
+        let (p, c) = (&self.population, &self.cell);
+        self.intercept = self
+            .sites
+            .iter()
+            .map(|&i| (p.offset_v[i as usize] * LOG2_E / p.vs_v[i as usize]) as f32)
+            .collect();
+        self.tau_relative = self
+            .sites
+            .iter()
+            .map(|&i| {
+                let o = p.offset_v[i as usize];
+                c.correlation_time(c.v0 + o, o) / c.tau0
+            })
+            .collect();
+    }
+
+    /// Recomputes the per-slot k (the only parameter that depends on beta).
+    fn refresh_slope(&mut self) {
+        let (gain, p) = (self.gain(), &self.population);
+        self.slope = self
+            .sites
+            .iter()
+            .map(|&i| (-gain * p.gain[i as usize] * LOG2_E / p.vs_v[i as usize]) as f32)
+            .collect();
     }
 
     /// Input gain (V per unit local field): 2 beta Vs(T_design).
@@ -63,32 +146,42 @@ impl PbitCells {
     pub fn cell(&self) -> &PbitCell {
         &self.cell
     }
+
+    /// The per-cell parameters (natural order).
+    pub fn population(&self) -> &Population {
+        &self.population
+    }
 }
 
 impl CellModel for PbitCells {
     fn bind(&mut self, sites: &[u32]) -> Result<(), ChipError> {
-        let by_site = |i: u32| self.offsets.get(i as usize).copied();
-        let mut bound = Vec::with_capacity(sites.len());
-        let mut tau = Vec::with_capacity(sites.len());
-        for &site in sites {
-            let o =
-                by_site(site).ok_or_else(|| ChipError::Unsupported(format!("no offset for cell {site}")))?;
-            bound.push(o as f32);
-            tau.push(self.cell.correlation_time(self.cell.v0 + o, o) / self.cell.tau0);
+        if let Some(&site) = sites.iter().find(|&&i| i as usize >= self.population.len()) {
+            return Err(ChipError::Unsupported(format!("no offset for cell {site}")));
         }
-        self.bound = bound;
-        self.tau_relative = tau;
+        self.sites = sites.to_vec();
+        self.refresh();
         Ok(())
     }
 
     #[inline]
     fn p_up(&self, first: usize, u: &[f32], p: &mut [f32]) {
-        let gain = self.gain() as f32;
-        let inv_vs = (1.0 / self.cell.vs) as f32;
-        let offsets = &self.bound[first..first + u.len()];
-        for ((p, &u), &o) in p.iter_mut().zip(u).zip(offsets) {
-            *p = logistic((gain * u - o) * inv_vs);
+        let (k, c) = (&self.slope[first..first + u.len()], &self.intercept[first..first + u.len()]);
+        for (((p, &u), &k), &c) in p.iter_mut().zip(u).zip(k).zip(c) {
+            *p = 1.0 / (1.0 + exp2_clamped(u * k + c));
         }
+    }
+
+    /// [`logistic_up`] with the slot's (k, c).
+    #[inline(always)]
+    fn draw_up(&self, first: usize, u: &[f32], r: &[f32], s: &mut [i8], _scratch: &mut [f32]) {
+        let (k, c) = (&self.slope[first..first + u.len()], &self.intercept[first..first + u.len()]);
+        for ((((s, &r), &u), &k), &c) in s.iter_mut().zip(r).zip(u).zip(k).zip(c) {
+            *s = if logistic_up(u, r, k, c) { 1 } else { -1 };
+        }
+    }
+
+    fn logistic_form(&self) -> Option<(&[f32], &[f32])> {
+        Some((&self.slope, &self.intercept))
     }
 
     /// p-bits are binary: a categorical model is refused when the cells are built, so this
@@ -117,6 +210,7 @@ impl CellModel for PbitCells {
             return Err(ChipError::Unsupported(format!("beta {beta} is not a finite non-negative number")));
         }
         self.beta = beta;
+        self.refresh_slope();
         Ok(())
     }
 }

@@ -49,6 +49,16 @@ pub trait CellModel: Send + Sync {
         None
     }
 
+    /// `Some((k, c))`, one value per slot (bound order, see [`CellModel::bind`]), if the cell
+    /// is a logistic of an affine function of its local field, P(s = +1 | u) = 1 / (1 +
+    /// 2^(k u + c)) = sigma(-(k u + c) ln 2), and [`CellModel::draw_up`] is exactly
+    /// [`logistic_up`]`(u, r, k[slot], c[slot])`: samplers may then run their own fused
+    /// version of that test (the lattice path's kernels) with bit-identical results, or a
+    /// lookup table when every slot has the same (k, c). Default `None`.
+    fn logistic_form(&self) -> Option<(&[f32], &[f32])> {
+        None
+    }
+
     /// Categorical cells (Potts / p-dit): `p[k]` = P(s = k) given per-state fields `u[k]`.
     fn categorical(&self, slot: usize, u: &[f64], p: &mut [f64]);
 
@@ -198,6 +208,13 @@ pub fn ideal_k(beta: f64) -> f32 {
 #[inline(always)]
 pub fn ideal_up(u: f32, r: f32, k: f32) -> bool {
     r * (1.0 + exp2_clamped(u * k)) < 1.0
+}
+
+/// A logistic cell's draw: r < 1 / (1 + 2^(k u + c)), tested as r (1 + 2^(k u + c)) < 1 with
+/// k u + c rounded to f32 after the product (no fused multiply-add), as [`ideal_up`].
+#[inline(always)]
+pub fn logistic_up(u: f32, r: f32, k: f32, c: f32) -> bool {
+    r * (1.0 + exp2_clamped(u * k + c)) < 1.0
 }
 
 #[cfg(test)]

@@ -176,4 +176,14 @@ impl<K: Kind, C: CellModel> Sampler for FreeRunning<K, C> {
         self.kind = K::new(model, &self.lay);
         self.load(init, clamp, seed)
     }
+
+    fn kernel(&self) -> crate::chip::samplers::sampler::KernelInfo {
+        crate::chip::samplers::sampler::KernelInfo {
+            sampler: "free running (continuous-time cells)".into(),
+            local_field: "f32 sums over the cell's neighbour list".into(),
+            draw: "the cell model's conditional".into(),
+            vector: "portable".into(),
+            threads_used: "pool when a colour has more than one chunk".into(),
+        }
+    }
 }

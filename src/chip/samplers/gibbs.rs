@@ -138,4 +138,14 @@ impl<K: Kind, C: CellModel> Sampler for GraphGibbs<K, C> {
         self.kind = K::new(model, &self.lay);
         self.load(init, clamp, seed)
     }
+
+    fn kernel(&self) -> crate::chip::samplers::sampler::KernelInfo {
+        crate::chip::samplers::sampler::KernelInfo {
+            sampler: "graph block Gibbs (colour-major compressed rows)".into(),
+            local_field: "f32 sums over the cell's neighbour list".into(),
+            draw: "the cell model's conditional".into(),
+            vector: "portable".into(),
+            threads_used: "pool when a colour has more than one chunk".into(),
+        }
+    }
 }

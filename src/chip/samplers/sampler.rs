@@ -113,6 +113,37 @@ pub trait Sampler: Send {
         clamp: &[(usize, f64)],
         seed: Seed,
     ) -> Result<(), ChipError>;
+    /// The order parameter of the current state (see
+    /// [`crate::chip::observers::observe::magnetisation`]) if the sampler tracks it during its
+    /// sweeps; `None` (the default) lets the runner compute it from the state.
+    fn magnetisation(&self) -> Option<f64> {
+        None
+    }
+    /// Which kernel runs (for the stats file).
+    fn kernel(&self) -> KernelInfo {
+        KernelInfo {
+            sampler: "unspecified".into(),
+            local_field: "unspecified".into(),
+            draw: "unspecified".into(),
+            vector: "unspecified".into(),
+            threads_used: "unspecified".into(),
+        }
+    }
+}
+
+/// Which kernel a sampler runs, in words (stats file key `kernel`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KernelInfo {
+    /// The sampler: lattice checkerboard, graph block Gibbs or free running.
+    pub sampler: String,
+    /// How local fields are summed.
+    pub local_field: String,
+    /// How a cell's new state is drawn.
+    pub draw: String,
+    /// Vector build.
+    pub vector: String,
+    /// Whether sweeps use the thread pool.
+    pub threads_used: String,
 }
 
 /// Checks the sizes of what a restart of a sampler of `n` cells is given: the state, the
