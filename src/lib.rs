@@ -16,10 +16,12 @@ pub mod cli;
 pub mod device;
 pub mod io;
 pub mod jump;
+pub mod netlist_writer;
 pub mod report;
 
 pub mod rng;
 pub mod sde;
 pub mod simulate;
 pub mod study;
+pub mod train;
 pub mod units;

@@ -214,6 +214,11 @@ pub fn parse_value(text: &str, quantity: Quantity) -> Result<f64, ValueError> {
     )))
 }
 
+/// Temperatures accepted anywhere (K): the EKV device laws, their temperature coefficients
+/// and the noise model are fitted between cryogenic and a little above the automotive
+/// range; silicon devices stop being devices long before 1000 K.
+pub const TEMPERATURE_RANGE_K: (f64, f64) = (1.0, 1000.0);
+
 /// Read a temperature with its unit: `300K`, `300.15 K` is not accepted (one token), `27C`,
 /// `-40C`, `27degC`. A bare number is an error: the unit matters.
 pub fn parse_temperature(text: &str) -> Result<f64, ValueError> {
@@ -235,6 +240,12 @@ pub fn parse_temperature(text: &str) -> Result<f64, ValueError> {
     };
     if !(kelvin > 0.0 && kelvin.is_finite()) {
         return Err(fail(format!("{kelvin} K is not above absolute zero")));
+    }
+    if !(TEMPERATURE_RANGE_K.0..=TEMPERATURE_RANGE_K.1).contains(&kelvin) {
+        return Err(fail(format!(
+            "{kelvin} K is outside {} K to {} K, where the device models mean something",
+            TEMPERATURE_RANGE_K.0, TEMPERATURE_RANGE_K.1
+        )));
     }
     Ok(kelvin)
 }

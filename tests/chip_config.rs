@@ -144,3 +144,24 @@ fn lattice_weights_file_sets_couplings_and_rejects_non_neighbours() {
     assert!(e.contains("w.csv:2") && e.contains("not neighbours"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Nonsense the chip used to accept: a negative mismatch sigma, a graph with no cells.
+#[test]
+fn negative_mismatch_and_empty_graph_are_refused() {
+    let calibration = Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/pbit_calibration.json");
+    let text = format!(
+        "{BASE}[cells]\nkind = \"pbit\"\ncalibration = {:?}\ntemperature = \"300K\"\nmismatch = \"-2m\"\n",
+        calibration.display().to_string()
+    );
+    let e = run(&parse(&text, &[]).unwrap(), &RunOptions::default(), &mut []).unwrap_err().to_string();
+    assert!(e.contains("cells.mismatch") && e.contains(">= 0"), "{e}");
+
+    let dir = std::env::temp_dir().join(format!("pbitsim_chip_empty_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("edges.csv"), "i,j,J\n").unwrap();
+    let toml = "[graph]\nedges = \"edges.csv\"\n[model]\nkind = \"ising\"\nbeta = 0.4\n";
+    std::fs::write(dir.join("g.toml"), toml).unwrap();
+    let e = ChipConfig::from_file(&dir.join("g.toml"), &[]).unwrap().build().unwrap_err().to_string();
+    assert!(e.contains("no cells") && e.contains("edges.csv"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,16 +1,21 @@
 //! Same seed, same samples, whatever the number of threads: full sample streams are hashed
 //! (FNV-1a over every byte of every sample) on 1 and 2 threads, for the lattice fast path
-//! (256 x 256: 8 chunks per colour), the generic graph path (101 x 101 open lattice, odd L:
-//! 5 chunks per colour) with Ising and Potts models; the `.npy` files of the two runs must be
-//! byte-identical and hold exactly the samples.
+//! (256 x 256: 8 chunks per colour) with each of its kernels (f32 fields; integer fields with
+//! a lookup table; calibrated p-bit cells), the generic graph path (101 x 101 open lattice,
+//! odd L: 5 chunks per colour) with Ising and Potts models; the `.npy` files of the two runs
+//! must be byte-identical and hold exactly the samples. Then every kernel of the lattice
+//! path against its portable build, and the fused draws against the cells' own `draw_up`.
 
 mod chip_common;
 
 use chip_common::HashObserver;
+use pbitsim::cell::PbitCell;
+use pbitsim::chip::cells::behavioural::{PbitCells, Population};
+use pbitsim::chip::description::model::RandomKind;
 use pbitsim::chip::observers::npy::NpyWriter;
 use pbitsim::chip::{
-    Boundary, Chip, IdealCell, Lattice, Model, ModelKind, Observer, RunOptions, Sample, Schedule, StateBuf,
-    Topology, run_chip,
+    Boundary, Chip, Couplings, IdealCell, Lattice, Model, ModelKind, Observer, RunOptions, Sample, Schedule,
+    StateBuf, Topology, run_chip,
 };
 
 fn chip(l: usize, boundary: Boundary, kind: ModelKind) -> Chip {
@@ -54,6 +59,58 @@ fn lattice_path_is_thread_count_independent() {
     )
     .unwrap();
     assert_ne!(h.0, hash(&c, 2, None));
+}
+
+/// The lattice kernels for integer fields (uniform couplings: lookup table) and for
+/// calibrated p-bit cells (+-J couplings: scaled table; Gaussian couplings: per-cell
+/// logistic), 256 x 256, 1 and 2 threads.
+#[test]
+fn lattice_kernels_are_thread_count_independent() {
+    let lat = Lattice::new(256, Boundary::Torus, 12).unwrap();
+    let t = Topology::Lattice(lat);
+    let run = |model: Model, cells: Option<PbitCells>, threads: usize| {
+        let chip = Chip::new(t.clone(), model).unwrap();
+        let mut h = HashObserver(0xcbf2_9ce4_8422_2325);
+        let schedule = Schedule { warmup: 2, sweeps: 6, ..Default::default() };
+        let opts = RunOptions { seed: 7, threads, ..Default::default() };
+        let stats = match cells {
+            Some(c) => run_chip(&chip, c, &schedule, &opts, &mut [&mut h]).unwrap(),
+            None => {
+                run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &opts, &mut [&mut h]).unwrap()
+            }
+        };
+        (h.0, stats.energy_per_cell_mean.to_bits(), stats.kernel.draw)
+    };
+    let ising = |couplings: Couplings| Model {
+        kind: ModelKind::Ising,
+        beta: 0.4,
+        couplings,
+        fields: vec![0.0; 256 * 256],
+        diagonal: vec![],
+    };
+    let pm = pbitsim::chip::description::model::random_couplings(&t, 3, 0.5, RandomKind::Pm);
+    let gauss = pbitsim::chip::description::model::random_couplings(&t, 3, 0.5, RandomKind::Normal);
+    for (model, cells, draw) in [
+        (ising(Couplings::Uniform(1.0)), false, "lookup table"),
+        (ising(pm.clone()), true, "table of 2^(k u)"),
+        (ising(gauss), true, "per-cell gain and offset"),
+    ] {
+        let cells = |_| cells.then(|| pbit_cells(256 * 256, 0.4, 4e-3, false));
+        let one = run(model.clone(), cells(()), 1);
+        assert!(one.2.contains(draw), "{} does not run {draw}", one.2);
+        assert_eq!(one, run(model, cells(()), 2), "{draw}");
+    }
+}
+
+/// Calibrated-like p-bit cells: width 25 mV, per-cell offsets N(0, sigma) (seeded), and with
+/// `gains` per-cell relative gains 1 +- 10 %.
+fn pbit_cells(n: usize, beta: f64, sigma: f64, gains: bool) -> PbitCells {
+    let cell = PbitCell::ideal(0.0, 0.025, 1e-9, 300.0);
+    let offsets = pbitsim::cell::offsets(n, sigma, pbitsim::rng::Seed(11));
+    let gain: Vec<f64> =
+        (0..n).map(|i| if gains { 1.0 + 0.1 * ((i * 7919 % 13) as f64 / 6.0 - 1.0) } else { 1.0 }).collect();
+    let population = Population { offset_v: offsets, vs_v: vec![0.025; n], gain, speed: vec![1.0; n] };
+    PbitCells::with_population(cell, 0.025, beta, population)
 }
 
 #[test]
@@ -106,12 +163,15 @@ fn npy_files_are_identical_and_well_formed() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// An ideal cell that hides its `ideal_beta`, so that samplers take their generic path
-/// (cell.draw_up per block) instead of a fused ideal kernel.
-#[derive(Clone, Copy)]
-struct Opaque(IdealCell);
+/// A cell that hides its fused forms (`ideal_beta`, `logistic_form`), so that samplers take
+/// their generic path (cell.draw_up per group) instead of a fused kernel.
+#[derive(Clone)]
+struct Opaque<C>(C);
 
-impl pbitsim::chip::CellModel for Opaque {
+impl<C: pbitsim::chip::CellModel> pbitsim::chip::CellModel for Opaque<C> {
+    fn bind(&mut self, sites: &[u32]) -> Result<(), pbitsim::chip::ChipError> {
+        self.0.bind(sites)
+    }
     fn p_up(&self, first: usize, u: &[f32], p: &mut [f32]) {
         self.0.p_up(first, u, p)
     }
@@ -129,56 +189,115 @@ impl pbitsim::chip::CellModel for Opaque {
     }
 }
 
-/// The lattice path's kernels give the same spins: the AVX2 kernel for ideal cells, and the
-/// generic kernel (AVX2 and baseline builds) driving the ideal cell's draw_up. Only plain
-/// IEEE operations in the same order, so vector width cannot change a result. Covers tails
-/// (M = 35 and M = 2 are not multiples of 16 or 32), degree 12, an open lattice, rows with
-/// and without fields, and clamps.
-#[test]
-fn vector_builds_are_bit_identical() {
+/// The final state, tracked energy and magnetisation after 20 sweeps (2 threads).
+type Outcome = (StateBuf, u64, u64, String);
+
+fn outcome<C: pbitsim::chip::CellModel>(
+    lat: &Lattice,
+    model: &Model,
+    cell: C,
+    clamp: &[(usize, f64)],
+    avx2: bool,
+    table: bool,
+) -> Outcome {
+    use pbitsim::chip::Sampler;
     use pbitsim::chip::samplers::lattice_gibbs::LatticeIsing;
     use pbitsim::chip::samplers::sampler::initial_state;
-    use pbitsim::chip::{CellModel, Sampler};
-    let cases =
-        [(128, 4, Boundary::Torus, 0.1), (70, 12, Boundary::Torus, 0.0), (4, 4, Boundary::Torus, 0.3)];
-    let cases = cases.into_iter().chain([(100, 8, Boundary::Open, 0.2), (64, 20, Boundary::Torus, 0.0)]);
-    for (l, degree, boundary, field) in cases {
+    let n = lat.cells();
+    let init = initial_state(ModelKind::Ising, n, Default::default(), pbitsim::rng::Seed(1));
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let mut s = LatticeIsing::new(lat, model, cell, &init, clamp, pbitsim::rng::Seed(3)).unwrap();
+    s.set_allow_avx2(avx2);
+    s.set_allow_table(table);
+    for _ in 0..20 {
+        s.sweep(&pool);
+    }
+    let mut out = StateBuf::Spins(vec![0; n]);
+    s.read(&mut out);
+    (out, s.energy().to_bits(), s.magnetisation().unwrap().to_bits(), s.kernel().draw)
+}
+
+/// Every kernel of the lattice path gives the same spins, energy and magnetisation in its
+/// AVX2 build and its portable build (only plain IEEE and integer operations in the same
+/// order, so vector width cannot change a result), and the fused ideal and logistic draws
+/// give exactly what the cells' own `draw_up` gives through the generic kernel. Covers row
+/// tails (M = 35, 50, 2: paired tails of 3 and 2 cells; M = 23: unpaired tails of 7; M = 49
+/// with 83 rows per chunk: a last row without a partner), degrees 4 to 20, open and torus
+/// lattices, f32 and integer fields with and without per-cell fields, lookup tables of 1 to 4
+/// permutes, halved and full table indices, and clamps.
+#[test]
+fn vector_builds_are_bit_identical() {
+    use pbitsim::chip::description::model::{random_couplings, random_fields};
+    let cases = [
+        (128, 4, Boundary::Torus),
+        (70, 12, Boundary::Torus),
+        (4, 4, Boundary::Torus),
+        (100, 8, Boundary::Open),
+        (64, 20, Boundary::Torus),
+        (46, 8, Boundary::Torus),
+        (98, 4, Boundary::Torus),
+    ];
+    for (l, degree, boundary) in cases {
         let lat = Lattice::new(l, boundary, degree).unwrap();
         let t = Topology::Lattice(lat.clone());
-        let couplings = pbitsim::chip::description::model::random_couplings(&t, 5, 0.8, Default::default());
-        let fields = pbitsim::chip::description::model::random_fields(l * l, 1, 6, field);
-        let model = Model { kind: ModelKind::Ising, beta: 0.6, couplings, fields, diagonal: vec![] };
-        let init = initial_state(ModelKind::Ising, l * l, Default::default(), pbitsim::rng::Seed(1));
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-        let clamp = [(0, 1.0), (l * l / 2 + 1, -1.0), (l * l - 1, -1.0)];
-        let run = |mut s: Box<dyn Sampler>| {
-            for _ in 0..20 {
-                s.sweep(&pool);
-            }
-            let mut out = StateBuf::Spins(vec![0; l * l]);
-            s.read(&mut out);
-            (out, s.energy())
+        let n = l * l;
+        let ising = |couplings: Couplings, fields: Vec<f32>| Model {
+            kind: ModelKind::Ising,
+            beta: 0.6,
+            couplings,
+            fields,
+            diagonal: vec![],
         };
-        let mk = |allow: bool, opaque: bool| -> Box<dyn Sampler> {
-            let seed = pbitsim::rng::Seed(3);
-            if opaque {
-                let c = Opaque(IdealCell::new(0.6));
-                let mut s = LatticeIsing::new(&lat, &model, c, &init, &clamp, seed).unwrap();
-                s.set_allow_avx2(allow);
-                Box::new(s)
-            } else {
-                let mut s =
-                    LatticeIsing::new(&lat, &model, IdealCell::new(0.6), &init, &clamp, seed).unwrap();
-                s.set_allow_avx2(allow);
-                Box::new(s)
+        let signs: Vec<f32> =
+            random_fields(n, 1, 9, 1.0).iter().map(|&x| if x > 0.0 { 1.0 } else { -1.0 }).collect();
+        let models = [
+            (
+                "f32 fields",
+                ising(random_couplings(&t, 5, 0.8, RandomKind::Normal), random_fields(n, 1, 6, 0.2)),
+            ),
+            ("f32, no fields", ising(random_couplings(&t, 5, 0.8, RandomKind::Normal), vec![0.0; n])),
+            ("uniform", ising(Couplings::Uniform(0.7), vec![0.0; n])),
+            (
+                "+-J, integer fields",
+                ising(random_couplings(&t, 5, 0.5, RandomKind::Pm), signs.iter().map(|s| 0.5 * s).collect()),
+            ),
+            ("+-J, uniform field", ising(random_couplings(&t, 5, 0.5, RandomKind::Pm), vec![0.3; n])),
+        ];
+        let clamp = [(0, 1.0), (n / 2 + 1, -1.0), (n - 1, -1.0)];
+        for (name, model) in &models {
+            let what = format!("L {l} degree {degree} {boundary:?} {name}");
+            // ideal cells: fused (table where allowed, else ideal) in both builds, and the
+            // generic kernel through draw_up
+            for table in [true, false] {
+                let reference = outcome(&lat, model, IdealCell::new(0.6), &clamp, false, table);
+                assert_eq!(
+                    outcome(&lat, model, IdealCell::new(0.6), &clamp, true, table),
+                    reference,
+                    "{what} ideal"
+                );
+                if !reference.3.contains("table") {
+                    for avx2 in [true, false] {
+                        let generic = outcome(&lat, model, Opaque(IdealCell::new(0.6)), &clamp, avx2, table);
+                        assert_eq!(generic.0, reference.0, "{what} generic ideal");
+                        assert_eq!(generic.1, reference.1, "{what} generic ideal energy");
+                    }
+                }
             }
-        };
-        let reference = run(mk(false, true));
-        for (allow, opaque) in [(true, false), (true, true), (false, false)] {
-            let got = run(mk(allow, opaque));
-            assert_eq!(got.0, reference.0, "L {l} degree {degree} avx2 {allow} generic {opaque}");
-            assert_eq!(got.1.to_bits(), reference.1.to_bits());
+            // calibrated p-bits: offsets only (scaled table with integer fields), and with
+            // per-cell gains (logistic)
+            for gains in [false, true] {
+                let cells = || pbit_cells(n, 0.6, 4e-3, gains);
+                let reference = outcome(&lat, model, cells(), &clamp, false, true);
+                assert_eq!(
+                    outcome(&lat, model, cells(), &clamp, true, true),
+                    reference,
+                    "{what} pbit {gains}"
+                );
+                if reference.3.contains("per-cell gain") {
+                    let generic = outcome(&lat, model, Opaque(cells()), &clamp, true, true);
+                    assert_eq!(generic.0, reference.0, "{what} generic pbit");
+                }
+            }
         }
-        assert_eq!(Opaque(IdealCell::new(1.0)).ideal_beta(), None);
     }
 }

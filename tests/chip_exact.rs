@@ -12,6 +12,8 @@
 mod chip_common;
 
 use chip_common::*;
+use pbitsim::cell::PbitCell;
+use pbitsim::chip::cells::behavioural::PbitCells;
 use pbitsim::chip::{
     Boundary, Chip, Couplings, IdealCell, Initial, Lattice, Method, Model, ModelKind, RunOptions, Schedule,
     Topology, run_chip,
@@ -93,6 +95,50 @@ fn lattice_case() -> (Chip, Vec<f64>) {
     (Chip::new(topology, model).unwrap(), p)
 }
 
+/// 4 x 4 torus through the lattice path's integer kernel: couplings +-0.6, fields integer
+/// multiples of 0.6 (3 to 6 units, random signs: strong enough for the noise floor), beta = 1.
+/// The draw is the lookup table.
+fn integer_lattice_case() -> (Chip, Vec<f64>) {
+    let lat = Lattice::new(4, Boundary::Torus, 4).unwrap();
+    let topology = Topology::Lattice(lat);
+    let j: Vec<f32> = normals(topology.edge_slots(), 0.0, 1.0, 41)
+        .iter()
+        .map(|&x| if x > 0.0 { 0.6 } else { -0.6 })
+        .collect();
+    let units = normals(16, 0.0, 2.0, 43).into_iter().map(|x| (3.0 + x.round().abs()).min(6.0));
+    let h: Vec<f32> =
+        normals(16, 0.0, 1.0, 42).iter().zip(units).map(|(&s, k)| 0.6 * k * s.signum()).collect();
+    let mut e64 = vec![];
+    topology.for_each_edge(|e, a, b| e64.push((a, b, j[e] as f64)));
+    let p = exact_ising(16, &e64, &h.iter().map(|&x| x as f64).collect::<Vec<_>>(), 1.0);
+    let model = Model {
+        kind: ModelKind::Ising,
+        beta: 1.0,
+        couplings: Couplings::PerEdge(j),
+        fields: h,
+        diagonal: vec![],
+    };
+    (Chip::new(topology, model).unwrap(), p)
+}
+
+/// 4 x 4 torus with calibrated-like p-bit cells: width Vs, input gain 2 beta Vs, offsets
+/// delta_i, so P(s_i = +1 | u) = sigma(2 beta u - delta_i / Vs) = sigma(2 beta (u - delta_i /
+/// (2 beta Vs))): the Boltzmann law with fields h_i - delta_i / (2 beta Vs). Couplings
+/// N(0.2, 0.7) (the f32 kernel, per-cell logistic draw) or +-0.6 (the integer kernel, table
+/// of 2^(k u) times 2^(c_i)).
+fn pbit_lattice_case(integer: bool) -> (Chip, PbitCells, Vec<f64>) {
+    let (chip, _) = if integer { integer_lattice_case() } else { lattice_case() };
+    let (beta, vs) = (1.0, 0.025);
+    let offsets: Vec<f64> = normals(16, 0.0, 0.03, 51).iter().map(|&x| x as f64).collect();
+    let mut e64 = vec![];
+    chip.topology.for_each_edge(|e, a, b| e64.push((a, b, chip.model.couplings.get(e) as f64)));
+    let h: Vec<f64> =
+        chip.model.fields.iter().zip(&offsets).map(|(&h, &d)| h as f64 - d / (2.0 * beta * vs)).collect();
+    let p = exact_ising(16, &e64, &h, beta);
+    let cells = PbitCells::new(PbitCell::ideal(0.0, vs, 1e-9, 300.0), vs, beta, offsets);
+    (chip, cells, p)
+}
+
 #[test]
 fn ising_block_gibbs_matches_enumeration() {
     let (chip, p) = ising_case();
@@ -136,4 +182,31 @@ fn lattice_fast_path_matches_enumeration() {
     eprintln!("4x4 torus lattice path: TV {d:.5}, noise floor {floor:.5}");
     assert!(floor <= 0.005, "model too diffuse for the test: floor {floor}");
     assert!(d < 0.01, "TV {d}");
+}
+
+#[test]
+fn lattice_integer_table_matches_enumeration() {
+    let (chip, p) = integer_lattice_case();
+    let (d, floor) = sampled_tv(&chip, &p, 2, Method::BlockGibbs, 6);
+    eprintln!("4x4 torus, +-J, lookup table: TV {d:.5}, noise floor {floor:.5}");
+    assert!(floor <= 0.005, "model too diffuse for the test: floor {floor}");
+    assert!(d < 0.01, "TV {d}");
+}
+
+/// Calibrated cells with per-cell offsets, on the f32 kernel (per-cell logistic draw) and
+/// the integer kernel (scaled table), against the Boltzmann law with shifted fields.
+#[test]
+fn lattice_calibrated_cells_match_enumeration() {
+    for (integer, seed, draw) in [(false, 7, "per-cell gain"), (true, 8, "2^(k u)")] {
+        let (chip, cells, p) = pbit_lattice_case(integer);
+        let mut hist = Histogram::new(p.len(), 2);
+        let opts = RunOptions { seed, threads: 2, ..Default::default() };
+        let st = run_chip(&chip, cells, &schedule(Method::BlockGibbs), &opts, &mut [&mut hist]).unwrap();
+        assert!(st.kernel.draw.contains(draw), "{}", st.kernel.draw);
+        let floor = tv_noise_floor(&p, SAMPLES as f64 / (2.0 * st.tau_int_energy.max(0.5)));
+        let d = tv(&p, &hist.counts);
+        eprintln!("4x4 torus, p-bit cells, {draw}: TV {d:.5}, noise floor {floor:.5}");
+        assert!(floor <= 0.005, "model too diffuse for the test: floor {floor}");
+        assert!(d < 0.01, "TV {d}");
+    }
 }

@@ -96,8 +96,27 @@ fn set_of_unknown_parameter_fails() {
     assert!(files_in(&dir).is_empty());
 }
 
+/// An empty or all-comment netlist is refused, naming the file, before anything is written.
+#[test]
+fn netlist_without_elements_is_refused() {
+    let dir = scratch("no_elements");
+    for (name, text) in [("empty.cir", ""), ("comments.cir", "title\n* nothing here\n.tran 1p 1n\n.end\n")] {
+        std::fs::write(dir.join(name), text).unwrap();
+        let result = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
+            .args(["simulate", name, "--quiet", "--out", "trace.npy"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!result.status.success(), "{name}");
+        assert!(stderr.contains(name) && stderr.contains("no elements"), "{stderr}");
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+    assert!(files_in(&dir).is_empty());
+}
+
 /// Bad flags fail before any work: an output format pbitsim cannot write, a temperature
-/// without a unit.
+/// without a unit or outside 1-1000 K, a negative or zero duration.
 #[test]
 fn bad_flags_fail_before_running() {
     let dir = scratch("bad_flags");
@@ -108,6 +127,12 @@ fn bad_flags_fail_before_running() {
         (vec!["--temp", "300"], "300"),
         (vec!["--tstop", "10 parsecs"], "parsecs"),
         (vec!["--engine", "quantum"], "quantum"),
+        (vec!["--temp", "1e9K"], "1e9K"),
+        (vec!["--temp", "0.5K"], "0.5K"),
+        (vec!["--record-every=-1n"], "-1n"),
+        (vec!["--tstop", "0"], "positive time"),
+        (vec!["--dt=-1p"], "-1p"),
+        (vec!["--warmup=-5n"], "zero or a positive time"),
     ] {
         let mut full = vec!["simulate", rc.to_str().unwrap(), "--quiet"];
         full.extend(args);
@@ -217,4 +242,23 @@ fn hierarchical_outputs_and_set_through_the_command_line() {
         "{stderr}"
     );
     assert!(!summary.exists());
+}
+
+/// A command that fails on one output replaces none: an existing trace survives a plot path
+/// in a missing directory, the failure comes before the simulation, and nothing is left over.
+#[test]
+fn failing_output_replaces_nothing() {
+    let dir = scratch("replaces_nothing");
+    std::fs::write(dir.join("trace.npy"), "old").unwrap();
+    let rc = root().join("circuits/rc.cir");
+    let result = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
+        .args(["simulate", rc.to_str().unwrap(), "--quiet", "--out", "trace.npy", "--plot", "nodir/plot.svg"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success());
+    assert!(stderr.contains("nodir/plot.svg"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(dir.join("trace.npy")).unwrap(), "old");
+    assert_eq!(files_in(&dir), vec!["trace.npy".to_string()]);
 }

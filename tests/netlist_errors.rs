@@ -78,6 +78,10 @@ fn malformed_values() {
     assert!(matches!(*e.kind, ErrorKind::BadExpression { .. }));
     check("t\nV1 a 0 {vdd/}\n", 2, &["'{vdd/}'", "after '/'", "found the end"]);
     check("t\nV1 a 0 {sqrt(2)}\n", 2, &["sqrt(", "no functions"]);
+    // A capacitor so small that one electron swings its node by volts (a run at it would need
+    // steps without bound).
+    check("t\nC1 out 0 1e-300\n", 2, &["'1e-300'", "C1", "one electron"]);
+    assert!(Netlist::parse_str("t\nC1 out 0 1e-20\n", "ok.cir", &[]).is_ok());
 }
 
 #[test]

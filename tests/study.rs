@@ -111,7 +111,6 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Finished points on disk (not the temporaries of points being written).
 fn point_count(dir: &Path) -> usize {
     std::fs::read_dir(dir.join("points")).map_or(0, |d| {
         d.filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().starts_with("point_"))).count()

@@ -4,12 +4,14 @@
 pub mod autocorr;
 pub mod correlator;
 pub mod fit;
+pub mod joint;
 pub mod psd;
 pub mod readout;
 pub mod stats;
 
 pub use autocorr::{autocorrelation, integrated_time};
 pub use correlator::Correlator;
+pub use joint::{Joint, JointCounter, total_variation};
 pub use psd::welch;
 pub use readout::{BitReadout, CatReadout, Dwell};
 pub use stats::Moments;

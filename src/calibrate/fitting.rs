@@ -81,6 +81,26 @@ fn power_at(points: &[&PointMeasurement], controls: &[String], x: f64) -> f64 {
     }
 }
 
+/// logit P(1) against V - V0 as a cubic (with six points or more): the measured response's
+/// shape beyond the logistic. Each point's logit has the error se / (p (1 - p)) (delta
+/// method).
+fn logit_fit(data: &[ProbPoint], v0: f64, control: &str, t: f64) -> Result<Option<PolynomialRecord>, String> {
+    let points: Vec<Point> = data
+        .iter()
+        .map(|p| Point::new(p.x - v0, (p.p / (1.0 - p.p)).ln(), p.se / (p.p * (1.0 - p.p))))
+        .collect();
+    if points.len() < 6 {
+        return Ok(None);
+    }
+    let f = fit_polynomial(&points, 3, &options()).map_err(|e| fail(t, "logit", e))?;
+    Ok(Some(PolynomialRecord {
+        variable: format!("{control} - {v0:.6e}"),
+        coefficients: f.coefficients.clone(),
+        errors: f.standard_errors.clone(),
+        goodness: goodness(&f.goodness),
+    }))
+}
+
 /// The p-bit fit at one temperature.
 pub fn fit_pbit(points: &[&PointMeasurement], controls: &[String], t: f64) -> Result<TemperatureFit, String> {
     let data: Vec<ProbPoint> = points
@@ -92,6 +112,7 @@ pub fn fit_pbit(points: &[&PointMeasurement], controls: &[String], t: f64) -> Re
         .collect();
     let logistic = fit_logistic(&data, &options()).map_err(|e| fail(t, "logistic", e))?;
     let log_tau = log_tau_fit(points, controls, logistic.x0, t)?;
+    let logit = logit_fit(&data, logistic.x0, &controls[0], t)?;
     let tau = log_tau.coefficients[0].exp();
     Ok(TemperatureFit {
         temperature_k: t,
@@ -100,6 +121,7 @@ pub fn fit_pbit(points: &[&PointMeasurement], controls: &[String], t: f64) -> Re
         vs: Some(logistic.w),
         vs_se: Some(logistic.w_se),
         logistic: Some(goodness(&logistic.goodness)),
+        logit,
         correlation_time_s: tau,
         energy_per_sample_j: power_at(points, controls, logistic.x0) * tau,
         log_tau,
@@ -154,6 +176,7 @@ fn centred_fit(points: &[&PointMeasurement], controls: &[String], t: f64) -> Res
         vs: None,
         vs_se: None,
         logistic: None,
+        logit: None,
         correlation_time_s: tau,
         energy_per_sample_j: power_at(points, controls, c) * tau,
         log_tau,

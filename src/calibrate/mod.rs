@@ -9,6 +9,7 @@
 //! way and written as the file's population ([`population`]).
 
 pub mod anchors;
+pub mod coupling;
 pub mod fitting;
 pub mod plots;
 pub mod point;
@@ -149,44 +150,12 @@ pub fn run(
     } else {
         None
     };
-    let cards = netlist
-        .model_cards
-        .iter()
-        .map(|c| {
-            let bytes = std::fs::read(&c.path).unwrap_or_default();
-            let card = crate::device::load_card(&c.path).ok();
-            CardInfo {
-                name: card.as_ref().map_or(String::new(), |k| k.name.clone()),
-                path: c.path.display().to_string(),
-                sha256: sha256_hex(&bytes),
-                source: card.map_or(String::new(), |k| k.source),
-            }
-        })
-        .chain(netlist.models.iter().map(|m| CardInfo {
-            // A .model line: where it is, and the hash of the validated card it gives.
-            name: m.card.name.clone(),
-            path: m.location.to_string(),
-            sha256: sha256_hex(&serde_json::to_vec(&m.card).unwrap_or_default()),
-            source: m.card.source.clone(),
-        }))
-        .collect();
-    let mut parameters = netlist.params.clone();
-    for c in &controls {
-        parameters.remove(c);
-    }
-    parameters.remove(crate::circuit::temperature::TEMPERATURE_PARAM);
     Ok(Calibration {
         schema: schema::SCHEMA.to_string(),
         version: schema::VERSION,
         created_by: format!("pbitsim {}", env!("CARGO_PKG_VERSION")),
         cell: kind,
-        circuit: CircuitInfo {
-            path: config.circuit.display().to_string(),
-            title: netlist.title.clone(),
-            sha256: sha256_hex(&text),
-            parameters,
-            model_cards: cards,
-        },
+        circuit: circuit_info(&config.circuit, &netlist, &text, &controls),
         output,
         controls: config.sweeps.clone(),
         temperatures_k: config.temperatures.clone(),
@@ -261,7 +230,7 @@ pub fn calibrate_sample(
 ) -> Result<SampleCalibration, SimulateError> {
     let points = grid(&config.sweeps);
     let mut measured = Vec::with_capacity(points.len() * config.temperatures.len());
-    let (mut dt, mut tstop) = (0.0, 0.0);
+    let (mut dt, mut tstop) = (0.0f64, 0.0);
     for (ti, &t) in config.temperatures.iter().enumerate() {
         for (pi, values) in points.iter().enumerate() {
             let index = ti * points.len() + pi;
@@ -272,7 +241,7 @@ pub fn calibrate_sample(
             }
             let sim = point_config(config, &values, t, variation);
             let mut prepared = simulate::prepare(&sim)?;
-            (dt, tstop) = (prepared.dt, prepared.tstop);
+            (dt, tstop) = (dt.max(prepared.dt), prepared.tstop);
             // Only analog readouts need the trace (for their mixture samples).
             if kind != CellKind::Pmog {
                 prepared.record_every = prepared.tstop / 10.0;
@@ -302,6 +271,7 @@ pub fn calibrate_sample(
                     group.iter().filter_map(|p| p.mixture.as_ref()).collect();
                 fitting::fit_pmog(group, &mixtures, controls, t)
             }
+            CellKind::Coupling => Err("a coupling is calibrated with --coupling".to_string()),
         }
         .map_err(SimulateError::Config)?;
         fits.push(fit);
@@ -309,6 +279,51 @@ pub fn calibrate_sample(
     let temperature_fits =
         fitting::temperature_fits(&fits, kind == CellKind::Pbit).map_err(SimulateError::Config)?;
     Ok(SampleCalibration { points: measured, fits, temperature_fits, dt, tstop })
+}
+
+/// The simulation of one calibration point at temperature `t` (K), before its controls are
+/// set (nominal devices).
+pub fn simulate_config(config: &CalibrateConfig, t: f64) -> SimulateConfig {
+    point_config(config, &BTreeMap::new(), t, &Variation::default())
+}
+
+/// What a calibration file records of its circuit: path, title, the hash of its text, its
+/// parameters (the swept `controls` and the temperature parameter excluded) and its model
+/// cards with their hashes.
+pub fn circuit_info(path: &Path, netlist: &Netlist, text: &[u8], controls: &[String]) -> CircuitInfo {
+    let cards = netlist
+        .model_cards
+        .iter()
+        .map(|c| {
+            let bytes = std::fs::read(&c.path).unwrap_or_default();
+            let card = crate::device::load_card(&c.path).ok();
+            CardInfo {
+                name: card.as_ref().map_or(String::new(), |k| k.name.clone()),
+                path: c.path.display().to_string(),
+                sha256: sha256_hex(&bytes),
+                source: card.map_or(String::new(), |k| k.source),
+            }
+        })
+        .chain(netlist.models.iter().map(|m| CardInfo {
+            // A .model line: where it is, and the hash of the validated card it gives.
+            name: m.card.name.clone(),
+            path: m.location.to_string(),
+            sha256: sha256_hex(&serde_json::to_vec(&m.card).unwrap_or_default()),
+            source: m.card.source.clone(),
+        }))
+        .collect();
+    let mut parameters = netlist.params.clone();
+    for c in controls {
+        parameters.remove(c);
+    }
+    parameters.remove(crate::circuit::temperature::TEMPERATURE_PARAM);
+    CircuitInfo {
+        path: path.display().to_string(),
+        title: netlist.title.clone(),
+        sha256: sha256_hex(text),
+        parameters,
+        model_cards: cards,
+    }
 }
 
 /// Write a calibration atomically.

@@ -207,6 +207,8 @@ pub fn figures(cal: &Calibration) -> Vec<(String, Figure)> {
         CellKind::Pbit => pbit(cal),
         CellKind::Pdit => pdit(cal),
         CellKind::Pmog => pmog(cal),
+        // A coupling calibration is its own document, with its own figures.
+        CellKind::Coupling => Vec::new(),
     }
 }
 

@@ -4,7 +4,8 @@
 //! ```text
 //! schema            "pbitsim-calibration"
 //! version           2 (1 is still read: it has no population)
-//! cell              "pbit" | "pdit" | "pmog"
+//! cell              "pbit" | "pdit" | "pmog" ("coupling": a coupling circuit, see
+//!                   [`super::coupling`], a document of its own with the same header)
 //! circuit           path, title, sha256 of the netlist text, parameters, model cards (name,
 //!                   path, sha256, source)
 //! output            the readout calibrated
@@ -16,7 +17,8 @@
 //!                   correlation_time_s with its error, energy_per_sample_j, runs, ...
 //! fits              one entry per temperature:
 //!                     pbit: v0, v0_se, vs, vs_se (V), correlation_time_s at V0, the
-//!                           logistic goodness of fit, ln tau(V) as a polynomial in V - V0
+//!                           logistic goodness of fit, ln tau(V) as a polynomial in V - V0,
+//!                           logit P(1) as a cubic in V - V0 (the shape beyond the logistic)
 //!                     pdit: softmax biases and weights (logits linear in the controls)
 //!                     pmog: weight, means and spreads as polynomials in the controls
 //! temperature_fits  pbit: vs against the proportional-to-T law, tau(V0) as an Arrhenius law
@@ -52,6 +54,8 @@ pub enum CellKind {
     Pbit,
     Pdit,
     Pmog,
+    /// A coupling circuit ([`super::coupling::CouplingCalibration`]).
+    Coupling,
 }
 
 impl CellKind {
@@ -60,6 +64,7 @@ impl CellKind {
             CellKind::Pbit => "pbit",
             CellKind::Pdit => "pdit",
             CellKind::Pmog => "pmog",
+            CellKind::Coupling => "coupling",
         }
     }
 }
@@ -212,6 +217,10 @@ pub struct TemperatureFit {
     pub vs_se: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logistic: Option<Goodness>,
+    /// p-bit: logit P(1) as a polynomial in V - V0 (a cubic), the response's shape beyond the
+    /// logistic (which is its first-order form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logit: Option<PolynomialRecord>,
     /// Correlation time at V0 (p-bit) or at the grid centre (others) (s).
     pub correlation_time_s: f64,
     /// ln(tau / s) as a polynomial in the first control minus v0 (p-bit) or its centre.
@@ -299,48 +308,52 @@ pub enum CalibrationError {
     Invalid { path: String, message: String },
 }
 
-fn invalid(path: &Path, message: impl Into<String>) -> CalibrationError {
+pub(super) fn invalid(path: &Path, message: impl Into<String>) -> CalibrationError {
     CalibrationError::Invalid { path: path.display().to_string(), message: message.into() }
+}
+
+/// Read a calibration file as JSON and check its header: schema, version and the kind of
+/// cell it calibrates, before the full structure, so that an old, foreign or other-kind file
+/// gets a message about that rather than about its fields.
+pub(super) fn read_checked(path: &Path, expected: CellKind) -> Result<serde_json::Value, CalibrationError> {
+    let text = std::fs::read_to_string(path).map_err(|e| invalid(path, format!("cannot read it: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| invalid(path, format!("not valid JSON: {e}")))?;
+    match value.get("schema").and_then(|s| s.as_str()) {
+        Some(SCHEMA) => {}
+        Some(other) => return Err(invalid(path, format!("schema is '{other}', expected '{SCHEMA}'"))),
+        None => return Err(invalid(path, format!("missing key 'schema' (expected '{SCHEMA}')"))),
+    }
+    match value.get("version").and_then(|v| v.as_u64()) {
+        Some(v) if (OLDEST_READ as u64..=VERSION as u64).contains(&v) => {}
+        Some(v) => {
+            return Err(invalid(
+                path,
+                format!(
+                    "schema version {v}, but this pbitsim reads versions {OLDEST_READ} to {VERSION}; recalibrate with pbitsim calibrate"
+                ),
+            ));
+        }
+        None => return Err(invalid(path, "missing key 'version'")),
+    }
+    let kind = value.get("cell").cloned().ok_or_else(|| invalid(path, "missing key 'cell'"))?;
+    let kind: CellKind = serde_json::from_value(kind.clone())
+        .map_err(|_| invalid(path, format!("cell is {kind}, expected one of pbit, pdit, pmog, coupling")))?;
+    if kind != expected {
+        return Err(invalid(
+            path,
+            format!("it calibrates a {} cell, but a {} cell was asked for", kind.name(), expected.name()),
+        ));
+    }
+    Ok(value)
 }
 
 impl Calibration {
     /// Read and validate a calibration file, requiring the given cell kind.
     pub fn load(path: &Path, expected: CellKind) -> Result<Calibration, CalibrationError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| invalid(path, format!("cannot read it: {e}")))?;
-        // Check schema and version before the full structure, so an old or foreign file gets
-        // a message about its version rather than about its fields.
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| invalid(path, format!("not valid JSON: {e}")))?;
-        match value.get("schema").and_then(|s| s.as_str()) {
-            Some(SCHEMA) => {}
-            Some(other) => return Err(invalid(path, format!("schema is '{other}', expected '{SCHEMA}'"))),
-            None => return Err(invalid(path, format!("missing key 'schema' (expected '{SCHEMA}')"))),
-        }
-        match value.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if (OLDEST_READ as u64..=VERSION as u64).contains(&v) => {}
-            Some(v) => {
-                return Err(invalid(
-                    path,
-                    format!(
-                        "schema version {v}, but this pbitsim reads versions {OLDEST_READ} to {VERSION}; recalibrate with pbitsim calibrate"
-                    ),
-                ));
-            }
-            None => return Err(invalid(path, "missing key 'version'")),
-        }
+        let value = read_checked(path, expected)?;
         let calibration: Calibration =
             serde_json::from_value(value).map_err(|e| invalid(path, format!("{e}")))?;
-        if calibration.cell != expected {
-            return Err(invalid(
-                path,
-                format!(
-                    "it calibrates a {} cell, but a {} cell was asked for",
-                    calibration.cell.name(),
-                    expected.name()
-                ),
-            ));
-        }
         calibration.validate().map_err(|m| invalid(path, m))?;
         Ok(calibration)
     }
@@ -348,6 +361,9 @@ impl Calibration {
     /// Internal consistency: temperatures increase, one fit per temperature, fits carry the
     /// parameters their cell kind needs, numbers are finite.
     pub fn validate(&self) -> Result<(), String> {
+        if self.cell == CellKind::Coupling {
+            return Err("a coupling calibration is not a cell calibration; read it as a coupling".into());
+        }
         if self.temperatures_k.is_empty() || self.temperatures_k.windows(2).any(|w| w[0] >= w[1]) {
             return Err("temperatures_k must be a non-empty increasing list".into());
         }

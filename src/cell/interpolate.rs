@@ -23,6 +23,7 @@ impl<'a> Bracketed<'a> {
                     CellKind::Pbit => "p-bit",
                     CellKind::Pdit => "p-dit",
                     CellKind::Pmog => "p-MoG",
+                    CellKind::Coupling => "coupling",
                 }
             )));
         }

@@ -14,6 +14,7 @@
 //! ([`mismatch`]) shift each cell's input; a calibration with a mismatch population gives
 //! each cell its own V0, Vs and tau instead ([`population`]).
 
+pub mod coupling;
 pub mod interpolate;
 pub mod mismatch;
 pub mod pbit;
@@ -21,6 +22,7 @@ pub mod pdit;
 pub mod pmog;
 pub mod population;
 
+pub use coupling::Coupling;
 pub use mismatch::offsets;
 pub use pbit::PbitCell;
 pub use pdit::PditCell;

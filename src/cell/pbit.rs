@@ -18,6 +18,9 @@ pub struct PbitCell {
     pub tau0: f64,
     /// ln(tau(V) / tau(V0)) as a polynomial in V - V0, lowest order first (constant term 0).
     pub log_tau_shape: Vec<f64>,
+    /// logit P(1) as a polynomial in V - V0, lowest order first, when the calibration has
+    /// one (the response's shape beyond the logistic); else P(1) = sigma((V - V0) / Vs).
+    pub logit: Option<Vec<f64>>,
     /// Energy per independent sample (J).
     pub energy_per_sample: f64,
     /// Temperature (K).
@@ -27,7 +30,15 @@ pub struct PbitCell {
 impl PbitCell {
     /// An ideal p-bit: P(1) = sigma((V - v0)/vs), correlation time tau at every input.
     pub fn ideal(v0: f64, vs: f64, tau: f64, temperature: f64) -> Self {
-        PbitCell { v0, vs, tau0: tau, log_tau_shape: vec![0.0], energy_per_sample: 0.0, temperature }
+        PbitCell {
+            v0,
+            vs,
+            tau0: tau,
+            log_tau_shape: vec![0.0],
+            logit: None,
+            energy_per_sample: 0.0,
+            temperature,
+        }
     }
 
     /// The cell of a p-bit calibration at `temperature` (K), interpolated between calibrated
@@ -46,11 +57,18 @@ impl PbitCell {
         };
         let (sa, sb) = (shape(a), shape(b));
         let log_tau_shape = if sa.len() == sb.len() { linear_vec(&sa, &sb, w) } else { sa };
+        let logit = match (&a.logit, &b.logit) {
+            (Some(la), Some(lb)) if la.coefficients.len() == lb.coefficients.len() => {
+                Some(linear_vec(&la.coefficients, &lb.coefficients, w))
+            }
+            _ => None,
+        };
         Ok(PbitCell {
             v0: linear(need(a.v0, "v0")?, need(b.v0, "v0")?, w),
             vs: linear(need(a.vs, "vs")?, need(b.vs, "vs")?, w),
             tau0: f.correlation_time(),
             log_tau_shape,
+            logit,
             energy_per_sample: f.energy_per_sample(),
             temperature,
         })
@@ -59,7 +77,16 @@ impl PbitCell {
     /// P(1) at input `v` for a cell with offset `offset` (V).
     #[inline]
     pub fn probability(&self, v: f64, offset: f64) -> f64 {
-        sigmoid((v - self.v0 - offset) / self.vs)
+        sigmoid(self.log_odds(v - self.v0 - offset))
+    }
+
+    /// logit P(1) at `x` = V - V0 - offset: the calibrated polynomial, else x / Vs.
+    #[inline]
+    pub fn log_odds(&self, x: f64) -> f64 {
+        match &self.logit {
+            Some(c) => c.iter().rev().fold(0.0, |acc, k| acc * x + k),
+            None => x / self.vs,
+        }
     }
 
     /// Correlation time at input `v` (s).

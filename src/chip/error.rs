@@ -13,6 +13,9 @@ pub enum ChipError {
         #[source]
         source: std::io::Error,
     },
+    /// An output file could not be written (the message names it).
+    #[error(transparent)]
+    Output(#[from] crate::io::IoError),
     /// The TOML chip description is malformed or has an unknown key.
     #[error("{file}: {message}")]
     Config { file: String, message: String },

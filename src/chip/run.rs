@@ -13,13 +13,15 @@ use crate::chip::description::model::ModelKind;
 use crate::chip::description::problem::{Chip, Method, Schedule};
 use crate::chip::error::ChipError;
 use crate::chip::observers::autocorr::AutoCorr;
+use crate::chip::observers::joint::JointObserver;
 use crate::chip::observers::observe::{
     Observer, PairCorrelations, PairValue, Sample, Summary, magnetisation,
 };
 use crate::chip::samplers::free_running::FreeRunning;
 use crate::chip::samplers::gibbs::GraphGibbs;
 use crate::chip::samplers::lattice_gibbs::LatticeIsing;
-use crate::chip::samplers::sampler::{Sampler, empty_state, initial_state};
+use crate::chip::samplers::sampler::{KernelInfo, Sampler, StateBuf, empty_state, initial_state};
+use crate::chip::samplers::settling::SettlingFreeRunning;
 use crate::rng::{GENERATOR, Seed};
 use std::time::{Duration, Instant};
 
@@ -62,6 +64,11 @@ pub struct ChipStats {
     pub beta: f64,
     /// Cell updates (warm-up included) per nanosecond of time spent inside sweeps.
     pub flips_per_ns: f64,
+    /// Cell updates per nanosecond of sweeps and observers together (statistics, files):
+    /// what a run asking for them gets.
+    pub overall_flips_per_ns: f64,
+    /// Which kernel ran (sampler, local fields, draw, vector build).
+    pub kernel: KernelInfo,
     pub updates: u64,
     pub sweep_seconds: f64,
     /// Time spent in observers (statistics, files).
@@ -85,6 +92,9 @@ pub struct ChipStats {
     pub class_marginals: Option<Vec<Vec<f64>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pair_correlations: Option<Vec<PairValue>>,
+    /// Ising chips of up to 16 cells: the joint law of the cells, cell i as bit i.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joint: Option<crate::analysis::Joint>,
 }
 
 /// Builds the sampler a chip and schedule call for, with cells `cells`.
@@ -113,6 +123,9 @@ pub fn build_sampler<C: CellModel + 'static>(
         },
         Method::FreeRunning => {
             let (tau, dt) = (schedule.tau, schedule.read_interval);
+            if let (ModelKind::Ising, Some(lag)) = (m.kind, cells.input_lag()) {
+                return Ok(Box::new(SettlingFreeRunning::new(t, m, cells, &init, cl, seed, tau, dt, lag)?));
+            }
             match m.kind {
                 ModelKind::Ising => {
                     Box::new(FreeRunning::<IsingKind, C>::new(t, m, col, cells, &init, cl, seed, tau, dt)?)
@@ -128,6 +141,30 @@ pub fn build_sampler<C: CellModel + 'static>(
     })
 }
 
+/// Reads the sampler's state into `buf` and makes the sample the observers see: energy and
+/// magnetisation from the sampler when it tracks them (no pass over the state), else computed.
+pub fn take_sample<'a>(
+    sampler: &dyn Sampler,
+    buf: &'a mut StateBuf,
+    q: usize,
+    index: u64,
+    sweep: u64,
+    beta: f64,
+    chip: &Chip,
+) -> Sample<'a> {
+    sampler.read(buf);
+    let magnetisation = sampler.magnetisation().unwrap_or_else(|| magnetisation(buf, q));
+    Sample {
+        index,
+        sweep,
+        beta,
+        state: buf,
+        energy: sampler.energy(),
+        magnetisation,
+        lattice_side: chip.topology.lattice_side(),
+    }
+}
+
 /// Loads nothing: validates `config`, builds the chip and runs it with the configured cells.
 pub fn run(
     config: &ChipConfig,
@@ -139,8 +176,12 @@ pub fn run(
     match config.cells.kind {
         CellKind::Ideal => run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, options, observers),
         CellKind::Pbit => {
-            let (cells, _) = crate::chip::cells::behavioural::pbit_cells(config, &chip, options.seed)?;
-            run_chip(&chip, cells, &schedule, options, observers)
+            use crate::chip::cells::couplings::{BehaviouralCells, behavioural_chip};
+            let b = behavioural_chip(config, &chip, options.seed)?;
+            match b.cells {
+                BehaviouralCells::Plain(cells) => run_chip(&b.chip, cells, &schedule, options, observers),
+                BehaviouralCells::Coupled(cells) => run_chip(&b.chip, cells, &schedule, options, observers),
+            }
         }
         other => Err(ChipError::CellKind(format!("{other:?}").to_lowercase())),
     }
@@ -165,6 +206,10 @@ pub fn run_chip<C: CellModel + 'static>(
     let q = chip.q();
     let mut summary = Summary::new(n, q);
     let mut pairs = options.pairs.clone().map(PairCorrelations::new);
+    let mut joint = match chip.model.kind {
+        ModelKind::Ising => JointObserver::new(n),
+        _ => None,
+    };
     let mut buf = empty_state(chip.model.kind, n);
     let total = schedule.warmup + schedule.sweeps;
     let step = (total / 100).max(1);
@@ -188,19 +233,13 @@ pub fn run_chip<C: CellModel + 'static>(
         updates += sampler.updates_last_sweep();
         if sweep >= schedule.warmup && (sweep - schedule.warmup + 1) % schedule.thin == 0 {
             let t1 = Instant::now();
-            sampler.read(&mut buf);
-            let sample = Sample {
-                index,
-                sweep: sweep + 1,
-                beta,
-                state: &buf,
-                energy: sampler.energy(),
-                magnetisation: magnetisation(&buf, q),
-                lattice_side: chip.topology.lattice_side(),
-            };
+            let sample = take_sample(sampler.as_ref(), &mut buf, q, index, sweep + 1, beta, chip);
             summary.observe(&sample)?;
             if let Some(p) = pairs.as_mut() {
                 p.observe(&sample)?;
+            }
+            if let Some(j) = joint.as_mut() {
+                j.observe(&sample)?;
             }
             for o in observers.iter_mut() {
                 o.observe(&sample)?;
@@ -231,6 +270,8 @@ pub fn run_chip<C: CellModel + 'static>(
         generator: GENERATOR,
         beta,
         flips_per_ns: updates as f64 / (t_sweep.as_nanos().max(1) as f64),
+        overall_flips_per_ns: updates as f64 / ((t_sweep + t_obs).as_nanos().max(1) as f64),
+        kernel: sampler.kernel(),
         updates,
         sweep_seconds: t_sweep.as_secs_f64(),
         observer_seconds: t_obs.as_secs_f64(),
@@ -246,5 +287,6 @@ pub fn run_chip<C: CellModel + 'static>(
         marginals: summary.marginals(),
         class_marginals: summary.class_marginals(),
         pair_correlations: pairs.map(|p| p.values()),
+        joint: joint.map(|j| j.joint()),
     })
 }

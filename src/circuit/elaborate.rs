@@ -85,6 +85,12 @@ pub fn elaborate(
     temperature: Option<f64>,
     variation: &Variation,
 ) -> Result<Spec, CircuitError> {
+    if netlist.elements.is_empty() {
+        return Err(CircuitError {
+            origin: netlist.source.display().to_string(),
+            message: "the netlist has no elements: expected at least one transistor, resistor, capacitor or source line (is it the right file?)".to_string(),
+        });
+    }
     let mut cards = load_cards(netlist)?;
     let temperature = temperature.or(netlist.temperature_k).unwrap_or(DEFAULT_TEMPERATURE);
     let mut elements = Vec::with_capacity(netlist.elements.len());

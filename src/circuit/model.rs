@@ -134,6 +134,10 @@ pub struct Device {
     pub to: NodeRef,
     /// Change of the free-node voltages per coulomb moved forward: C_ff^{-1} D (1/F).
     pub dv: Vec<f64>,
+    /// The non-zero entries of `dv` (free node, 1/F): C_ff^{-1} is block-diagonal over the
+    /// groups of free nodes that capacitors join, so a device moves only the nodes of the
+    /// groups its terminals are in, and a step costs O(devices + nodes), not their product.
+    pub dv_sparse: Vec<(u32, f64)>,
     /// Half the voltage jump of one forward transfer at each terminal (V): the midpoint shift.
     pub half_jump: Vec<f64>,
     /// Energy the sources deliver per coulomb moved forward (V): V(from) - V(to) over the
@@ -150,6 +154,8 @@ pub struct CurrentSource {
     pub amps: f64,
     /// C_ff^{-1} (e_minus - e_plus): voltage rate per ampere (V/s/A = 1/F).
     pub dv: Vec<f64>,
+    /// The non-zero entries of `dv`.
+    pub dv_sparse: Vec<(u32, f64)>,
 }
 
 /// A readout on the elaborated circuit.
@@ -472,6 +478,7 @@ impl Circuit {
                     plus: p,
                     minus: m,
                     amps: *amps,
+                    dv_sparse: sparse(&dv),
                     dv,
                 });
                 return Ok(());
@@ -497,6 +504,7 @@ impl Circuit {
             terminals,
             from,
             to,
+            dv_sparse: sparse(&dv),
             dv,
             half_jump,
             supply_per_coulomb,
@@ -536,6 +544,11 @@ impl Circuit {
             })
             .collect()
     }
+}
+
+/// The non-zero entries of a dense vector.
+fn sparse(dense: &[f64]) -> Vec<(u32, f64)> {
+    dense.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, &v)| (i as u32, v)).collect()
 }
 
 fn element_nodes(kind: &SpecKind) -> Vec<&String> {

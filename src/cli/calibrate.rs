@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 
-use super::{Progress, RunArgs, check_extension, flag_temperature, flag_value};
+use super::{Progress, RunArgs, check_extension, flag_duration, flag_temperature};
 use crate::calibrate::{self, CalibrateConfig};
 use crate::calibration::Precision;
 use crate::calibration::SweepAxis;
 use crate::circuit::netlist::split_override;
+use crate::io::Staging;
 use crate::simulate::Engine;
-use crate::units::{Quantity, format_si};
+use crate::units::format_si;
 
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
@@ -62,6 +63,13 @@ pub struct CalibrateArgs {
     /// Time discarded at the start of each run.
     #[arg(long, default_value = "200n")]
     pub warmup: String,
+    /// Calibrate a coupling circuit: the circuit is a coupling bench (a driving cell, the
+    /// coupling, the receiving input), the one --sweep its weight parameter.
+    #[arg(long)]
+    pub coupling: bool,
+    /// With --coupling: the bit output of the driving readout (default: the first bit output).
+    #[arg(long, requires = "coupling")]
+    pub driver: Option<String>,
     /// Engine: sde or jump.
     #[arg(long, default_value = "sde")]
     pub engine: String,
@@ -112,17 +120,17 @@ impl CalibrateArgs {
             output: self.output.clone(),
             engine: Engine::parse(&self.engine, self.method.as_deref())
                 .map_err(|e| anyhow!("--engine/--method: {e}"))?,
-            dt: self.dt.as_deref().map(|t| flag_value("dt", t, Quantity::Time)).transpose()?,
+            dt: self.dt.as_deref().map(|t| flag_duration("dt", t, false)).transpose()?,
             force_dt: self.force_dt,
             accuracy: self.accuracy,
-            tstop: self.tstop.as_deref().map(|t| flag_value("tstop", t, Quantity::Time)).transpose()?,
-            warmup: flag_value("warmup", &self.warmup, Quantity::Time)?,
+            tstop: self.tstop.as_deref().map(|t| flag_duration("tstop", t, false)).transpose()?,
+            warmup: flag_duration("warmup", &self.warmup, true)?,
             seed: self.run.seed,
             threads: self.run.threads,
             precision: Precision {
                 target_se: self.precision,
                 batch_runs: self.batch.max(1),
-                max_simulated: flag_value("max-time", &self.max_time, Quantity::Time)?,
+                max_simulated: flag_duration("max-time", &self.max_time, false)?,
             },
             monte_carlo: self.monte_carlo,
         })
@@ -131,17 +139,27 @@ impl CalibrateArgs {
 
 pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
     let config = args.config()?;
+    if args.coupling {
+        return run_coupling(args, &config, quiet);
+    }
+    // The calibration file is staged now (its directory proven writable) and replaced only
+    // when the plots are written too; the plot directory is made before the work.
+    let mut staging = Staging::default();
+    let out = staging.stage(&args.out)?;
+    if let Some(dir) = &args.plot {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow!("--plot {}: {e}", dir.display()))?;
+    }
     let points = calibrate::grid(&config.sweeps).len() * config.temperatures.len() * (1 + config.monte_carlo);
     let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));
     let started = std::time::Instant::now();
     let calibration = calibrate::run(&config, &|done, _| progress.set(done as u64))?;
     progress.finish();
-    calibrate::write(&calibration, &args.out)?;
+    calibrate::write(&calibration, &out)?;
     if let Some(dir) = &args.plot {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow!("--plot {}: {e}", dir.display()))?;
         calibrate::plots::write(&calibration, dir, "svg")?;
         calibrate::plots::write(&calibration, dir, "png")?;
     }
+    staging.commit()?;
     if !quiet {
         println!(
             "{} cell from {} points in {:.1} s; wrote {}",
@@ -196,6 +214,42 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
         let unmet = calibration.points.iter().filter(|p| !p.precision_reached).count();
         if unmet > 0 {
             println!("  warning: {unmet} point(s) did not reach the target precision within --max-time");
+        }
+    }
+    Ok(())
+}
+
+fn run_coupling(args: &CalibrateArgs, config: &CalibrateConfig, quiet: bool) -> Result<()> {
+    if args.plot.is_some() {
+        bail!("--plot: a coupling calibration has no plots; its points are in the calibration file");
+    }
+    let points = (calibrate::grid(&config.sweeps).len() + 1) * config.temperatures.len();
+    let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));
+    let started = std::time::Instant::now();
+    let calibration =
+        calibrate::coupling::run(config, args.driver.as_deref(), &|done, _| progress.set(done as u64))?;
+    progress.finish();
+    crate::io::write_json_atomic(&args.out, &calibration)?;
+    if !quiet {
+        println!(
+            "coupling from {} points in {:.1} s; wrote {}",
+            calibration.points.len(),
+            started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+        for p in &calibration.points {
+            println!(
+                "  {:.1} K, {} = {}: J_v = {} +- {}, offset {}, delay {} + settling {}, power {}",
+                p.temperature_k,
+                calibration.weight.name,
+                format_si(p.weight, "V"),
+                format_si(p.coupling_v, "V"),
+                format_si(p.coupling_se_v, "V"),
+                format_si(p.offset_v, "V"),
+                format_si(p.delay_s, "s"),
+                format_si(p.settling_time_s, "s"),
+                format_si(p.power_w, "W")
+            );
         }
     }
     Ok(())

@@ -7,11 +7,13 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{Progress, RunArgs, check_extension};
-use crate::chip::cells::behavioural::{CellsReport, pbit_cells};
+use crate::chip::cells::behavioural::CellsReport;
+use crate::chip::cells::couplings::{BehaviouralCells, behavioural_chip};
 use crate::chip::description::config::CellKind;
 use crate::chip::observers::npy::NpyWriter;
 use crate::chip::observers::snapshot::Snapshots;
 use crate::chip::{ChipConfig, ChipStats, IdealCell, Observer, RunOptions, Sample, run_chip};
+use crate::io::Staging;
 use crate::report::plot::{Axis, Figure, Panel, Series, render};
 
 #[derive(Debug, Args)]
@@ -106,7 +108,11 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
         pairs: None,
     };
     let mut series = Series2::default();
-    let mut writer = args.samples.as_ref().map(|p| NpyWriter::create(p, chip.cells())).transpose()?;
+    // Every output file staged now (its directory proven writable) and replaced only at the end.
+    let mut staging = Staging::default();
+    let samples_path = staging.stage_optional(args.samples.as_ref())?;
+    let stats_path = staging.stage_optional(args.stats.as_ref())?;
+    let mut writer = samples_path.as_ref().map(|p| NpyWriter::create(p, chip.cells())).transpose()?;
     let mut snapshots = args.plot.as_ref().filter(|_| chip.topology.lattice_side().is_some()).map(|dir| {
         let every = (schedule.sweeps / schedule.thin.max(1) / 8).max(1);
         Snapshots::new(dir.join("snapshots"), every)
@@ -128,8 +134,16 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             (run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &options, &mut observers)?, None)
         }
         CellKind::Pbit => {
-            let (cells, report) = pbit_cells(&config, &chip, args.run.seed)?;
-            (run_chip(&chip, cells, &schedule, &options, &mut observers)?, Some(report))
+            let b = behavioural_chip(&config, &chip, args.run.seed)?;
+            let stats = match b.cells {
+                BehaviouralCells::Plain(cells) => {
+                    run_chip(&b.chip, cells, &schedule, &options, &mut observers)?
+                }
+                BehaviouralCells::Coupled(cells) => {
+                    run_chip(&b.chip, cells, &schedule, &options, &mut observers)?
+                }
+            };
+            (stats, Some(b.report))
         }
         other => bail!(
             "{}: [cells] kind = {other:?} is not available on the chip; use ideal or pbit",
@@ -143,7 +157,7 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
         cells_model,
         stats,
     };
-    if let Some(path) = &args.stats {
+    if let Some(path) = &stats_path {
         crate::io::write_json_atomic(path, &report)?;
     }
     if let Some(dir) = &args.plot {
@@ -162,18 +176,22 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
                 .size(1000, 700);
         render(&figure, dir.join("chip.svg"))?;
     }
+    staging.commit()?;
     if !quiet {
         let s = &report.stats;
         println!(
-            "{} cells, {} sweeps: <|m|> = {:.4} +- {:.4}, E/N = {:.5} +- {:.5}, {:.3} flips/ns, ESS {:.0}",
+            "{} cells, {} sweeps: <|m|> = {:.4} +- {:.4}, E/N = {:.5} +- {:.5}, ESS {:.0}",
             s.cells,
             s.sweeps,
             s.mean_abs_magnetization,
             s.mean_abs_magnetization_stderr,
             s.energy_per_cell_mean,
             s.energy_per_cell_stderr,
-            s.flips_per_ns,
             s.effective_sample_size.energy
+        );
+        println!(
+            "  flips_per_ns = {:.3} (sweeps), {:.3} with statistics and outputs, {} thread(s); kernel: {}, {}",
+            s.flips_per_ns, s.overall_flips_per_ns, s.threads, s.kernel.local_field, s.kernel.draw
         );
         if let Some(c) = &report.cells_model {
             println!(

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
 
 use super::Cli;
@@ -61,13 +61,15 @@ fn step(title: &str, argv: Vec<String>, quiet: bool) -> Result<()> {
 pub fn run(args: &DemoArgs, quiet: bool) -> Result<()> {
     let circuits = circuits_dir(args)?;
     let out = &args.out;
-    std::fs::create_dir_all(out)?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("--out {}: cannot create the directory", out.display()))?;
     let c = |name: &str| circuits.join(name).display().to_string();
     let o = |name: &str| out.join(name).display().to_string();
     let threads = args.threads.to_string();
     let started = std::time::Instant::now();
     for sub in ["traces", "calibration", "chip"] {
-        std::fs::create_dir_all(out.join(sub))?;
+        let dir = out.join(sub);
+        std::fs::create_dir_all(&dir).with_context(|| format!("--out: cannot create {}", dir.display()))?;
     }
     step(
         "1/5 p-bit traces at 300 K",
@@ -107,7 +109,9 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<()> {
         ],
         quiet,
     )?;
-    let calibration = std::fs::canonicalize(out.join("calibration/pbit_calibration.json"))?;
+    let calibration = out.join("calibration/pbit_calibration.json");
+    let calibration = std::fs::canonicalize(&calibration)
+        .with_context(|| format!("cannot find {}", calibration.display()))?;
     step(
         "3/5 the 70 x 70 degree-12 chip with the calibrated cells",
         vec![

@@ -5,9 +5,11 @@
 mod calibrate;
 mod chip;
 mod demo;
+mod netlist;
 mod progress;
 mod simulate;
 mod sweep;
+mod train;
 
 use std::path::Path;
 
@@ -38,10 +40,14 @@ pub enum Command {
     Calibrate(calibrate::CalibrateArgs),
     /// Sample a whole chip (lattice or graph of cells) by block Gibbs or free running.
     Chip(chip::ChipArgs),
+    /// Write a chip description as a transistor-level netlist (cells and synapses).
+    Netlist(netlist::NetlistArgs),
     /// Run a study file (temperatures, parameters, stages) point by point into a directory.
     Sweep(sweep::SweepArgs),
     /// Merge a study directory (and its shards) into results.csv and report.html.
     Report(sweep::ReportArgs),
+    /// Learn on the chip: a Boltzmann machine, the ideal-versus-in-the-loop study, or a DTM.
+    Train(train::TrainArgs),
     /// The whole pipeline on the shipped defaults: traces, calibration, chip, study, report.
     Demo(demo::DemoArgs),
 }
@@ -60,6 +66,17 @@ pub struct RunArgs {
 /// Read a flag's value as a SPICE quantity, naming the flag in the error.
 pub fn flag_value(flag: &str, text: &str, quantity: Quantity) -> Result<f64> {
     parse_value(text, quantity).map_err(|e| anyhow!("--{flag}: {e}"))
+}
+
+/// Read a duration flag (a time with optional unit): refused when negative, and when zero
+/// unless `zero_allowed` (a warm-up may be zero; a stop time, step or interval may not).
+pub fn flag_duration(flag: &str, text: &str, zero_allowed: bool) -> Result<f64> {
+    let value = flag_value(flag, text, Quantity::Time)?;
+    if value < 0.0 || (value == 0.0 && !zero_allowed) {
+        let expected = if zero_allowed { "zero or a positive time" } else { "a positive time" };
+        bail!("--{flag} {text}: expected {expected}, such as 10n or 2u");
+    }
+    Ok(value)
 }
 
 /// Read a temperature flag.
@@ -82,8 +99,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Simulate(args) => simulate::run(&args, cli.quiet),
         Command::Chip(args) => chip::run(&args, cli.quiet),
         Command::Calibrate(args) => calibrate::run(&args, cli.quiet),
+        Command::Netlist(args) => netlist::run(&args, cli.quiet),
         Command::Sweep(args) => sweep::run_sweep(&args, cli.quiet),
         Command::Report(args) => sweep::run_report(&args, cli.quiet),
         Command::Demo(args) => demo::run(&args, cli.quiet),
+        Command::Train(args) => train::run(&args, cli.quiet),
     }
 }

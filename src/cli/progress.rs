@@ -33,6 +33,23 @@ impl Progress {
         }
     }
 
+    /// Units done so far.
+    pub fn position(&self) -> u64 {
+        self.bar.position()
+    }
+
+    /// Start again from zero with a new total (a new run in a sequence of runs).
+    pub fn reset(&self, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_position(0);
+        self.bar.reset_eta();
+    }
+
+    /// Change the message shown before the bar (e.g. the current loss estimate).
+    pub fn set_message(&self, message: impl Into<String>) {
+        self.bar.set_message(message.into());
+    }
+
     /// Advance by `units`.
     pub fn inc(&self, units: u64) {
         self.bar.inc(units);

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 
-use super::{Progress, RunArgs, check_extension, flag_temperature, flag_value};
+use super::{Progress, RunArgs, check_extension, flag_duration, flag_temperature};
 use crate::circuit::netlist::split_override;
+use crate::io::Staging;
 use crate::io::TraceFormat;
 use crate::simulate::summary::CheckStep;
 use crate::simulate::{self, Engine, SimulateConfig, Summary, output};
-use crate::units::{Quantity, format_si};
+use crate::units::format_si;
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -102,8 +103,8 @@ impl SimulateArgs {
             circuit: self.circuit.clone(),
             overrides,
             temperature: self.temp.as_deref().map(|t| flag_temperature("temp", t)).transpose()?,
-            tstop: self.tstop.as_deref().map(|t| flag_value("tstop", t, Quantity::Time)).transpose()?,
-            dt: self.dt.as_deref().map(|t| flag_value("dt", t, Quantity::Time)).transpose()?,
+            tstop: self.tstop.as_deref().map(|t| flag_duration("tstop", t, false)).transpose()?,
+            dt: self.dt.as_deref().map(|t| flag_duration("dt", t, false)).transpose()?,
             force_dt: self.force_dt,
             accuracy: self.accuracy,
             check_step: self.check_step,
@@ -114,9 +115,9 @@ impl SimulateArgs {
             record_every: self
                 .record_every
                 .as_deref()
-                .map(|t| flag_value("record-every", t, Quantity::Time))
+                .map(|t| flag_duration("record-every", t, false))
                 .transpose()?,
-            warmup: flag_value("warmup", &self.warmup, Quantity::Time)?,
+            warmup: flag_duration("warmup", &self.warmup, true)?,
             variation: crate::circuit::elaborate::Variation::sample(self.run.seed, self.mismatch),
         })
     }
@@ -126,6 +127,11 @@ impl SimulateArgs {
 pub fn run(args: &SimulateArgs, quiet: bool) -> Result<()> {
     let config = args.config()?;
     let prepared = simulate::prepare(&config)?;
+    // Every output reserved now (its directory proven writable), replaced only at the end.
+    let mut staging = Staging::default();
+    let out = staging.stage_optional(args.out.as_ref())?;
+    let plot = staging.stage_optional(args.plot.as_ref())?;
+    let summary_path = staging.stage_optional(args.summary.as_ref())?;
     let progress = Progress::new(quiet, 1000, &format!("simulating {}", config.circuit.display()));
     let half = config.check_step.then(|| prepared.halved());
     let outcome = simulate::run(&config, prepared, &|fraction| progress.set((fraction * 1000.0) as u64))?;
@@ -137,15 +143,16 @@ pub fn run(args: &SimulateArgs, quiet: bool) -> Result<()> {
         progress.finish();
         summary.check_step = Some(CheckStep::new(&summary, &Summary::new(&config, &rerun)));
     }
-    if let Some(path) = &args.out {
+    if let Some(path) = &out {
         output::write_trace(&outcome, path)?;
     }
-    if let Some(path) = &args.plot {
+    if let Some(path) = &plot {
         output::write_plot(&outcome, path)?;
     }
-    if let Some(path) = &args.summary {
+    if let Some(path) = &summary_path {
         output::write_summary(&summary, path)?;
     }
+    staging.commit()?;
     if !quiet {
         print_summary(&summary);
     }

@@ -8,6 +8,7 @@
 //! | Format | Writer | Use |
 //! |--------|--------|-----|
 //! | any bytes | [`write_atomic`], [`AtomicFile`], [`AtomicPath`] | building block |
+//! | a command's outputs | [`Staging`] | replaced together when the command succeeds |
 //! | JSON | [`write_json_atomic`] | summaries, statistics, calibrations |
 //! | CSV | [`CsvWriter`] | small traces, read by anything |
 //! | NPY | [`NpyWriter`], [`write_npy`] | large traces and samples, read by `numpy.load` |
@@ -25,12 +26,14 @@ mod atomic;
 mod csv;
 mod json;
 mod npy;
+mod staging;
 mod trace;
 
 pub use atomic::{AtomicFile, AtomicPath, remove_pending_temporaries, write_atomic};
 pub use csv::CsvWriter;
 pub use json::write_json_atomic;
 pub use npy::{NpyElement, NpyWriter, write_npy};
+pub use staging::Staging;
 pub use trace::{TraceFormat, TraceSink, TraceWriter};
 
 /// SHA-256 of `bytes` as lowercase hex: the content hash recorded for netlists, model cards

@@ -28,7 +28,7 @@
 //!
 //! The step is the smallest of these and the upper bound (a netlist's .tran step, or --dt).
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, Schur};
 use rand::Rng;
 
 use super::noise::{Increment, sample_increment};
@@ -129,11 +129,18 @@ fn spectral_radius(jac: &[f64], dim: usize, k: usize) -> f64 {
             let disc = half * half - (a * d - b * c);
             if disc >= 0.0 { half.abs() + disc.sqrt() } else { (a * d - b * c).abs().sqrt() }
         }
-        _ => DMatrix::from_fn(k, k, |i, j| jac[i * dim + j])
-            .complex_eigenvalues()
-            .iter()
-            .map(|e| e.norm())
-            .fold(0.0, f64::max),
+        _ => {
+            // nalgebra's plain `complex_eigenvalues` iterates without limit and can hang on a
+            // Jacobian whose QR iteration does not converge (seen on coupled p-bit networks);
+            // then the largest absolute row sum, an upper bound (Gershgorin), is used.
+            let m = DMatrix::from_fn(k, k, |i, j| jac[i * dim + j]);
+            match Schur::try_new(m, f64::EPSILON, 50 * k) {
+                Some(schur) => schur.complex_eigenvalues().iter().map(|e| e.norm()).fold(0.0, f64::max),
+                None => {
+                    (0..k).map(|i| (0..k).map(|j| jac[i * dim + j].abs()).sum::<f64>()).fold(0.0, f64::max)
+                }
+            }
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 
 use std::ops::ControlFlow;
 
-use crate::analysis::{BitReadout, CatReadout, Correlator, Dwell, Moments};
+use crate::analysis::joint::MAX_JOINT_BITS;
+use crate::analysis::{BitReadout, CatReadout, Correlator, Dwell, JointCounter, Moments};
 use crate::circuit::{Circuit, NodeRef, OutputKind};
 use crate::jump::JumpStats;
 use crate::sde::Observer;
@@ -56,6 +57,9 @@ pub struct RunRecord {
     pub row_len: usize,
     /// The steps taken.
     pub steps: StepRecord,
+    /// Joint law of the bit outputs (bit k = the k-th bit output), sampled at the statistics
+    /// interval; None without bit outputs or with more than 16.
+    pub joint: Option<JointCounter>,
 }
 
 /// The observer of one run.
@@ -132,6 +136,8 @@ impl<'a> RunObserver<'a> {
             .collect();
         let n = circuit.free_count();
         let row_len = 1 + n + readers.len() + 1;
+        let bits = readers.iter().filter(|r| matches!(r, Reader::Bit { .. })).count();
+        let joint = (1..=MAX_JOINT_BITS).contains(&bits).then(|| JointCounter::new(bits));
         RunObserver {
             circuit,
             readers,
@@ -143,6 +149,7 @@ impl<'a> RunObserver<'a> {
                 rows: Vec::new(),
                 row_len,
                 steps: StepRecord::Exact,
+                joint,
             },
             warmup,
             every,
@@ -182,6 +189,7 @@ impl Observer for RunObserver<'_> {
         }
         let stat = measuring && self.until_stat == 0;
         self.until_stat = if self.until_stat == 0 { self.stat_every - 1 } else { self.until_stat - 1 };
+        let (mut state, mut bit) = (0usize, 0usize);
         for (k, reader) in self.readers.iter_mut().enumerate() {
             let stats = &mut self.record.readouts[k];
             let value = match reader {
@@ -195,6 +203,8 @@ impl Observer for RunObserver<'_> {
                     if stat {
                         stats.correlators[0].push(s as f64);
                     }
+                    state |= (s as usize) << bit;
+                    bit += 1;
                     s as f64
                 }
                 Reader::Category { nodes, readout, scratch } => {
@@ -226,6 +236,9 @@ impl Observer for RunObserver<'_> {
             self.values[k] = value;
         }
         if stat {
+            if let Some(joint) = self.record.joint.as_mut() {
+                joint.push(state);
+            }
             for (m, value) in self.record.nodes.iter_mut().zip(v) {
                 m.push(*value);
             }

@@ -10,6 +10,9 @@
 //!   autocorrelation of its state indicators, summed), with `correlation_time_upper_bound`
 //!   true when the signal decorrelated within two statistics intervals and the value is only
 //!   an upper bound;
+//! - `joint` (1 to 16 bit outputs): {"outputs": [bit outputs in netlist order],
+//!   "probabilities": [2^n, index = sum_k bit_k << k], "standard_errors": [batch means],
+//!   "batches": B}, sampled at the statistics interval and pooled over runs;
 //! - `energy.supply_j`: energy the sources deliver over the measured window, per run (J);
 //!   `energy.power_w`: its rate; `energy.per_sample_j`: power times the correlation time of
 //!   the first bit or category output (the energy of one independent sample);
@@ -30,7 +33,7 @@ use serde::Serialize;
 use super::observe::StepRecord;
 use super::{Outcome, Prepared, RunRecord, SimulateConfig, StepPlan};
 use crate::analysis::correlator::{CorrelationTime, correlation_time_of};
-use crate::analysis::{Correlator, Dwell, Moments};
+use crate::analysis::{Correlator, Dwell, Joint, Moments};
 use crate::circuit::OutputKind;
 use crate::sde::control::StepReport;
 
@@ -218,6 +221,9 @@ pub struct Summary {
     pub warmup_s: f64,
     pub nodes: BTreeMap<String, NodeSummary>,
     pub outputs: BTreeMap<String, OutputSummary>,
+    /// Joint law of the bit outputs (1 to 16 of them), bit k the k-th in netlist order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joint: Option<Joint>,
     pub energy: EnergySummary,
     pub step: StepSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -325,6 +331,15 @@ impl Summary {
             };
             outputs.insert(o.name.clone(), summary);
         }
+        let joint = records.first().and_then(|r| r.joint.clone()).map(|mut counter| {
+            for r in &records[1..] {
+                if let Some(other) = &r.joint {
+                    counter.merge(other);
+                }
+            }
+            let bits = c.outputs.iter().filter(|o| matches!(o.kind, OutputKind::Bit { .. }));
+            counter.joint(bits.map(|o| o.name.clone()).collect())
+        });
         let runs = records.len() as f64;
         let supply = records.iter().map(|r| r.supply_energy).sum::<f64>() / runs;
         let power = records.iter().map(|r| r.supply_energy).sum::<f64>() / measured;
@@ -342,6 +357,7 @@ impl Summary {
             warmup_s: p.warmup,
             nodes,
             outputs,
+            joint,
             energy: EnergySummary {
                 supply_j: supply,
                 power_w: power,

@@ -21,7 +21,7 @@ pub struct ReportOutcome {
     pub missing: Vec<usize>,
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
@@ -34,7 +34,7 @@ fn params(r: &PointRecord) -> String {
     escape(&p.join(", "))
 }
 
-fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     out.push_str("<table><thead><tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", escape(h));
@@ -50,7 +50,7 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     out.push_str("</tbody></table>\n");
 }
 
-const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
+pub(crate) const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
 table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #bbb;padding:3px 8px;\
 text-align:right}th{background:#eee}figure{margin:2em 0}figcaption{color:#444;max-width:900px}\
 pre{background:#f6f6f6;padding:1em;overflow:auto}svg{max-width:100%;height:auto}.warn{color:#a00}";

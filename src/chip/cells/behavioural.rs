@@ -10,7 +10,10 @@
 //!
 //! an effective inverse temperature beta_eff = beta Vs(T_design) / Vs(T): the chip's beta
 //! falls as it warms, as the calibrated Vs(T) says. In the free-running mode each cell's
-//! correlation time is its calibrated tau at its offset.
+//! correlation time is its calibrated tau at its offset. A [`Population`] generalises this to
+//! per-cell widths Vs_i and relative gains g_i, P(s_i = +1 | u) = sigma((g g_i u - delta_i) /
+//! Vs_i): still a logistic of an affine function of u, which the lattice kernels draw from two
+//! per-slot f32 arrays as fast as ideal cells.
 //!
 //! Mismatch (`[cells] mismatch`): `"population"` (the default when the calibration has a
 //! mismatch Monte Carlo population) gives every cell its own V0_i, Vs_i and tau_i drawn from
@@ -28,24 +31,56 @@
 //! costs a sweep times twice the integrated autocorrelation time of its energy.
 
 use crate::cell::PbitCell;
-use crate::chip::cells::cell::{CellModel, logistic};
+use crate::chip::cells::cell::{CellModel, exp2_clamped, logistic_up};
 use crate::chip::error::ChipError;
+use std::f64::consts::LOG2_E;
 
-/// Calibrated p-bits as chip cells.
+/// Per-cell parameters of a population of p-bits, in natural cell order: each cell's input
+/// offset delta_i (V), logistic width Vs_i (V), relative input gain g_i (1 by design) and
+/// correlation-time factor (its own tau0 over the nominal one). A per-cell sample of the
+/// calibrated parameters (mismatch Monte Carlo) is one of these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Population {
+    pub offset_v: Vec<f64>,
+    pub vs_v: Vec<f64>,
+    pub gain: Vec<f64>,
+    pub speed: Vec<f64>,
+}
+
+impl Population {
+    /// Cells that differ only by their offsets: width `vs`, gain 1.
+    pub fn offsets_only(offsets: Vec<f64>, vs: f64) -> Self {
+        let n = offsets.len();
+        Population { offset_v: offsets, vs_v: vec![vs; n], gain: vec![1.0; n], speed: vec![1.0; n] }
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.offset_v.len()
+    }
+
+    /// True if there are no cells.
+    pub fn is_empty(&self) -> bool {
+        self.offset_v.is_empty()
+    }
+}
+
+/// Calibrated p-bits as chip cells. Cell i draws s_i = +1 with probability
+/// sigma((G g_i u - delta_i) / Vs_i), G = 2 beta Vs(T_design), i.e. 1 / (1 + 2^(k_i u + c_i))
+/// with k_i = -G g_i log2(e) / Vs_i and c_i = delta_i log2(e) / Vs_i, kept per slot in two f32
+/// arrays ([`CellModel::logistic_form`]) so that the lattice kernels draw them fused.
 #[derive(Debug, Clone)]
 pub struct PbitCells {
     cell: PbitCell,
     /// Vs at the design temperature (V).
     design_vs: f64,
     beta: f64,
-    /// Each cell's offset delta_i = V0_i - V0 (V), width Vs_i (V) and correlation time at its
-    /// own V0 relative to the nominal tau0, by natural cell index.
-    offsets: Vec<f64>,
-    widths: Vec<f64>,
-    speeds: Vec<f64>,
-    /// The same by sampler slot once bound.
-    bound: Vec<f32>,
-    bound_inv_vs: Vec<f32>,
+    /// Per-cell parameters, natural order.
+    population: Population,
+    /// Natural index of each slot (identity until bound).
+    sites: Vec<u32>,
+    slope: Vec<f32>,
+    intercept: Vec<f32>,
     tau_relative: Vec<f64>,
 }
 
@@ -55,57 +90,55 @@ impl PbitCells {
     /// nominal width and speed. A compensated chip passes `design_vs` scaled by T / T_design
     /// (see [`compensation`]).
     pub fn new(cell: PbitCell, design_vs: f64, beta: f64, offsets: Vec<f64>) -> Self {
-        let widths = vec![cell.vs; offsets.len()];
-        let speeds = vec![1.0; offsets.len()];
-        Self::with_parameters(cell, design_vs, beta, offsets, widths, speeds)
+        let population = Population::offsets_only(offsets, cell.vs);
+        Self::with_population(cell, design_vs, beta, population)
     }
 
-    /// Cells with their own parameters (a mismatch population): cell i has V0 + `offsets[i]`,
-    /// width `widths[i]` and correlation time `speeds[i]` times the nominal one.
-    pub fn with_parameters(
-        cell: PbitCell,
-        design_vs: f64,
-        beta: f64,
-        offsets: Vec<f64>,
-        widths: Vec<f64>,
-        speeds: Vec<f64>,
-    ) -> Self {
+    /// Cells with per-cell offsets, widths and gains (`population`, natural order); `cell`
+    /// gives the nominal cell (effective beta, correlation time, energy).
+    pub fn with_population(cell: PbitCell, design_vs: f64, beta: f64, population: Population) -> Self {
+        let sites = (0..population.len() as u32).collect();
         let mut cells = PbitCells {
             cell,
             design_vs,
             beta,
-            offsets,
-            widths,
-            speeds,
-            bound: Vec::new(),
-            bound_inv_vs: Vec::new(),
-            tau_relative: Vec::new(),
+            population,
+            sites,
+            slope: vec![],
+            intercept: vec![],
+            tau_relative: vec![],
         };
-        let natural: Vec<u32> = (0..cells.offsets.len() as u32).collect();
-        cells.bind_sites(&natural);
+        cells.refresh();
         cells
     }
 
-    fn bind_sites(&mut self, sites: &[u32]) -> Option<u32> {
-        let (mut bound, mut inv_vs, mut tau) = (Vec::new(), Vec::new(), Vec::new());
-        for &site in sites {
-            let i = site as usize;
-            let (Some(&o), Some(&vs), Some(&speed)) =
-                (self.offsets.get(i), self.widths.get(i), self.speeds.get(i))
-            else {
-                return Some(site);
-            };
-            bound.push(o as f32);
-            inv_vs.push((1.0 / vs) as f32);
-            tau.push(speed * self.cell.correlation_time(self.cell.v0 + o, o) / self.cell.tau0);
-        }
-        (self.bound, self.bound_inv_vs, self.tau_relative) = (bound, inv_vs, tau);
-        None
+    /// Recomputes the per-slot (k, c) and correlation times for the current slot order.
+    fn refresh(&mut self) {
+        self.refresh_slope();
+        let (p, c) = (&self.population, &self.cell);
+        self.intercept = self
+            .sites
+            .iter()
+            .map(|&i| (p.offset_v[i as usize] * LOG2_E / p.vs_v[i as usize]) as f32)
+            .collect();
+        self.tau_relative = self
+            .sites
+            .iter()
+            .map(|&i| {
+                let o = p.offset_v[i as usize];
+                p.speed[i as usize] * c.correlation_time(c.v0 + o, o) / c.tau0
+            })
+            .collect();
     }
 
-    /// The cells' spread: (offsets, widths) by natural index.
-    pub fn parameters(&self) -> (&[f64], &[f64]) {
-        (&self.offsets, &self.widths)
+    /// Recomputes the per-slot k (the only parameter that depends on beta).
+    fn refresh_slope(&mut self) {
+        let (gain, p) = (self.gain(), &self.population);
+        self.slope = self
+            .sites
+            .iter()
+            .map(|&i| (-gain * p.gain[i as usize] * LOG2_E / p.vs_v[i as usize]) as f32)
+            .collect();
     }
 
     /// Input gain (V per unit local field): 2 beta Vs(T_design).
@@ -122,24 +155,66 @@ impl PbitCells {
     pub fn cell(&self) -> &PbitCell {
         &self.cell
     }
+
+    /// The per-cell parameters (natural order).
+    pub fn population(&self) -> &Population {
+        &self.population
+    }
+
+    /// Cells with their own parameters (a mismatch population): cell i has V0 + `offsets[i]`,
+    /// width `widths[i]`, gain 1 and correlation time `speeds[i]` times the nominal one.
+    pub fn with_parameters(
+        cell: PbitCell,
+        design_vs: f64,
+        beta: f64,
+        offsets: Vec<f64>,
+        widths: Vec<f64>,
+        speeds: Vec<f64>,
+    ) -> Self {
+        let gain = vec![1.0; offsets.len()];
+        Self::with_population(
+            cell,
+            design_vs,
+            beta,
+            Population { offset_v: offsets, vs_v: widths, gain, speed: speeds },
+        )
+    }
+
+    /// The cells' spread: (offsets, widths) by natural index.
+    pub fn parameters(&self) -> (&[f64], &[f64]) {
+        (&self.population.offset_v, &self.population.vs_v)
+    }
 }
 
 impl CellModel for PbitCells {
     fn bind(&mut self, sites: &[u32]) -> Result<(), ChipError> {
-        match self.bind_sites(sites) {
-            Some(site) => Err(ChipError::Unsupported(format!("no offset for cell {site}"))),
-            None => Ok(()),
+        if let Some(&site) = sites.iter().find(|&&i| i as usize >= self.population.len()) {
+            return Err(ChipError::Unsupported(format!("no offset for cell {site}")));
         }
+        self.sites = sites.to_vec();
+        self.refresh();
+        Ok(())
     }
 
     #[inline]
     fn p_up(&self, first: usize, u: &[f32], p: &mut [f32]) {
-        let gain = self.gain() as f32;
-        let offsets = &self.bound[first..first + u.len()];
-        let inv_vs = &self.bound_inv_vs[first..first + u.len()];
-        for (((p, &u), &o), &k) in p.iter_mut().zip(u).zip(offsets).zip(inv_vs) {
-            *p = logistic((gain * u - o) * k);
+        let (k, c) = (&self.slope[first..first + u.len()], &self.intercept[first..first + u.len()]);
+        for (((p, &u), &k), &c) in p.iter_mut().zip(u).zip(k).zip(c) {
+            *p = 1.0 / (1.0 + exp2_clamped(u * k + c));
         }
+    }
+
+    /// [`logistic_up`] with the slot's (k, c).
+    #[inline(always)]
+    fn draw_up(&self, first: usize, u: &[f32], r: &[f32], s: &mut [i8], _scratch: &mut [f32]) {
+        let (k, c) = (&self.slope[first..first + u.len()], &self.intercept[first..first + u.len()]);
+        for ((((s, &r), &u), &k), &c) in s.iter_mut().zip(r).zip(u).zip(k).zip(c) {
+            *s = if logistic_up(u, r, k, c) { 1 } else { -1 };
+        }
+    }
+
+    fn logistic_form(&self) -> Option<(&[f32], &[f32])> {
+        Some((&self.slope, &self.intercept))
     }
 
     /// p-bits are binary: a categorical model is refused when the cells are built, so this
@@ -168,25 +243,60 @@ impl CellModel for PbitCells {
             return Err(ChipError::Unsupported(format!("beta {beta} is not a finite non-negative number")));
         }
         self.beta = beta;
+        self.refresh_slope();
         Ok(())
     }
 }
 
-/// The chip energy model: calibrated cell energy plus neighbour links.
+/// The chip energy model: calibrated cell energy plus neighbour links (or, with calibrated
+/// couplings, the synapses' calibrated power).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ChipEnergy {
     /// Energy of one independent p-bit sample (J), from the calibration.
     pub cell_j: f64,
-    /// Broadcasting one update to the neighbours (J): degree * C_link V_link^2 / 4.
+    /// Broadcasting one update to the neighbours (J): degree * C_link V_link^2 / 4 (0 with
+    /// calibrated couplings, whose readout is part of the cell and whose wires are part of
+    /// the synapses).
     pub links_j: f64,
-    /// One sweep: cells * (cell_j + links_j) (J).
+    /// Calibrated couplings: the synapses' energy per cell update (J), their summed power
+    /// times the cell's correlation time, shared out over the cells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub couplings_j: Option<f64>,
+    /// Cell updates per sweep and cell: 1 for block Gibbs; for free running the read
+    /// interval in units of the cells' correlation time (read_interval / tau).
+    pub updates_per_sweep: f64,
+    /// One sweep: cells * (cell_j + links_j + couplings_j) * updates_per_sweep (J).
     pub per_sweep_j: f64,
 }
 
 impl ChipEnergy {
     pub fn new(cells: usize, degree: f64, cell_j: f64, link_capacitance: f64, link_swing: f64) -> Self {
         let links_j = degree * 0.5 * link_capacitance * link_swing * link_swing * 0.5;
-        ChipEnergy { cell_j, links_j, per_sweep_j: cells as f64 * (cell_j + links_j) }
+        ChipEnergy {
+            cell_j,
+            links_j,
+            couplings_j: None,
+            updates_per_sweep: 1.0,
+            per_sweep_j: cells as f64 * (cell_j + links_j),
+        }
+    }
+
+    /// The same chip with calibrated couplings of summed power `power_w` (W) instead of the
+    /// link model, a cell update lasting `update_time` (s).
+    pub fn with_couplings(self, cells: usize, power_w: f64, update_time: f64) -> Self {
+        let couplings_j = power_w * update_time / cells as f64;
+        ChipEnergy {
+            links_j: 0.0,
+            couplings_j: Some(couplings_j),
+            per_sweep_j: cells as f64 * (self.cell_j + couplings_j) * self.updates_per_sweep,
+            ..self
+        }
+    }
+
+    /// The same chip with `updates` cell updates per sweep and cell.
+    pub fn per_sweep_updates(self, cells: usize, updates: f64) -> Self {
+        let per_update = self.cell_j + self.links_j + self.couplings_j.unwrap_or(0.0);
+        ChipEnergy { updates_per_sweep: updates, per_sweep_j: cells as f64 * per_update * updates, ..self }
     }
 
     /// Energy of one independent sample: a sweep times 2 tau_int (in sweeps, at least 1/2)
@@ -215,6 +325,9 @@ pub struct CellsReport {
     /// calibration's sigma) or "population of N" (each cell drawn from the population).
     pub mismatch: String,
     pub energy: ChipEnergy,
+    /// Calibrated couplings, if the description has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub couplings: Option<super::couplings::CouplingsReport>,
 }
 
 fn temperature_value(key: &str, value: &toml::Value) -> Result<f64, ChipError> {
@@ -301,7 +414,18 @@ pub fn pbit_cells(
         (Some(toml::Value::String(s)), None) if s == "card" => {
             (calibration.mismatch.sigma_v0_v, "card".to_string())
         }
-        (Some(v), None) => (quantity_value("cells.mismatch", v, Quantity::Voltage)?, "offset".to_string()),
+        (Some(v), None) => {
+            let sigma = quantity_value("cells.mismatch", v, Quantity::Voltage)?;
+            if !(sigma >= 0.0) {
+                return Err(ChipError::value(
+                    "cells.mismatch",
+                    format!(
+                        "{sigma} V: expected a standard deviation of V0 (>= 0, e.g. \"2m\"), \"card\" or \"population\""
+                    ),
+                ));
+            }
+            (sigma, "offset".to_string())
+        }
     };
     let link_c = c
         .link_capacitance
@@ -312,7 +436,15 @@ pub fn pbit_cells(
         .as_ref()
         .map_or(Ok(0.8), |v| quantity_value("cells.link_swing", v, Quantity::Voltage))?;
     let degree = 2.0 * chip.topology.edge_slots() as f64 / chip.cells() as f64;
-    let energy = ChipEnergy::new(chip.cells(), degree, cell.energy_per_sample, link_c, link_v);
+    // A free-running sweep lasts read_interval, in units where a cell's correlation time is
+    // tau: read_interval / tau updates per cell.
+    let schedule = &config.schedule;
+    let updates = match schedule.method {
+        crate::chip::Method::BlockGibbs => 1.0,
+        crate::chip::Method::FreeRunning => schedule.read_interval / schedule.tau,
+    };
+    let energy = ChipEnergy::new(chip.cells(), degree, cell.energy_per_sample, link_c, link_v)
+        .per_sweep_updates(chip.cells(), updates);
     let cells = match population {
         Some(p) => {
             let law = crate::cell::PopulationLaw::new(p, &calibration.temperatures_k);
@@ -348,6 +480,7 @@ pub fn pbit_cells(
         mismatch_sigma_v: sigma,
         mismatch: mismatch_mode,
         energy,
+        couplings: None,
     };
     Ok((cells, report))
 }

@@ -49,6 +49,16 @@ pub trait CellModel: Send + Sync {
         None
     }
 
+    /// `Some((k, c))`, one value per slot (bound order, see [`CellModel::bind`]), if the cell
+    /// is a logistic of an affine function of its local field, P(s = +1 | u) = 1 / (1 +
+    /// 2^(k u + c)) = sigma(-(k u + c) ln 2), and [`CellModel::draw_up`] is exactly
+    /// [`logistic_up`]`(u, r, k[slot], c[slot])`: samplers may then run their own fused
+    /// version of that test (the lattice path's kernels) with bit-identical results, or a
+    /// lookup table when every slot has the same (k, c). Default `None`.
+    fn logistic_form(&self) -> Option<(&[f32], &[f32])> {
+        None
+    }
+
     /// Categorical cells (Potts / p-dit): `p[k]` = P(s = k) given per-state fields `u[k]`.
     fn categorical(&self, slot: usize, u: &[f64], p: &mut [f64]);
 
@@ -62,8 +72,30 @@ pub trait CellModel: Send + Sync {
         1.0
     }
 
+    /// Correlation time of the slot at local field `u`, in the units of [`CellModel::tau`]
+    /// (a calibrated cell's tau depends on its input). Default: [`CellModel::tau`].
+    fn tau_at(&self, slot: usize, _u: f32) -> f64 {
+        self.tau(slot)
+    }
+
+    /// How the cells' inputs lag their neighbours, in the schedule's time units, if their
+    /// couplings are circuits that take time (calibrated couplings): the free-running sampler
+    /// then follows each input as it settles ([`crate::chip::samplers::settling`]). Default:
+    /// `None` (inputs follow the neighbours at once).
+    fn input_lag(&self) -> Option<InputLag> {
+        None
+    }
+
     /// Sets the inverse temperature the cells should realise (annealing schedules).
     fn set_beta(&mut self, beta: f64) -> Result<(), ChipError>;
+}
+
+/// How a cell's input follows its neighbours: a neighbour's flip arrives after `delay`, and
+/// the input then relaxes towards the new local field with time constant `settling`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InputLag {
+    pub delay: f64,
+    pub settling: f64,
 }
 
 /// The ideal cell: exact conditionals at inverse temperature `beta`.
@@ -176,6 +208,13 @@ pub fn ideal_k(beta: f64) -> f32 {
 #[inline(always)]
 pub fn ideal_up(u: f32, r: f32, k: f32) -> bool {
     r * (1.0 + exp2_clamped(u * k)) < 1.0
+}
+
+/// A logistic cell's draw: r < 1 / (1 + 2^(k u + c)), tested as r (1 + 2^(k u + c)) < 1 with
+/// k u + c rounded to f32 after the product (no fused multiply-add), as [`ideal_up`].
+#[inline(always)]
+pub fn logistic_up(u: f32, r: f32, k: f32, c: f32) -> bool {
+    r * (1.0 + exp2_clamped(u * k + c)) < 1.0
 }
 
 #[cfg(test)]

@@ -12,6 +12,12 @@
 //! field = 0.0               #    or weights = "weights.csv" (lattices: rows i,j,J)
 //! [cells]
 //! kind = "ideal"            # "pbit", "pdit", "pmog" with calibration, temperature, mismatch
+//! circuit = "cells/pbit_cell.cir"       # the cell as transistors (pbitsim netlist), with
+//! subcircuit = "pbit_cell"              #   its subcircuit (default: the file's stem)
+//! [couplings]               # optional: couplings as calibrated circuits
+//! circuit = "cells/synapse.cir"         # the coupling as transistors (pbitsim netlist)
+//! subcircuit = "synapse"                #   (default: the file's stem)
+//! calibration = "cells/synapse_calibration.json"   # pbitsim calibrate --coupling
 //! [schedule]
 //! method = "block-gibbs"    # or "free-running" (tau, read_interval)
 //! warmup = 100
@@ -45,6 +51,8 @@ pub struct ChipConfig {
     pub model: ModelSection,
     #[serde(default)]
     pub cells: CellsSection,
+    /// Couplings as calibrated circuits (behavioural chip) and their subcircuit (netlist).
+    pub couplings: Option<CouplingsSection>,
     #[serde(default)]
     pub schedule: ScheduleSection,
     /// Directory that relative paths are taken from.
@@ -152,6 +160,27 @@ pub struct CellsSection {
     pub link_swing: Option<toml::Value>,
     /// Scale every cell's input gain by T / T_design so that beta_eff stays at beta.
     pub compensation: Option<bool>,
+    /// The cell as a transistor circuit: a netlist file defining a subcircuit with ports
+    /// (in, q, qb) and a parameter `bias` (for `pbitsim netlist`).
+    pub circuit: Option<PathBuf>,
+    /// The subcircuit's name (default: the circuit file's stem).
+    pub subcircuit: Option<String>,
+    /// Hysteresis of the bit readout on V(q) - V(qb) in the netlist (V, default 40 mV).
+    pub hysteresis: Option<toml::Value>,
+}
+
+/// `[couplings]`: the coupling circuit and its calibration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CouplingsSection {
+    /// A netlist file defining a subcircuit with ports (in, drive) and a parameter `w`, the
+    /// weight setting (for `pbitsim netlist`).
+    pub circuit: Option<PathBuf>,
+    /// The subcircuit's name (default: the circuit file's stem).
+    pub subcircuit: Option<String>,
+    /// A coupling calibration (`pbitsim calibrate --coupling`): weight setting -> input
+    /// shift, offset, settling time, power.
+    pub calibration: Option<PathBuf>,
 }
 
 /// `anneal`: points or a linear ramp.
@@ -278,7 +307,8 @@ impl ChipConfig {
         Ok(cfg)
     }
 
-    fn path(&self, p: &Path) -> PathBuf {
+    /// A path of the description, relative to its directory.
+    pub fn path(&self, p: &Path) -> PathBuf {
         self.base_dir.join(p)
     }
 
@@ -303,6 +333,16 @@ impl ChipConfig {
                 let edges = csv::read_edges(&self.path(&g.edges))?;
                 let fields = g.fields.as_ref().map(|f| csv::read_fields(&self.path(f), width)).transpose()?;
                 let n = fields.iter().flatten().map(|(i, _)| *i as usize + 1).fold(edges.cells, usize::max);
+                if n == 0 {
+                    return Err(ChipError::Config {
+                        file: self.source.clone(),
+                        message: format!(
+                            "[graph] has no cells: {} lists no edges{}; expected rows i,j,J",
+                            g.edges.display(),
+                            if g.fields.is_some() { " and the fields file no cells" } else { "" }
+                        ),
+                    });
+                }
                 Ok((Topology::Graph(Graph::new(n, edges.edges)?), Some(edges.couplings), fields))
             }
             (Some(_), Some(_)) => Err(ChipError::Config {

@@ -51,11 +51,28 @@ fn csv_err(file: &Path, line: usize, token: impl AsRef<str>, message: impl Into<
     }
 }
 
+/// Largest number of cells a graph file may name (2^24, a 4096 x 4096 chip): checked on
+/// every index before anything is allocated by it, so that a typo such as 4000000000 is an
+/// error, not an allocation of tens of gigabytes.
+pub const MAX_GRAPH_CELLS: u32 = 1 << 24;
+
 fn index(file: &Path, line: usize, tok: &str) -> Result<u32, ChipError> {
-    tok.parse::<u32>()
+    let i = tok
+        .parse::<u32>()
         .ok()
         .filter(|&i| i < u32::MAX)
-        .ok_or_else(|| csv_err(file, line, tok, "expected a cell index (integer >= 0)"))
+        .ok_or_else(|| csv_err(file, line, tok, "expected a cell index (integer >= 0)"))?;
+    if i >= MAX_GRAPH_CELLS {
+        return Err(csv_err(
+            file,
+            line,
+            tok,
+            format!(
+                "cell index beyond the largest graph pbitsim builds ({MAX_GRAPH_CELLS} cells, indices from 0)"
+            ),
+        ));
+    }
+    Ok(i)
 }
 
 fn number(file: &Path, line: usize, tok: &str, what: &str) -> Result<f32, ChipError> {
@@ -161,6 +178,10 @@ mod tests {
         assert!(e.contains("self loop"), "{e}");
         let e = parse_edges(p, "0,1,x\n").unwrap_err().to_string();
         assert!(e.contains("e.csv:1") && e.contains("`x`"), "{e}");
+        let e = parse_edges(p, "0,4000000000,1\n").unwrap_err().to_string();
+        assert!(e.contains("e.csv:1") && e.contains("4000000000") && e.contains("largest graph"), "{e}");
+        let e = parse_fields(p, "1000000000,0.5\n", 1).unwrap_err().to_string();
+        assert!(e.contains("e.csv:1") && e.contains("largest graph"), "{e}");
         let f = parse_fields(p, "3,0.25\n", 1).unwrap();
         assert_eq!(f, vec![(3, vec![0.25])]);
         assert!(parse_fields(p, "3,0.25\n", 3).is_err());

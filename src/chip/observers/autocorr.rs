@@ -1,7 +1,8 @@
 //! Integrated autocorrelation time and effective sample size of a time series.
 //!
 //! tau_int = 1/2 + sum_{t=1}^{W} rho(t), with rho the normalised autocorrelation (biased
-//! estimator C(t) = (1/n) sum_i (x_i - mean)(x_{i+t} - mean), computed by FFT), and the
+//! estimator C(t) = (1/n) sum_i (x_i - mean)(x_{i+t} - mean), computed by FFT in
+//! [`crate::analysis::autocorr`]), and the
 //! window W chosen by Sokal's automatic windowing: the smallest W with W >= c tau_int(W),
 //! c = 5 (A. D. Sokal, "Monte Carlo methods in statistical mechanics: foundations and new
 //! algorithms", Cargese lectures 1996, section 3; N. Madras and A. D. Sokal, J. Stat. Phys.
@@ -29,63 +30,6 @@ pub struct AutoCorr {
 /// Sokal's window constant.
 pub const SOKAL_C: f64 = 5.0;
 
-/// In-place radix-2 FFT of (re, im); `inverse` uses e^{+i...} without 1/n scaling.
-fn fft(re: &mut [f64], im: &mut [f64], inverse: bool) {
-    let n = re.len();
-    let mut j = 0;
-    for i in 1..n {
-        let mut bit = n >> 1;
-        while j & bit != 0 {
-            j ^= bit;
-            bit >>= 1;
-        }
-        j |= bit;
-        if i < j {
-            re.swap(i, j);
-            im.swap(i, j);
-        }
-    }
-    let mut len = 2;
-    while len <= n {
-        let ang = 2.0 * std::f64::consts::PI / len as f64 * if inverse { 1.0 } else { -1.0 };
-        for start in (0..n).step_by(len) {
-            for k in 0..len / 2 {
-                let (s, c) = (ang * k as f64).sin_cos();
-                let (a, b) = (start + k, start + k + len / 2);
-                let tr = re[b] * c - im[b] * s;
-                let ti = re[b] * s + im[b] * c;
-                re[b] = re[a] - tr;
-                im[b] = im[a] - ti;
-                re[a] += tr;
-                im[a] += ti;
-            }
-        }
-        len <<= 1;
-    }
-}
-
-/// Autocovariance C(t), t = 0..n, biased (divided by n).
-fn autocovariance(x: &[f64], mean: f64) -> Vec<f64> {
-    let n = x.len();
-    let size = (2 * n).next_power_of_two();
-    let mut re = vec![0.0; size];
-    let mut im = vec![0.0; size];
-    for (r, &v) in re.iter_mut().zip(x) {
-        *r = v - mean;
-    }
-    fft(&mut re, &mut im, false);
-    for k in 0..size {
-        re[k] = re[k] * re[k] + im[k] * im[k];
-        im[k] = 0.0;
-    }
-    fft(&mut re, &mut im, true);
-    re.truncate(n);
-    for v in re.iter_mut() {
-        *v /= (size * n) as f64;
-    }
-    re
-}
-
 /// tau_int, ESS and the standard error of the mean of `x`.
 pub fn integrated_time(x: &[f64]) -> AutoCorr {
     let n = x.len();
@@ -93,16 +37,18 @@ pub fn integrated_time(x: &[f64]) -> AutoCorr {
     if n < 2 {
         return AutoCorr { tau_int: 0.5, window: 0, reliable: false, ess: n as f64, mean, stderr: f64::NAN };
     }
-    let c = autocovariance(x, mean);
-    if c[0] <= 0.0 {
+    // rho(t) = C(t) / C(0) by FFT (the same estimator, in crate::analysis)
+    let rho = crate::analysis::autocorr::autocorrelation(x, (n / 4).max(2));
+    let c0 = x.iter().map(|&v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+    if rho.is_empty() || c0 <= 0.0 {
         // a constant series: no fluctuation to correlate
         return AutoCorr { tau_int: 0.5, window: 0, reliable: true, ess: n as f64, mean, stderr: 0.0 };
     }
     let mut tau = 0.5;
     let mut window = 0;
     let mut reliable = false;
-    for t in 1..(n / 4).max(2) {
-        tau += c[t] / c[0];
+    for t in 1..(n / 4).max(2).min(rho.len()) {
+        tau += rho[t];
         window = t;
         if t as f64 >= SOKAL_C * tau {
             reliable = true;
@@ -110,7 +56,7 @@ pub fn integrated_time(x: &[f64]) -> AutoCorr {
         }
     }
     let tau = tau.max(0.5 / n as f64);
-    let var = c[0] * n as f64 / (n - 1) as f64;
+    let var = c0 * n as f64 / (n - 1) as f64;
     AutoCorr {
         tau_int: tau,
         window,
@@ -144,14 +90,25 @@ mod tests {
         assert!(r.reliable);
     }
 
+    /// tau_int of a short series against the direct sums C(t) = (1/n) sum_i (x_i - mean)
+    /// (x_{i+t} - mean) and Sokal's window applied by hand.
     #[test]
-    fn fft_autocovariance_matches_direct() {
-        let x: Vec<f64> = (0..37).map(|i| ((i * 7919) % 13) as f64).collect();
-        let mean = x.iter().sum::<f64>() / 37.0;
-        let c = autocovariance(&x, mean);
-        for t in 0..37 {
-            let d: f64 = (0..37 - t).map(|i| (x[i] - mean) * (x[i + t] - mean)).sum::<f64>() / 37.0;
-            assert!((c[t] - d).abs() < 1e-9);
+    fn fft_autocorrelation_matches_direct_sums() {
+        let x: Vec<f64> =
+            (0..400).map(|i| ((i * 7919) % 13) as f64 + (i as f64 * 0.05).sin() * 4.0).collect();
+        let n = x.len();
+        let mean = x.iter().sum::<f64>() / n as f64;
+        let c = |t: usize| (0..n - t).map(|i| (x[i] - mean) * (x[i + t] - mean)).sum::<f64>() / n as f64;
+        let (mut tau, mut window) = (0.5, 0);
+        for t in 1..n / 4 {
+            tau += c(t) / c(0);
+            window = t;
+            if t as f64 >= SOKAL_C * tau {
+                break;
+            }
         }
+        let r = integrated_time(&x);
+        assert_eq!(r.window, window);
+        assert!((r.tau_int - tau).abs() < 1e-9, "{} vs {tau}", r.tau_int);
     }
 }

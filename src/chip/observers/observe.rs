@@ -64,6 +64,11 @@ pub struct Summary {
     sum_m: f64,
     /// Ising: count of s = +1 per cell; Potts: count per cell and state (cell-major).
     counts: Vec<u64>,
+    /// Ising: counts of the last `recent_samples` (< 255) samples, added into `counts` every
+    /// 255 samples: one byte per cell per sample keeps the pass over the state cheap (32
+    /// cells per vector instruction).
+    recent: Vec<u8>,
+    recent_samples: u32,
     /// Gaussian: sum of x per cell.
     sums: Vec<f64>,
 }
@@ -93,7 +98,13 @@ impl Summary {
     pub fn marginals(&self) -> Vec<f64> {
         let n = self.samples() as f64;
         match self.q {
-            0 => self.counts.iter().map(|&c| c as f64 / n).collect(),
+            0 => (0..self.cells)
+                .map(|i| {
+                    let c = self.counts.get(i).copied().unwrap_or(0)
+                        + self.recent.get(i).copied().unwrap_or(0) as u64;
+                    c as f64 / n
+                })
+                .collect(),
             1 => self.sums.iter().map(|&s| s / n).collect(),
             q => (0..self.cells).map(|i| self.counts[i * q + 1] as f64 / n).collect(),
         }
@@ -115,8 +126,17 @@ impl Observer for Summary {
         match s.state {
             StateBuf::Spins(v) => {
                 self.counts.resize(self.cells, 0);
-                for (c, &x) in self.counts.iter_mut().zip(v) {
-                    *c += (x > 0) as u64;
+                self.recent.resize(self.cells, 0);
+                for (c, &x) in self.recent.iter_mut().zip(v) {
+                    *c += (x > 0) as u8;
+                }
+                self.recent_samples += 1;
+                if self.recent_samples == u8::MAX as u32 {
+                    for (c, r) in self.counts.iter_mut().zip(self.recent.iter_mut()) {
+                        *c += *r as u64;
+                        *r = 0;
+                    }
+                    self.recent_samples = 0;
                 }
             }
             StateBuf::Potts(v) => {

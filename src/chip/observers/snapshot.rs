@@ -1,10 +1,11 @@
 //! Lattice snapshots as grey-scale PNG: one pixel per cell (Ising: +1 white, -1 black; Potts:
 //! state k as grey level k / (q - 1); Gaussian: values mapped linearly from [min, max]).
-//! Written to `<name>.partial` and renamed.
+//! Written atomically (a hidden temporary renamed onto the name when complete).
 
 use crate::chip::error::ChipError;
 use crate::chip::observers::observe::{Observer, Sample};
 use crate::chip::samplers::sampler::StateBuf;
+use crate::io::AtomicFile;
 use std::path::{Path, PathBuf};
 
 /// Writes an L x L grey-scale PNG of a state.
@@ -28,19 +29,17 @@ pub fn write_png(path: &Path, side: usize, state: &StateBuf) -> Result<(), ChipE
             pixels.len()
         )));
     }
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    let partial = path.with_file_name(name);
-    let io = |e: std::io::Error| ChipError::io(&partial, e);
-    let file = std::fs::File::create(&partial).map_err(io)?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), side as u32, side as u32);
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_depth(png::BitDepth::Eight);
-    let png_err = |e: png::EncodingError| ChipError::io(&partial, std::io::Error::other(e));
-    let mut w = enc.write_header().map_err(png_err)?;
-    w.write_image_data(&pixels).map_err(png_err)?;
-    w.finish().map_err(png_err)?;
-    std::fs::rename(&partial, path).map_err(|e| ChipError::io(path, e))
+    let mut file = AtomicFile::create(path)?;
+    let png_err = |e: png::EncodingError| ChipError::io(path, std::io::Error::other(e));
+    {
+        let mut enc = png::Encoder::new(&mut file, side as u32, side as u32);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().map_err(png_err)?;
+        w.write_image_data(&pixels).map_err(png_err)?;
+        w.finish().map_err(png_err)?;
+    }
+    Ok(file.commit()?)
 }
 
 /// An observer writing `snapshot_<sample>.png` into a directory every `every` samples.

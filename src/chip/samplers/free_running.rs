@@ -23,7 +23,7 @@ use crate::chip::description::graph::Topology;
 use crate::chip::description::model::Model;
 use crate::chip::error::ChipError;
 use crate::chip::samplers::layout::ColourLayout;
-use crate::chip::samplers::sampler::{Sampler, StateBuf};
+use crate::chip::samplers::sampler::{Sampler, StateBuf, check_restart};
 use crate::rng::{Domain, Seed, StreamRng};
 use rand::Rng;
 
@@ -72,10 +72,9 @@ impl<K: Kind, C: CellModel> FreeRunning<K, C> {
             ));
         }
         let lay = ColourLayout::new(topology, model, colouring)?;
+        check_restart(model, init, clamp, lay.cells())?;
         cell.bind(&lay.sites)?;
         let kind = K::new(model, &lay);
-        let mut state = K::load(&lay, init)
-            .ok_or_else(|| ChipError::Unsupported("initial state does not match the model kind".into()))?;
         let n = lay.cells();
         let taus: Vec<f64> = (0..n).map(|s| cell.tau(s)).collect();
         if let Some(s) = taus.iter().position(|&t| !(t > 0.0 && t.is_finite())) {
@@ -85,27 +84,43 @@ impl<K: Kind, C: CellModel> FreeRunning<K, C> {
             )));
         }
         let tau_min = taus.iter().copied().fold(f64::INFINITY, f64::min);
+        let lambda = n as f64 / (tau * tau_min);
+        let mut me = FreeRunning {
+            lay,
+            kind,
+            cell,
+            state: vec![],
+            rng: seed.stream(Domain::Chain, 0),
+            accept: vec![],
+            lambda,
+            read_interval,
+            next_event: 0.0,
+            updates_last: 0,
+        };
+        me.load(init, clamp, seed)?;
+        Ok(me)
+    }
+
+    /// State, clamps and streams (the part of construction that [`Sampler::restart`] repeats).
+    fn load(&mut self, init: &StateBuf, clamp: &[(usize, f64)], seed: Seed) -> Result<(), ChipError> {
+        let (lay, cell) = (&self.lay, &self.cell);
+        let mut state = K::load(lay, init)
+            .ok_or_else(|| ChipError::Unsupported("initial state does not match the model kind".into()))?;
+        let taus: Vec<f64> = (0..lay.cells()).map(|s| cell.tau(s)).collect();
+        let tau_min = taus.iter().copied().fold(f64::INFINITY, f64::min);
         let mut accept: Vec<f64> = taus.iter().map(|&t| tau_min / t).collect();
         for &(i, v) in clamp {
             let s = lay.slot_of[i] as usize;
             state[s] = K::clamp_value(v);
             accept[s] = 0.0;
         }
-        let lambda = n as f64 / (tau * tau_min);
         let mut rng = seed.stream(Domain::Chain, 0);
-        let next_event = exp_time(&mut rng, lambda);
-        Ok(FreeRunning {
-            lay,
-            kind,
-            cell,
-            state,
-            rng,
-            accept,
-            lambda,
-            read_interval,
-            next_event,
-            updates_last: 0,
-        })
+        self.next_event = exp_time(&mut rng, self.lambda);
+        self.rng = rng;
+        self.state = state;
+        self.accept = accept;
+        self.updates_last = 0;
+        Ok(())
     }
 }
 
@@ -147,5 +162,28 @@ impl<K: Kind, C: CellModel> Sampler for FreeRunning<K, C> {
 
     fn updates_last_sweep(&self) -> u64 {
         self.updates_last
+    }
+
+    fn restart(
+        &mut self,
+        model: &Model,
+        init: &StateBuf,
+        clamp: &[(usize, f64)],
+        seed: Seed,
+    ) -> Result<(), ChipError> {
+        check_restart(model, init, clamp, self.lay.cells())?;
+        self.lay.set_couplings(&model.couplings)?;
+        self.kind = K::new(model, &self.lay);
+        self.load(init, clamp, seed)
+    }
+
+    fn kernel(&self) -> crate::chip::samplers::sampler::KernelInfo {
+        crate::chip::samplers::sampler::KernelInfo {
+            sampler: "free running (continuous-time cells)".into(),
+            local_field: "f32 sums over the cell's neighbour list".into(),
+            draw: "the cell model's conditional".into(),
+            vector: "portable".into(),
+            threads_used: "pool when a colour has more than one chunk".into(),
+        }
     }
 }

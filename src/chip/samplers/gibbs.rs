@@ -16,7 +16,7 @@ use crate::chip::description::graph::Topology;
 use crate::chip::description::model::Model;
 use crate::chip::error::ChipError;
 use crate::chip::samplers::layout::{CHUNK, ChunkRng, ColourLayout};
-use crate::chip::samplers::sampler::{Sampler, StateBuf};
+use crate::chip::samplers::sampler::{Sampler, StateBuf, check_restart};
 use crate::rng::Seed;
 use rayon::prelude::*;
 
@@ -44,18 +44,29 @@ impl<K: Kind, C: CellModel> GraphGibbs<K, C> {
         seed: Seed,
     ) -> Result<Self, ChipError> {
         let lay = ColourLayout::new(topology, model, colouring)?;
+        check_restart(model, init, clamp, lay.cells())?;
         cell.bind(&lay.sites)?;
         let kind = K::new(model, &lay);
-        let mut state = K::load(&lay, init)
+        let mut me = GraphGibbs { lay, kind, cell, state: vec![], next: vec![], rngs: vec![], clamp: vec![] };
+        me.load(init, clamp, seed)?;
+        Ok(me)
+    }
+
+    /// State, clamps and streams (the part of construction that [`Sampler::restart`] repeats).
+    fn load(&mut self, init: &StateBuf, clamp: &[(usize, f64)], seed: Seed) -> Result<(), ChipError> {
+        let lay = &self.lay;
+        let mut state = K::load(lay, init)
             .ok_or_else(|| ChipError::Unsupported("initial state does not match the model kind".into()))?;
         let clamp: Vec<(usize, K::Value)> =
             clamp.iter().map(|&(i, v)| (lay.slot_of[i] as usize, K::clamp_value(v))).collect();
         for &(s, v) in &clamp {
             state[s] = v;
         }
-        let rngs = lay.chunk_rngs(seed);
-        let next = state.clone();
-        Ok(GraphGibbs { lay, kind, cell, state, next, rngs, clamp })
+        self.rngs = lay.chunk_rngs(seed);
+        self.next.clone_from(&state);
+        self.state = state;
+        self.clamp = clamp;
+        Ok(())
     }
 }
 
@@ -113,5 +124,28 @@ impl<K: Kind, C: CellModel> Sampler for GraphGibbs<K, C> {
 
     fn updates_last_sweep(&self) -> u64 {
         (self.lay.cells() - self.clamp.len()) as u64
+    }
+
+    fn restart(
+        &mut self,
+        model: &Model,
+        init: &StateBuf,
+        clamp: &[(usize, f64)],
+        seed: Seed,
+    ) -> Result<(), ChipError> {
+        check_restart(model, init, clamp, self.lay.cells())?;
+        self.lay.set_couplings(&model.couplings)?;
+        self.kind = K::new(model, &self.lay);
+        self.load(init, clamp, seed)
+    }
+
+    fn kernel(&self) -> crate::chip::samplers::sampler::KernelInfo {
+        crate::chip::samplers::sampler::KernelInfo {
+            sampler: "graph block Gibbs (colour-major compressed rows)".into(),
+            local_field: "f32 sums over the cell's neighbour list".into(),
+            draw: "the cell model's conditional".into(),
+            vector: "portable".into(),
+            threads_used: "pool when a colour has more than one chunk".into(),
+        }
     }
 }

@@ -124,6 +124,65 @@ impl Lanes {
 
 const SCALE: f32 = 1.0 / 16_777_216.0;
 
+/// The uniform (k + 1/2) 2^-24 in (0, 1) of a 24-bit integer k (exact in f32: the value every
+/// fill method gives for the same bits).
+#[inline(always)]
+pub fn uniform_of(bits: u32) -> f32 {
+    ((bits as i32) as f32 + 0.5) * SCALE
+}
+
+/// Half-steps: the lattice kernels draw eight cells at a time from one half of the lanes
+/// (lanes 4h..4h + 4), so that a row whose length is not a multiple of 16 does not step
+/// lanes it does not use. The eight values of half h are the top 24 bits of the low and high
+/// 32-bit halves of its four outputs, in that order (position 2j: lane 4h + j low, 2j + 1:
+/// high), i.e. entries 8h..8h + 8 of [`Lanes::fill16`] as integers.
+impl Lanes {
+    /// Eight 24-bit integers from one step of half `half` (portable version).
+    #[inline(always)]
+    pub fn bits8_scalar(&mut self, half: usize) -> [u32; 8] {
+        let [s0, s1, s2, s3] = &mut self.s;
+        let mut out = [0u32; 8];
+        for j in 0..LANES / 2 {
+            let l = 4 * half + j;
+            let r = s0[l].wrapping_add(s3[l]).rotate_left(23).wrapping_add(s0[l]);
+            let t = s1[l] << 17;
+            s2[l] ^= s0[l];
+            s3[l] ^= s1[l];
+            s1[l] ^= s2[l];
+            s0[l] ^= s3[l];
+            s2[l] ^= t;
+            s3[l] = s3[l].rotate_left(45);
+            out[2 * j] = (r as u32) >> 8;
+            out[2 * j + 1] = ((r >> 32) as u32) >> 8;
+        }
+        out
+    }
+
+    /// [`Lanes::bits8_scalar`] with SSE2 (the x86_64 baseline), bit-identical (tested).
+    #[inline(always)]
+    pub fn bits8(&mut self, half: usize) -> [u32; 8] {
+        #[cfg(target_arch = "x86_64")]
+        {
+            sse2::bits8(&mut self.s, half)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self.bits8_scalar(half)
+        }
+    }
+
+    /// [`Lanes::bits8_scalar`] with one 256-bit AVX2 register per word, bit-identical (tested).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn bits8_avx2(&mut self, half: usize) -> [u32; 8] {
+        avx2::bits8(&mut self.s, half)
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use super::{LANES, SCALE};
@@ -163,6 +222,35 @@ mod sse2 {
                 _mm_storeu_ps(u.as_mut_ptr().add(4 * k), f);
             }
         }
+    }
+
+    /// Half `half` of the lanes stepped once, two lanes per register: the 24-bit integers.
+    #[inline(always)]
+    pub fn bits8(st: &mut [[u64; LANES]; 4], half: usize) -> [u32; 8] {
+        let mut out = [0u32; 8];
+        for k in 0..2 {
+            let lane = 4 * half + 2 * k;
+            // SAFETY: SSE2 is part of the x86_64 baseline; every pointer is to 16 bytes
+            // inside the arrays (lanes lane, lane + 1 of a word, lane <= 6; values 4k..4k + 4),
+            // and the loads and stores are unaligned ones.
+            unsafe {
+                let ld = |w: &[u64; LANES]| _mm_loadu_si128(w.as_ptr().add(lane) as *const __m128i);
+                let (mut s0, mut s1, mut s2, mut s3) = (ld(&st[0]), ld(&st[1]), ld(&st[2]), ld(&st[3]));
+                let r = _mm_add_epi64(rotl::<23, 41>(_mm_add_epi64(s0, s3)), s0);
+                let t = _mm_slli_epi64::<17>(s1);
+                s2 = _mm_xor_si128(s2, s0);
+                s3 = _mm_xor_si128(s3, s1);
+                s1 = _mm_xor_si128(s1, s2);
+                s0 = _mm_xor_si128(s0, s3);
+                s2 = _mm_xor_si128(s2, t);
+                s3 = rotl::<45, 19>(s3);
+                for (w, v) in st.iter_mut().zip([s0, s1, s2, s3]) {
+                    _mm_storeu_si128(w.as_mut_ptr().add(lane) as *mut __m128i, v);
+                }
+                _mm_storeu_si128(out.as_mut_ptr().add(4 * k) as *mut __m128i, _mm_srli_epi32::<8>(r));
+            }
+        }
+        out
     }
 }
 
@@ -205,6 +293,32 @@ mod avx2 {
                 _mm256_storeu_ps(u.as_mut_ptr().add(8 * k), f);
             }
         }
+    }
+
+    /// Half `half` of the lanes stepped once in one register per word: the 24-bit integers.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub fn bits8(st: &mut [[u64; LANES]; 4], half: usize) -> [u32; 8] {
+        let mut out = [0u32; 8];
+        // SAFETY: every pointer is to 32 bytes inside the arrays (lanes 4 half..4 half + 4 of
+        // a word, half <= 1; the eight outputs), and the loads and stores are unaligned ones.
+        unsafe {
+            let ld = |w: &[u64; LANES]| _mm256_loadu_si256(w.as_ptr().add(4 * half) as *const __m256i);
+            let (mut s0, mut s1, mut s2, mut s3) = (ld(&st[0]), ld(&st[1]), ld(&st[2]), ld(&st[3]));
+            let r = _mm256_add_epi64(rotl::<23, 41>(_mm256_add_epi64(s0, s3)), s0);
+            let t = _mm256_slli_epi64::<17>(s1);
+            s2 = _mm256_xor_si256(s2, s0);
+            s3 = _mm256_xor_si256(s3, s1);
+            s1 = _mm256_xor_si256(s1, s2);
+            s0 = _mm256_xor_si256(s0, s3);
+            s2 = _mm256_xor_si256(s2, t);
+            s3 = rotl::<45, 19>(s3);
+            for (w, v) in st.iter_mut().zip([s0, s1, s2, s3]) {
+                _mm256_storeu_si256(w.as_mut_ptr().add(4 * half) as *mut __m256i, v);
+            }
+            _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, _mm256_srli_epi32::<8>(r));
+        }
+        out
     }
 }
 
@@ -270,6 +384,34 @@ mod tests {
             unsafe { a.fill16_avx2(&mut ua) };
             b.fill16_scalar(&mut ub);
             assert_eq!(ua, ub);
+        }
+    }
+
+    /// Half-steps (scalar, SSE2, AVX2) agree with each other and with fill16: half 0 then
+    /// half 1 give fill16's sixteen values as integers.
+    #[test]
+    fn half_steps_match_fill16() {
+        let mut a = Lanes::from_stream(crate::rng::Seed(7).stream(crate::rng::Domain::Other, 2));
+        let (mut b, mut c, mut d) = (a.clone(), a.clone(), a.clone());
+        for step in 0..1000 {
+            let mut u = [0f32; 16];
+            a.fill16_scalar(&mut u);
+            for half in 0..2 {
+                let x = b.bits8_scalar(half);
+                assert_eq!(c.bits8(half), x);
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: AVX2 detected just above
+                    assert_eq!(unsafe { d.bits8_avx2(half) }, x);
+                } else {
+                    d.bits8_scalar(half);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                d.bits8_scalar(half);
+                for (i, &bits) in x.iter().enumerate() {
+                    assert_eq!(uniform_of(bits), u[8 * half + i], "step {step}");
+                }
+            }
         }
     }
 

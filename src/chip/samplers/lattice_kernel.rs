@@ -1,5 +1,6 @@
-//! The row kernel of the lattice path ([`crate::chip::samplers::lattice_gibbs`]): one fused pass per
-//! block of [`W`] cells, with field, uniforms and draw kept in registers.
+//! The row kernel of the lattice path ([`crate::chip::samplers::lattice_gibbs`]), portable
+//! version: the reference that the AVX2 kernels ([`crate::chip::samplers::lattice_avx2`])
+//! reproduce bit for bit, and the kernel that drives any other cell model's `draw_up`.
 //!
 //! Storage: every array has rows of stride `S = 2 P + ceil(M / W) W`, cell k of a row at
 //! `P + k`. The P entries before and the `S - P - M` entries after the M cells (the *pads*)
@@ -7,30 +8,36 @@
 //! and P is at least the largest column offset of any direction (|offset| <= 12 for the
 //! jump vectors up to degree 20). So the neighbour slice of a block in any direction is one
 //! contiguous read at a fixed signed offset: no split at the wrap, no modulo per block.
-//! - spins of colour c, row y: `s[c][y S + P + k]` (i8, +-1); a row's pads are refreshed
-//!   after the row is redrawn;
+//! - spins of colour c, row y: `s[c][y S + P + k]` (i8, +-1: a quarter of the memory traffic
+//!   of f32 spins, which matters at degree 12, where the sweep streams the couplings);
 //! - couplings **once per undirected edge**: only colour-0 cells store theirs, all D
-//!   directions, at `j[(y D + d) S + P + k]` (pads periodic as well). Colour 1 reads the edge
-//!   to its neighbour in direction d from that neighbour's entry in the opposite direction,
-//!   which lies on colour-0 row y + dy[d] at the same offset as the neighbour's spin: the
-//!   same contiguous-slice access, at half the memory of one entry per direction;
-//! - fields `h[c][y S + P + k]`, or none at all when every field is zero (the kernels then
-//!   start the sum from 0.0 instead of h: the same arithmetic, 4 bytes per cell less).
+//!   directions, at `j[(y D + d) S + P + k]` (f32, or the integers w of
+//!   [`crate::chip::samplers::lattice_plan`]). Colour 1 reads the edge to its neighbour in
+//!   direction d from that neighbour's entry in the opposite direction, which lies on colour-0
+//!   row y + dy[d] at the same offset as the neighbour's spin;
+//! - fields `h[c][y S + P + k]` (f32 or integers), or none when they are all equal.
 //!
-//! Per block: u = h + sum_d J_d s_d (f32, in direction order), one step of the chunk's
-//! eight Xoshiro lanes gives the W = 16 uniforms, then `cell.draw_up`. Nothing goes through
-//! memory between the three stages (the previous version made five passes over L1 scratch
-//! per block: copy h, one accumulation per direction, fill uniforms, draw). When W does not
-//! divide M the last block's fields are computed for W cells (all reads stay inside the
-//! padded rows) but only the real cells are drawn and the rest of its uniforms discarded.
+//! A row is drawn in groups of [`G`] = 8 cells; group g uses half g mod 2 of the chunk's
+//! eight Xoshiro lanes, stepped once ([`Lanes::bits8`]): u = h + sum_d J_d s_d (f32, in
+//! direction order) or n = v + sum_d w_d s_d (exact integers, u = J0 n + h0), then the draw of
+//! [`DrawView`]. The spins of the last group beyond M land in the pads, which are refreshed
+//! after the row.
+//!
+//! **Statistics in the same pass** (for the energy and magnetisation, no pass per sample):
+//! each chunk counts its +1 cells and adds up sum_i s_i u_i and sum_i h_i s_i over its new
+//! spins: f32 fields in 16 f32 lanes per row (lane = cell mod 16, zero for cells beyond M),
+//! added lane-wise into 16 f64 sums at the end of each row; integer fields exactly in
+//! integers. The order of every addition is fixed by the layout, so the AVX2 kernels give the
+//! same bits.
 
-use crate::chip::cells::cell::CellModel;
-use crate::chip::samplers::lanes::Lanes;
+use crate::chip::cells::cell::{CellModel, ideal_up, logistic_up};
+use crate::chip::samplers::lanes::{Lanes, uniform_of};
+use crate::chip::samplers::lattice_plan::{TABLE, table_index};
 
-/// Cells per block: one step of the eight lanes.
+/// Row padding granule: rows hold a multiple of W cells.
 pub const W: usize = 16;
-/// Largest lattice degree (jump-vector lattices go up to 20).
-pub const MAX_D: usize = 20;
+/// Cells per group: one half-step of the lanes.
+pub const G: usize = 8;
 
 /// Row geometry shared by all chunks.
 pub struct Geom {
@@ -39,111 +46,384 @@ pub struct Geom {
     pub m: usize,
     /// Pad before the cells of a row (a multiple of W).
     pub lead: usize,
+    /// The largest |column offset| of any direction (<= lead).
+    pub reach: usize,
     /// Row stride of every array.
     pub stride: usize,
     pub d: usize,
-    /// Row offset of each direction.
-    pub dy: Vec<i64>,
-    /// Signed column offset (|offset| <= lead) for [colour][row parity][direction].
-    pub koff: [[Vec<isize>; 2]; 2],
-    /// The opposite of each direction.
-    pub opp: Vec<usize>,
-    /// Use the AVX2 build when the CPU has it.
+    /// Per colour, `[y D + d]`: the index of the first neighbour spin and of the first
+    /// coupling of row y in direction d (block k0 reads from index + k0 on). Checked at
+    /// construction: index + (stride - 2 lead) <= L stride (spins) and <= L D stride
+    /// (couplings), which the AVX2 kernels rely on.
+    bases: [Vec<[usize; 2]>; 2],
+    /// Use the AVX2 kernels when the CPU has AVX2 and FMA.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub allow_avx2: bool,
 }
 
 impl Geom {
+    /// The geometry of an even `lattice` (see the storage docs above).
+    pub fn new(lattice: &crate::chip::description::graph::Lattice) -> Self {
+        let (l, dirs) = (lattice.l, lattice.directions());
+        let (m, d) = (l / 2, dirs.len());
+        // signed column offset of each direction for [colour][row parity]
+        let koff = |c: usize, py: usize, (a, b): (i64, i64)| -> isize {
+            let x0 = ((c + py) % 2) as i64;
+            let x1 = ((1 - c as i64) + py as i64 + b).rem_euclid(2);
+            debug_assert_eq!((x0 + a - x1) % 2, 0);
+            ((x0 + a - x1) / 2) as isize
+        };
+        let reach =
+            (0..4).flat_map(|cp| dirs.iter().map(move |&v| koff(cp / 2, cp % 2, v).unsigned_abs())).max();
+        let reach = reach.unwrap_or(0);
+        let lead = reach.div_ceil(W).max(1) * W;
+        let stride = 2 * lead + m.div_ceil(W) * W;
+        let span = stride - 2 * lead;
+        let bases = core::array::from_fn(|c| {
+            let mut t = Vec::with_capacity(l * d);
+            for y in 0..l {
+                for (dd, &(a, b)) in dirs.iter().enumerate() {
+                    let yr = (y as i64 + b).rem_euclid(l as i64) as usize;
+                    let k = (lead as isize + koff(c, y % 2, (a, b))) as usize;
+                    let opp = (dd + d / 2) % d;
+                    let jb = if c == 0 { (y * d + dd) * stride + lead } else { (yr * d + opp) * stride + k };
+                    let sb = yr * stride + k;
+                    assert!(sb + span <= l * stride && jb + span <= l * d * stride, "lattice row bases");
+                    t.push([sb, jb]);
+                }
+            }
+            t
+        });
+        Geom { l, m, lead, reach, stride, d, bases, allow_avx2: true }
+    }
+
     /// Index of the first neighbour spin and the first coupling of row y, colour `COL`, in
     /// each direction (block k0 reads from index + k0 on).
     #[inline(always)]
-    pub fn row_bases<const COL: usize>(&self, y: usize) -> ([usize; MAX_D], [usize; MAX_D]) {
-        let (mut sb, mut jb) = ([0; MAX_D], [0; MAX_D]);
-        for d in 0..self.d {
-            let yr = (y as i64 + self.dy[d]).rem_euclid(self.l as i64) as usize;
-            let k = (self.lead as isize + self.koff[COL][y % 2][d]) as usize;
-            sb[d] = yr * self.stride + k;
-            jb[d] = if COL == 0 {
-                (y * self.d + d) * self.stride + self.lead
-            } else {
-                (yr * self.d + self.opp[d]) * self.stride + k
-            };
-        }
-        (sb, jb)
-    }
-
-    /// Local pair fields (without h) of the M cells of row y, colour `COL`, in f64 (energy).
-    pub fn pair_fields<const COL: usize>(&self, y: usize, other: &[i8], j: &[f32], out: &mut [f64]) {
-        let (sb, jb) = self.row_bases::<COL>(y);
-        for (k, o) in out.iter_mut().enumerate() {
-            *o = (0..self.d).map(|d| j[jb[d] + k] as f64 * other[sb[d] + k] as f64).sum();
-        }
+    pub fn row_bases<const COL: usize>(&self, y: usize) -> &[[usize; 2]] {
+        &self.bases[COL][y * self.d..(y + 1) * self.d]
     }
 
     /// Writes the periodic continuation of a row's cells into its pads.
     #[inline(always)]
     pub fn refresh_pads<T: Copy>(&self, row: &mut [T]) {
         let (p, m) = (self.lead, self.m);
-        if m >= self.stride - p - m {
-            row.copy_within(p + m - p..p + m, 0);
-            row.copy_within(p..self.stride - m, p + m);
+        let tail = self.stride - p - m;
+        if m >= tail {
+            // lead pad <- cells m - p..m, tail pad <- cells 0..tail: non-overlapping copies of
+            // at least W entries, done W at a time (the last block aligned to the end) so
+            // that they compile to a few vector moves instead of library calls
+            fn blocks<T: Copy>(dst: &mut [T], src: &[T]) {
+                let len = dst.len();
+                let block = |dst: &mut [T], src: &[T], a: usize| {
+                    let b: [T; W] = src[a..a + W].try_into().expect("W entries");
+                    dst[a..a + W].copy_from_slice(&b);
+                };
+                // the pads hold W..2 W entries on lattices up to degree 20 (lead = W): two
+                // fixed-size copies, no loop for the compiler to turn into a library call
+                block(dst, src, 0);
+                if len > W {
+                    block(dst, src, len - W);
+                }
+                for a in (W..len.saturating_sub(W)).step_by(W) {
+                    block(dst, src, a);
+                }
+            }
+            let (lead, rest) = row.split_at_mut(p);
+            blocks(lead, &rest[m - p..m]);
+            let (cells, pad) = rest.split_at_mut(m);
+            blocks(pad, &cells[..tail]);
         } else {
-            for i in (0..p).chain(p + m..self.stride) {
-                row[i] = row[p + (i + m * p - p) % m];
+            // short rows (M < pad): only the entries a block can read, P - reach..P and
+            // P + M..P + span + reach; entry P + i holds cell i mod M (no divisions)
+            let (r, span) = (self.reach, self.stride - 2 * p);
+            let mut k = (m - r % m) % m;
+            for i in p - r..p {
+                row[i] = row[p + k];
+                k = if k + 1 == m { 0 } else { k + 1 };
+            }
+            let mut k = 0;
+            for i in p + m..p + span + r {
+                row[i] = row[p + k];
+                k = if k + 1 == m { 0 } else { k + 1 };
             }
         }
     }
 }
 
-/// Redraws row y of colour `COL` (`row`: its padded spins; `other`: all spins of the other
-/// colour; `j`, `h` as in the module documentation; `first`: internal slot of cell 0).
-/// `AVX2`: use the 256-bit random generator (only from the AVX2 build).
+/// The local fields of one pass over colour `COL`: this colour's fields, the couplings, and
+/// the other colour's spins in the form the sum reads.
+#[derive(Clone, Copy)]
+pub enum FieldView<'a> {
+    /// u = h + sum_d J_d s_d in f32 (`other`: the other colour's spins).
+    Real { j: &'a [f32], h: Option<&'a [f32]>, other: &'a [i8] },
+    /// n = v + sum_d w_d s_d in 8-bit integers (|n| <= reach <= 127), u = unit n + offset;
+    /// tables indexed by [`table_index`]`(n, reach, halve)`; `unit_weights`: every w is 1.
+    Int {
+        w: &'a [i8],
+        v: Option<&'a [i8]>,
+        other: &'a [i8],
+        unit: f32,
+        offset: f32,
+        reach: i32,
+        halve: bool,
+        unit_weights: bool,
+    },
+}
+
+/// How the cells of a pass are drawn (see [`crate::chip::samplers::lattice_plan::DrawPlan`]).
+pub enum DrawView<'a, C> {
+    /// Integer fields only: down iff bits > t[index(n)].
+    Table(&'a [i32; TABLE]),
+    /// Integer fields only: up iff r (1 + e[index(n)] scale[slot]) < 1.
+    Scaled { e: &'a [f32; TABLE], scale: &'a [f32] },
+    /// [`ideal_up`] with this k.
+    Ideal(f32),
+    /// [`logistic_up`] with per-slot (k, c).
+    Logistic { k: &'a [f32], c: &'a [f32] },
+    /// The cell's `draw_up`.
+    Cell(&'a C),
+}
+
+impl<C> Clone for DrawView<'_, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<C> Copy for DrawView<'_, C> {}
+
+/// What one chunk's pass adds up over its new spins (module documentation).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ChunkStats {
+    /// Cells drawn +1.
+    pub ups: i64,
+    /// f32 fields: sum of s u, and of h s, per lane.
+    pub pair: [f64; W],
+    pub field: [f64; W],
+    /// Integer fields: sum of s n, and of s v.
+    pub pair_int: i64,
+    pub field_int: i64,
+}
+
+impl ChunkStats {
+    /// The lanes of `pair` added in lane order.
+    pub fn pair_sum(&self) -> f64 {
+        self.pair.iter().fold(0.0, |a, &x| a + x)
+    }
+
+    /// The lanes of `field` added in lane order.
+    pub fn field_sum(&self) -> f64 {
+        self.field.iter().fold(0.0, |a, &x| a + x)
+    }
+}
+
+/// How the rows of a chunk are cut into groups: `full` groups of eight per row, then the
+/// `tail` = M mod 8 last cells. When 0 < tail <= 4 the tails of two rows (r, r + 1; r even)
+/// share one group, lanes 0..4 from row r and 4..8 from row r + 1 (cells 8 full.. of each),
+/// drawn after both rows' full groups; a last unpaired row keeps its own tail group. A tail
+/// group uses half `full mod 2` of the lanes. The f32 statistics lanes are added into the
+/// f64 sums after each row, or after each pair of rows when tails are paired.
+#[derive(Debug, Clone, Copy)]
+pub struct Groups {
+    pub full: usize,
+    pub tail: usize,
+    pub paired: bool,
+}
+
+impl Groups {
+    pub fn of(m: usize) -> Self {
+        let (full, tail) = (m / G, m % G);
+        Groups { full, tail, paired: tail != 0 && tail <= G / 2 }
+    }
+}
+
+/// One segment of a group: lanes `lane..lane + len` hold cells `k..k + len` of chunk row `r`,
+/// the first `valid` of them real cells (the others, beyond M, pads).
+#[derive(Debug, Clone, Copy)]
+struct Seg {
+    r: usize,
+    k: usize,
+    lane: usize,
+    len: usize,
+    valid: usize,
+}
+
+/// Redraws the rows of one chunk of colour `COL` (first row `y0`) and returns its statistics
+/// in `st`. `AVX2`: step the lanes
+/// with AVX2 (only from the AVX2 build).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub fn update_row<C: CellModel, const COL: usize, const AVX2: bool>(
+pub fn update_chunk<C: CellModel, const COL: usize, const AVX2: bool>(
     g: &Geom,
-    y: usize,
-    first: usize,
-    row: &mut [i8],
-    other: &[i8],
-    j: &[f32],
-    h: Option<&[f32]>,
-    cell: &C,
+    y0: usize,
+    rows: &mut [i8],
+    field: FieldView,
+    draw: DrawView<C>,
     lanes: &mut Lanes,
+    st: &mut ChunkStats,
 ) {
-    let (m, p) = (g.m, g.lead);
-    let (sb, jb) = g.row_bases::<COL>(y);
-    let hrow = h.map(|h| &h[y * g.stride + p..][..g.stride - 2 * p]);
-    let mut scratch = [0f32; W];
-    for k0 in (0..m).step_by(W) {
-        let mut u: [f32; W] = match hrow {
-            Some(h) => h[k0..k0 + W].try_into().expect("padded row"),
-            None => [0.0; W],
+    *st = ChunkStats::default();
+    let (stride, gr) = (g.stride, Groups::of(g.m));
+    let nrows = rows.len() / stride;
+    let mut acc = [[0f32; W]; 2];
+    let mut r = 0;
+    while r < nrows {
+        let pair = gr.paired && r + 1 < nrows;
+        let span = if pair { 2 } else { 1 };
+        let mut run = |segs: &[Seg], half: usize| {
+            group::<C, COL, AVX2>(g, y0, segs, half, rows, field, draw, lanes, st, &mut acc)
         };
-        for d in 0..g.d {
-            let s = &other[sb[d] + k0..][..W];
-            let jj = &j[jb[d] + k0..][..W];
-            for i in 0..W {
-                u[i] += jj[i] * s[i] as f32;
+        for rr in r..r + span {
+            for grp in 0..gr.full {
+                run(&[Seg { r: rr, k: G * grp, lane: 0, len: G, valid: G }], grp % 2);
+            }
+            if !pair && gr.tail != 0 {
+                run(&[Seg { r: rr, k: G * gr.full, lane: 0, len: G, valid: gr.tail }], gr.full % 2);
             }
         }
-        let mut r = [0f32; W];
-        #[cfg(target_arch = "x86_64")]
-        if AVX2 {
-            // SAFETY: AVX2 = true only in the build called after checking the CPU has AVX2
-            unsafe { lanes.fill16_avx2(&mut r) };
-        } else {
-            lanes.fill16(&mut r);
+        if pair {
+            let (k, h) = (G * gr.full, G / 2);
+            let segs = [
+                Seg { r, k, lane: 0, len: h, valid: gr.tail },
+                Seg { r: r + 1, k, lane: h, len: h, valid: gr.tail },
+            ];
+            run(&segs, gr.full % 2);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        lanes.fill16(&mut r);
-        let n = W.min(m - k0);
-        let out = &mut row[p + k0..p + k0 + n];
-        if n == W {
-            cell.draw_up(first + k0, &u, &r, out, &mut scratch);
-        } else {
-            cell.draw_up(first + k0, &u[..n], &r[..n], out, &mut scratch);
+        if let FieldView::Real { .. } = field {
+            for l in 0..W {
+                st.pair[l] += acc[0][l] as f64;
+                st.field[l] += acc[1][l] as f64;
+            }
+            acc = [[0f32; W]; 2];
+        }
+        for rr in r..r + span {
+            g.refresh_pads(&mut rows[rr * stride..(rr + 1) * stride]);
+        }
+        r += span;
+    }
+}
+
+/// One group of eight lanes (see [`Groups`]); `acc` the f32 statistics lanes (s u, h s).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn group<C: CellModel, const COL: usize, const AVX2: bool>(
+    g: &Geom,
+    y0: usize,
+    segs: &[Seg],
+    half: usize,
+    rows: &mut [i8],
+    field: FieldView,
+    draw: DrawView<C>,
+    lanes: &mut Lanes,
+    st: &mut ChunkStats,
+    acc: &mut [[f32; W]; 2],
+) {
+    let (m, p, stride) = (g.m, g.lead, g.stride);
+    let (mut u, mut hv, mut ni, mut vi) = ([0f32; G], [0f32; G], [0i32; G], [0i32; G]);
+    let mut valid = [false; G];
+    for seg in segs {
+        let y = y0 + seg.r;
+        let (bases, base) = (g.row_bases::<COL>(y), y * stride + p + seg.k);
+        for i in 0..seg.len {
+            let (l, k) = (seg.lane + i, seg.k + i);
+            valid[l] = i < seg.valid;
+            match field {
+                FieldView::Real { j, h, other } => {
+                    hv[l] = h.map_or(0.0, |h| h[base + i]);
+                    u[l] = hv[l];
+                    for &[sb, jb] in bases {
+                        u[l] += j[jb + k] * other[sb + k] as f32;
+                    }
+                }
+                FieldView::Int { w, v, other, unit, offset, .. } => {
+                    let mut nb = v.map_or(0, |v| v[base + i]);
+                    vi[l] = nb as i32;
+                    for &[sb, jb] in bases {
+                        nb = nb.wrapping_add(w[jb + k].wrapping_mul(other[sb + k]));
+                    }
+                    ni[l] = nb as i32;
+                    u[l] = ni[l] as f32 * unit + offset;
+                }
+            }
         }
     }
-    g.refresh_pads(row);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: AVX2 = true only in the build called after checking the CPU has AVX2
+    let bits = if AVX2 { unsafe { lanes.bits8_avx2(half) } } else { lanes.bits8(half) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let bits = lanes.bits8(half);
+    let r = bits.map(uniform_of);
+    let mut up = [false; G];
+    let index = |l: usize| match field {
+        FieldView::Int { reach, halve, .. } => table_index(ni[l], reach, halve),
+        FieldView::Real { .. } => unreachable!("tables need integer fields"),
+    };
+    for seg in segs {
+        let first = (COL * g.l + y0 + seg.r) * m + seg.k;
+        let lanes = seg.lane..seg.lane + seg.valid;
+        match draw {
+            DrawView::Table(t) => {
+                for l in lanes {
+                    up[l] = bits[l] as i32 <= t[index(l)];
+                }
+            }
+            DrawView::Scaled { e, scale } => {
+                for (l, &c) in lanes.zip(&scale[first..]) {
+                    up[l] = r[l] * (1.0 + e[index(l)] * c) < 1.0;
+                }
+            }
+            DrawView::Ideal(k) => {
+                for l in lanes {
+                    up[l] = ideal_up(u[l], r[l], k);
+                }
+            }
+            DrawView::Logistic { k, c } => {
+                for ((l, &k), &c) in lanes.zip(&k[first..]).zip(&c[first..]) {
+                    up[l] = logistic_up(u[l], r[l], k, c);
+                }
+            }
+            DrawView::Cell(cell) => {
+                let (mut s, mut scratch) = ([0i8; G], [0f32; G]);
+                let n = seg.valid;
+                cell.draw_up(first, &u[lanes.clone()], &r[lanes.clone()], &mut s[..n], &mut scratch[..n]);
+                for (l, s) in lanes.zip(s) {
+                    up[l] = s > 0;
+                }
+            }
+        }
+        let at = (seg.r * stride + p + seg.k)..;
+        for (o, &up) in rows[at].iter_mut().zip(&up[seg.lane..seg.lane + seg.valid]) {
+            *o = if up { 1 } else { -1 };
+        }
+    }
+    let signed = |x: f32, l: usize| {
+        if !valid[l] {
+            0.0
+        } else if up[l] {
+            x
+        } else {
+            -x
+        }
+    };
+    for l in 0..G {
+        if !valid[l] {
+            continue;
+        }
+        st.ups += up[l] as i64;
+        if let FieldView::Int { .. } = field {
+            let s = if up[l] { 1 } else { -1 };
+            st.pair_int += (s * ni[l]) as i64;
+            st.field_int += (s * vi[l]) as i64;
+        }
+    }
+    if let FieldView::Real { h, .. } = field {
+        for l in 0..G {
+            acc[0][G * half + l] += signed(u[l], l);
+        }
+        if h.is_some() {
+            for l in 0..G {
+                acc[1][G * half + l] += signed(hv[l], l);
+            }
+        }
+    }
 }

@@ -6,7 +6,7 @@
 
 use crate::chip::description::colouring::{Colouring, check_proper};
 use crate::chip::description::graph::Topology;
-use crate::chip::description::model::Model;
+use crate::chip::description::model::{Couplings, Model};
 use crate::chip::error::ChipError;
 use crate::chip::samplers::lanes::Lanes;
 use crate::rng::{Domain, Seed, StreamRng};
@@ -45,6 +45,8 @@ pub struct ColourLayout {
     pub start: Vec<usize>,
     pub nbr: Vec<u32>,
     pub j: Vec<f32>,
+    /// Edge id of each entry of `nbr` (to reload the couplings, see [`Self::set_couplings`]).
+    pub edge: Vec<u32>,
 }
 
 impl ColourLayout {
@@ -69,15 +71,30 @@ impl ColourLayout {
         let mut start = Vec::with_capacity(n + 1);
         start.push(0);
         let mut nbr = Vec::with_capacity(adj.nbr.len());
-        let mut j = Vec::with_capacity(adj.nbr.len());
+        let mut edge = Vec::with_capacity(adj.nbr.len());
         for &i in &sites {
             for (k, e) in adj.of(i as usize) {
                 nbr.push(slot_of[k]);
-                j.push(model.couplings.get(e));
+                edge.push(e as u32);
             }
             start.push(nbr.len());
         }
-        Ok(ColourLayout { sites, slot_of, classes, start, nbr, j })
+        let mut lay = ColourLayout { sites, slot_of, classes, start, nbr, j: vec![], edge };
+        lay.set_couplings(&model.couplings)?;
+        Ok(lay)
+    }
+
+    /// Loads the couplings of every edge (e.g. new ones from a learning step), keeping the
+    /// topology. Per-edge couplings must cover every edge id.
+    pub fn set_couplings(&mut self, couplings: &Couplings) -> Result<(), ChipError> {
+        if let Couplings::PerEdge(v) = couplings
+            && let Some(&e) = self.edge.iter().find(|&&e| e as usize >= v.len())
+        {
+            return Err(ChipError::Unsupported(format!("no coupling for edge {e} ({} given)", v.len())));
+        }
+        self.j.clear();
+        self.j.extend(self.edge.iter().map(|&e| couplings.get(e as usize)));
+        Ok(())
     }
 
     /// Number of cells.

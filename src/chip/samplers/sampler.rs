@@ -101,4 +101,72 @@ pub trait Sampler: Send {
     /// Cell updates performed by one call to [`Sampler::sweep`] (the last one, for the
     /// free-running sampler whose count is random).
     fn updates_last_sweep(&self) -> u64;
+    /// Starts the chain again as if it were newly built from the couplings and fields of
+    /// `model`, the initial state `state`, the clamps `clamp` (natural index, state) and the
+    /// streams of `seed`, keeping its cells, topology and memory: what follows is bit-identical
+    /// to a new sampler built with these arguments. Learning calls it between parameter
+    /// updates. `model` must have the kind and topology the sampler was built for.
+    fn restart(
+        &mut self,
+        model: &crate::chip::description::model::Model,
+        state: &StateBuf,
+        clamp: &[(usize, f64)],
+        seed: Seed,
+    ) -> Result<(), ChipError>;
+    /// The order parameter of the current state (see
+    /// [`crate::chip::observers::observe::magnetisation`]) if the sampler tracks it during its
+    /// sweeps; `None` (the default) lets the runner compute it from the state.
+    fn magnetisation(&self) -> Option<f64> {
+        None
+    }
+    /// Which kernel runs (for the stats file).
+    fn kernel(&self) -> KernelInfo {
+        KernelInfo {
+            sampler: "unspecified".into(),
+            local_field: "unspecified".into(),
+            draw: "unspecified".into(),
+            vector: "unspecified".into(),
+            threads_used: "unspecified".into(),
+        }
+    }
+}
+
+/// Which kernel a sampler runs, in words (stats file key `kernel`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KernelInfo {
+    /// The sampler: lattice checkerboard, graph block Gibbs or free running.
+    pub sampler: String,
+    /// How local fields are summed.
+    pub local_field: String,
+    /// How a cell's new state is drawn.
+    pub draw: String,
+    /// Vector build.
+    pub vector: String,
+    /// Whether sweeps use the thread pool.
+    pub threads_used: String,
+}
+
+/// Checks the sizes of what a restart of a sampler of `n` cells is given: the state, the
+/// model's fields (and Gaussian diagonal) and the clamped cells.
+pub(crate) fn check_restart(
+    model: &crate::chip::description::model::Model,
+    state: &StateBuf,
+    clamp: &[(usize, f64)],
+    n: usize,
+) -> Result<(), ChipError> {
+    use crate::chip::description::model::ModelKind;
+    if state.len() != n {
+        return Err(ChipError::Unsupported(format!("a state of {} cells for a chip of {n}", state.len())));
+    }
+    let width = model.kind.field_width();
+    if model.fields.len() != n * width || (model.kind == ModelKind::Gaussian && model.diagonal.len() != n) {
+        return Err(ChipError::Unsupported(format!(
+            "a model with {} fields for a chip of {n} cells x {width}",
+            model.fields.len()
+        )));
+    }
+    match clamp.iter().find(|c| c.0 >= n) {
+        Some(&(i, _)) => Err(ChipError::value("clamp", format!("cell {i} is outside 0..{n}"))),
+        None => Ok(()),
+    }
 }

@@ -99,6 +99,10 @@ fn is_temperature_key(key: &Token) -> bool {
 }
 
 /// A positive value, or an error naming the element and the token.
+/// Smallest capacitor accepted (F): below it one electron swings the node by more than 16 V,
+/// far beyond any supply a p-bit runs at, and the step a run needs shrinks without bound.
+pub const MIN_CAPACITANCE: f64 = 1e-20;
+
 fn positive(
     st: &Statement,
     token: &Token,
@@ -289,6 +293,18 @@ fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, Netli
     distinct(st, &a, &b)?;
     let value = st.value(token, quantity, &format!("value of {}", st.head().text))?;
     let value = positive(st, token, value, what, unit)?;
+    if quantity == Quantity::Capacitance && value < MIN_CAPACITANCE {
+        let kind = ErrorKind::Invalid {
+            token: token.text.clone(),
+            context: format!("capacitance of {}", st.head().text),
+            problem: format!(
+                "is below {} F: one electron would move its node by {:.0} V or more; expected at least 1e-20 F (attofarads are typical)",
+                MIN_CAPACITANCE,
+                crate::units::ELEMENTARY_CHARGE / MIN_CAPACITANCE
+            ),
+        };
+        return Err(st.error(token, kind));
+    }
     Ok(match quantity {
         Quantity::Capacitance => ElementKind::Capacitor { a, b, farads: value },
         _ => ElementKind::Resistor { a, b, ohms: value, temperature },

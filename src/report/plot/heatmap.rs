@@ -151,6 +151,14 @@ pub fn render_heatmap(heatmap: &Heatmap, path: impl AsRef<Path>) -> Result<(), P
     }
 }
 
+/// Render a heatmap as an SVG document, e.g. to inline in an HTML report.
+pub fn heatmap_svg_string(heatmap: &Heatmap) -> Result<String, PlotError> {
+    let size = heatmap.image_size()?;
+    let colors = heatmap.cell_colors()?;
+    let (cell, cols) = (heatmap.cell as i32, heatmap.cols);
+    svg_string(size, "an SVG string", |root| paint(root, &colors, cols, cell))
+}
+
 /// Fill one `cell`-pixel square per value, `cols` to a row.
 fn paint<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,

@@ -31,7 +31,7 @@ mod prepare;
 
 pub use color::{Rgb, categorical, sequential, spread};
 pub use figure::{Axis, Figure, LegendPosition, Panel, Scale, Series, Style};
-pub use heatmap::{Heatmap, HeatmapColors, render_heatmap};
+pub use heatmap::{Heatmap, HeatmapColors, heatmap_svg_string, render_heatmap};
 
 use crate::io::{AtomicPath, IoError, write_atomic};
 use plotters::prelude::{BitMapBackend, DrawingBackend, IntoDrawingArea, SVGBackend};
