@@ -22,6 +22,7 @@ pub mod report;
 pub mod rng;
 pub mod sde;
 pub mod simulate;
+pub mod special;
 pub mod study;
 pub mod train;
 pub mod units;

@@ -8,17 +8,17 @@ fn main() {
         pbitsim::io::remove_pending_temporaries();
         std::process::exit(130);
     });
-    let cli = pbitsim::cli::Cli::parse();
-    if let Err(error) = pbitsim::cli::run(cli) {
-        // Print the chain of causes, skipping a cause whose text its parent already shows.
-        let mut message = error.to_string();
-        for cause in error.chain().skip(1) {
-            let text = cause.to_string();
-            if !message.contains(&text) {
-                message = format!("{message}: {text}");
-            }
+    let cli = match pbitsim::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if error.use_stderr() => {
+            // A usage error: clap's message, with any overlong value shortened.
+            eprint!("{}", pbitsim::cli::shorten_long_words(&error.to_string()));
+            std::process::exit(error.exit_code());
         }
-        eprintln!("error: {message}");
+        Err(help_or_version) => help_or_version.exit(),
+    };
+    if let Err(error) = pbitsim::cli::run(cli) {
+        eprintln!("error: {}", pbitsim::cli::error_message(&error));
         std::process::exit(1);
     }
 }

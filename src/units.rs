@@ -104,24 +104,38 @@ impl fmt::Display for ValueError {
 
 impl std::error::Error for ValueError {}
 
-/// SPICE scale suffixes, longest first so `meg` wins over `m`.
-const SUFFIXES: &[(&str, f64)] = &[
-    ("meg", 1e6),
-    ("t", 1e12),
-    ("g", 1e9),
-    ("k", 1e3),
-    ("m", 1e-3),
-    ("u", 1e-6),
-    ("µ", 1e-6),
-    ("n", 1e-9),
-    ("p", 1e-12),
-    ("f", 1e-15),
-    ("a", 1e-18),
+/// SPICE scale suffixes as powers of ten, longest first so `meg` wins over `m`.
+const SUFFIXES: &[(&str, i32)] = &[
+    ("meg", 6),
+    ("t", 12),
+    ("g", 9),
+    ("k", 3),
+    ("m", -3),
+    ("u", -6),
+    ("µ", -6),
+    ("n", -9),
+    ("p", -12),
+    ("f", -15),
+    ("a", -18),
 ];
 
-/// Split `text` into its leading decimal number and the rest. Returns None if there is no
-/// number at the start.
-fn split_number(text: &str) -> Option<(f64, &str)> {
+/// The value of the decimal `number` (as written, possibly with an exponent) times
+/// 10^`power`, rounded once: the suffix shifts the decimal exponent instead of multiplying
+/// two rounded floats, so `20u` is exactly the double nearest 2e-5 (not 1.9999999999999998e-5).
+fn scaled_decimal(number: &str, power: i32) -> Option<f64> {
+    if power == 0 {
+        return number.parse().ok();
+    }
+    let (mantissa, exponent) = match number.find(['e', 'E']) {
+        Some(at) => (&number[..at], number[at + 1..].parse::<i32>().ok()?),
+        None => (number, 0),
+    };
+    format!("{mantissa}e{}", exponent.checked_add(power)?).parse().ok()
+}
+
+/// Split `text` into its leading decimal number (as written) and the rest. Returns None if
+/// there is no number at the start.
+fn split_number_text(text: &str) -> Option<(&str, &str)> {
     let b = text.as_bytes();
     let mut i = 0;
     if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
@@ -157,8 +171,14 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
             i = j;
         }
     }
-    let number: f64 = text[..i].parse().ok()?;
-    Some((number, &text[i..]))
+    text[..i].parse::<f64>().ok()?;
+    Some((&text[..i], &text[i..]))
+}
+
+/// Split `text` into its leading decimal number and the rest.
+fn split_number(text: &str) -> Option<(f64, &str)> {
+    let (number, rest) = split_number_text(text)?;
+    Some((number.parse().ok()?, rest))
 }
 
 fn example(quantity: Quantity) -> &'static str {
@@ -185,22 +205,23 @@ pub fn parse_value(text: &str, quantity: Quantity) -> Result<f64, ValueError> {
         expected: example(quantity).to_string(),
         reason,
     };
-    let Some((number, rest)) = split_number(text) else {
+    let Some((number, rest)) = split_number_text(text) else {
         return Err(fail(format!("it does not start with a number ({})", quantity.describe())));
     };
     let lower = rest.to_lowercase();
     let symbols = quantity.symbols();
     // Try "suffix + optional unit", then "unit alone" (so `2V` and `2mV` both read).
-    let mut candidates: Vec<(f64, &str)> = Vec::new();
-    for (suffix, scale) in SUFFIXES {
+    let mut candidates: Vec<(i32, &str)> = Vec::new();
+    for (suffix, power) in SUFFIXES {
         if let Some(after) = lower.strip_prefix(suffix) {
-            candidates.push((*scale, after));
+            candidates.push((*power, after));
         }
     }
-    candidates.push((1.0, lower.as_str()));
-    for (scale, after) in candidates {
+    candidates.push((0, lower.as_str()));
+    for (power, after) in candidates {
         if after.is_empty() || symbols.contains(&after) {
-            let value = number * scale;
+            let value = scaled_decimal(number, power)
+                .ok_or_else(|| fail("its exponent is out of range".to_string()))?;
             if !value.is_finite() {
                 return Err(fail("the value overflows a 64-bit float".to_string()));
             }
@@ -238,7 +259,10 @@ pub fn parse_temperature(text: &str) -> Result<f64, ValueError> {
             return Err(fail(format!("'{other}' is not a temperature unit (K or C)")));
         }
     };
-    if !(kelvin > 0.0 && kelvin.is_finite()) {
+    if !kelvin.is_finite() {
+        return Err(fail("the value overflows a 64-bit float".to_string()));
+    }
+    if kelvin <= 0.0 {
         return Err(fail(format!("{kelvin} K is not above absolute zero")));
     }
     if !(TEMPERATURE_RANGE_K.0..=TEMPERATURE_RANGE_K.1).contains(&kelvin) {
@@ -315,6 +339,26 @@ mod tests {
         assert!(close(parse_value(".5u", Quantity::Length).unwrap(), 0.5e-6));
         assert!(close(parse_value("180nm", Quantity::Length).unwrap(), 180e-9));
         assert!(close(parse_value("2M", Quantity::Dimensionless).unwrap(), 2e-3));
+    }
+
+    #[test]
+    fn suffixes_round_once() {
+        // The value is the double nearest the decimal written, as Rust's own parser gives it
+        // for the same number in exponent form (an independent, correctly rounded reader).
+        for (text, decimal) in [
+            ("20u", "20e-6"),
+            ("0.1u", "0.1e-6"),
+            ("3n", "3e-9"),
+            ("50a", "50e-18"),
+            ("4.7k", "4.7e3"),
+            ("1.1meg", "1.1e6"),
+            ("7e-2m", "7e-5"),
+            ("-0.3p", "-0.3e-12"),
+        ] {
+            let expected: f64 = decimal.parse().unwrap();
+            assert_eq!(parse_value(text, Quantity::Dimensionless).unwrap(), expected, "{text}");
+        }
+        assert_eq!(parse_value("20u", Quantity::Time).unwrap().to_string(), "0.00002");
     }
 
     #[test]

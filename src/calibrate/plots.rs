@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use super::fitting::by_temperature;
-use crate::analysis::fit::sigmoid;
 use crate::calibration::{Calibration, CellKind};
 use crate::report::plot::{Axis, Figure, Panel, PlotError, Rgb, Series, render, spread};
+use crate::special::logistic;
 
 fn control_range(cal: &Calibration) -> (f64, f64) {
     let axis = &cal.controls[0];
@@ -52,7 +52,7 @@ fn pbit(cal: &Calibration) -> Vec<(String, Figure)> {
         p1 = p1
             .series(Series::error_bars(label(fit.temperature_k), x.clone(), p, e).color(colours[i]))
             .series(
-                Series::line("", xs.clone(), xs.iter().map(|v| sigmoid((v - v0) / vs)).collect())
+                Series::line("", xs.clone(), xs.iter().map(|v| logistic((v - v0) / vs)).collect())
                     .color(colours[i]),
             );
         // Only points that switched have a correlation time.

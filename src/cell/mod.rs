@@ -50,13 +50,3 @@ pub fn telegraph_step(s: bool, p1: f64, tau: f64, dt: f64, u: f64) -> bool {
     let p = p1 + (f64::from(u8::from(s)) - p1) * decay;
     u < p
 }
-
-/// The logistic function 1/(1 + e^{-x}), stable for any x.
-pub fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}

@@ -4,8 +4,9 @@
 use rand::{Rng, RngExt};
 
 use super::interpolate::{Bracketed, linear, linear_vec};
-use super::{CellError, sigmoid, telegraph_step};
+use super::{CellError, telegraph_step};
 use crate::calibration::{Calibration, CellKind};
+use crate::special::logistic;
 
 /// A p-bit at one temperature.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +78,7 @@ impl PbitCell {
     /// P(1) at input `v` for a cell with offset `offset` (V).
     #[inline]
     pub fn probability(&self, v: f64, offset: f64) -> f64 {
-        sigmoid(self.log_odds(v - self.v0 - offset))
+        logistic(self.log_odds(v - self.v0 - offset))
     }
 
     /// logit P(1) at `x` = V - V0 - offset: the calibrated polynomial, else x / Vs.

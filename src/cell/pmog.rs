@@ -7,8 +7,9 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::interpolate::{Bracketed, linear};
-use super::{CellError, sigmoid, telegraph_step};
+use super::{CellError, telegraph_step};
 use crate::calibration::{Calibration, CellKind, LinearRecord, MixtureModelRecord};
+use crate::special::logistic;
 
 /// A p-MoG at one temperature.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +55,7 @@ impl PmogCell {
         let [a, b] = &self.model;
         let w = self.weight;
         Mixture {
-            weight_upper: sigmoid(lerp(&a.weight_logit, &b.weight_logit, w, v)),
+            weight_upper: logistic(lerp(&a.weight_logit, &b.weight_logit, w, v)),
             means: [lerp(&a.means[0], &b.means[0], w, v), lerp(&a.means[1], &b.means[1], w, v)],
             stds: [lerp(&a.stds[0], &b.stds[0], w, v).abs(), lerp(&a.stds[1], &b.stds[1], w, v).abs()],
         }

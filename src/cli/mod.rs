@@ -5,6 +5,8 @@
 mod calibrate;
 mod chip;
 mod demo;
+mod docs;
+mod message;
 mod netlist;
 mod progress;
 mod simulate;
@@ -16,6 +18,7 @@ use std::path::Path;
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 
+pub use message::{error_message, shorten_long_words};
 pub use progress::Progress;
 pub use simulate::SimulateArgs;
 
@@ -50,6 +53,10 @@ pub enum Command {
     Train(train::TrainArgs),
     /// The whole pipeline on the shipped defaults: traces, calibration, chip, study, report.
     Demo(demo::DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(docs::CompletionsArgs),
+    /// Write the man pages (pbitsim.1 and one per command) into a directory.
+    Man(docs::ManArgs),
 }
 
 /// Options shared by every command that draws random numbers or uses threads.
@@ -104,5 +111,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => sweep::run_report(&args, cli.quiet),
         Command::Demo(args) => demo::run(&args, cli.quiet),
         Command::Train(args) => train::run(&args, cli.quiet),
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man_pages(&args, cli.quiet),
     }
 }

@@ -29,6 +29,7 @@
 use super::card::{Interpolation, ModelCard, PinchOff};
 use super::mismatch::Deviation;
 use super::noise;
+use crate::special::logistic;
 use crate::units::thermal_voltage;
 
 /// Channel geometry of one transistor instance (SI units).
@@ -91,16 +92,6 @@ impl OperatingPoint {
 fn softplus_half(x: f64) -> f64 {
     let y = 0.5 * x;
     if y > 0.0 { y + (-y).exp().ln_1p() } else { y.exp().ln_1p() }
-}
-
-/// The logistic function 1/(1 + e^{-y}), stable for any y.
-fn logistic(y: f64) -> f64 {
-    if y >= 0.0 {
-        1.0 / (1.0 + (-y).exp())
-    } else {
-        let e = y.exp();
-        e / (1.0 + e)
-    }
 }
 
 /// F(x) and F'(x) for the interpolation, plus the auxiliaries the difference needs.

@@ -1,4 +1,4 @@
-//! Reports: plots (and, later, the HTML report that gathers them).
+//! Reports: plots and the HTML report that gathers them.
 //!
 //! [`plot`] is the one plotting layer every pbitsim plot goes through: a declarative
 //! [`plot::Figure`] rendered to SVG or PNG with an embedded font, so plots look the same on

@@ -79,10 +79,6 @@ fn nonempty(label: &str) -> &str {
     if label.is_empty() { "shipped parameters" } else { label }
 }
 
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
 fn calibration_fits(group: &[&PointRecord]) -> Vec<TemperatureFit> {
     let mut fits: Vec<TemperatureFit> = group
         .iter()
@@ -128,7 +124,7 @@ fn bias_curves(records: &[PointRecord]) -> Option<StudyFigure> {
             );
             if let (Some(v0), Some(vs)) = (cal.fit.v0, cal.fit.vs) {
                 let x: Vec<f64> = (0..=100).map(|i| lo + (hi - lo) * i as f64 / 100.0).collect();
-                let y = x.iter().map(|&x| sigmoid((x - v0) / vs)).collect();
+                let y = x.iter().map(|&x| crate::special::logistic((x - v0) / vs)).collect();
                 panel = panel.series(Series::line("", x, y).color(c));
             }
         }

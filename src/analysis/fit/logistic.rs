@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{list, num};
 use super::lm::{self, LmFailure};
 use super::{ErrorScale, FitError, FitOptions, Goodness, wls};
+use crate::special::logistic;
 
 const FIT: &str = "logistic";
 /// The transition is resolved when at least two points lie within this many widths of x0.
@@ -68,16 +69,6 @@ pub struct LogisticFit {
     pub iterations: usize,
 }
 
-/// The logistic function, evaluated without overflow.
-pub fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// The inverse of [`sigmoid`]: ln(p/(1 - p)).
 pub fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
@@ -86,7 +77,7 @@ pub fn logit(p: f64) -> f64 {
 /// p and its gradient with respect to (x0, w).
 fn model(x: f64, x0: f64, w: f64) -> (f64, [f64; 2]) {
     let z = (x - x0) / w;
-    let s = sigmoid(z);
+    let s = logistic(z);
     let ds = s * (1.0 - s);
     (s, [-ds / w, -ds * z / w])
 }
@@ -94,7 +85,7 @@ fn model(x: f64, x0: f64, w: f64) -> (f64, [f64; 2]) {
 impl LogisticFit {
     /// The fitted probability at x.
     pub fn predict(&self, x: f64) -> f64 {
-        sigmoid((x - self.x0) / self.w)
+        logistic((x - self.x0) / self.w)
     }
 
     /// The fitted probability at x with its delta-method standard error.
@@ -211,7 +202,7 @@ mod tests {
     fn exact_curve_is_recovered() {
         let pts: Vec<ProbPoint> = (0..9)
             .map(|i| i as f64 * 0.01 - 0.04)
-            .map(|x| ProbPoint::new(x, sigmoid((x - 0.003) / 0.017), 0.01))
+            .map(|x| ProbPoint::new(x, logistic((x - 0.003) / 0.017), 0.01))
             .collect();
         let fit = fit_logistic(&pts, &FitOptions::default()).unwrap();
         assert!((fit.x0 - 0.003).abs() < 1e-10 && (fit.w - 0.017).abs() < 1e-10, "{fit:?}");

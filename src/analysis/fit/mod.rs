@@ -40,7 +40,7 @@ pub use arrhenius::{ArrheniusFit, fit_arrhenius};
 pub use error::{FitError, SHOWN};
 pub use ks::{kolmogorov_p_value, ks_distance, ks_distance_to, ks_two_sample};
 pub use linear::{LinearFit, PolynomialFit, RegPoint, fit_linear, fit_polynomial};
-pub use logistic::{CurvePoint, LogisticFit, ProbPoint, fit_logistic, logit, sigmoid};
+pub use logistic::{CurvePoint, LogisticFit, ProbPoint, fit_logistic, logit};
 pub use mixture::{GaussianMixture, MixtureFit, MixtureOptions, StartOutcome, fit_mixture};
 pub use proportional::{InterceptTest, ProportionalFit, fit_proportional};
 pub use softmax::{CatPoint, SoftmaxFit, fit_softmax, softmax};

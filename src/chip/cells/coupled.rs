@@ -56,7 +56,7 @@ impl CoupledPbitCells {
 
     /// P(s = +1) of the cell in `slot` at local field `u`.
     pub fn probability(&self, slot: usize, u: f64) -> f64 {
-        crate::cell::sigmoid(self.cell.log_odds(self.gain() * u - self.bound[slot]))
+        crate::special::logistic(self.cell.log_odds(self.gain() * u - self.bound[slot]))
     }
 }
 
