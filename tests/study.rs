@@ -222,6 +222,30 @@ fn bad_study_files_name_file_line_and_key() {
         ),
         ("[study]\nname = \"x\"\ntemperatures = [\"300K\"]\n", "no stage", 0),
     ];
+    // Keys that only the netlist can judge are checked at load time too (before any point
+    // runs or the output directory is made), named with their line and without `--set`.
+    let netlist = c.join("pbit.cir");
+    let head = format!(
+        "[study]\nname = \"x\"\ntemperatures = [\"300K\"]\n[circuit]\nnetlist = \"{}\"\n",
+        netlist.display()
+    );
+    let netlist_cases = [
+        (format!("{head}[parameters]\nfrob = [\"1\"]\n[traces]\n"), "parameters.frob", 7),
+        (format!("{head}[parameters]\nvb = [\"-25m\", \"zz\"]\n[traces]\n"), "parameters.vb: 'zz'", 7),
+        (format!("{head}[traces]\nset = {{ nosuch = \"0\" }}\n"), "traces.set.nosuch", 7),
+        (format!("{head}[traces]\ntstop = \"-1u\"\n"), "traces.tstop", 7),
+        (format!("{head}[calibration]\nsweep = \"nosuch=-1m:1m:3\"\n"), "calibration.sweep", 7),
+        (
+            format!("{head}[calibration]\nsweep = \"vin=-1m:1m:3\"\nwarmup = \"-2u\"\n"),
+            "calibration.warmup",
+            8,
+        ),
+    ];
+    let cases: Vec<(String, &str, usize)> = cases
+        .iter()
+        .map(|(t, e, l)| (t.to_string(), *e, *l))
+        .chain(netlist_cases.iter().map(|(t, e, l)| (t.clone(), *e, *l)))
+        .collect();
     for (i, (text, expected, line)) in cases.iter().enumerate() {
         let path = root.join(format!("bad{i}.toml"));
         std::fs::write(&path, text).unwrap();
@@ -233,6 +257,7 @@ fn bad_study_files_name_file_line_and_key() {
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert!(!run.status.success(), "case {i} accepted");
         assert!(stderr.contains(expected), "case {i}: {stderr}");
+        assert!(!stderr.contains("--set"), "case {i} names a flag nobody typed: {stderr}");
         if *line > 0 {
             assert!(stderr.contains(&format!("bad{i}.toml:{line}")), "case {i} lacks the line: {stderr}");
         }

@@ -164,6 +164,10 @@ pub struct Study {
     pub traces: Option<TracesStage>,
     pub calibration: Option<CalibrationStage>,
     pub chip: Option<ChipStage>,
+    /// The line of each key whose value is checked against the netlist or the chip
+    /// description ("circuit.set.vb", "parameters.wb", "traces.set.vin",
+    /// "calibration.sweep", "chip.set"), for messages.
+    pub key_lines: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +226,16 @@ impl Reader<'_> {
         parse_value(s.get_ref(), quantity).map_err(|e| self.error(s.span(), key, e))
     }
 
+    /// A time that must be positive (or zero, if `zero_allowed`).
+    fn duration(&self, s: &Spanned<String>, key: &str, zero_allowed: bool) -> Result<f64, StudyError> {
+        let value = self.value(s, key, Quantity::Time)?;
+        if value < 0.0 || (value == 0.0 && !zero_allowed) {
+            let expected = if zero_allowed { "zero or a positive time" } else { "a positive time" };
+            return Err(self.error(s.span(), key, format!("'{}': expected {expected}", s.get_ref())));
+        }
+        Ok(value)
+    }
+
     fn temperature(&self, s: &str, span: std::ops::Range<usize>, key: &str) -> Result<f64, StudyError> {
         parse_temperature(s).map_err(|e| self.error(span, key, e))
     }
@@ -244,10 +258,16 @@ fn sweep(text: &str) -> Result<SweepAxis, String> {
 
 impl Study {
     /// Read and validate a study file.
+    ///
+    /// Besides the file itself, every point's netlist overrides, control sweeps and chip
+    /// settings are checked here ([`super::check`]), so that a study that cannot run fails
+    /// before its output directory is made.
     pub fn from_file(path: &Path) -> Result<Study, StudyError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| StudyError::Io(format!("{}: cannot read: {e}", path.display())))?;
-        Study::parse(&text, path)
+        let study = Study::parse(&text, path)?;
+        super::check::check(&study)?;
+        Ok(study)
     }
 
     /// Validate the text of a study file that lives at `path` (relative paths are taken from
@@ -259,6 +279,10 @@ impl Study {
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let r = Reader { file: path, text, base };
+        let mut key_lines = BTreeMap::new();
+        let mut note = |key: String, span: std::ops::Range<usize>| {
+            key_lines.insert(key, line_of(text, span.start));
+        };
         let span = file.study.temperatures.span();
         let temperatures = match file.study.temperatures.get_ref() {
             Temperatures::List(list) => list
@@ -282,6 +306,16 @@ impl Study {
         };
         if temperatures.is_empty() {
             return Err(r.error(file.study.temperatures.span(), "study.temperatures", "no temperature"));
+        }
+        if let Some(c) = &file.circuit {
+            c.set.iter().for_each(|(k, v)| note(format!("circuit.set.{}", k.to_lowercase()), v.span()));
+        }
+        if let Some(t) = &file.traces {
+            t.set.iter().for_each(|(k, v)| note(format!("traces.set.{}", k.to_lowercase()), v.span()));
+        }
+        file.parameters.iter().for_each(|(k, v)| note(format!("parameters.{}", k.to_lowercase()), v.span()));
+        if let Some(c) = &file.calibration {
+            note("calibration.sweep".into(), c.sweep.span());
         }
         let circuit = file
             .circuit
@@ -321,11 +355,7 @@ impl Study {
                 }
                 Some(TracesStage {
                     set: t.set.iter().map(|(k, v)| (k.to_lowercase(), v.get_ref().clone())).collect(),
-                    tstop: t
-                        .tstop
-                        .as_ref()
-                        .map(|s| r.value(s, "traces.tstop", Quantity::Time))
-                        .transpose()?,
+                    tstop: t.tstop.as_ref().map(|s| r.duration(s, "traces.tstop", false)).transpose()?,
                     runs: t.runs,
                 })
             }
@@ -352,19 +382,15 @@ impl Study {
                         format!("calibration.precision {}: expected between 0 and 0.5", c.precision),
                     ));
                 }
-                let time = |s: &Option<Spanned<String>>, key: &str, default: f64| {
-                    s.as_ref().map_or(Ok(default), |s| r.value(s, key, Quantity::Time))
+                let time = |s: &Option<Spanned<String>>, key: &str, default: f64, zero: bool| {
+                    s.as_ref().map_or(Ok(default), |s| r.duration(s, key, zero))
                 };
                 Some(CalibrationStage {
                     sweeps,
                     precision: c.precision,
-                    max_time: time(&c.max_time, "calibration.max_time", 2e-3)?,
-                    warmup: time(&c.warmup, "calibration.warmup", 200e-9)?,
-                    tstop: c
-                        .tstop
-                        .as_ref()
-                        .map(|s| r.value(s, "calibration.tstop", Quantity::Time))
-                        .transpose()?,
+                    max_time: time(&c.max_time, "calibration.max_time", 2e-3, false)?,
+                    warmup: time(&c.warmup, "calibration.warmup", 200e-9, true)?,
+                    tstop: c.tstop.as_ref().map(|s| r.duration(s, "calibration.tstop", false)).transpose()?,
                 })
             }
         };
@@ -418,6 +444,7 @@ impl Study {
             traces,
             calibration,
             chip,
+            key_lines,
         })
     }
 }

@@ -15,6 +15,7 @@
 //! Results never depend on the machine, the thread count or the shard: `points/` and
 //! `results.csv` of a resumed or sharded run are byte-identical to an uninterrupted one.
 
+pub mod check;
 pub mod config;
 pub mod plots;
 pub mod point;

@@ -211,7 +211,7 @@ pub enum PointResult {
 }
 
 /// Netlist overrides of a circuit-stage point: fixed ones, then the swept ones, then extra.
-fn overrides(study: &Study, key: &PointKey, extra: &[(String, String)]) -> Vec<(String, String)> {
+pub(super) fn overrides(study: &Study, key: &PointKey, extra: &[(String, String)]) -> Vec<(String, String)> {
     let mut o: Vec<(String, String)> = study.circuit.as_ref().map_or_else(Vec::new, |c| c.set.clone());
     o.extend(
         study.parameters.iter().filter_map(|(n, _)| key.parameters.get(n).map(|v| (n.clone(), v.clone()))),
@@ -342,10 +342,9 @@ fn run_calibration(study: &Study, key: &PointKey) -> Result<PointResult, StudyEr
     })))
 }
 
-/// Field of the uncoupled probe that measures beta_eff: m = tanh(beta_eff h).
-const PROBE_FIELD: f64 = 0.3;
-
-fn run_chip_point(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> {
+/// The chip description overrides of a chip-stage point: the study's own, then the
+/// calibration, temperature, compensation and mismatch of the point.
+pub(super) fn chip_settings(study: &Study, key: &PointKey) -> Vec<String> {
     let stage = study.chip.as_ref().expect("validated");
     let mut set = stage.set.clone();
     set.push(format!("cells.calibration=\"{}\"", stage.calibration.display()));
@@ -355,7 +354,16 @@ fn run_chip_point(study: &Study, key: &PointKey) -> Result<PointResult, StudyErr
     if let Some(m) = key.parameters.get("mismatch") {
         set.push(format!("cells.mismatch=\"{m}\""));
     }
-    let config = ChipConfig::from_file(&stage.description, &set)?;
+    set
+}
+
+/// Field of the uncoupled probe that measures beta_eff: m = tanh(beta_eff h).
+const PROBE_FIELD: f64 = 0.3;
+
+fn run_chip_point(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> {
+    let stage = study.chip.as_ref().expect("validated");
+    let config = ChipConfig::from_file(&stage.description, &chip_settings(study, key))?;
+    let compensation = key.parameters.get("compensation").is_some_and(|c| c == "on");
     let options = RunOptions { seed: key.seed, threads: 0, ..Default::default() };
     let chip = config.build()?;
     let schedule = config.schedule(&chip)?;
