@@ -1,7 +1,6 @@
 //! What a user sees from the binary beyond the simulations: error messages that stay
 //! readable whatever the input, shell completions and man pages.
 
-#[allow(dead_code)]
 mod scratch;
 
 use std::process::{Command, Output};
