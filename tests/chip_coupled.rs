@@ -60,7 +60,7 @@ fn cell(cubic: Option<f64>) -> PbitCell {
 }
 
 #[test]
-fn joint_law_of_a_small_chip_matches_enumeration_within_its_standard_errors() {
+fn joint_law_of_a_small_chip_matches_enumeration_within_its_probability_se() {
     let (chip, e, h) = k4(0.8);
     let exact = exact_ising(4, &e, &h, 0.8);
     let schedule = Schedule { sweeps: 200_000, warmup: 100, ..Default::default() };
@@ -76,7 +76,7 @@ fn joint_law_of_a_small_chip_matches_enumeration_within_its_standard_errors() {
     assert_eq!(joint.outputs, ["s0", "s1", "s2", "s3"]);
     let mut chi2 = 0.0;
     for k in 0..16 {
-        let (p, se) = (joint.probabilities[k], joint.standard_errors[k]);
+        let (p, se) = (joint.probabilities[k], joint.probability_se[k]);
         assert!((p - exact[k]).abs() < 5.0 * se, "state {k}: {p} vs {} (se {se})", exact[k]);
         chi2 += ((p - exact[k]) / se).powi(2);
     }

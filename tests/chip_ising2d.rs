@@ -43,14 +43,14 @@ fn check(name: &str, got: f64, se: f64, reference: f64, rounding: f64) {
 fn ising64_beta_0_3() {
     let st = ising64(0.3, Initial::Random, 80_000, 11);
     assert!(st.autocorrelation_reliable);
-    check("<|m|> beta 0.3", st.mean_abs_magnetization, st.mean_abs_magnetization_stderr, 0.0334, 5e-5);
-    check("E/N beta 0.3", st.energy_per_cell_mean, st.energy_per_cell_stderr, -0.70450, 5e-6);
+    check("<|m|> beta 0.3", st.mean_abs_magnetization, st.mean_abs_magnetization_se, 0.0334, 5e-5);
+    check("E/N beta 0.3", st.energy_per_cell_mean, st.energy_per_cell_se, -0.70450, 5e-6);
 }
 
 #[test]
 fn ising64_beta_0_5_ordered_start() {
     let st = ising64(0.5, Initial::Up, 80_000, 12);
     assert!(st.autocorrelation_reliable);
-    check("<|m|> beta 0.5", st.mean_abs_magnetization, st.mean_abs_magnetization_stderr, 0.9113, 5e-5);
-    check("E/N beta 0.5", st.energy_per_cell_mean, st.energy_per_cell_stderr, -1.74556, 5e-6);
+    check("<|m|> beta 0.5", st.mean_abs_magnetization, st.mean_abs_magnetization_se, 0.9113, 5e-5);
+    check("E/N beta 0.5", st.energy_per_cell_mean, st.energy_per_cell_se, -1.74556, 5e-6);
 }

@@ -392,6 +392,11 @@ fn numpy_loads_what_we_write() {
     out.finish().unwrap();
     write_npy(dir.path("f.npy"), &[2, 2], &[1.0f32, 2.0, 3.0, 4.5]).unwrap();
     write_npy(dir.path("v.npy"), &[3], &[1u8, 2, 3]).unwrap();
+    let mut out = TraceWriter::create(dir.path("named.npy"), &["time_s", "v(x1.a)"]).unwrap();
+    for i in 0..4 {
+        out.write_row(&[i as f64, -(i as f64)]).unwrap();
+    }
+    out.finish().unwrap();
     // The script recomputes the expected values independently and compares exactly.
     let script = r#"
 import numpy as np, sys
@@ -406,6 +411,9 @@ f = np.load(d + "/f.npy")
 assert f.dtype == np.float32 and f.tolist() == [[1.0, 2.0], [3.0, 4.5]]
 v = np.load(d + "/v.npy")
 assert v.shape == (3,) and v.tolist() == [1, 2, 3]
+n = np.load(d + "/named.npy")
+assert n.dtype.names == ("time_s", "v(x1.a)") and n.shape == (4,), (n.dtype, n.shape)
+assert n["time_s"].tolist() == [0.0, 1.0, 2.0, 3.0] and n["v(x1.a)"].tolist() == [0.0, -1.0, -2.0, -3.0]
 print("numpy ok")
 "#;
     let output = std::process::Command::new(&python).arg("-c").arg(script).arg(&dir.0).output().unwrap();
@@ -440,9 +448,14 @@ fn trace_format_follows_the_extension() {
     let (header, rows) = read_csv(&dir.path("t.csv"));
     assert_eq!(header, "time,x");
     assert_eq!(rows[9], vec![9.0, 18.0]);
+    // The NPY trace names its columns: a structured array of records (NEP 1: a descr that is
+    // a list of (name, type) pairs, shape (rows,)), with the same bytes as the plain table.
     let npy = read_npy(&dir.path("t.npy"));
-    assert_eq!(npy.shape, vec![10, 2]);
+    assert_eq!(npy.shape, vec![10]);
     assert_eq!(f64s(&npy.data)[19], 18.0);
+    let text = fs::read(dir.path("t.npy")).unwrap();
+    let header = String::from_utf8_lossy(&text[..128]);
+    assert!(header.contains("'descr': [('time', '<f8'), ('x', '<f8')]"), "{header}");
     assert_eq!(TraceFormat::from_path("UPPER.CSV").unwrap(), TraceFormat::Csv);
     assert_eq!(dir.entries(), vec!["UPPER.CSV", "t.csv", "t.npy"]);
 }

@@ -29,7 +29,7 @@ fn measure(vin: f64, temperature: f64, tstop: f64, runs: usize, seed: u64) -> (f
     let out = &summary.outputs["out"];
     (
         out.probabilities.as_ref().unwrap()[1],
-        out.probability_standard_errors.as_ref().unwrap()[1],
+        out.probability_se.as_ref().unwrap()[1],
         out.correlation_time_s.unwrap_or(f64::NAN),
     )
 }

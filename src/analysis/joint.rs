@@ -8,7 +8,7 @@
 //! many correlation times. The batch length doubles whenever 2 [`BATCHES`] batches are full
 //! (neighbours merged), so a run of any length ends with [`BATCHES`] to 2 [`BATCHES`] - 1
 //! batches, each as long as possible. Batches of independent runs are pooled. The JSON form is
-//! `joint`: {"outputs": [names], "probabilities": [2^n], "standard_errors": [2^n],
+//! `joint`: {"outputs": [names], "probabilities": [2^n], "probability_se": [2^n],
 //! "batches": B}.
 
 use serde::Serialize;
@@ -35,7 +35,7 @@ pub struct JointCounter {
 pub struct Joint {
     pub outputs: Vec<String>,
     pub probabilities: Vec<f64>,
-    pub standard_errors: Vec<f64>,
+    pub probability_se: Vec<f64>,
     /// Batches the standard errors come from.
     pub batches: usize,
 }
@@ -115,7 +115,7 @@ impl JointCounter {
         let n = self.samples().max(1) as f64;
         let probabilities: Vec<f64> = self.total.iter().map(|&c| c as f64 / n).collect();
         let b = self.batches.len();
-        let standard_errors = probabilities
+        let probability_se = probabilities
             .iter()
             .enumerate()
             .map(|(k, &p)| {
@@ -130,7 +130,7 @@ impl JointCounter {
                 (ss / (b * (b - 1)) as f64).sqrt()
             })
             .collect();
-        Joint { outputs, probabilities, standard_errors, batches: b }
+        Joint { outputs, probabilities, probability_se, batches: b }
     }
 }
 
@@ -166,7 +166,7 @@ mod tests {
             }
             let j = counter.joint(vec!["b".into()]);
             estimates.push(j.probabilities[1]);
-            errors.push(j.standard_errors[1]);
+            errors.push(j.probability_se[1]);
         }
         let mean = estimates.iter().sum::<f64>() / reps as f64;
         let scatter = (estimates.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (reps - 1) as f64).sqrt();

@@ -23,7 +23,7 @@ pub fn anchors(cal: &Calibration, name: &str) -> Figure {
     let tau_se: Vec<f64> = cal
         .fits
         .iter()
-        .map(|f| f.log_tau.errors.first().copied().unwrap_or(0.0) * f.correlation_time_s)
+        .map(|f| f.log_tau.coefficients_se.first().copied().unwrap_or(0.0) * f.correlation_time_s)
         .collect();
     let vs: Vec<f64> = cal.fits.iter().map(|f| f.vs.unwrap_or(f64::NAN)).collect();
     let vs_se: Vec<f64> = cal.fits.iter().map(|f| f.vs_se.unwrap_or(0.0)).collect();

@@ -281,7 +281,7 @@ fn polynomial(
     Ok(PolynomialRecord {
         variable: variable.to_string(),
         coefficients: f.coefficients.clone(),
-        errors: f.standard_errors.clone(),
+        coefficients_se: f.standard_errors.clone(),
         goodness: goodness(&f.goodness),
     })
 }

@@ -62,7 +62,7 @@ fn log_tau_fit(
     Ok(PolynomialRecord {
         variable: format!("{} - {centre:.6e}", controls[0]),
         coefficients: f.coefficients.clone(),
-        errors: f.standard_errors.clone(),
+        coefficients_se: f.standard_errors.clone(),
         goodness: goodness(&f.goodness),
     })
 }
@@ -96,7 +96,7 @@ fn logit_fit(data: &[ProbPoint], v0: f64, control: &str, t: f64) -> Result<Optio
     Ok(Some(PolynomialRecord {
         variable: format!("{control} - {v0:.6e}"),
         coefficients: f.coefficients.clone(),
-        errors: f.standard_errors.clone(),
+        coefficients_se: f.standard_errors.clone(),
         goodness: goodness(&f.goodness),
     }))
 }
@@ -210,7 +210,7 @@ fn linear_record(points: Vec<RegPoint>, t: f64, what: &str) -> Result<LinearReco
     Ok(LinearRecord {
         intercept: f.coefficients[0],
         slopes: f.coefficients[1..].to_vec(),
-        errors: f.standard_errors.clone(),
+        coefficients_se: f.standard_errors.clone(),
         goodness: goodness(&f.goodness),
     })
 }
@@ -260,7 +260,7 @@ pub fn temperature_fits(fits: &[TemperatureFit], pbit: bool) -> Result<Temperatu
     let taus: Vec<Point> = fits
         .iter()
         .map(|f| {
-            let se = f.log_tau.errors.first().copied().unwrap_or(0.05) * f.correlation_time_s;
+            let se = f.log_tau.coefficients_se.first().copied().unwrap_or(0.05) * f.correlation_time_s;
             Point::new(f.temperature_k, f.correlation_time_s, se.max(1e-3 * f.correlation_time_s))
         })
         .collect();

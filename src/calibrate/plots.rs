@@ -112,7 +112,7 @@ fn arrhenius_figure(cal: &Calibration, tau0: f64, barrier_j: f64, barrier_ev: f6
     let se: Vec<f64> = cal
         .fits
         .iter()
-        .map(|f| f.log_tau.errors.first().copied().unwrap_or(0.0) * f.correlation_time_s)
+        .map(|f| f.log_tau.coefficients_se.first().copied().unwrap_or(0.0) * f.correlation_time_s)
         .collect();
     let line = fine(0.97 * inv[inv.len() - 1], 1.03 * inv[0]);
     let k = crate::units::BOLTZMANN;

@@ -17,7 +17,7 @@ use crate::simulate::{Prepared, SimulateConfig, SimulateError, Summary, run_batc
 fn worst_se(summary: &Summary, output: &str, simulated: f64) -> Option<(f64, f64)> {
     let o = summary.outputs.get(output)?;
     let tau = o.correlation_time_s?;
-    let se = match &o.probability_standard_errors {
+    let se = match &o.probability_se {
         Some(errors) => errors.iter().cloned().fold(0.0, f64::max),
         // An analog readout: the worst-case weight error of a two-state switching signal.
         None => (0.25 * 2.0 * tau / simulated).sqrt(),
@@ -80,7 +80,7 @@ pub fn measure(
         controls,
         kind: o.kind.to_string(),
         probabilities: o.probabilities.clone(),
-        probability_se: o.probability_standard_errors.clone(),
+        probability_se: o.probability_se.clone(),
         mean: o.mean,
         std: o.std,
         correlation_time_s: tau,

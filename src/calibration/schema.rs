@@ -16,7 +16,7 @@
 //!                   standard errors (bit, cat) or mean/std and a mixture (analog),
 //!                   correlation_time_s with its error, energy_per_sample_j, runs, ...
 //! fits              one entry per temperature:
-//!                     pbit: v0, v0_se, vs, vs_se (V), correlation_time_s at V0, the
+//!                     pbit: v0_v, v0_se_v, vs_v, vs_se_v (V), correlation_time_s at V0, the
 //!                           logistic goodness of fit, ln tau(V) as a polynomial in V - V0,
 //!                           logit P(1) as a cubic in V - V0 (the shape beyond the logistic)
 //!                     pdit: softmax biases and weights (logits linear in the controls)
@@ -148,7 +148,9 @@ pub struct PolynomialRecord {
     /// Name of the regressor(s), e.g. "vin - v0".
     pub variable: String,
     pub coefficients: Vec<f64>,
-    pub errors: Vec<f64>,
+    /// Standard errors of the coefficients (written `errors` before schema 2).
+    #[serde(alias = "errors")]
+    pub coefficients_se: Vec<f64>,
     pub goodness: Goodness,
 }
 
@@ -191,7 +193,9 @@ pub struct MixtureModelRecord {
 pub struct LinearRecord {
     pub intercept: f64,
     pub slopes: Vec<f64>,
-    pub errors: Vec<f64>,
+    /// Standard errors of the intercept and the slopes (written `errors` before schema 2).
+    #[serde(alias = "errors")]
+    pub coefficients_se: Vec<f64>,
     pub goodness: Goodness,
 }
 
@@ -206,14 +210,15 @@ impl LinearRecord {
 #[serde(deny_unknown_fields)]
 pub struct TemperatureFit {
     pub temperature_k: f64,
-    /// p-bit: P(1) = sigma((V - v0)/vs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// p-bit: P(1) = sigma((V - v0)/vs). In the file `v0_v`, `v0_se_v`, `vs_v`, `vs_se_v`
+    /// (V), as in a study's results.csv; `v0`, `v0_se`, `vs`, `vs_se` before schema 2.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "v0_v", alias = "v0")]
     pub v0: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "v0_se_v", alias = "v0_se")]
     pub v0_se: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "vs_v", alias = "vs")]
     pub vs: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "vs_se_v", alias = "vs_se")]
     pub vs_se: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logistic: Option<Goodness>,
@@ -375,8 +380,8 @@ impl Calibration {
                 return Err(format!("fit at {} K does not match temperature {t} K", fit.temperature_k));
             }
             let missing = match self.cell {
-                CellKind::Pbit if fit.v0.is_none() => Some("v0"),
-                CellKind::Pbit if fit.vs.is_none() => Some("vs"),
+                CellKind::Pbit if fit.v0.is_none() => Some("v0_v"),
+                CellKind::Pbit if fit.vs.is_none() => Some("vs_v"),
                 CellKind::Pdit if fit.softmax.is_none() => Some("softmax"),
                 CellKind::Pmog if fit.mixture.is_none() => Some("mixture"),
                 _ => None,

@@ -77,9 +77,9 @@ pub struct ChipStats {
     pub mean_magnetization: f64,
     pub mean_abs_magnetization: f64,
     /// Standard error of mean |m|, sqrt(2 tau_int Var / n).
-    pub mean_abs_magnetization_stderr: f64,
+    pub mean_abs_magnetization_se: f64,
     pub energy_per_cell_mean: f64,
-    pub energy_per_cell_stderr: f64,
+    pub energy_per_cell_se: f64,
     pub tau_int_abs_magnetization: f64,
     pub tau_int_energy: f64,
     /// False if the series was too short for Sokal's window (tau_int then a lower bound).
@@ -277,9 +277,9 @@ pub fn run_chip<C: CellModel + 'static>(
         observer_seconds: t_obs.as_secs_f64(),
         mean_magnetization: summary.mean_m(),
         mean_abs_magnetization: am.mean,
-        mean_abs_magnetization_stderr: am.stderr,
+        mean_abs_magnetization_se: am.stderr,
         energy_per_cell_mean: ae.mean,
-        energy_per_cell_stderr: ae.stderr,
+        energy_per_cell_se: ae.stderr,
         tau_int_abs_magnetization: am.tau_int,
         tau_int_energy: ae.tau_int,
         autocorrelation_reliable: am.reliable && ae.reliable,

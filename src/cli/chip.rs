@@ -184,9 +184,9 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             s.cells,
             s.sweeps,
             s.mean_abs_magnetization,
-            s.mean_abs_magnetization_stderr,
+            s.mean_abs_magnetization_se,
             s.energy_per_cell_mean,
-            s.energy_per_cell_stderr,
+            s.energy_per_cell_se,
             s.effective_sample_size.energy
         );
         println!(

@@ -59,18 +59,18 @@ impl TraceFormat {
 pub enum TraceWriter {
     /// Writing `.csv`.
     Csv(CsvWriter),
-    /// Writing `.npy` (`float64`).
+    /// Writing `.npy` (a structured array of named `float64` fields).
     Npy(NpyWriter<f64>),
 }
 
 impl TraceWriter {
-    /// Start a trace at `path` with the given column names. NPY files do not store the
-    /// names; callers that need them record them elsewhere (e.g. the run summary).
+    /// Start a trace at `path` with the given column names: the CSV header row, or the field
+    /// names of the NPY file's structured array.
     pub fn create<S: AsRef<str>>(path: impl AsRef<Path>, columns: &[S]) -> Result<Self, IoError> {
         let path = path.as_ref();
         Ok(match TraceFormat::from_path(path)? {
             TraceFormat::Csv => TraceWriter::Csv(CsvWriter::create(path, columns)?),
-            TraceFormat::Npy => TraceWriter::Npy(NpyWriter::create(path, columns.len())?),
+            TraceFormat::Npy => TraceWriter::Npy(NpyWriter::create_named(path, columns)?),
         })
     }
 

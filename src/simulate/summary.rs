@@ -3,7 +3,7 @@
 //! - `temperature_k`, `engine`, `method`, `runs`, `seed`, `tstop_s`, `dt_s`, `warmup_s`;
 //! - `nodes.<node>.mean`, `.std` (V), pooled over runs after the warm-up;
 //! - `outputs.<name>`: `kind`; for bit and category outputs `probabilities` (state 0 first,
-//!   time fractions), `probability_standard_errors` (from the correlation time:
+//!   time fractions), `probability_se` (from the correlation time:
 //!   sqrt(p (1 - p) 2 tau / T_total)), `switching_rate_hz` (state changes per second),
 //!   `mean_dwell_s`; for analog outputs `mean` and `std` (V); for all `correlation_time_s`
 //!   (the integral of the readout's normalised autocorrelation; for a category the
@@ -11,7 +11,7 @@
 //!   true when the signal decorrelated within two statistics intervals and the value is only
 //!   an upper bound;
 //! - `joint` (1 to 16 bit outputs): {"outputs": [bit outputs in netlist order],
-//!   "probabilities": [2^n, index = sum_k bit_k << k], "standard_errors": [batch means],
+//!   "probabilities": [2^n, index = sum_k bit_k << k], "probability_se": [batch means],
 //!   "batches": B}, sampled at the statistics interval and pooled over runs;
 //! - `energy.supply_j`: energy the sources deliver over the measured window, per run (J);
 //!   `energy.power_w`: its rate; `energy.per_sample_j`: power times the correlation time of
@@ -49,7 +49,7 @@ pub struct OutputSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probabilities: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub probability_standard_errors: Option<Vec<f64>>,
+    pub probability_se: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -299,7 +299,7 @@ impl Summary {
                 (OutputKind::Analog { .. }, _) | (_, None) => OutputSummary {
                     kind: "analog",
                     probabilities: None,
-                    probability_standard_errors: None,
+                    probability_se: None,
                     mean: Some(moments.mean),
                     std: Some(moments.std()),
                     correlation_time_s: tau,
@@ -319,7 +319,7 @@ impl Summary {
                     OutputSummary {
                         kind: if matches!(kind, OutputKind::Bit { .. }) { "bit" } else { "cat" },
                         probabilities: Some(probabilities),
-                        probability_standard_errors: Some(errors),
+                        probability_se: Some(errors),
                         mean: None,
                         std: None,
                         correlation_time_s: tau,

@@ -197,7 +197,9 @@ fn width_and_arrhenius(records: &[PointRecord]) -> Vec<StudyFigure> {
                     t.iter().map(|&t| inv_kt(t)).collect(),
                     fits.iter().map(|f| f.correlation_time_s).collect(),
                     fits.iter()
-                        .map(|f| f.log_tau.errors.first().copied().unwrap_or(0.0) * f.correlation_time_s)
+                        .map(|f| {
+                            f.log_tau.coefficients_se.first().copied().unwrap_or(0.0) * f.correlation_time_s
+                        })
                         .collect(),
                 )
                 .color(c),
@@ -261,7 +263,7 @@ fn energy(records: &[PointRecord]) -> Option<StudyFigure> {
     if any {
         figure = figure.panel(cell);
     }
-    let chip = chip_series(records, |c| Some(c.energy_per_sample_j), |_| None);
+    let chip = chip_series(records, |c| Some(c.chip_energy_per_sample_j), |_| None);
     if !chip.is_empty() {
         let mut panel = Panel::new(
             "chip: energy per independent sample (cells and links)",

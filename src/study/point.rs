@@ -198,7 +198,11 @@ pub struct ChipResult {
     pub energy_per_cell_se: f64,
     pub tau_int_energy: f64,
     pub energy_per_sweep_j: f64,
-    pub energy_per_sample_j: f64,
+    /// The energy of one independent sample of the whole chip (a sweep's energy times the
+    /// energy's integrated autocorrelation time); `energy_per_sample_j` elsewhere is one
+    /// cell's circuit sample.
+    #[serde(alias = "energy_per_sample_j")]
+    pub chip_energy_per_sample_j: f64,
 }
 
 /// What a point measured.
@@ -413,12 +417,12 @@ fn run_chip_point(study: &Study, key: &PointKey) -> Result<PointResult, StudyErr
         effective_beta_measured: m.atanh() / PROBE_FIELD,
         effective_beta_se: se_m / (1.0 - m * m) / PROBE_FIELD,
         mean_abs_magnetization: stats.mean_abs_magnetization,
-        mean_abs_magnetization_se: stats.mean_abs_magnetization_stderr,
+        mean_abs_magnetization_se: stats.mean_abs_magnetization_se,
         energy_per_cell: stats.energy_per_cell_mean,
-        energy_per_cell_se: stats.energy_per_cell_stderr,
+        energy_per_cell_se: stats.energy_per_cell_se,
         tau_int_energy: stats.tau_int_energy,
         energy_per_sweep_j: report.energy.per_sweep_j,
-        energy_per_sample_j: report.energy.per_sample_j(stats.tau_int_energy),
+        chip_energy_per_sample_j: report.energy.per_sample_j(stats.tau_int_energy),
     }))
 }
 

@@ -161,7 +161,7 @@ fn stage_tables(out: &mut String, records: &[PointRecord]) {
                 format!("{:.4} ± {:.4}", c.effective_beta_measured, c.effective_beta_se),
                 format!("{:.4} ± {:.4}", c.mean_abs_magnetization, c.mean_abs_magnetization_se),
                 format!("{:.4} ± {:.4}", c.energy_per_cell, c.energy_per_cell_se),
-                si(Some(c.energy_per_sample_j), "J"),
+                si(Some(c.chip_energy_per_sample_j), "J"),
             ]),
             _ => None,
         })

@@ -387,6 +387,7 @@ pub fn results_csv(records: &[PointRecord]) -> String {
         "mean_abs_magnetization_se",
         "energy_per_cell",
         "energy_per_sweep_j",
+        "chip_energy_per_sample_j",
     ];
     let mut out = String::from("index,stage,temperature_k");
     for n in &names {
@@ -417,7 +418,7 @@ pub fn results_csv(records: &[PointRecord]) -> String {
                 row.insert("vs_se_v", c.fit.vs_se);
             }
             PointResult::Chip(c) => {
-                row.insert("energy_per_sample_j", Some(c.energy_per_sample_j));
+                row.insert("chip_energy_per_sample_j", Some(c.chip_energy_per_sample_j));
                 row.insert("effective_beta_predicted", Some(c.effective_beta_predicted));
                 row.insert("effective_beta_measured", Some(c.effective_beta_measured));
                 row.insert("effective_beta_se", Some(c.effective_beta_se));
