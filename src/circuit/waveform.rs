@@ -306,7 +306,16 @@ mod tests {
         assert_eq!(once.next_breakpoint(0.5), Some(1.0));
         assert_eq!(once.next_breakpoint(1.0), None);
         assert!(once.resolve(None).is_ok());
-        let unresolved = Waveform::Pulse { rise: None, ..once.clone() };
+        let unresolved = Waveform::Pulse {
+            initial: 0.2,
+            pulsed: -0.3,
+            delay: 0.0,
+            rise: None,
+            fall: None,
+            width: None,
+            period: None,
+            count: None,
+        };
         assert_eq!(unresolved.resolve(None).map_err(|e| e.contains("rise")), Err(true));
         assert!(close(unresolved.resolve(Some(1e-9)).unwrap().value(0.5e-9), -0.05));
     }
