@@ -188,7 +188,7 @@ fn set_time_moves_fixed_nodes_and_fast_fluxes() {
     for t in [0.0, 100e-9, 200.5e-9, 300e-9, 600.7e-9, 900e-9] {
         circuit.set_time(t);
         // vb + vin/2 with vin = -50 mV before the edge, +50 mV after (1 ns linear edges).
-        let expected = if t < 200e-9 || t > 602e-9 {
+        let expected = if !(200e-9..=602e-9).contains(&t) {
             -0.025 - 0.025
         } else if t < 201e-9 {
             -0.05 + 0.05 * (t - 200e-9) / 1e-9

@@ -27,14 +27,25 @@ pub struct DrivenSource {
     pub at_zero: f64,
 }
 
+/// A fixed node that moves with waveform sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MovingNode {
+    /// Its index among the fixed nodes.
+    pub fixed: usize,
+    /// Its voltage at t = 0.
+    pub at_zero: f64,
+    /// The waveform sources on its path to ground (index into [`Drive::voltage`]) with their
+    /// signs.
+    pub sources: Vec<(usize, f64)>,
+}
+
 /// The time dependence of a circuit: empty for a DC circuit.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Drive {
     /// Voltage sources with a waveform.
     pub voltage: Vec<DrivenSource>,
-    /// Fixed nodes that move: (fixed index, its voltage at t = 0, the driven sources on its
-    /// path to ground with their signs).
-    pub nodes: Vec<(usize, f64, Vec<(usize, f64)>)>,
+    /// Fixed nodes that move.
+    pub nodes: Vec<MovingNode>,
     /// Per moving node (same order): dV_f / dV_x = -C_ff^{-1} C_fx e_x, its non-zero entries.
     pub feed: Vec<Vec<(u32, f64)>>,
     /// Current sources with a waveform: (index into the circuit's current sources, waveform).
@@ -53,11 +64,12 @@ impl Drive {
 
     /// Voltage of moving node `k` (index into `nodes`) at time `t`.
     pub fn node_voltage(&self, k: usize, t: f64) -> f64 {
-        let (_, base, sources) = &self.nodes[k];
-        base + sources
-            .iter()
-            .map(|&(s, sign)| sign * (self.voltage[s].waveform.value(t) - self.voltage[s].at_zero))
-            .sum::<f64>()
+        let MovingNode { at_zero, sources, .. } = &self.nodes[k];
+        at_zero
+            + sources
+                .iter()
+                .map(|&(s, sign)| sign * (self.voltage[s].waveform.value(t) - self.voltage[s].at_zero))
+                .sum::<f64>()
     }
 
     /// The first breakpoint of any waveform after `t`.
@@ -75,8 +87,8 @@ impl Drive {
     pub fn slope_bound(&self, t: f64) -> f64 {
         self.nodes
             .iter()
-            .map(|(_, _, sources)| {
-                sources.iter().map(|&(s, _)| self.voltage[s].waveform.slope_bound(t)).sum::<f64>()
+            .map(|node| {
+                node.sources.iter().map(|&(s, _)| self.voltage[s].waveform.slope_bound(t)).sum::<f64>()
             })
             .fold(0.0, f64::max)
     }
@@ -85,9 +97,10 @@ impl Drive {
     pub fn peak(&self) -> f64 {
         self.nodes
             .iter()
-            .map(|(_, base, sources)| {
-                base.abs()
-                    + sources
+            .map(|node| {
+                node.at_zero.abs()
+                    + node
+                        .sources
                         .iter()
                         .map(|&(s, _)| self.voltage[s].waveform.peak() + self.voltage[s].at_zero.abs())
                         .sum::<f64>()
@@ -106,7 +119,7 @@ impl Circuit {
     /// waveform's value, any other as [`Circuit::voltage`].
     pub fn voltage_at(&self, node: NodeRef, v: &[f64], t: f64) -> f64 {
         if let NodeRef::Fixed(j) = node
-            && let Some(k) = self.drive.nodes.iter().position(|n| n.0 == j)
+            && let Some(k) = self.drive.nodes.iter().position(|n| n.fixed == j)
         {
             return self.drive.node_voltage(k, t);
         }
@@ -123,7 +136,7 @@ impl Circuit {
         }
         for k in 0..self.drive.nodes.len() {
             let v = self.drive.node_voltage(k, t);
-            self.fixed_voltages[self.drive.nodes[k].0] = v;
+            self.fixed_voltages[self.drive.nodes[k].fixed] = v;
         }
         for &k in &self.drive.devices {
             let fixed = |n: NodeRef| match n {
@@ -165,23 +178,24 @@ impl Circuit {
     pub(super) fn attach_drive(
         &mut self,
         voltage: Vec<DrivenSource>,
-        nodes: Vec<(usize, f64, Vec<(usize, f64)>)>,
+        nodes: Vec<MovingNode>,
         current: Vec<(usize, Waveform)>,
     ) {
         let n = self.free_count();
         let c = &self.capacitance;
         let feed = nodes
             .iter()
-            .map(|(j, _, _)| {
+            .map(|node| {
+                let j = node.fixed;
                 (0..n)
                     .filter_map(|i| {
-                        let d = -(0..n).map(|k| c.c_inv[(i, k)] * c.c_fx[(k, *j)]).sum::<f64>();
+                        let d = -(0..n).map(|k| c.c_inv[(i, k)] * c.c_fx[(k, j)]).sum::<f64>();
                         (d != 0.0).then_some((i as u32, d))
                     })
                     .collect()
             })
             .collect();
-        let moving: Vec<usize> = nodes.iter().map(|n| n.0).collect();
+        let moving: Vec<usize> = nodes.iter().map(|n| n.fixed).collect();
         let devices = self
             .devices
             .iter()

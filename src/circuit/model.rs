@@ -13,7 +13,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use super::capacitance::{Capacitance, CapacitanceProblem};
-use super::drive::{Drive, DrivenSource};
+use super::drive::{Drive, DrivenSource, MovingNode};
 use super::fluxes::LogLinearFluxes;
 pub use super::netlist::InstanceTemperature;
 use super::waveform::Waveform;
@@ -430,7 +430,7 @@ impl Circuit {
             .into_iter()
             .enumerate()
             .filter(|(_, path)| !path.is_empty())
-            .map(|(j, path)| (j, circuit.fixed_voltages[j], path))
+            .map(|(j, sources)| MovingNode { fixed: j, at_zero: circuit.fixed_voltages[j], sources })
             .collect();
         let current = spec
             .elements

@@ -4,19 +4,22 @@
 //! - `PWL(t1 v1 t2 v2 ...)`: v1 before t1, straight lines between the points, the last value
 //!   after the last point. Times strictly increase from t1 >= 0.
 //! - `PULSE(v1 v2 td tr tf pw per [np])`: v1 until td, a linear rise over tr to v2, v2 for pw,
-//!   a linear fall over tf back to v1, repeated every per (np times, if given). With u the
-//!   time since td modulo per,
-//!
-//!     v(u) = v1 + (v2 - v1) u/tr           for 0 <= u < tr,
-//!            v2                            for tr <= u <= tr + pw,
-//!            v2 + (v1 - v2) (u - tr - pw)/tf  for tr + pw < u < tr + pw + tf,
-//!            v1                            after.
-//!
-//!   pw and per omitted: ngspice takes TSTOP, so that within the run the pulse rises once and
-//!   stays; here they are "forever", which is the same within any run. tr or tf omitted or 0:
-//!   ngspice takes TSTEP; so does pbitsim, from `.tran` (resolved by [`Waveform::resolve`]).
+//!   a linear fall over tf back to v1, repeated every per (np times, if given); the formula is
+//!   below. pw and per omitted: ngspice takes TSTOP, so that within the run the pulse rises
+//!   once and stays; here they are "forever", which is the same within any run. tr or tf
+//!   omitted or 0: ngspice takes TSTEP; so does pbitsim, from `.tran` (resolved by
+//!   [`Waveform::resolve`]).
 //! - `SIN(vo va freq [td [theta [phase]]])`: vo + va sin(phase) until td, then
 //!   vo + va exp(-theta (t - td)) sin(2 pi freq (t - td) + phase), phase in degrees.
+//!
+//! The pulse, with u the time since td modulo per:
+//!
+//! ```text
+//! v(u) = v1 + (v2 - v1) u / tr               for 0 <= u < tr
+//!        v2                                  for tr <= u <= tr + pw
+//!        v2 + (v1 - v2) (u - tr - pw) / tf   for tr + pw < u < tr + pw + tf
+//!        v1                                  after
+//! ```
 //!
 //! A waveform is piecewise smooth: its breakpoints ([`Waveform::next_breakpoint`]) are the PWL
 //! points, the pulse corners and the start of a delayed sine. Between breakpoints a PWL or
