@@ -228,3 +228,54 @@ fn capacitive_feedthrough_of_a_pulse_edge() {
         assert!(before < 0.01, "{engine:?}: V(out) before the edge {before}");
     }
 }
+
+/// Steps end on breakpoints: dx = 1{t >= 0.3} dt with no noise, integrated by Euler-Maruyama
+/// (drift taken at each step's start) on fixed steps of 0.25, gives exactly x(1) = 0.7 only
+/// if a step ends at 0.3 (straddling it would give 0.5); the shift hook adds its increment
+/// exactly (here 2 t: x(1) = 0.7 + 2).
+#[test]
+fn sde_steps_land_on_breakpoints_and_apply_shifts() {
+    use pbitsim::rng::Seed;
+    use pbitsim::sde::{EulerMaruyama, NoiseShape, Schedule, System, ensemble, integrate};
+    struct Switch;
+    impl System for Switch {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn noise_dim(&self) -> usize {
+            1
+        }
+        fn noise_shape(&self) -> NoiseShape {
+            NoiseShape::Scalar
+        }
+        fn drift(&self, t: f64, _x: &[f64], f: &mut [f64]) {
+            f[0] = if t >= 0.3 { 1.0 } else { 0.0 };
+        }
+        fn diffusion(&self, _t: f64, _x: &[f64], g: &mut [f64]) {
+            g[0] = 0.0;
+        }
+        fn next_breakpoint(&self, t: f64) -> Option<f64> {
+            (t < 0.3).then_some(0.3)
+        }
+        fn has_shift(&self) -> bool {
+            true
+        }
+        fn shift(&self, t0: f64, t1: f64, x: &mut [f64]) {
+            x[0] += 2.0 * (t1 - t0);
+        }
+    }
+    let ends = ensemble(1, Seed(3), 1, |_, rng| {
+        let mut x = vec![0.0];
+        integrate(
+            &Switch,
+            &EulerMaruyama,
+            &Schedule::fixed(1.0, 0.25, 0.25),
+            &mut x,
+            rng,
+            &mut |_, _: &[f64]| std::ops::ControlFlow::Continue(()),
+        )?;
+        Ok::<_, pbitsim::sde::SdeError>(x[0])
+    })
+    .unwrap();
+    assert!((ends[0] - 2.7).abs() < 1e-12, "x(1) = {}", ends[0]);
+}
