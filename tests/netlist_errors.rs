@@ -222,10 +222,54 @@ fn unknown_output_kind() {
 
 #[test]
 fn unsupported_source_forms() {
-    let e = check("t\nV1 a 0 PULSE(0 1 1n 1n 1n 5n 10n)\n", 2, &["'PULSE(0 1 1n 1n 1n 5n 10n)'", "DC"]);
+    let e = check("t\nV1 a 0 DC 0 AC 1\n", 2, &["'AC'", "not supported", "drop the AC part"]);
     assert!(matches!(*e.kind, ErrorKind::Unsupported { .. }));
-    check("t\nV1 a 0 DC 0 AC 1\n", 2, &["'AC'", "not supported"]);
-    check("t\nI1 a 0 sin (0 1n 1k)\n", 2, &["'sin'", "DC"]);
+    check("t\nV1 a 0 EXP(0 1 1n 1n 2n 1n)\n", 2, &["'EXP(0 1 1n 1n 2n 1n)'", "PWL"]);
+    check("t\nI1 a 0 sffm (0 1n 1k)\n", 2, &["'sffm'", "use SIN or PWL"]);
+    check("t\nV1 a 0 trnoise(1m 1n)\n", 2, &["'trnoise(1m 1n)'", "devices themselves"]);
+}
+
+/// One error per bad waveform form, each naming the line, the token and what was expected.
+#[test]
+fn bad_waveforms() {
+    let form = |text: &str, needles: &[&str]| {
+        let e = check(&format!("t\nR1 a 0 1k\n{text}\n"), 3, needles);
+        assert!(
+            matches!(
+                *e.kind,
+                ErrorKind::Invalid { .. }
+                    | ErrorKind::BadValue { .. }
+                    | ErrorKind::UnexpectedToken { .. }
+                    | ErrorKind::MissingField { .. }
+                    | ErrorKind::UnknownInstanceParam { .. }
+            ),
+            "{e}"
+        );
+    };
+    // PULSE: argument count, negative times, a period shorter than the pulse, the count.
+    form("V1 a 0 PULSE(1)", &["'PULSE(1)'", "1 argument(s)", "PULSE(v1 v2 [td [tr [tf [pw [per [np]]]]]])"]);
+    form("V1 a 0 PULSE(0 1 1n 1n 1n 5n 10n 2 7)", &["9 argument(s)", "2 to 8 values"]);
+    form("V1 a 0 PULSE(0 1 -1n)", &["'-1n'", "td of PULSE on V1", "expected a time >= 0"]);
+    form("V1 a 0 PULSE(0 1 0 1n 1n 5n 6n)", &["'6n'", "per of PULSE", "tr + pw + tf"]);
+    form("V1 a 0 PULSE(0 1 0 1n 1n 5n 10n 2.5)", &["'2.5'", "np", "whole number >= 1"]);
+    form("V1 a 0 PULSE(0 1 1x)", &["'1x'", "td of PULSE on V1"]);
+    // PWL: pairs, increasing times, no negative time, no r= or td= options.
+    form("V1 a 0 PWL(0 0 1n)", &["'PWL(0 0 1n)'", "3 argument(s)", "time-value pairs"]);
+    form("V1 a 0 PWL(0 0 2n 1 1n 0)", &["'1n'", "time of PWL on V1", "strictly increasing"]);
+    form("V1 a 0 PWL(0 0 2n 1 2n 0)", &["'2n'", "strictly increasing"]);
+    form("V1 a 0 PWL(-1n 0 2n 1)", &["'-1n'", "times >= 0"]);
+    form("V1 a 0 PWL(0 0 1n 1) r=0", &["'r'", "write the points out"]);
+    // SIN: the frequency is required and positive; no negative delay or damping.
+    form("V1 a 0 SIN(0 1)", &["'SIN(0 1)'", "2 argument(s)", "freq is needed"]);
+    form("V1 a 0 SIN(0 1 0)", &["'0'", "freq of SIN on V1", "frequency > 0"]);
+    form("V1 a 0 SIN(0 1 1meg -1n)", &["'-1n'", "td of SIN", ">= 0"]);
+    form("V1 a 0 SIN(0 1 1meg 0 -5)", &["'-5'", "theta of SIN", ">= 0"]);
+    // Two waveforms, a value after the waveform, DC without a value, a unit that does not fit.
+    form("V1 a 0 SIN(0 1 1meg) PULSE(0 1)", &["'PULSE(0 1)'", "a waveform PULSE(...)"]);
+    form("V1 a 0 PULSE(0 1) 0.5", &["'0.5'", "or DC VALUE and a waveform"]);
+    form("V1 a 0 DC", &["'V1'", "its value after DC"]);
+    form("V1 a 0 PULSE(0 1s)", &["'1s'", "v2 of PULSE on V1"]);
+    form("I1 a 0 PWL(0 0 1n 1V)", &["'1V'", "value of PWL on I1"]);
 }
 
 #[test]

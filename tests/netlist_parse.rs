@@ -37,7 +37,7 @@ fn plain_rc_netlist_as_a_spice_user_writes_it() {
     assert!(close(*farads, 1e-15));
     assert_eq!(
         netlist.elements[2].kind,
-        ElementKind::VoltageSource { plus: "in".into(), minus: "0".into(), volts: 0.0 }
+        ElementKind::VoltageSource { plus: "in".into(), minus: "0".into(), volts: 0.0, waveform: None }
     );
     let tran = netlist.tran.as_ref().unwrap();
     assert!(close(tran.step, 1e-9) && close(tran.stop, 10e-6));
@@ -70,7 +70,7 @@ fn a_fuller_netlist_with_continuations_params_and_readouts() {
     };
     assert_eq!((model.as_str(), *m), ("pfet", 1.0));
     // gnd is stored as the ground node "0"; a value may be a bare parameter name.
-    let ElementKind::VoltageSource { plus, minus, volts } = &netlist.elements[0].kind else {
+    let ElementKind::VoltageSource { plus, minus, volts, .. } = &netlist.elements[0].kind else {
         panic!("VDD should be a source");
     };
     assert_eq!((plus.as_str(), minus.as_str(), *volts), ("vdd", GROUND, 0.8));
@@ -83,7 +83,7 @@ fn a_fuller_netlist_with_continuations_params_and_readouts() {
         panic!("Cout should be a capacitor");
     };
     assert!(close(farads, 100e-18));
-    let ElementKind::CurrentSource { plus, minus, amps } = &netlist.element("ileak").unwrap().kind else {
+    let ElementKind::CurrentSource { plus, minus, amps, .. } = &netlist.element("ileak").unwrap().kind else {
         panic!("Ileak should be a current source");
     };
     assert_eq!((plus.as_str(), minus.as_str()), ("out", "0"));

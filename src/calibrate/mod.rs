@@ -112,6 +112,13 @@ pub fn run(
     )?;
     let spec = elaborate(&at_first, Some(config.temperatures[0]), &Default::default())?;
     let circuit = Circuit::build(&spec)?;
+    if let Some(source) = circuit.drive.voltage.first() {
+        return Err(SimulateError::Config(format!(
+            "{}: source {} has a waveform; calibrate measures stationary statistics at fixed controls: give it a DC value and sweep the control with --sweep",
+            config.circuit.display(),
+            source.name
+        )));
+    }
     let output = config
         .output
         .clone()

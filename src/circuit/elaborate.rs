@@ -164,12 +164,18 @@ pub fn elaborate(
             ElementKind::Resistor { a, b, ohms, temperature } => {
                 SpecKind::Resistor { a: a.clone(), b: b.clone(), ohms: *ohms, temperature: *temperature }
             }
-            ElementKind::VoltageSource { plus, minus, volts } => {
-                SpecKind::VoltageSource { plus: plus.clone(), minus: minus.clone(), volts: *volts }
-            }
-            ElementKind::CurrentSource { plus, minus, amps } => {
-                SpecKind::CurrentSource { plus: plus.clone(), minus: minus.clone(), amps: *amps }
-            }
+            ElementKind::VoltageSource { plus, minus, volts, waveform } => SpecKind::VoltageSource {
+                plus: plus.clone(),
+                minus: minus.clone(),
+                volts: *volts,
+                waveform: resolve_waveform(waveform, netlist, &origin)?,
+            },
+            ElementKind::CurrentSource { plus, minus, amps, waveform } => SpecKind::CurrentSource {
+                plus: plus.clone(),
+                minus: minus.clone(),
+                amps: *amps,
+                waveform: resolve_waveform(waveform, netlist, &origin)?,
+            },
         };
         elements.push(SpecElement { name: e.name.clone(), origin, kind });
     }
@@ -198,4 +204,16 @@ pub fn elaborate(
         .map(|ic| (ic.node.clone(), ic.volts, netlist.origin(&ic.location, ic.instance)))
         .collect();
     Ok(Spec { title: netlist.title.clone(), temperature, elements, outputs, initial })
+}
+
+/// A source's waveform with omitted PULSE edges set to the `.tran` step (ngspice's TSTEP).
+fn resolve_waveform(
+    waveform: &Option<crate::circuit::waveform::Waveform>,
+    netlist: &Netlist,
+    origin: &str,
+) -> Result<Option<crate::circuit::waveform::Waveform>, CircuitError> {
+    let Some(w) = waveform else { return Ok(None) };
+    w.resolve(netlist.tran.as_ref().map(|t| t.step))
+        .map(Some)
+        .map_err(|message| CircuitError { origin: origin.to_string(), message })
 }

@@ -23,6 +23,10 @@ use crate::device::{Interpolation, PinchOff};
 #[derive(Debug, Clone, PartialEq)]
 struct Product {
     prefactor: f64,
+    /// ln(prefactor) less the fixed-node terms, and the fixed-node terms (fixed node,
+    /// coefficient): the prefactor follows moving sources ([`LogLinearFluxes::refresh`]).
+    exponent: f64,
+    fixed: Vec<(usize, f64)>,
     factors: Vec<u16>,
     /// d ln(flux) along the device's own jump direction dv_k (per coulomb): the sum of the
     /// exponents' coefficients weighted by dv_k at their nodes (a constant of the form).
@@ -74,19 +78,22 @@ impl LogLinearFluxes {
         for (coefficients, shift) in [(forward, 1.0), (reverse, -1.0)] {
             let mut constant = -params.vt0 / (n * ut);
             let mut per_node: Vec<(usize, f64)> = Vec::new();
+            let mut fixed: Vec<(usize, f64)> = Vec::new();
             for (k, a) in coefficients.iter().enumerate() {
                 if *a == 0.0 {
                     continue;
                 }
                 constant += a * shift * device.half_jump[k];
                 match device.terminals[k] {
-                    NodeRef::Fixed(j) => constant += a * circuit.fixed_voltages[j],
+                    NodeRef::Fixed(j) => fixed.push((j, *a)),
                     NodeRef::Free(i) => match per_node.iter_mut().find(|(node, _)| *node == i) {
                         Some((_, c)) => *c += a,
                         None => per_node.push((i, *a)),
                     },
                 }
             }
+            let exponent = i_s.ln() + constant;
+            let constant = constant + fixed.iter().map(|&(j, a)| a * circuit.fixed_voltages[j]).sum::<f64>();
             if constant.abs() > 600.0 {
                 return None;
             }
@@ -96,7 +103,7 @@ impl LogLinearFluxes {
                 .filter(|(_, a)| *a != 0.0)
                 .map(|(node, a)| self.factor(node, a))
                 .collect();
-            products.push(Product { prefactor: i_s * constant.exp(), factors, slope });
+            products.push(Product { prefactor: i_s * constant.exp(), exponent, fixed, factors, slope });
         }
         let reverse = products.pop()?;
         let forward = products.pop()?;
@@ -111,6 +118,16 @@ impl LogLinearFluxes {
             self.factors.len() - 1
         });
         index as u16
+    }
+
+    /// Recompute the prefactors of device `k` for new fixed-node voltages (a moving source).
+    pub fn refresh(&mut self, k: usize, fixed_voltages: &[f64]) {
+        if let Some(Some(products)) = self.devices.get_mut(k) {
+            for p in products.iter_mut() {
+                let x = p.exponent + p.fixed.iter().map(|&(j, a)| a * fixed_voltages[j]).sum::<f64>();
+                p.prefactor = x.exp();
+            }
+        }
     }
 
     /// Number of shared factors.
@@ -192,7 +209,12 @@ mod tests {
                 SpecElement {
                     name: "v".into(),
                     origin: "v".into(),
-                    kind: SpecKind::VoltageSource { plus: s("vdd"), minus: s("0"), volts: 0.05 },
+                    kind: SpecKind::VoltageSource {
+                        plus: s("vdd"),
+                        minus: s("0"),
+                        volts: 0.05,
+                        waveform: None,
+                    },
                 },
                 m("m1", "a", "b", "0", "0", card("nmos", 1.0)),
                 m("m2", "a", "b", "vdd", "vdd", card("pmos", 1.3)),

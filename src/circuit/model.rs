@@ -13,8 +13,10 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use super::capacitance::{Capacitance, CapacitanceProblem};
+use super::drive::{Drive, DrivenSource, MovingNode};
 use super::fluxes::LogLinearFluxes;
 pub use super::netlist::InstanceTemperature;
+use super::waveform::Waveform;
 use crate::device::{
     CapacitanceOverrides, Deviation, DeviceCapacitances, Geometry, Interpolation, ModelCard, Polarity,
     Transistor,
@@ -77,16 +79,19 @@ pub enum SpecKind {
         /// The temperature of its Johnson noise (`temp=`, `dtemp=`); None: the circuit's.
         temperature: Option<InstanceTemperature>,
     },
+    /// `volts` is the DC (operating-point) value; a transient follows `waveform` if given.
     VoltageSource {
         plus: String,
         minus: String,
         volts: f64,
+        waveform: Option<Waveform>,
     },
     /// Positive current flows from `plus` through the source to `minus` (SPICE).
     CurrentSource {
         plus: String,
         minus: String,
         amps: f64,
+        waveform: Option<Waveform>,
     },
 }
 
@@ -184,6 +189,9 @@ pub struct Circuit {
     pub initial: Vec<f64>,
     /// Precomputed fast form of the weak-inversion transistors' fluxes.
     pub log_linear: LogLinearFluxes,
+    /// The waveform sources (empty for a DC circuit); the values above are at
+    /// [`Drive::time`] ([`Circuit::set_time`]), t = 0 as built.
+    pub drive: Drive,
 }
 
 /// A circuit that cannot be simulated. `origin` is `file:line` of the offending element.
@@ -302,7 +310,7 @@ impl Circuit {
                 note(n, &e.origin);
             }
         }
-        let (fixed_names, fixed_voltages) = resolve_sources(spec)?;
+        let Resolved { names: fixed_names, volts: fixed_voltages, paths, driven } = resolve_sources(spec)?;
         let mut node_ref: HashMap<String, NodeRef> = HashMap::new();
         for (j, name) in fixed_names.iter().enumerate() {
             node_ref.insert(name.clone(), NodeRef::Fixed(j));
@@ -385,6 +393,7 @@ impl Circuit {
             outputs: Vec::new(),
             initial: Vec::new(),
             log_linear: LogLinearFluxes::default(),
+            drive: Drive::default(),
         };
         for e in &spec.elements {
             circuit.add_element(e, &lookup)?;
@@ -417,6 +426,23 @@ impl Circuit {
             circuit.outputs.push(Output { name: o.name.clone(), kind });
         }
         circuit.log_linear = LogLinearFluxes::new(&circuit);
+        let nodes: Vec<_> = paths
+            .into_iter()
+            .enumerate()
+            .filter(|(_, path)| !path.is_empty())
+            .map(|(j, sources)| MovingNode { fixed: j, at_zero: circuit.fixed_voltages[j], sources })
+            .collect();
+        let current = spec
+            .elements
+            .iter()
+            .filter_map(|e| match &e.kind {
+                SpecKind::CurrentSource { waveform: Some(w), .. } => {
+                    circuit.current_sources.iter().position(|s| s.name == e.name).map(|i| (i, w.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        circuit.attach_drive(driven, nodes, current);
         circuit.initial = circuit.zero_charge_voltages();
         for (name, volts, origin) in &spec.initial {
             match circuit.node(name) {
@@ -470,14 +496,15 @@ impl Circuit {
                 let (a, b) = (lookup(a), lookup(b));
                 (DeviceKind::Resistor { ohms: *ohms, ut }, vec![a, b], a, b)
             }
-            SpecKind::CurrentSource { plus, minus, amps } => {
+            SpecKind::CurrentSource { plus, minus, amps, waveform } => {
                 let (p, m) = (lookup(plus), lookup(minus));
                 let dv = self.transfer_response(m, p);
                 self.current_sources.push(CurrentSource {
                     name: e.name.clone(),
                     plus: p,
                     minus: m,
-                    amps: *amps,
+                    // A transient starts from the waveform's value at t = 0.
+                    amps: waveform.as_ref().map_or(*amps, |w| w.value(0.0)),
                     dv_sparse: sparse(&dv),
                     dv,
                 });
@@ -561,11 +588,23 @@ fn element_nodes(kind: &SpecKind) -> Vec<&String> {
     }
 }
 
-/// Fix nodes from voltage sources: a source whose one end is fixed fixes the other. Returns
-/// the fixed node names (ground first) and their voltages.
-fn resolve_sources(spec: &Spec) -> Result<(Vec<String>, Vec<f64>), CircuitError> {
+/// The fixed nodes: names (ground first), voltages at t = 0, and for each the waveform
+/// sources on its path to ground with their signs (indices into `driven`).
+struct Resolved {
+    names: Vec<String>,
+    volts: Vec<f64>,
+    paths: Vec<Vec<(usize, f64)>>,
+    driven: Vec<DrivenSource>,
+}
+
+/// Fix nodes from voltage sources: a source whose one end is fixed fixes the other. A source
+/// with a waveform counts with its value at t = 0, and every node it fixes (directly or
+/// through other sources) moves with it.
+fn resolve_sources(spec: &Spec) -> Result<Resolved, CircuitError> {
     let mut names = vec!["0".to_string()];
     let mut volts = vec![0.0];
+    let mut paths: Vec<Vec<(usize, f64)>> = vec![Vec::new()];
+    let mut driven: Vec<DrivenSource> = Vec::new();
     let index = |names: &Vec<String>, n: &str| {
         if is_ground(n) { Some(0) } else { names.iter().position(|x| x == n) }
     };
@@ -575,12 +614,32 @@ fn resolve_sources(spec: &Spec) -> Result<(Vec<String>, Vec<f64>), CircuitError>
         let before = pending.len();
         let mut rest = Vec::new();
         for e in pending {
-            let SpecKind::VoltageSource { plus, minus, volts: v } = &e.kind else { unreachable!() };
+            let SpecKind::VoltageSource { plus, minus, volts: dc, waveform } = &e.kind else {
+                unreachable!()
+            };
+            let v = waveform.as_ref().map_or(*dc, |w| w.value(0.0));
             if !v.is_finite() {
                 return fail(&e.origin, format!("source {} has a non-finite value", e.name));
             }
+            let path_through = |from: usize, sign: f64, driven: &mut Vec<DrivenSource>| {
+                let mut path = paths[from].clone();
+                if let Some(w) = waveform {
+                    driven.push(DrivenSource { name: e.name.clone(), waveform: w.clone(), at_zero: v });
+                    path.push((driven.len() - 1, sign));
+                }
+                path
+            };
             match (index(&names, plus), index(&names, minus)) {
                 (Some(p), Some(m)) => {
+                    if waveform.is_some() || !paths[p].is_empty() || !paths[m].is_empty() {
+                        return fail(
+                            &e.origin,
+                            format!(
+                                "source {} closes a loop of voltage sources that a waveform source is in: V({plus}) - V({minus}) is already fixed; remove one source of the loop",
+                                e.name
+                            ),
+                        );
+                    }
                     if (volts[p] - volts[m] - v).abs() > 1e-12 {
                         return fail(
                             &e.origin,
@@ -593,12 +652,16 @@ fn resolve_sources(spec: &Spec) -> Result<(Vec<String>, Vec<f64>), CircuitError>
                     }
                 }
                 (None, Some(m)) => {
+                    let path = path_through(m, 1.0, &mut driven);
                     names.push(plus.clone());
                     volts.push(volts[m] + v);
+                    paths.push(path);
                 }
                 (Some(p), None) => {
+                    let path = path_through(p, -1.0, &mut driven);
                     names.push(minus.clone());
                     volts.push(volts[p] - v);
+                    paths.push(path);
                 }
                 (None, None) => rest.push(e),
             }
@@ -612,5 +675,5 @@ fn resolve_sources(spec: &Spec) -> Result<(Vec<String>, Vec<f64>), CircuitError>
         }
         pending = rest;
     }
-    Ok((names, volts))
+    Ok(Resolved { names, volts, paths, driven })
 }

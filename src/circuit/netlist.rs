@@ -9,7 +9,9 @@
 //!   stored lower-cased, messages quote them as written.
 //! - Elements: `M<name> d g s b MODEL W=.. L=.. [M=..] [temp=..|dtemp=..]`, `C<name> a b VALUE`,
 //!   `R<name> a b VALUE [temp=..|dtemp=..]`, `V<name> p n [DC] VALUE`, `I<name> p n [DC] VALUE`
-//!   (positive current flows from `p` through the source to `n`), and subcircuit instances
+//!   (positive current flows from `p` through the source to `n`), either with a transient
+//!   waveform `PULSE(...)`, `PWL(...)` or `SIN(...)` instead of or after the value
+//!   ([`super::waveform`], ngspice's argument order), and subcircuit instances
 //!   `X<name> nodes... SUBCKT [params:] k=v ...`. Node `0` or `gnd` is ground, stored as `"0"`
 //!   ([`GROUND`]).
 //! - Values: SPICE numbers (`10k`, `1.2fF`, `200mV`, read by [`crate::units::parse_value`]
@@ -53,6 +55,7 @@ mod library;
 mod model_card;
 mod params;
 mod reader;
+mod sources;
 mod statement;
 mod subckt;
 
@@ -66,6 +69,8 @@ pub use model_card::{ModelParameter, PARAMETERS as MODEL_PARAMETERS};
 pub use params::split_override;
 
 use reader::Reader;
+
+use super::waveform::Waveform;
 
 /// The name under which the ground node is stored (`0` and `gnd` in the text).
 pub const GROUND: &str = "0";
@@ -262,14 +267,17 @@ pub enum ElementKind {
         /// `temp=` or `dtemp=`, if given: the temperature of its Johnson noise.
         temperature: Option<InstanceTemperature>,
     },
-    /// `V<name> plus minus [DC] VALUE`: V(plus) - V(minus) = volts.
+    /// `V<name> plus minus [DC] VALUE [waveform]`: V(plus) - V(minus) = volts, or the
+    /// waveform in a transient.
     VoltageSource {
         /// Positive node.
         plus: String,
         /// Negative node.
         minus: String,
-        /// The DC voltage.
+        /// The DC voltage (the operating-point value): `DC x`, else the waveform at t = 0.
         volts: f64,
+        /// `PULSE(...)`, `PWL(...)` or `SIN(...)`, if given: the value during a transient.
+        waveform: Option<Waveform>,
     },
     /// `I<name> plus minus [DC] VALUE`: `amps` flow from plus through the source to minus
     /// (so a positive value pulls current out of `plus` and pushes it into `minus`).
@@ -278,8 +286,10 @@ pub enum ElementKind {
         plus: String,
         /// Node the current enters.
         minus: String,
-        /// The DC current.
+        /// The DC current: `DC x`, else the waveform at t = 0.
         amps: f64,
+        /// `PULSE(...)`, `PWL(...)` or `SIN(...)`, if given: the value during a transient.
+        waveform: Option<Waveform>,
     },
 }
 

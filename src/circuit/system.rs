@@ -168,9 +168,10 @@ impl Circuit {
         (derivative(x_f) - derivative(-x_r)) * (along(0) - along(1)) / ohms
     }
 
-    /// The divergence limit: 10 times the largest source voltage plus 10 U_T (V).
+    /// The divergence limit: 10 times the largest source voltage (over its waveform) plus
+    /// 10 U_T (V).
     pub fn divergence_limit(&self) -> f64 {
-        let largest = self.fixed_voltages.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let largest = self.fixed_voltages.iter().fold(self.drive.peak(), |a, v| a.max(v.abs()));
         10.0 * largest + 10.0 * self.thermal_voltage()
     }
 
@@ -214,6 +215,11 @@ pub struct CircuitSde<'a> {
 impl<'a> CircuitSde<'a> {
     pub fn new(circuit: &'a Circuit) -> Self {
         CircuitSde { circuit, limit: circuit.divergence_limit() }
+    }
+
+    /// With a divergence limit computed beforehand (a driven circuit's, over its waveforms).
+    pub(super) fn with_limit(circuit: &'a Circuit, limit: f64) -> Self {
+        CircuitSde { circuit, limit }
     }
 
     /// Initial state: the circuit's initial voltages and zero energy.

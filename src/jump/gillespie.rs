@@ -1,6 +1,7 @@
 //! Gillespie's direct method (J. Phys. Chem. 81, 2340, 1977): with total rate Lambda, wait an
 //! exponential time of mean 1/Lambda, then fire channel j with probability lambda_j/Lambda.
-//! Rates are recomputed after every event (a transfer moves every coupled node).
+//! Rates are recomputed after every event (a transfer moves every coupled node). A circuit with
+//! waveform sources is handed to [`super::driven`].
 
 use rand::{Rng, RngExt};
 
@@ -18,6 +19,9 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     rng: &mut R,
     observer: &mut O,
 ) -> Result<JumpStats, JumpError> {
+    if circuit.is_driven() {
+        return super::driven::simulate(circuit, t_end, record_every, rng, observer);
+    }
     check_schedule(t_end, record_every)?;
     let mut state = ChargeState::new(circuit)?;
     let n = circuit.free_count();

@@ -14,8 +14,11 @@
 //! direct method); [`tau_leap`] takes leaps with Poisson numbers of events per channel, each
 //! as long as Cao, Gillespie and Petzold allow.
 //! Both hand [`crate::sde::Observer`]s the same state layout as the SDE engine (free-node
-//! voltages, then the supply energy), sampled on a regular time grid.
+//! voltages, then the supply energy), sampled on a regular time grid. A circuit with waveform
+//! sources runs through [`driven`] (rates frozen over short intervals, error bounded there);
+//! tau-leaping refuses it.
 
+pub mod driven;
 pub mod gillespie;
 pub mod tau_leap;
 
@@ -38,6 +41,11 @@ pub enum JumpError {
     CurrentSource(String),
     #[error("invalid schedule: {0}")]
     Schedule(String),
+    #[error(
+        "tau-leaping does not follow waveform sources (source {0}); use --method gillespie (the jump \
+         engine's exact method, which follows them) or --engine sde"
+    )]
+    DrivenLeap(String),
     #[error(
         "tau-leaping step too large at t = {t:.6e}: channel {device} expects {expected:.1} events, moving a node by \
          {jump_mv:.3} mV per leap; omit --force-dt to let the leap be chosen, or use --method gillespie"

@@ -98,6 +98,9 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     observer: &mut O,
 ) -> Result<JumpStats, JumpError> {
     check_schedule(t_end, record_every)?;
+    if let Some(source) = circuit.drive.voltage.first() {
+        return Err(JumpError::DrivenLeap(source.name.clone()));
+    }
     match *rule {
         LeapRule::Fixed(tau) => fixed(circuit, t_end, tau, record_every, rng, observer),
         LeapRule::Adaptive { epsilon, scale, upper } => {

@@ -182,6 +182,24 @@ pub trait System: Sync {
         }
     }
 
+    /// The first time after `t` at which the system's explicit time dependence has a corner
+    /// (a PWL point, a pulse edge): steps end there rather than straddle it ([`solve`]).
+    /// None: no corner ahead (the default, and any autonomous system).
+    fn next_breakpoint(&self, _t: f64) -> Option<f64> {
+        None
+    }
+
+    /// Whether the system has a state-independent shift ([`System::shift`]).
+    fn has_shift(&self) -> bool {
+        false
+    }
+
+    /// Add to `x` the state-independent part of its motion from `t0` to `t1`, which the
+    /// executor applies exactly around each step (half before, half after: Strang
+    /// splitting) instead of through the drift. A circuit's capacitive feedthrough of moving
+    /// sources is one. The default has none.
+    fn shift(&self, _t0: f64, _t1: f64, _x: &mut [f64]) {}
+
     /// Check a new state: every component finite, and within the system's own bounds (a
     /// circuit node far outside every rail has diverged).
     fn check_state(&self, t: f64, x: &[f64]) -> Result<(), SdeError> {

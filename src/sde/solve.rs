@@ -5,7 +5,9 @@
 //! or adaptive steps for methods with an error estimate, with a [`BrownianPath`] that keeps
 //! rejected increments so the path never changes. A drift-implicit step whose Newton
 //! iteration fails is retaken as two half steps on the same Brownian path (a bridge), down to
-//! a thousandth of the step.
+//! a thousandth of the step. No step straddles a breakpoint of the system
+//! ([`System::next_breakpoint`]: a source waveform's corners): steps end on them, and a
+//! system's state-independent shift ([`System::shift`]) is applied exactly around each step.
 
 use std::ops::ControlFlow;
 
@@ -174,7 +176,7 @@ where
                 let t = schedule.t0 + k as f64 * h;
                 sample_increment(rng, h, &mut dw, &mut dz);
                 let inc = Increment { t, dt: h, dw: &dw, dz: &dz };
-                stats.halvings += advance(sys, method, &mut ws, x, &inc, &tol, &mut next, rng, 0)? as u64;
+                stats.halvings += step_across(sys, method, &mut ws, x, &inc, &tol, &mut next, rng)? as u64;
                 sys.check_state(t + h, &next).map_err(|e| e.with_step(h))?;
                 x.copy_from_slice(&next);
                 stats.steps += 1;
@@ -207,7 +209,8 @@ where
                     let h = remaining / count;
                     sample_increment(rng, h, &mut dw, &mut dz);
                     let inc = Increment { t, dt: h, dw: &dw, dz: &dz };
-                    stats.halvings += advance(sys, method, &mut ws, x, &inc, &tol, &mut next, rng, 0)? as u64;
+                    stats.halvings +=
+                        step_across(sys, method, &mut ws, x, &inc, &tol, &mut next, rng)? as u64;
                     sys.check_state(t + h, &next).map_err(|e| e.with_step(h))?;
                     x.copy_from_slice(&next);
                     ctrl.step_taken(h);
@@ -235,20 +238,31 @@ where
             let mut records = 1u64;
             while t < schedule.t_end {
                 let t_record = (schedule.t0 + records as f64 * schedule.record_every).min(schedule.t_end);
-                let lands = h >= t_record - t;
-                let step = if lands { t_record - t } else { h };
+                // Steps end on recording times and on the system's breakpoints.
+                let t_stop = sys.next_breakpoint(t).map_or(t_record, |b| b.min(t_record));
+                let lands = h >= t_stop - t;
+                let step = if lands { t_stop - t } else { h };
                 path.next(rng, step, &mut dw, &mut dz);
                 let inc = Increment { t, dt: step, dw: &dw, dz: &dz };
-                let error = method.step(sys, &mut ws, x, &inc, &tol, &mut next)?.unwrap_or(0.0);
+                let error = if sys.has_shift() {
+                    let mut start = x.to_vec();
+                    sys.shift(t, t + 0.5 * step, &mut start);
+                    let error = method.step(sys, &mut ws, &start, &inc, &tol, &mut next)?;
+                    sys.shift(t + 0.5 * step, t + step, &mut next);
+                    error
+                } else {
+                    method.step(sys, &mut ws, x, &inc, &tol, &mut next)?
+                }
+                .unwrap_or(0.0);
                 // Step-size factor for an error of order h^(3/2) in the estimate, with a
                 // safety factor; at most a five-fold shrink and a two-fold growth per step.
                 let factor = if error > 0.0 { (0.9 * error.powf(-2.0 / 3.0)).clamp(0.2, 2.0) } else { 2.0 };
                 if error <= 1.0 && next.iter().all(|v| v.is_finite()) {
                     x.copy_from_slice(&next);
-                    t = if lands { t_record } else { t + step };
+                    t = if lands { t_stop } else { t + step };
                     stats.steps += 1;
                     stats.t_final = t;
-                    if lands {
+                    if lands && t_stop >= t_record {
                         records += 1;
                         if observer.observe(t, x).is_break() {
                             break;
@@ -267,6 +281,52 @@ where
         }
     }
     Ok(stats)
+}
+
+/// Take one step over `inc` as [`advance`] does, but never across a breakpoint of the system:
+/// a step with a breakpoint inside is taken as two, the Brownian increment split at the
+/// breakpoint by its exact bridge (the path is unchanged). A system with a state-independent
+/// shift gets half of it before the step and half after (Strang splitting: the shift is
+/// exact, the splitting error second order in the step).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn step_across<S, M, R>(
+    sys: &S,
+    method: &M,
+    ws: &mut M::Workspace,
+    x: &[f64],
+    inc: &Increment<'_>,
+    tol: &super::Tolerance,
+    next: &mut [f64],
+    rng: &mut R,
+) -> Result<u32, SdeError>
+where
+    S: System + ?Sized,
+    M: Method,
+    R: Rng + ?Sized,
+{
+    let (t, h) = (inc.t, inc.dt);
+    if let Some(b) = sys.next_breakpoint(t)
+        && b > t + 1e-9 * h
+        && b < t + h * (1.0 - 1e-9)
+    {
+        let (mut dw1, mut dz1) = (inc.dw.to_vec(), inc.dz.to_vec());
+        let (mut dw2, mut dz2) = (vec![0.0; dw1.len()], vec![0.0; dz1.len()]);
+        split(rng, h, (b - t) / h, &mut dw1, &mut dz1, &mut dw2, &mut dz2);
+        let mut middle = vec![0.0; x.len()];
+        let first = Increment { t, dt: b - t, dw: &dw1, dz: &dz1 };
+        let a = step_across(sys, method, ws, x, &first, tol, &mut middle, rng)?;
+        sys.check_state(b, &middle).map_err(|e| e.with_step(b - t))?;
+        let second = Increment { t: b, dt: t + h - b, dw: &dw2, dz: &dz2 };
+        return Ok(a + step_across(sys, method, ws, &middle, &second, tol, next, rng)?);
+    }
+    if !sys.has_shift() {
+        return advance(sys, method, ws, x, inc, tol, next, rng, 0);
+    }
+    let mut start = x.to_vec();
+    sys.shift(t, t + 0.5 * h, &mut start);
+    let halvings = advance(sys, method, ws, &start, inc, tol, next, rng, 0)?;
+    sys.shift(t + 0.5 * h, t + h, next);
+    Ok(halvings)
 }
 
 /// Most halvings of a step whose Newton iteration fails (down to h / 1024).

@@ -19,7 +19,7 @@ use thiserror::Error;
 
 use crate::circuit::elaborate::{Variation, elaborate};
 use crate::circuit::netlist::NetlistError;
-use crate::circuit::{Circuit, CircuitError, CircuitSde};
+use crate::circuit::{Circuit, CircuitError, CircuitSde, DrivenSde};
 use crate::jump::{self, JumpError};
 use crate::rng::Seed;
 use crate::sde::{
@@ -218,6 +218,11 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
                 .into(),
         ));
     }
+    if config.engine == Engine::TauLeap
+        && let Some(source) = circuit.drive.voltage.first()
+    {
+        return Err(JumpError::DrivenLeap(source.name.clone()).into());
+    }
     let tran_step = netlist.tran.as_ref().map(|t| t.step).filter(|s| *s < tstop);
     let step = step::plan(config, &circuit, tstop, tran_step)?;
     let steps = tstop / step.dt_s * config.runs as f64;
@@ -262,8 +267,6 @@ fn run_sde<M: Method>(
     rng: &mut crate::rng::StreamRng,
     observer: &mut RunObserver<'_>,
 ) -> Result<(u64, Option<crate::sde::control::StepReport>, u64), SimulateError> {
-    let sys = CircuitSde::new(&prepared.circuit);
-    let mut x = sys.initial_state();
     let plan = &prepared.step;
     let schedule = match plan.sde_rule() {
         Some(rule) => Schedule {
@@ -275,8 +278,16 @@ fn run_sde<M: Method>(
         },
         None => Schedule::fixed(prepared.tstop, plan.dt_s, plan.sample_interval_s),
     };
-    let stats = integrate(&sys, method, &schedule, &mut x, rng, observer)
-        .map_err(|e| diverged(prepared, e, plan.dt_s))?;
+    let stats = if prepared.circuit.is_driven() {
+        let sys = DrivenSde::new(&prepared.circuit);
+        let mut x = sys.initial_state();
+        integrate(&sys, method, &schedule, &mut x, rng, observer)
+    } else {
+        let sys = CircuitSde::new(&prepared.circuit);
+        let mut x = sys.initial_state();
+        integrate(&sys, method, &schedule, &mut x, rng, observer)
+    }
+    .map_err(|e| diverged(prepared, e, plan.dt_s))?;
     Ok((stats.steps, stats.control, stats.halvings))
 }
 

@@ -48,7 +48,8 @@ pub enum StepRecord {
 pub struct RunRecord {
     pub nodes: Vec<Moments>,
     pub readouts: Vec<ReadoutStats>,
-    /// Energy delivered by the sources over the measured window (J), displacement included.
+    /// Energy delivered by the sources over the measured window (J), displacement included
+    /// (with waveform sources: conduction only).
     pub supply_energy: f64,
     /// Length of the measured window (s).
     pub measured: f64,
@@ -170,7 +171,12 @@ impl<'a> RunObserver<'a> {
         if let Some((v0, e0)) = &self.start
             && !self.last.is_empty()
         {
-            let displacement = self.circuit.displacement_energy(v0, &self.last[..n]);
+            // With waveform sources the displacement work of the moving sources is left out.
+            let displacement = if self.circuit.is_driven() {
+                0.0
+            } else {
+                self.circuit.displacement_energy(v0, &self.last[..n])
+            };
             self.record.supply_energy = self.last[n] - e0 + displacement;
             self.record.measured = self.t_last - self.warmup;
         }
@@ -194,7 +200,7 @@ impl Observer for RunObserver<'_> {
             let stats = &mut self.record.readouts[k];
             let value = match reader {
                 Reader::Bit { plus, minus, readout } => {
-                    let s = readout.update(c.voltage(*plus, v) - c.voltage(*minus, v));
+                    let s = readout.update(c.voltage_at(*plus, v, t) - c.voltage_at(*minus, v, t));
                     if measuring {
                         if let Some(d) = stats.dwell.as_mut() {
                             d.observe(t, s as usize);
@@ -209,7 +215,7 @@ impl Observer for RunObserver<'_> {
                 }
                 Reader::Category { nodes, readout, scratch } => {
                     for (slot, node) in scratch.iter_mut().zip(nodes.iter()) {
-                        *slot = c.voltage(*node, v);
+                        *slot = c.voltage_at(*node, v, t);
                     }
                     let s = readout.update(scratch);
                     if measuring {
@@ -225,7 +231,7 @@ impl Observer for RunObserver<'_> {
                     s as f64
                 }
                 Reader::Analog { plus, minus } => {
-                    let value = c.voltage(*plus, v) - minus.map_or(0.0, |m| c.voltage(m, v));
+                    let value = c.voltage_at(*plus, v, t) - minus.map_or(0.0, |m| c.voltage_at(m, v, t));
                     if stat {
                         stats.moments.push(value);
                         stats.correlators[0].push(value);

@@ -4,6 +4,7 @@
 use super::directives::absolute_temperature;
 use super::error::{ErrorKind, NetlistError};
 use super::lexer::{Token, TokenKind};
+use super::sources::{SourceValue, source_value};
 use super::statement::Statement;
 use super::{Element, ElementKind, InstanceTemperature, MosfetExtras};
 use crate::units::Quantity;
@@ -11,7 +12,6 @@ use crate::units::Quantity;
 const MOSFET_USAGE: &str = "M<name> drain gate source bulk MODEL W=<length> L=<length> [M=<count>] \
      [cgs= cgd= cgb= cdb= csb=<capacitance>] [dvt=<voltage>] [dbeta=<fraction>] [temp=<C> | dtemp=<K>]";
 const RESISTOR_USAGE: &str = "R<name> node node VALUE (ohms) [temp=<C> | dtemp=<K>]";
-const SOURCE_WAVEFORMS: &[&str] = &["pulse", "sin", "exp", "pwl", "sffm", "am", "trnoise", "trrandom"];
 
 /// Read an element line (its first token starts with the element letter).
 pub(super) fn parse_element(st: &Statement) -> Result<Element, NetlistError> {
@@ -313,59 +313,32 @@ fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, Netli
 
 fn source(st: &Statement, quantity: Quantity) -> Result<ElementKind, NetlistError> {
     let usage = match quantity {
-        Quantity::Voltage => "V<name> plus minus [DC] VALUE (volts)",
-        _ => "I<name> plus minus [DC] VALUE (amperes, flowing from plus through the source to minus)",
+        Quantity::Voltage => {
+            "V<name> plus minus [DC] VALUE (volts), or a waveform PULSE(...), PWL(...) or SIN(...), or DC VALUE and a waveform"
+        }
+        _ => {
+            "I<name> plus minus [DC] VALUE (amperes, flowing from plus through the source to minus), or a waveform PULSE(...), PWL(...) or SIN(...)"
+        }
     };
     let fields = st.fields(usage)?;
     if let Some((key, _)) = fields.pairs.first() {
         let kind = ErrorKind::UnknownInstanceParam {
             key: key.text.clone(),
             name: st.head().text.clone(),
-            expected: "none: pbitsim sources are DC only".to_string(),
+            expected: "none: a source takes a value and a waveform (PWL's r= and td= are not supported: write the points out)"
+                .to_string(),
         };
         return Err(st.error(key, kind));
     }
     let names = ["its plus node", "its minus node"];
     let (plus, minus) = two_nodes(st, fields.positional, names, usage)?;
-    let mut rest = &fields.positional[2.min(fields.positional.len())..];
-    if let Some(bad) = rest.iter().find(|t| is_waveform(t)) {
-        let reason = if bad.text.eq_ignore_ascii_case("ac") {
-            "pbitsim runs transient noise simulations, not AC analysis"
-        } else {
-            "only DC sources are supported: pbitsim simulates noise around a fixed bias (sweep a .param with --set or pbitsim calibrate instead)"
-        };
-        let kind = ErrorKind::Unsupported {
-            token: bad.text.clone(),
-            name: st.head().text.clone(),
-            reason: reason.to_string(),
-        };
-        return Err(st.error(bad, kind));
-    }
-    if rest.first().is_some_and(|t| t.kind == TokenKind::Word && t.text.eq_ignore_ascii_case("dc")) {
-        rest = &rest[1..];
-    }
-    let Some(token) = rest.first() else {
-        return Err(st.missing("its value", usage));
-    };
-    if let Some(extra) = rest.get(1) {
-        return Err(st.unexpected(extra, usage));
-    }
-    let value = st.value(token, quantity, &format!("value of {}", st.head().text))?;
+    let rest = &fields.positional[2.min(fields.positional.len())..];
+    let SourceValue { dc, waveform } = source_value(st, rest, quantity, usage)?;
     Ok(match quantity {
         Quantity::Voltage => {
             distinct(st, &plus, &minus)?;
-            ElementKind::VoltageSource { plus, minus, volts: value }
+            ElementKind::VoltageSource { plus, minus, volts: dc, waveform }
         }
-        _ => ElementKind::CurrentSource { plus, minus, amps: value },
+        _ => ElementKind::CurrentSource { plus, minus, amps: dc, waveform },
     })
-}
-
-/// `AC`, or a transient waveform such as `PULSE(...)` or `SIN (...)`.
-fn is_waveform(token: &Token) -> bool {
-    if token.kind != TokenKind::Word {
-        return false;
-    }
-    let lower = token.text.to_lowercase();
-    let word = lower.split('(').next().unwrap_or_default().trim();
-    word == "ac" || SOURCE_WAVEFORMS.contains(&word)
 }

@@ -129,6 +129,16 @@ fn is_separator(c: char, model_line: bool) -> bool {
     c.is_whitespace() || c == ',' || (model_line && (c == '(' || c == ')'))
 }
 
+/// The tokens inside a parenthesised group such as `PULSE(0 1 {td})` (the text between the
+/// first `(` and the last `)`), each on the group's physical `line`.
+pub(super) fn group_tokens(group: &str, line: usize) -> Result<Vec<Token>, LexError> {
+    let inner = match (group.find('('), group.rfind(')')) {
+        (Some(open), Some(close)) if close > open => &group[open + 1..close],
+        _ => group,
+    };
+    Ok(tokenize(inner.to_string(), &[(0, line)])?.map(|l| l.tokens).unwrap_or_default())
+}
+
 /// Split a logical line into tokens; `segments` maps byte offsets to physical lines. A line
 /// of separators only (`,,,`) is no line at all.
 fn tokenize(text: String, segments: &[(usize, usize)]) -> Result<Option<LogicalLine>, LexError> {
