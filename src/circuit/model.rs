@@ -17,7 +17,7 @@ use super::fluxes::LogLinearFluxes;
 pub use super::netlist::InstanceTemperature;
 use crate::device::{
     CapacitanceOverrides, Deviation, DeviceCapacitances, Geometry, Interpolation, ModelCard, Polarity,
-    Transistor,
+    Transistor, Trap,
 };
 use crate::units::ELEMENTARY_CHARGE;
 
@@ -143,6 +143,13 @@ pub struct Device {
     /// Energy the sources deliver per coulomb moved forward (V): V(from) - V(to) over the
     /// fixed ends.
     pub supply_per_coulomb: f64,
+    /// Flicker-noise traps of a transistor whose card has them ([`crate::device::flicker`]):
+    /// each shifts its threshold (NMOS frame) by a process of standard deviation `sigma`
+    /// and correlation time `tau`. Empty for resistors and cards without flicker noise.
+    pub traps: Vec<Trap>,
+    /// Index of this device's first trap among all the circuit's traps (they are numbered
+    /// device by device).
+    pub first_trap: usize,
 }
 
 /// A DC current source, a deterministic (noiseless) injection.
@@ -184,6 +191,8 @@ pub struct Circuit {
     pub initial: Vec<f64>,
     /// Precomputed fast form of the weak-inversion transistors' fluxes.
     pub log_linear: LogLinearFluxes,
+    /// Number of flicker traps over all devices.
+    pub trap_count: usize,
 }
 
 /// A circuit that cannot be simulated. `origin` is `file:line` of the offending element.
@@ -385,6 +394,7 @@ impl Circuit {
             outputs: Vec::new(),
             initial: Vec::new(),
             log_linear: LogLinearFluxes::default(),
+            trap_count: 0,
         };
         for e in &spec.elements {
             circuit.add_element(e, &lookup)?;
@@ -436,6 +446,7 @@ impl Circuit {
     }
 
     fn add_element(&mut self, e: &SpecElement, lookup: &dyn Fn(&str) -> NodeRef) -> Result<(), CircuitError> {
+        let mut traps = Vec::new();
         let (kind, terminals, from, to) = match &e.kind {
             SpecKind::Mosfet {
                 drain, gate, source, bulk, card, geometry, deviation, temperature, ..
@@ -455,6 +466,7 @@ impl Circuit {
                     );
                 }
                 let t = card.at_with(*geometry, self.device_temperature(e, *temperature)?, *deviation);
+                traps = card.traps(*geometry);
                 let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
                 let (from, to) = if card.polarity == Polarity::Nmos { (d, s) } else { (s, d) };
                 (DeviceKind::Mosfet(t), vec![d, g, s, b], from, to)
@@ -508,7 +520,10 @@ impl Circuit {
             dv,
             half_jump,
             supply_per_coulomb,
+            first_trap: self.trap_count,
+            traps,
         });
+        self.trap_count += self.devices.last().map_or(0, |d| d.traps.len());
         Ok(())
     }
 

@@ -264,6 +264,7 @@ fn run_sde<M: Method>(
 ) -> Result<(u64, Option<crate::sde::control::StepReport>, u64), SimulateError> {
     let sys = CircuitSde::new(&prepared.circuit);
     let mut x = sys.initial_state();
+    sys.draw_traps(&mut x, rng);
     let plan = &prepared.step;
     let schedule = match plan.sde_rule() {
         Some(rule) => Schedule {
