@@ -9,7 +9,8 @@
 //! beside the plot). Each variant is one SDE run (Euler-Maruyama, fixed step 35 ps, the
 //! step `pbitsim simulate --method em --accuracy 0.02` chooses for this circuit, rounded
 //! down), the bit read as `.output bit out V(r) V(rm) hyst=60m` every 10 ns after 5 us of
-//! warm-up. Without flicker the Allan deviation of P(1) falls as tau^-1/2 (independent
+//! warm-up; the Allan deviation is the overlapping estimator, error bars one standard
+//! error (an upper bound). Without flicker the Allan deviation of P(1) falls as tau^-1/2 (independent
 //! samples every few correlation times); the traps' 1/f threshold noise moves the balance
 //! point and sets a floor (flat for 1/f noise), which is what limits how long a p-bit's P(1)
 //! stays calibrated.
@@ -88,7 +89,7 @@ fn main() -> Result<(), String> {
         let started = std::time::Instant::now();
         let series = bits(&circuit, tstop, seed)?;
         let p1 = series.iter().sum::<f64>() / series.len() as f64;
-        let allan = allan_deviation(&series, SAMPLE, 8);
+        let allan = allan_deviation(&series, SAMPLE, 6);
         eprintln!(
             "{label}: {} traps, P(1) = {p1:.4}, {:.0} s; tau, sigma_A, pairs:",
             circuit.trap_count,
@@ -99,7 +100,11 @@ fn main() -> Result<(), String> {
             csv.push_str(&format!("{label},{tau:e},{sigma:e},{pairs},{p1}\n"));
         }
         let (tau, sigma): (Vec<f64>, Vec<f64>) = allan.iter().map(|a| (a.0, a.1)).unzip();
-        panel = panel.series(Series::line(label, tau, sigma).color(categorical(i)));
+        // One standard error, the bound sqrt(3 / P) / 2 of `analysis::allan`.
+        let se: Vec<f64> = allan.iter().map(|a| a.1 * (0.75 / a.2 as f64).sqrt()).collect();
+        panel = panel
+            .series(Series::line(label, tau.clone(), sigma.clone()).color(categorical(i)))
+            .series(Series::error_bars(format!("{label}, 1 SE"), tau, sigma, se).color(categorical(i)));
     }
     render(&Figure::new("Flicker noise on a p-bit").panel(panel).size(900, 600), &out)
         .map_err(|e| e.to_string())?;

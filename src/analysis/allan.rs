@@ -5,17 +5,31 @@
 //!
 //! For independent samples of variance s^2 it is s^2 / m (falls as tau^-1/2); for 1/f noise
 //! it is flat (the flicker floor, 2 ln 2 h for S(f) = h/f); a drift makes it rise.
+//!
+//! The overlapping estimator is used (windows starting at every sample, the IEEE 1139 form):
+//! the same expectation, a smaller variance. Its relative standard error is at most that of
+//! the non-overlapping one, sqrt(3 / P) for sigma_A^2 with P = N/m - 1 pairs of consecutive
+//! windows (for white noise: Var(d^2) = 8 s_y^4, neighbouring differences correlated -1/2).
 
 /// Allan deviation of `x` (sampled every `dt`) at window lengths m = 1, 2, 4, ... while at
-/// least `min_windows` windows fit. Returns (tau, sigma_A, number of window pairs).
+/// least `min_windows` windows fit. Returns (tau, sigma_A, P = N/m - 1 non-overlapping pairs:
+/// the relative SE of sigma_A is at most sqrt(3 / P) / 2).
 pub fn allan_deviation(x: &[f64], dt: f64, min_windows: usize) -> Vec<(f64, f64, usize)> {
+    let mut prefix = Vec::with_capacity(x.len() + 1);
+    prefix.push(0.0);
+    for v in x {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + v);
+    }
     let mut out = Vec::new();
     let mut m = 1usize;
     while x.len() / m >= min_windows.max(2) {
-        let means: Vec<f64> = x.chunks_exact(m).map(|c| c.iter().sum::<f64>() / m as f64).collect();
-        let pairs = means.len() - 1;
-        let sum: f64 = means.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
-        out.push((m as f64 * dt, (0.5 * sum / pairs as f64).sqrt(), pairs));
+        // Window mean from sample i: (prefix[i + m] - prefix[i]) / m; difference of the
+        // windows at i + m and i, for every i.
+        let count = x.len() + 1 - 2 * m;
+        let sum: f64 = (0..count)
+            .map(|i| ((prefix[i + 2 * m] - 2.0 * prefix[i + m] + prefix[i]) / m as f64).powi(2))
+            .sum();
+        out.push((m as f64 * dt, (0.5 * sum / count as f64).sqrt(), x.len() / m - 1));
         m *= 2;
     }
     out
