@@ -217,6 +217,11 @@ fn every_documented_parameter_maps_to_a_card_key() {
         "capacitance.cov_ff_per_um",
         "capacitance.cj_ff_per_um",
         "mismatch.avt_mv_um",
+        "flicker.kf_v2_f",
+        "flicker.af",
+        "flicker.tau_min_s",
+        "flicker.tau_max_s",
+        "flicker.traps_per_decade",
     ];
     for p in MODEL_PARAMETERS {
         assert!(keys.contains(&p.toml), "{} maps to {}", p.name, p.toml);
@@ -253,4 +258,29 @@ proptest! {
         );
         assert_same_card(&model(&line), &parse_card(&toml, "dev.toml").unwrap());
     }
+}
+
+/// Flicker parameters on a `.model` line fill the card's `[flicker]` section as the TOML card
+/// does (`models/nlvt_flicker.toml`); `kf=0` or no `kf` is no flicker noise; a flicker
+/// parameter without `kf`, or a card with `kf` and no `cox`, is refused naming the token.
+#[test]
+fn model_lines_carry_flicker_noise() {
+    let line = ".model nlvt nmos (level=ekv vto=0.42 kp=250u n=1.3 tnom=27 tcv=0.8m bex=-1.1 cox=8.3m \
+                cgso=0.24n cgdo=0.24n cj=0.3n avto=3.4n kf=1e-24 af=1 trapmin=10n trapmax=10m trapdec=2)";
+    let from_line = model(line);
+    let from_toml = load_card(&root().join("models/nlvt_flicker.toml")).unwrap();
+    assert_same_card(&from_line, &from_toml);
+    let (a, b) = (from_line.flicker.unwrap(), from_toml.flicker.unwrap());
+    assert!(same(a.kf, b.kf) && same(a.af, b.af) && same(a.tau_min, b.tau_min) && same(a.tau_max, b.tau_max));
+    assert_eq!(a.per_decade, b.per_decade);
+    let g = Geometry { w: 0.42e-6, l: 0.15e-6, m: 1.0 };
+    assert_eq!(from_toml.traps(g).len(), 13);
+    assert!(model(".model n1 nmos (level=ekv vto=0.4 kp=100u n=1.3 cox=8m kf=0)").flicker.is_none());
+    assert!(model(".model n1 nmos (level=ekv vto=0.4 kp=100u n=1.3)").traps(g).is_empty());
+    refused(".model n1 nmos (level=ekv vto=0.4 kp=100u n=1.3 af=1.2)", &["af=1.2", "give kf too"]);
+    refused(".model n1 nmos (level=ekv vto=0.4 kp=100u n=1.3 kf=1e-25)", &["kf=1e-25", "cox"]);
+    refused(
+        ".model n1 nmos (level=ekv vto=0.4 kp=100u n=1.3 cox=8m kf=1e-25 af=1.9)",
+        &["af=1.9", "0.5 to 1.5"],
+    );
 }

@@ -1,6 +1,7 @@
-//! Statistics of traces: moments, autocorrelation and correlation times, power spectra,
+//! Statistics of traces: moments, Allan deviation, autocorrelation and correlation times, power spectra,
 //! readouts of bits and categories with their dwell times.
 
+pub mod allan;
 pub mod autocorr;
 pub mod correlator;
 pub mod fit;
@@ -9,6 +10,7 @@ pub mod psd;
 pub mod readout;
 pub mod stats;
 
+pub use allan::allan_deviation;
 pub use autocorr::{autocorrelation, integrated_time};
 pub use correlator::Correlator;
 pub use joint::{Joint, JointCounter, total_variation};

@@ -19,7 +19,7 @@ pub use super::netlist::InstanceTemperature;
 use super::waveform::Waveform;
 use crate::device::{
     CapacitanceOverrides, Deviation, DeviceCapacitances, Geometry, Interpolation, ModelCard, Polarity,
-    Transistor,
+    Transistor, Trap,
 };
 use crate::units::ELEMENTARY_CHARGE;
 
@@ -148,6 +148,13 @@ pub struct Device {
     /// Energy the sources deliver per coulomb moved forward (V): V(from) - V(to) over the
     /// fixed ends.
     pub supply_per_coulomb: f64,
+    /// Flicker-noise traps of a transistor whose card has them ([`crate::device::flicker`]):
+    /// each shifts its threshold (NMOS frame) by a process of standard deviation `sigma`
+    /// and correlation time `tau`. Empty for resistors and cards without flicker noise.
+    pub traps: Vec<Trap>,
+    /// Index of this device's first trap among all the circuit's traps (they are numbered
+    /// device by device).
+    pub first_trap: usize,
 }
 
 /// A DC current source, a deterministic (noiseless) injection.
@@ -192,6 +199,8 @@ pub struct Circuit {
     /// The waveform sources (empty for a DC circuit); the values above are at
     /// [`Drive::time`] ([`Circuit::set_time`]), t = 0 as built.
     pub drive: Drive,
+    /// Number of flicker traps over all devices.
+    pub trap_count: usize,
 }
 
 /// A circuit that cannot be simulated. `origin` is `file:line` of the offending element.
@@ -394,6 +403,7 @@ impl Circuit {
             initial: Vec::new(),
             log_linear: LogLinearFluxes::default(),
             drive: Drive::default(),
+            trap_count: 0,
         };
         for e in &spec.elements {
             circuit.add_element(e, &lookup)?;
@@ -462,6 +472,7 @@ impl Circuit {
     }
 
     fn add_element(&mut self, e: &SpecElement, lookup: &dyn Fn(&str) -> NodeRef) -> Result<(), CircuitError> {
+        let mut traps = Vec::new();
         let (kind, terminals, from, to) = match &e.kind {
             SpecKind::Mosfet {
                 drain, gate, source, bulk, card, geometry, deviation, temperature, ..
@@ -481,6 +492,7 @@ impl Circuit {
                     );
                 }
                 let t = card.at_with(*geometry, self.device_temperature(e, *temperature)?, *deviation);
+                traps = card.traps(*geometry);
                 let (d, g, s, b) = (lookup(drain), lookup(gate), lookup(source), lookup(bulk));
                 let (from, to) = if card.polarity == Polarity::Nmos { (d, s) } else { (s, d) };
                 (DeviceKind::Mosfet(t), vec![d, g, s, b], from, to)
@@ -535,7 +547,10 @@ impl Circuit {
             dv,
             half_jump,
             supply_per_coulomb,
+            first_trap: self.trap_count,
+            traps,
         });
+        self.trap_count += self.devices.last().map_or(0, |d| d.traps.len());
         Ok(())
     }
 

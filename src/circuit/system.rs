@@ -17,6 +17,17 @@
 //! One more state component accumulates the energy the sources deliver (J), driven by the
 //! same noise, so energy is accounted pathwise.
 //!
+//! Flicker noise ([`crate::device::flicker`]): after the energy come the states y_j of every
+//! trap (V, device by device), each an Ornstein-Uhlenbeck process
+//! dy_j = -y_j / tau_j dt + s_j sqrt(2 / tau_j) dW_j on a Wiener process of its own (after the
+//! devices'), and a transistor's threshold is shifted by the sum of its traps' states.
+//! OU processes rather than telegraph jumps because the SDE schemes and their step control
+//! assume a continuous state (a jump in a rate would break their local error estimate); they
+//! have the telegraph signals' Lorentzian spectrum, and the sum of many traps is Gaussian
+//! either way. A trap's noise is additive and no device's noise moves it, so it adds no
+//! Ito-Stratonovich correction. The step is set by the nodes alone: the band's tau_min must
+//! stay well above it (the explicit schemes err by h/(2 tau) in a trap's variance).
+//!
 //! For schemes that converge to the Stratonovich solution (Heun) the drift is given with the
 //! Ito-Stratonovich correction (PHYSICS.md section 7; half of it for Leimkuhler-Matthews):
 //! with g_k = dv_k sqrt(q S_k),
@@ -57,11 +68,21 @@ impl Circuit {
     /// transistor above weak inversion, [`crate::device::noise`]).
     #[inline]
     pub fn midpoint_fluxes(&self, device: &Device, v: &[f64]) -> (f64, f64, f64) {
+        self.midpoint_fluxes_shifted(device, v, 0.0)
+    }
+
+    /// [`Circuit::midpoint_fluxes`] with a transistor's threshold shifted by `shift` (V, NMOS
+    /// frame; the flicker traps' sum): the same as its gate moved by -p `shift`, p = +1 for
+    /// NMOS and -1 for PMOS. Resistors ignore it.
+    #[inline]
+    pub fn midpoint_fluxes_shifted(&self, device: &Device, v: &[f64], shift: f64) -> (f64, f64, f64) {
         let at = |k: usize, shift: f64| self.voltage(device.terminals[k], v) + shift * device.half_jump[k];
         match &device.kind {
             DeviceKind::Mosfet(t) => {
-                let forward = Terminals { d: at(0, 1.0), g: at(1, 1.0), s: at(2, 1.0), b: at(3, 1.0) };
-                let reverse = Terminals { d: at(0, -1.0), g: at(1, -1.0), s: at(2, -1.0), b: at(3, -1.0) };
+                let gate = if shift != 0.0 { -t.parameters().sign * shift } else { 0.0 };
+                let forward = Terminals { d: at(0, 1.0), g: at(1, 1.0) + gate, s: at(2, 1.0), b: at(3, 1.0) };
+                let reverse =
+                    Terminals { d: at(0, -1.0), g: at(1, -1.0) + gate, s: at(2, -1.0), b: at(3, -1.0) };
                 t.flux_pair(&forward, &reverse)
             }
             DeviceKind::Resistor { ohms, ut } => {
@@ -72,32 +93,80 @@ impl Circuit {
         }
     }
 
+    /// The factor e^{-shift / (n U_T)} by which a threshold shift scales both fluxes of a
+    /// device in the log-linear form (exponential law, constant slope factor).
+    #[inline]
+    fn fast_shift_factor(device: &Device, shift: f64) -> f64 {
+        match &device.kind {
+            DeviceKind::Mosfet(t) => {
+                let p = t.parameters();
+                let n = match p.pinch_off {
+                    crate::device::PinchOff::SlopeFactor { n } => n,
+                    crate::device::PinchOff::Ekv26 { .. } => 1.0,
+                };
+                (-shift / (n * p.ut)).exp()
+            }
+            DeviceKind::Resistor { .. } => 1.0,
+        }
+    }
+
+    /// The threshold shift of `device` (V, NMOS frame): the sum of its traps' states, stored
+    /// in `traps` (all the circuit's traps, device by device).
+    #[inline]
+    pub fn trap_shift(device: &Device, traps: &[f64]) -> f64 {
+        traps[device.first_trap..device.first_trap + device.traps.len()].iter().sum()
+    }
+
     /// Midpoint fluxes of every device, `visit(k, device, forward, reverse, charge)`, using
     /// the fast log-linear form where it applies (identical values, fewer exponentials;
     /// transfers of one charge).
     #[inline]
-    pub fn for_each_flux(&self, v: &[f64], mut visit: impl FnMut(usize, &Device, f64, f64, f64)) {
+    pub fn for_each_flux(&self, v: &[f64], visit: impl FnMut(usize, &Device, f64, f64, f64)) {
+        self.for_each_flux_shifted(v, &[], visit);
+    }
+
+    /// [`Circuit::for_each_flux`] with the traps' states `traps` (V; empty: all zero) shifting
+    /// each transistor's threshold by the sum of its own ([`Circuit::trap_shift`]).
+    #[inline]
+    pub fn for_each_flux_shifted(
+        &self,
+        v: &[f64],
+        traps: &[f64],
+        mut visit: impl FnMut(usize, &Device, f64, f64, f64),
+    ) {
         let form = &self.log_linear;
         let mut buffer = [0.0f64; super::fluxes::MAX_FACTORS];
         let factors = &mut buffer[..form.factor_count()];
         form.evaluate_factors(v, factors);
         for (k, device) in self.devices.iter().enumerate() {
+            let shift = if traps.is_empty() || device.traps.is_empty() {
+                0.0
+            } else {
+                Self::trap_shift(device, traps)
+            };
             let (forward, reverse, charge) = match form.fluxes(k, factors) {
+                Some((f, r)) if shift != 0.0 => {
+                    let scale = Self::fast_shift_factor(device, shift);
+                    (f * scale, r * scale, 1.0)
+                }
                 Some((f, r)) => (f, r, 1.0),
-                None => self.midpoint_fluxes(device, v),
+                None => self.midpoint_fluxes_shifted(device, v, shift),
             };
             visit(k, device, forward, reverse, charge);
         }
     }
 
-    /// Like [`Circuit::for_each_flux`], `visit(k, device, forward, reverse, charge, slope)`
-    /// with the derivative of the noise intensity in units of q, F (Phi_F + Phi_R), along the
-    /// device's own jump direction dv_k (A/C) as `slope` (zero unless `with_slope`). F is the
-    /// transfer charge ([`crate::device::noise`]); it is 1 on the fast form and for resistors.
+    /// Like [`Circuit::for_each_flux_shifted`], `visit(k, device, forward, reverse, charge,
+    /// slope)` with the derivative of the noise intensity in units of q, F (Phi_F + Phi_R),
+    /// along the device's own jump direction dv_k (A/C) as `slope` (zero unless
+    /// `with_slope`). F is the transfer charge ([`crate::device::noise`]); it is 1 on the fast
+    /// form and for resistors. The traps' states are constants here (they are not moved by
+    /// the device's own noise).
     #[inline]
     pub fn for_each_flux_slope(
         &self,
         v: &[f64],
+        traps: &[f64],
         with_slope: bool,
         mut visit: impl FnMut(usize, &Device, f64, f64, f64, f64),
     ) {
@@ -107,10 +176,19 @@ impl Circuit {
         form.evaluate_factors(v, factors);
         let mut probe: Vec<f64> = Vec::new();
         for (k, device) in self.devices.iter().enumerate() {
+            let shift = if traps.is_empty() || device.traps.is_empty() {
+                0.0
+            } else {
+                Self::trap_shift(device, traps)
+            };
             let (forward, reverse, charge, slope) = match form.fluxes_and_slope(k, factors) {
+                Some((f, r, slope)) if shift != 0.0 => {
+                    let scale = Self::fast_shift_factor(device, shift);
+                    (f * scale, r * scale, 1.0, slope * scale)
+                }
                 Some((f, r, slope)) => (f, r, 1.0, slope),
                 None if !with_slope => {
-                    let (forward, reverse, charge) = self.midpoint_fluxes(device, v);
+                    let (forward, reverse, charge) = self.midpoint_fluxes_shifted(device, v, shift);
                     (forward, reverse, charge, 0.0)
                 }
                 None if matches!(device.kind, DeviceKind::Resistor { .. }) => {
@@ -118,7 +196,7 @@ impl Circuit {
                     (forward, reverse, charge, self.resistor_slope(device, v))
                 }
                 None => {
-                    let (forward, reverse, charge) = self.midpoint_fluxes(device, v);
+                    let (forward, reverse, charge) = self.midpoint_fluxes_shifted(device, v, shift);
                     // Central difference along dv_k, moving no node by more than 1e-4 U_T.
                     let reach = device.dv_sparse.iter().fold(0.0f64, |a, d| a.max(d.1.abs()));
                     let slope = if reach > 0.0 {
@@ -130,7 +208,7 @@ impl Circuit {
                             for &(i, d) in &device.dv_sparse {
                                 probe[i as usize] += sign * eta * d;
                             }
-                            let (f, r, c) = self.midpoint_fluxes(device, &probe);
+                            let (f, r, c) = self.midpoint_fluxes_shifted(device, &probe, shift);
                             sum[j] = c * (f + r);
                         }
                         (sum[0] - sum[1]) / (2.0 * eta)
@@ -178,6 +256,18 @@ impl Circuit {
     /// Net current of `device` in its forward direction (A) at voltages `v`, without midpoint
     /// shifts, and its derivative with respect to each free-node voltage (added into `grad`).
     pub(crate) fn current_gradient(&self, device: &Device, v: &[f64], grad: &mut [f64]) -> f64 {
+        self.current_gradient_shifted(device, v, 0.0, grad).0
+    }
+
+    /// [`Circuit::current_gradient`] with the threshold shifted by `shift` (V, NMOS frame),
+    /// and the derivative of the net current with respect to the shift (A/V).
+    pub(crate) fn current_gradient_shifted(
+        &self,
+        device: &Device,
+        v: &[f64],
+        shift: f64,
+        grad: &mut [f64],
+    ) -> (f64, f64) {
         grad.fill(0.0);
         let mut add = |node: NodeRef, value: f64| {
             if let NodeRef::Free(i) = node {
@@ -187,18 +277,20 @@ impl Circuit {
         match &device.kind {
             DeviceKind::Mosfet(t) => {
                 let term = |k| self.voltage(device.terminals[k], v);
-                let op = t.evaluate(&Terminals { d: term(0), g: term(1), s: term(2), b: term(3) });
+                let p = t.parameters().sign;
+                let gate = if shift != 0.0 { -p * shift } else { 0.0 };
+                let op = t.evaluate(&Terminals { d: term(0), g: term(1) + gate, s: term(2), b: term(3) });
                 // Forward is drain -> source for NMOS: net = i_d; source -> drain for PMOS: -i_d.
                 let sign = if device.from == device.terminals[0] { 1.0 } else { -1.0 };
                 for (k, g) in [op.g.d, op.g.g, op.g.s, op.g.b].into_iter().enumerate() {
                     add(device.terminals[k], sign * g);
                 }
-                sign * op.i_d
+                (sign * op.i_d, -p * sign * op.g.g)
             }
             DeviceKind::Resistor { ohms, .. } => {
                 add(device.terminals[0], 1.0 / ohms);
                 add(device.terminals[1], -1.0 / ohms);
-                (self.voltage(device.terminals[0], v) - self.voltage(device.terminals[1], v)) / ohms
+                ((self.voltage(device.terminals[0], v) - self.voltage(device.terminals[1], v)) / ohms, 0.0)
             }
         }
     }
@@ -222,11 +314,31 @@ impl<'a> CircuitSde<'a> {
         CircuitSde { circuit, limit }
     }
 
-    /// Initial state: the circuit's initial voltages and zero energy.
+    /// Initial state: the circuit's initial voltages, zero energy and every trap at 0 (see
+    /// [`CircuitSde::draw_traps`]).
     pub fn initial_state(&self) -> Vec<f64> {
         let mut x = self.circuit.initial.clone();
         x.push(0.0);
+        x.resize(self.dim(), 0.0);
         x
+    }
+
+    /// Draw the traps' states of `x` from their stationary law, N(0, sigma_j^2) each (no
+    /// draw at all for a circuit without traps: its random stream is untouched).
+    pub fn draw_traps<R: rand::Rng + ?Sized>(&self, x: &mut [f64], rng: &mut R) {
+        use rand_distr::{Distribution, StandardNormal};
+        let base = self.circuit.free_count() + 1;
+        for device in &self.circuit.devices {
+            for (j, trap) in device.traps.iter().enumerate() {
+                let z: f64 = StandardNormal.sample(rng);
+                x[base + device.first_trap + j] = trap.sigma * z;
+            }
+        }
+    }
+
+    /// The column of the first trap's Wiener process (one per device before it).
+    fn trap_noise_base(&self) -> usize {
+        self.circuit.devices.len().max(1)
     }
 
     /// Drift less `weight` times the Ito-Stratonovich correction into `f`, and G dW into
@@ -243,11 +355,12 @@ impl<'a> CircuitSde<'a> {
         let c = self.circuit;
         let n = c.free_count();
         let v = &x[..n];
+        let traps = &x[n + 1..];
         f.fill(0.0);
         if let Some(g) = gdw.as_deref_mut() {
             g.fill(0.0);
         }
-        c.for_each_flux_slope(v, weight != 0.0, |k, device, pf, pr, charge, slope| {
+        c.for_each_flux_slope(v, traps, weight != 0.0, |k, device, pf, pr, charge, slope| {
             // c_k = (q/4) (dv_k . grad F S_k) dv_k enters like a current along dv_k.
             // Only the non-zero entries of dv_k: a step costs O(devices + nodes).
             let net = pf - pr - weight * 0.25 * ELEMENTARY_CHARGE * slope;
@@ -269,16 +382,27 @@ impl<'a> CircuitSde<'a> {
             }
             f[n] += s.amps * (c.voltage(s.minus, v) - c.voltage(s.plus, v));
         }
+        // Flicker traps: Ornstein-Uhlenbeck, dy = -y/tau dt + sigma sqrt(2/tau) dW.
+        let base = self.trap_noise_base();
+        for device in &c.devices {
+            for (j, trap) in device.traps.iter().enumerate() {
+                let i = device.first_trap + j;
+                f[n + 1 + i] = -traps[i] / trap.tau;
+                if let (Some(g), Some(dw)) = (gdw.as_deref_mut(), dw) {
+                    g[n + 1 + i] = trap.sigma * (2.0 / trap.tau).sqrt() * dw[base + i];
+                }
+            }
+        }
     }
 }
 
 impl System for CircuitSde<'_> {
     fn dim(&self) -> usize {
-        self.circuit.free_count() + 1
+        self.circuit.free_count() + 1 + self.circuit.trap_count
     }
 
     fn noise_dim(&self) -> usize {
-        self.circuit.devices.len().max(1)
+        self.trap_noise_base() + self.circuit.trap_count
     }
 
     fn noise_shape(&self) -> NoiseShape {
@@ -294,13 +418,20 @@ impl System for CircuitSde<'_> {
         let n = c.free_count();
         let m = self.noise_dim();
         g.fill(0.0);
-        c.for_each_flux(&x[..n], |k, device, pf, pr, charge| {
+        c.for_each_flux_shifted(&x[..n], &x[n + 1..], |k, device, pf, pr, charge| {
             let amplitude = (charge * ELEMENTARY_CHARGE * (pf + pr)).sqrt();
             for i in 0..n {
                 g[i * m + k] = device.dv[i] * amplitude;
             }
             g[n * m + k] = device.supply_per_coulomb * amplitude;
         });
+        let base = self.trap_noise_base();
+        for device in &c.devices {
+            for (j, trap) in device.traps.iter().enumerate() {
+                let i = device.first_trap + j;
+                g[(n + 1 + i) * m + base + i] = trap.sigma * (2.0 / trap.tau).sqrt();
+            }
+        }
     }
 
     fn drift_and_noise(
@@ -332,7 +463,8 @@ impl System for CircuitSde<'_> {
         let c = self.circuit;
         let n = c.free_count();
         out.fill(0.0);
-        c.for_each_flux_slope(&x[..n], true, |_, device, _, _, _, slope| {
+        // The traps' noise is additive and moves no node directly: no correction of its own.
+        c.for_each_flux_slope(&x[..n], &x[n + 1..], true, |_, device, _, _, _, slope| {
             let term = 0.25 * ELEMENTARY_CHARGE * slope;
             for &(i, d) in &device.dv_sparse {
                 out[i as usize] += d * term;
@@ -362,12 +494,14 @@ impl System for CircuitSde<'_> {
     fn drift_jacobian(&self, _t: f64, x: &[f64], jac: &mut [f64], scratch: &mut [f64]) {
         let c = self.circuit;
         let n = c.free_count();
-        let dim = n + 1;
+        let dim = self.dim();
         jac.fill(0.0);
         let v = &x[..n];
+        let traps = &x[n + 1..];
         let grad = &mut scratch[..n];
         for device in &c.devices {
-            c.current_gradient(device, v, grad);
+            let shift = if device.traps.is_empty() { 0.0 } else { Circuit::trap_shift(device, traps) };
+            let (_, per_volt) = c.current_gradient_shifted(device, v, shift, grad);
             for j in 0..n {
                 if grad[j] != 0.0 {
                     for i in 0..n {
@@ -375,6 +509,15 @@ impl System for CircuitSde<'_> {
                     }
                     jac[n * dim + j] += device.supply_per_coulomb * grad[j];
                 }
+            }
+            // The traps: their own relaxation, and the current's response to the shift.
+            for (k, trap) in device.traps.iter().enumerate() {
+                let col = n + 1 + device.first_trap + k;
+                jac[col * dim + col] = -1.0 / trap.tau;
+                for i in 0..n {
+                    jac[i * dim + col] += device.dv[i] * per_volt;
+                }
+                jac[n * dim + col] += device.supply_per_coulomb * per_volt;
             }
         }
         for s in &c.current_sources {

@@ -29,12 +29,23 @@
 //! [mismatch]
 //! avt_mv_um = 3.4       # Pelgrom: sigma(dV_T0) = A_VT / sqrt(W L)
 //! abeta_pct_um = 1.0    # Pelgrom: sigma(dbeta / beta) = A_beta / sqrt(W L), in % um
+//!
+//! [flicker]             # optional; absent (or kf = 0): no flicker noise
+//! kf_v2_f = 1e-25       # S_VT(f) = KF / (C_ox W L M f^AF) (V^2 F; f in Hz); needs cox
+//! af = 1.0              # frequency exponent, 0.5 to 1.5 (default 1)
+//! tau_min_s = 1e-9      # trap time constants, log-uniform from tau_min ...
+//! tau_max_s = 1e-3      # ... to tau_max (defaults 1 ns and 1 ms)
+//! traps_per_decade = 2  # (default 2)
 //! ```
+//!
+//! The flicker law and its traps: [`super::flicker`].
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use thiserror::Error;
+
+use super::flicker::FlickerCard;
 
 /// Channel type. A PMOS is evaluated as an NMOS with every bulk-referenced voltage negated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -104,6 +115,8 @@ pub struct ModelCard {
     /// Pelgrom coefficient of the current factor A_beta (relative, times m):
     /// sigma(dbeta/beta) = A_beta / sqrt(W L).
     pub abeta: f64,
+    /// Flicker noise ([`super::flicker`]); None: none.
+    pub flicker: Option<FlickerCard>,
     /// The file the card was read from, if any.
     pub path: Option<PathBuf>,
 }
@@ -135,6 +148,7 @@ struct RawCard {
     capacitance: RawCapacitance,
     #[serde(default)]
     mismatch: RawMismatch,
+    flicker: Option<RawFlicker>,
 }
 
 #[derive(Deserialize)]
@@ -175,6 +189,16 @@ struct RawMismatch {
     avt_mv_um: f64,
     #[serde(default)]
     abeta_pct_um: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlicker {
+    kf_v2_f: f64,
+    af: Option<f64>,
+    tau_min_s: Option<f64>,
+    tau_max_s: Option<f64>,
+    traps_per_decade: Option<f64>,
 }
 
 /// Read and validate a model card from a TOML file.
@@ -294,6 +318,10 @@ fn validate(raw: RawCard, label: &str) -> Result<ModelCard, CardError> {
         100.0,
         "not a Pelgrom current-factor coefficient",
     )? * 1e-8;
+    let flicker = match &raw.flicker {
+        Some(f) => validate_flicker(&c, f, cox)?,
+        None => None,
+    };
     Ok(ModelCard {
         name: raw.name.trim().to_lowercase(),
         polarity: raw.polarity,
@@ -310,8 +338,45 @@ fn validate(raw: RawCard, label: &str) -> Result<ModelCard, CardError> {
         cj,
         avt,
         abeta,
+        flicker,
         path: None,
     })
+}
+
+/// The flicker section: None when KF is 0.
+fn validate_flicker(c: &Checker, f: &RawFlicker, cox: f64) -> Result<Option<FlickerCard>, CardError> {
+    let kf = c.range("flicker.kf_v2_f", f.kf_v2_f, 0.0, 1e-18, "not a flicker coefficient (V^2 F)")?;
+    if kf == 0.0 {
+        return Ok(None);
+    }
+    if cox <= 0.0 {
+        return Err(c.fail(
+            "flicker.kf_v2_f",
+            f.kf_v2_f,
+            "S_VT = KF / (C_ox W L f^AF) needs the oxide capacitance: give capacitance.cox_ff_per_um2",
+        ));
+    }
+    let af = c.range("flicker.af", f.af.unwrap_or(1.0), 0.5, 1.5, "not a flicker exponent")?;
+    let tau_min =
+        c.range("flicker.tau_min_s", f.tau_min_s.unwrap_or(1e-9), 1e-15, 1e6, "not a time constant")?;
+    let tau_max =
+        c.range("flicker.tau_max_s", f.tau_max_s.unwrap_or(1e-3), 1e-15, 1e6, "not a time constant")?;
+    if tau_max <= tau_min {
+        return Err(c.fail("flicker.tau_max_s", tau_max, "must be above flicker.tau_min_s"));
+    }
+    let per_decade = f.traps_per_decade.unwrap_or(2.0);
+    if !(per_decade.fract() == 0.0 && (1.0..=20.0).contains(&per_decade)) {
+        return Err(c.fail("flicker.traps_per_decade", per_decade, "expected a whole number, 1 to 20"));
+    }
+    let per_decade = per_decade as u32;
+    if (tau_max / tau_min).log10() * f64::from(per_decade) > 400.0 {
+        return Err(c.fail(
+            "flicker.tau_max_s",
+            tau_max,
+            "more than 400 traps per device: narrow the band or use fewer traps per decade",
+        ));
+    }
+    Ok(Some(FlickerCard { kf, af, tau_min, tau_max, per_decade }))
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! Gillespie's direct method (J. Phys. Chem. 81, 2340, 1977): with total rate Lambda, wait an
 //! exponential time of mean 1/Lambda, then fire channel j with probability lambda_j/Lambda.
-//! Rates are recomputed after every event (a transfer moves every coupled node). A circuit with
-//! waveform sources is handed to [`super::driven`].
+//! Rates are recomputed after every event (a transfer moves every coupled node). A flicker
+//! trap's flip that comes first is fired instead, and the transfer's wait drawn anew. A
+//! circuit with waveform sources is handed to [`super::driven`].
 
 use rand::{Rng, RngExt};
 
-use super::{ChargeState, JumpError, JumpStats, check_schedule, fire};
+use super::{ChargeState, JumpError, JumpStats, Telegraph, check_schedule, fire};
 use crate::circuit::Circuit;
 use crate::sde::Observer;
 use crate::units::ELEMENTARY_CHARGE;
@@ -20,10 +21,14 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     observer: &mut O,
 ) -> Result<JumpStats, JumpError> {
     if circuit.is_driven() {
+        if circuit.trap_count > 0 {
+            return Err(JumpError::DrivenFlicker { traps: circuit.trap_count });
+        }
         return super::driven::simulate(circuit, t_end, record_every, rng, observer);
     }
     check_schedule(t_end, record_every)?;
     let mut state = ChargeState::new(circuit)?;
+    let mut traps = Telegraph::new(circuit, rng);
     let n = circuit.free_count();
     let mut rates = vec![0.0; 2 * circuit.devices.len()];
     let mut charges = vec![1.0; circuit.devices.len()];
@@ -32,7 +37,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     let mut records = 0u64;
     loop {
         let mut total = 0.0;
-        circuit.for_each_flux(&state.x[..n], |k, _, pf, pr, charge| {
+        circuit.for_each_flux_shifted(&state.x[..n], &traps.state, |k, _, pf, pr, charge| {
             let unit = charge * ELEMENTARY_CHARGE;
             rates[2 * k] = pf / unit;
             rates[2 * k + 1] = pr / unit;
@@ -40,7 +45,8 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
             total += rates[2 * k] + rates[2 * k + 1];
         });
         let wait = if total > 0.0 { -(1.0 - rng.random::<f64>()).ln() / total } else { f64::INFINITY };
-        let t_next = t + wait;
+        let flip = traps.next < t + wait && traps.next <= t_end;
+        let t_next = if flip { traps.next } else { t + wait };
         // Record every grid time before the next event: the state holds until then.
         loop {
             let t_record = records as f64 * record_every;
@@ -56,6 +62,11 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
         if t_next > t_end {
             stats.t_final = t_end;
             return Ok(stats);
+        }
+        if flip {
+            traps.flip(rng);
+            t = t_next;
+            continue;
         }
         fire(circuit, &mut state, &rates, &charges, total, rng);
         stats.events += 1;

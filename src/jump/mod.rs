@@ -13,10 +13,19 @@
 //! through the capacitance matrix. [`gillespie`] simulates the process exactly (Gillespie's
 //! direct method); [`tau_leap`] takes leaps with Poisson numbers of events per channel, each
 //! as long as Cao, Gillespie and Petzold allow.
-//! Both hand [`crate::sde::Observer`]s the same state layout as the SDE engine (free-node
-//! voltages, then the supply energy), sampled on a regular time grid. A circuit with waveform
-//! sources runs through [`driven`] (rates frozen over short intervals, error bounded there);
-//! tau-leaping refuses it.
+//! Both hand [`crate::sde::Observer`]s the free-node voltages, then the supply energy,
+//! sampled on a regular time grid (the SDE engine's layout without its trap states). A
+//! circuit with waveform sources runs through [`driven`] (rates frozen over short intervals,
+//! error bounded there); tau-leaping refuses it, and so does the driven engine a circuit
+//! with flicker traps (run it with the SDE engine).
+//!
+//! Flicker noise ([`crate::device::flicker`]): every trap is a symmetric random telegraph
+//! signal +-s_j flipping at rate 1/(2 tau_j), a reaction of its own. Its rate does not depend
+//! on the circuit's state, so the flips of all traps together are one Poisson process of
+//! constant rate sum_j 1/(2 tau_j), each flip picking trap j with probability proportional to
+//! its rate ([`Telegraph`]); the engines fire the next flip when it comes before the next
+//! charge transfer (exact by the memorylessness of the transfers' waiting time). Initial
+//! states are drawn from the stationary law (+-s_j with probability 1/2 each).
 
 pub mod driven;
 pub mod gillespie;
@@ -46,6 +55,11 @@ pub enum JumpError {
          engine's exact method, which follows them) or --engine sde"
     )]
     DrivenLeap(String),
+    #[error(
+        "the jump engine does not yet follow waveform sources and flicker traps together ({traps} traps); \
+         use --engine sde, or DC sources"
+    )]
+    DrivenFlicker { traps: usize },
     #[error(
         "tau-leaping step too large at t = {t:.6e}: channel {device} expects {expected:.1} events, moving a node by \
          {jump_mv:.3} mV per leap; omit --force-dt to let the leap be chosen, or use --method gillespie"
@@ -145,6 +159,59 @@ impl ChargeState {
         if self.since_sync >= 4096 {
             self.sync(circuit);
         }
+    }
+}
+
+/// The flicker traps of a circuit as random telegraph signals.
+#[derive(Debug, Clone)]
+pub(crate) struct Telegraph {
+    /// Flip rate of each trap, 1/(2 tau_j) (1/s), and its amplitude s_j (V).
+    rates: Vec<f64>,
+    sigma: Vec<f64>,
+    /// Sum of the rates.
+    total: f64,
+    /// Each trap's threshold shift, +-s_j (V), device by device.
+    pub state: Vec<f64>,
+    /// Time of the next flip (s; infinite without traps).
+    pub next: f64,
+}
+
+impl Telegraph {
+    /// The traps of `circuit` in a stationary state, the first flip drawn after time 0 (no
+    /// draw without traps).
+    pub fn new<R: rand::Rng + ?Sized>(circuit: &Circuit, rng: &mut R) -> Self {
+        use rand::RngExt;
+        let traps: Vec<_> = circuit.devices.iter().flat_map(|d| d.traps.iter().copied()).collect();
+        let rates: Vec<f64> = traps.iter().map(|t| 0.5 / t.tau).collect();
+        let sigma: Vec<f64> = traps.iter().map(|t| t.sigma).collect();
+        let state = sigma.iter().map(|s| if rng.random::<bool>() { *s } else { -*s }).collect();
+        let total = rates.iter().sum();
+        let mut telegraph = Telegraph { rates, sigma, total, state, next: f64::INFINITY };
+        if !telegraph.sigma.is_empty() {
+            telegraph.next = telegraph.wait(rng);
+        }
+        telegraph
+    }
+
+    fn wait<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        use rand::RngExt;
+        -(1.0 - rng.random::<f64>()).ln() / self.total
+    }
+
+    /// Flip the trap the next flip picks, and draw the one after.
+    pub fn flip<R: rand::Rng + ?Sized>(&mut self, rng: &mut R) {
+        use rand::RngExt;
+        let mut target = rng.random::<f64>() * self.total;
+        let mut pick = self.rates.len() - 1;
+        for (j, r) in self.rates.iter().enumerate() {
+            if target < *r {
+                pick = j;
+                break;
+            }
+            target -= r;
+        }
+        self.state[pick] = -self.state[pick];
+        self.next += self.wait(rng);
     }
 }
 

@@ -17,11 +17,15 @@
 //! and exact: that step is a single Gillespie event instead (their SSA fallback). With the
 //! leap forced (`--force-dt`) leaps are fixed, and one that moves a node by more than half a
 //! thermal voltage on average is refused.
+//!
+//! Flicker traps ([`super::Telegraph`]) flip between leaps: an adaptive leap ends at the next
+//! flip, as it ends at a recording time (exact flip times); a fixed leap fires the flips that
+//! fell within it at its end.
 
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
 
-use super::{ChargeState, JumpError, JumpStats, check_schedule, fire};
+use super::{ChargeState, JumpError, JumpStats, Telegraph, check_schedule, fire};
 use crate::circuit::Circuit;
 use crate::sde::Observer;
 use crate::units::ELEMENTARY_CHARGE;
@@ -59,13 +63,15 @@ fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> i64 {
 /// propensity changes by more than `epsilon` of itself (s; infinite when nothing moves).
 pub fn leap_bound(circuit: &Circuit, v: &[f64], epsilon: f64) -> f64 {
     let n = circuit.free_count();
-    leap_bound_with(circuit, v, epsilon, &mut vec![0.0; n], &mut vec![0.0; n])
+    leap_bound_with(circuit, v, &[], epsilon, &mut vec![0.0; n], &mut vec![0.0; n])
 }
 
 /// [`leap_bound`] with caller-supplied buffers for the mean and variance rates of each node.
+/// `traps` the flicker traps' states (empty: none).
 fn leap_bound_with(
     circuit: &Circuit,
     v: &[f64],
+    traps: &[f64],
     epsilon: f64,
     mean: &mut [f64],
     variance: &mut [f64],
@@ -73,7 +79,7 @@ fn leap_bound_with(
     let n = circuit.free_count();
     mean.fill(0.0);
     variance.fill(0.0);
-    circuit.for_each_flux(v, |_, device, pf, pr, charge| {
+    circuit.for_each_flux_shifted(v, traps, |_, device, pf, pr, charge| {
         let unit = charge * ELEMENTARY_CHARGE;
         let (up, down) = (pf / unit, pr / unit);
         for i in 0..n {
@@ -119,6 +125,7 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
     observer: &mut O,
 ) -> Result<JumpStats, JumpError> {
     let mut state = ChargeState::new(circuit)?;
+    let mut traps = Telegraph::new(circuit, rng);
     let n = circuit.free_count();
     let mut rates = vec![0.0; 2 * circuit.devices.len()];
     let mut charges = vec![1.0; circuit.devices.len()];
@@ -131,22 +138,26 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
     let mut records = 1u64;
     while t < t_end {
         let t_record = (records as f64 * record_every).min(t_end);
+        // The leap ends at the next recording time or the next trap flip, whichever is first.
+        let flip_first = traps.next < t_record;
+        let t_stop = if flip_first { traps.next } else { t_record };
         let mut total = 0.0;
-        circuit.for_each_flux(&state.x[..n], |k, _, pf, pr, charge| {
+        circuit.for_each_flux_shifted(&state.x[..n], &traps.state, |k, _, pf, pr, charge| {
             let unit = charge * ELEMENTARY_CHARGE;
             rates[2 * k] = pf / unit;
             rates[2 * k + 1] = pr / unit;
             charges[k] = charge;
             total += rates[2 * k] + rates[2 * k + 1];
         });
-        let bound =
-            (scale * leap_bound_with(circuit, &state.x[..n], epsilon, &mut mean, &mut variance)).min(upper);
+        let bound = (scale
+            * leap_bound_with(circuit, &state.x[..n], &traps.state, epsilon, &mut mean, &mut variance))
+        .min(upper);
         let mut landed = false;
         if bound * total < EXACT_BELOW {
-            // One exact event, or none before the recording time.
+            // One exact event, or none before the recording time (or the next flip).
             let wait = if total > 0.0 { -(1.0 - rng.random::<f64>()).ln() / total } else { f64::INFINITY };
-            if t + wait >= t_record {
-                t = t_record;
+            if t + wait >= t_stop {
+                t = t_stop;
                 landed = true;
             } else {
                 fire(circuit, &mut state, &rates, &charges, total, rng);
@@ -155,9 +166,9 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
                 t += wait;
             }
         } else {
-            let tau = if bound >= t_record - t {
+            let tau = if bound >= t_stop - t {
                 landed = true;
-                t_record - t
+                t_stop - t
             } else {
                 bound
             };
@@ -171,7 +182,11 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
             stats.leaps += 1;
             stats.leap_min = stats.leap_min.min(tau);
             stats.leap_max = stats.leap_max.max(tau);
-            t = if landed { t_record } else { t + tau };
+            t = if landed { t_stop } else { t + tau };
+        }
+        if landed && flip_first {
+            traps.flip(rng);
+            continue;
         }
         if landed {
             records += 1;
@@ -197,6 +212,7 @@ fn fixed<R: Rng + ?Sized, O: Observer + ?Sized>(
 ) -> Result<JumpStats, JumpError> {
     check_schedule(t_end, tau)?;
     let mut state = ChargeState::new(circuit)?;
+    let mut traps = Telegraph::new(circuit, rng);
     let n = circuit.free_count();
     let ut = circuit.thermal_voltage();
     let steps = ((t_end / tau) - 1e-9).ceil().max(1.0) as u64;
@@ -211,7 +227,8 @@ fn fixed<R: Rng + ?Sized, O: Observer + ?Sized>(
     for step in 0..steps {
         let t = step as f64 * tau;
         for (k, device) in circuit.devices.iter().enumerate() {
-            let (pf, pr, charge) = circuit.midpoint_fluxes(device, &state.x[..n]);
+            let shift = if device.traps.is_empty() { 0.0 } else { Circuit::trap_shift(device, &traps.state) };
+            let (pf, pr, charge) = circuit.midpoint_fluxes_shifted(device, &state.x[..n], shift);
             let unit = charge * ELEMENTARY_CHARGE;
             let (mf, mr) = (pf / unit * tau, pr / unit * tau);
             let jump = device.dv.iter().fold(0.0f64, |a, d| a.max(d.abs())) * unit;
@@ -235,6 +252,9 @@ fn fixed<R: Rng + ?Sized, O: Observer + ?Sized>(
         }
         stats.leaps += 1;
         stats.t_final = (step + 1) as f64 * tau;
+        while traps.next <= stats.t_final {
+            traps.flip(rng);
+        }
         if (step + 1) % every == 0 && observer.observe(stats.t_final, &state.x).is_break() {
             break;
         }

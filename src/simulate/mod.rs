@@ -225,6 +225,24 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
     }
     let tran_step = netlist.tran.as_ref().map(|t| t.step).filter(|s| *s < tstop);
     let step = step::plan(config, &circuit, tstop, tran_step)?;
+    // The SDE engine integrates flicker traps with the nodes' step: the fastest must span
+    // several steps (an explicit step errs by h / (2 tau) in a trap's variance).
+    let fastest_trap = circuit
+        .devices
+        .iter()
+        .flat_map(|d| d.traps.iter().map(move |t| (t.tau, &d.name)))
+        .fold(None, |a: Option<(f64, &String)>, b| if a.is_none_or(|a| b.0 < a.0) { Some(b) } else { a });
+    if let (Engine::Sde(_), Some((tau, name))) = (config.engine, fastest_trap)
+        && tau < 10.0 * step.dt_s
+    {
+        return Err(SimulateError::Config(format!(
+            "{}: transistor {name} has a flicker trap of time constant {}, under 10 steps of {}; raise its              card's flicker.tau_min_s (.model trapmin) to at least {}, or use --engine jump",
+            config.circuit.display(),
+            crate::units::format_si(tau, "s"),
+            crate::units::format_si(step.dt_s, "s"),
+            crate::units::format_si(10.0 * step.dt_s, "s")
+        )));
+    }
     let steps = tstop / step.dt_s * config.runs as f64;
     if matches!(config.engine, Engine::Sde(_) | Engine::TauLeap) && steps > MAX_STEPS {
         let tau = step.fastest_time_constant_s;
@@ -281,10 +299,12 @@ fn run_sde<M: Method>(
     let stats = if prepared.circuit.is_driven() {
         let sys = DrivenSde::new(&prepared.circuit);
         let mut x = sys.initial_state();
+        CircuitSde::new(&prepared.circuit).draw_traps(&mut x, rng);
         integrate(&sys, method, &schedule, &mut x, rng, observer)
     } else {
         let sys = CircuitSde::new(&prepared.circuit);
         let mut x = sys.initial_state();
+        sys.draw_traps(&mut x, rng);
         integrate(&sys, method, &schedule, &mut x, rng, observer)
     }
     .map_err(|e| diverged(prepared, e, plan.dt_s))?;

@@ -82,6 +82,18 @@ pub const PARAMETERS: &[ModelParameter] = &[
         Some(0.0),
         "Pelgrom coefficient: sigma(dVTO) = AVTO / sqrt(W L)",
     ),
+    p(
+        "kf",
+        "V^2 F",
+        "flicker.kf_v2_f",
+        1.0,
+        None,
+        "flicker noise (EKV 2.6): S_VT(f) = KF / (COX W L f^AF); absent or 0: none",
+    ),
+    p("af", "-", "flicker.af", 1.0, None, "flicker frequency exponent (default 1; with kf)"),
+    p("trapmin", "s", "flicker.tau_min_s", 1.0, None, "shortest trap time constant (default 1 ns; with kf)"),
+    p("trapmax", "s", "flicker.tau_max_s", 1.0, None, "longest trap time constant (default 1 ms; with kf)"),
+    p("trapdec", "-", "flicker.traps_per_decade", 1.0, None, "traps per decade (default 2; with kf)"),
 ];
 
 /// EKV 2.6 (and SPICE MOSFET) parameters pbitsim does not model, with what to do instead.
@@ -95,7 +107,6 @@ fn refused(name: &str) -> Option<&'static str> {
         }
         "iba" | "ibb" | "ibn" | "ibbt" => "impact ionisation is not modelled: remove it",
         "ucex" | "akp" | "agamma" | "xti" => "not modelled: remove it (avto, the threshold mismatch, is)",
-        "kf" | "af" => "flicker noise is not modelled (pbitsim's device noise is shot noise): remove it",
         "nqs" | "satlim" | "xqc" | "update" | "imax" | "version" => "not used by pbitsim: remove it",
         "cgbo" => "there is no gate-bulk overlap in pbitsim's card: fold it into cox or remove it",
         "cjsw" | "mj" | "mjsw" | "pb" | "pbsw" | "fc" | "fcsw" | "js" | "jsw" | "hdif" => {
@@ -226,6 +237,11 @@ pub(super) fn model(st: &Statement) -> Result<ModelCard, NetlistError> {
         );
         return Err(bad(g.key, g.value, reason));
     }
+    if value_of("kf").is_none()
+        && let Some(g) = ["af", "trapmin", "trapmax", "trapdec"].into_iter().find_map(value_of)
+    {
+        return Err(bad(g.key, g.value, "a flicker parameter without kf: give kf too".to_string()));
+    }
     let label = format!(".model {} at {}", name.text, st.location(st.head()));
     let text = card_toml(&name.text, pmos, &given, interpolation.as_deref(), &label);
     parse_card(&text, &label).map_err(|error| card_error(st, name, &given, error))
@@ -245,8 +261,10 @@ fn card_toml(name: &str, pmos: bool, given: &[Given], interpolation: Option<&str
     card.insert("name".into(), name.to_lowercase().into());
     card.insert("polarity".into(), if pmos { "pmos" } else { "nmos" }.into());
     card.insert("source".into(), label.into());
-    let mut sections: Vec<(&str, toml::Table)> =
-        ["ekv", "temperature", "capacitance", "mismatch"].iter().map(|s| (*s, toml::Table::new())).collect();
+    let mut sections: Vec<(&str, toml::Table)> = ["ekv", "temperature", "capacitance", "mismatch", "flicker"]
+        .iter()
+        .map(|s| (*s, toml::Table::new()))
+        .collect();
     for mapping in PARAMETERS {
         let value =
             given.iter().find(|g| g.mapping.name == mapping.name).map(|g| g.number).or(mapping.default);
@@ -261,6 +279,9 @@ fn card_toml(name: &str, pmos: bool, given: &[Given], interpolation: Option<&str
         ekv.insert("interpolation".into(), interpolation.unwrap_or("ekv").into());
     }
     for (name, entries) in sections {
+        if name == "flicker" && entries.is_empty() {
+            continue;
+        }
         card.insert(name.into(), entries.into());
     }
     toml::to_string(&card).unwrap_or_default()
