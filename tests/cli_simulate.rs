@@ -184,11 +184,16 @@ fn shipped_pbit_writes_every_output() {
     assert!(s["energy"].get("per_sample_j").is_some());
     // The NPY header declares the row count. The default record interval, tstop / 20000 =
     // 100 ps, is rounded to the nearest whole number of .tran steps (40 ps; 2.5 -> 3): 120 ps,
-    // so each run of 50001 observations keeps 16667 rows; 2 runs, 6 columns (run, time,
-    // V(a), V(b), out, supply energy).
+    // so each run of 50001 observations keeps 16667 rows; 2 runs, records of 6 named fields.
     let bytes = std::fs::read(&out).unwrap();
-    let header = String::from_utf8_lossy(&bytes[10..128]);
-    assert!(header.contains("'shape': (33334, 6)"), "{header}");
+    let header = String::from_utf8_lossy(&bytes[10..256]);
+    assert!(header.contains("'shape': (33334,)"), "{header}");
+    assert!(
+        header.contains(
+            "[('run', '<f8'), ('time_s', '<f8'), ('v(a)', '<f8'), ('v(b)', '<f8'), ('out', '<f8'), ('supply_energy_j', '<f8')]"
+        ),
+        "{header}"
+    );
 }
 
 /// `.output` on hierarchical nodes (an internal node, a port named through its instance) and
