@@ -3,6 +3,7 @@
 
 pub mod autocorr;
 pub mod correlator;
+pub mod covariance;
 pub mod fit;
 pub mod joint;
 pub mod psd;
