@@ -20,7 +20,7 @@ pub const MAX_STEP: f64 = 0.1;
 const STEP_TOLERANCE: f64 = 1e-9;
 /// ... and every node's residual is below this fraction of the current through it, plus
 /// [`CURRENT_FLOOR`].
-const RELATIVE_RESIDUAL: f64 = 1e-6;
+const RELATIVE_RESIDUAL: f64 = 1e-9;
 const CURRENT_FLOOR: f64 = 1e-21;
 const MAX_ITERATIONS: usize = 200;
 
