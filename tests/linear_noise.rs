@@ -83,13 +83,21 @@ fn rc_ladder_at_equilibrium_is_kt_times_inverse_capacitance() {
     let a = noise(&c);
     // Maxwell capacitance matrix of a, b, c written from the netlist.
     let (ca, cab, cb, cbc, cc) = (1e-15, 0.3e-15, 2e-15, 0.2e-15, 0.5e-15);
-    let cap = DMatrix::from_row_slice(3, 3, &[ca + cab, -cab, 0.0, -cab, cab + cb + cbc, -cbc, 0.0, -cbc, cbc + cc]);
+    let cap = DMatrix::from_row_slice(
+        3,
+        3,
+        &[ca + cab, -cab, 0.0, -cab, cab + cb + cbc, -cbc, 0.0, -cbc, cbc + cc],
+    );
     let exact = cap.try_inverse().unwrap() * (BOLTZMANN * 300.0);
     assert_eq!(a.covariance.nodes, ["a", "b", "c"]);
     for i in 0..3 {
         for j in 0..3 {
             let got = a.covariance.matrix[i][j];
-            assert!((got - exact[(i, j)]).abs() < 1e-9 * exact[(i, i)], "S[{i}][{j}] {got:e} vs {:e}", exact[(i, j)]);
+            assert!(
+                (got - exact[(i, j)]).abs() < 1e-9 * exact[(i, i)],
+                "S[{i}][{j}] {got:e} vs {:e}",
+                exact[(i, j)]
+            );
         }
     }
     for node in a.nodes.values() {
@@ -124,7 +132,11 @@ fn gyrator_lyapunov_matches_closed_form() {
         let (s, l) = gyrator_closed_form(cnode);
         for i in 0..2 {
             for j in 0..2 {
-                assert!(relative(a.covariance.matrix[i][j], s[(i, j)]) < 1e-9, "{i}{j}: {:?} vs {s}", a.covariance);
+                assert!(
+                    relative(a.covariance.matrix[i][j], s[(i, j)]) < 1e-9,
+                    "{i}{j}: {:?} vs {s}",
+                    a.covariance
+                );
             }
         }
         assert_eq!(a.gyration[0].nodes, ["a".to_string(), "b".to_string()]);
@@ -161,8 +173,8 @@ fn gyrator_runs(engine: Engine, runs: usize) -> (Summary, Vec<[f64; 4]>, f64) {
 
 /// Both engines against the closed form: covariance within 2 %, gyration rate within 4
 /// standard errors. The standard errors come from the spread of 8 independent runs of 10 us
-/// (about 14000 correlation times each): measured, they are about 0.5 % of the covariances
-/// (0.7 % at 5 us), so 2 % is at least 3.3 of them (checked).
+/// (about 14000 correlation times each): measured, they are 0.35-0.7 % of the covariances,
+/// so 2 % is about 3-6 of them (checked to be at least 2.5).
 /// The gyration rate is measured from samples h apart, so its expectation is
 /// [e^{A h} S - S e^{A^T h}]_ba / (2 h) (about 6 % below L at h = 60 ps), computed here from
 /// the closed-form A and S. Runs with the jump engine take about 6 s of one core.
@@ -189,8 +201,10 @@ fn check_engine(engine: Engine, label: &str) {
             100.0 * (measured[k] / exact[k] - 1.0),
             100.0 * stats[k].1 / exact[k]
         );
-        assert!(relative(measured[k], exact[k]) < 0.02);
-        assert!(stats[k].1 < 0.006 * exact[k], "the run is too short for a 2 % check");
+    }
+    for k in 0..3 {
+        assert!(relative(measured[k], exact[k]) < 0.02, "{label}: covariance {k}");
+        assert!(stats[k].1 < 0.008 * exact[k], "{label}: the run is too short for a 2 % check");
     }
     let a = gyrator_drift(cnode);
     let lagged = (a * h).exp() * s;

@@ -150,5 +150,8 @@ fn initial_conditions_are_held_while_the_point_is_solved() {
     assert_eq!(op.held, ["a"]);
     // Free, the divider gives a = 2/3 V, b = 1/3 V.
     let free = find(&c, &[]).unwrap();
-    assert!((free.primary.voltages[0] - 2.0 / 3.0).abs() < 1e-9 && (free.primary.voltages[1] - 1.0 / 3.0).abs() < 1e-9);
+    assert!(
+        (free.primary.voltages[0] - 2.0 / 3.0).abs() < 1e-9
+            && (free.primary.voltages[1] - 1.0 / 3.0).abs() < 1e-9
+    );
 }

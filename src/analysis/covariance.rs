@@ -120,7 +120,8 @@ mod tests {
     fn rotation_has_its_area_rate_and_merge_matches_one_stream() {
         // Points on a circle of radius 2 turning by 0.1 rad per sample of 1 s: the area swept
         // per step is (1/2) r^2 sin(0.1).
-        let xs: Vec<[f64; 2]> = (0..1000).map(|k| [2.0 * (0.1 * k as f64).cos(), 2.0 * (0.1 * k as f64).sin()]).collect();
+        let xs: Vec<[f64; 2]> =
+            (0..1000).map(|k| [2.0 * (0.1 * k as f64).cos(), 2.0 * (0.1 * k as f64).sin()]).collect();
         let mut one = CovarianceAccumulator::new(2, 1.0);
         xs.iter().for_each(|x| one.push(x));
         let rate = one.gyration(0, 1);

@@ -179,7 +179,9 @@ fn print_summary(s: &Summary) {
         }
         if op.multistable {
             let stable = op.equilibria.iter().filter(|e| e.stability == crate::op::Stability::Stable).count();
-            println!("    {stable} stable points found (pbitsim op lists them); the run starts from the point above");
+            println!(
+                "    {stable} stable points found (pbitsim op lists them); the run starts from the point above"
+            );
         }
     }
     for (name, node) in &s.nodes {

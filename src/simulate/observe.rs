@@ -3,8 +3,8 @@
 
 use std::ops::ControlFlow;
 
-use crate::analysis::joint::MAX_JOINT_BITS;
 use crate::analysis::covariance::CovarianceAccumulator;
+use crate::analysis::joint::MAX_JOINT_BITS;
 use crate::analysis::{BitReadout, CatReadout, Correlator, Dwell, JointCounter, Moments};
 use crate::circuit::{Circuit, NodeRef, OutputKind};
 use crate::jump::JumpStats;
