@@ -134,13 +134,10 @@ pub fn analyse(circuit: &Circuit, op: OperatingPoint, which: Option<usize>) -> R
             lyapunov::MAX_NODES
         ));
     }
+    let name = |s: Stability| format!("{s:?}").to_lowercase();
     let list = |op: &OperatingPoint| -> String {
-        let parts: Vec<String> = op
-            .equilibria
-            .iter()
-            .enumerate()
-            .map(|(k, e)| format!("{k}: {:?}", e.stability).to_lowercase())
-            .collect();
+        let parts: Vec<String> =
+            op.equilibria.iter().enumerate().map(|(k, e)| format!("{k}: {}", name(e.stability))).collect();
         parts.join(", ")
     };
     let (index, point) = match which {
@@ -161,12 +158,11 @@ pub fn analyse(circuit: &Circuit, op: OperatingPoint, which: Option<usize>) -> R
     };
     if point.stability != Stability::Stable {
         return Err(format!(
-            "equilibrium {index} is {:?}: the linear-noise approximation needs a stable point (no covariance \
+            "equilibrium {index} is {}: the linear-noise approximation needs a stable point (no covariance \
              exists at an unstable or marginal one); choose a stable one with --point K from: {}",
-            point.stability,
+            name(point.stability),
             list(&op)
-        )
-        .to_lowercase());
+        ));
     }
     let (a, d) = linearise(circuit, &point.voltages);
     let s = lyapunov::solve(&a, &d).ok_or_else(|| {
