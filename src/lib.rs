@@ -17,6 +17,8 @@ pub mod device;
 pub mod io;
 pub mod jump;
 pub mod netlist_writer;
+pub mod noise;
+pub mod op;
 pub mod report;
 
 pub mod rng;

@@ -41,8 +41,8 @@ fn unknown_directive() {
     let e = check("t\n.frobnicate\n", 2, &["'.frobnicate'", ".param", ".subckt"]);
     assert!(matches!(*e.kind, ErrorKind::UnknownDirective { .. }));
     check("t\nR1 a 0 1k\n.dc V1 0 1 0.1\n", 3, &["'.dc'", "--sweep", "--set"]);
-    check("t\nR1 a 0 1k\n.ac dec 10 1 1g\n", 3, &["'.ac'", ".tran", "--summary"]);
-    check("t\nR1 a 0 1k\n.op\n", 3, &["'.op'", ".ic", "--warmup"]);
+    check("t\nR1 a 0 1k\n.ac dec 10 1 1g\n", 3, &["'.ac'", "pbitsim noise", ".tran"]);
+    check("t\nR1 a 0 1k\n.op all\n", 3, &["'all'", ".op, alone"]);
     check("t\nR1 a 0 1k\n.meas tran x avg V(a)\n", 3, &["'.meas'", ".output"]);
     check("t\nR1 a 0 1k\n.step param r 1 2 1\n", 3, &["'.step'", "--sweep"]);
 }

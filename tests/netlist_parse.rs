@@ -227,6 +227,7 @@ fn title_directive_tran_options_and_differential_bits() {
     assert_eq!(netlist.title, "The real title");
     let tran = netlist.tran.unwrap();
     assert!(close(tran.start, 10e-9) && close(tran.max_step.unwrap(), 1e-9));
+    assert!(tran.uic);
     assert_eq!(
         netlist.outputs[0].kind,
         OutputKind::Bit { plus: "a".into(), minus: "b".into(), hysteresis: 0.0 }

@@ -4,6 +4,7 @@
 pub mod allan;
 pub mod autocorr;
 pub mod correlator;
+pub mod covariance;
 pub mod fit;
 pub mod joint;
 pub mod psd;

@@ -19,7 +19,7 @@
 //!   `'vdd/2'`) with `+ - * /`, unary minus and parentheses. In `.param` an expression needs no
 //!   braces if it has no spaces, and numbers may carry any unit symbol.
 //! - Directives: `.param`, `.include`, `.lib`, `.subckt`/`.ends`, `.model`, `.global`,
-//!   `.temp`, `.tran`, `.ic`, `.options`, `.title`, `.end`, and the readout
+//!   `.temp`, `.op`, `.tran`, `.ic`, `.options`, `.title`, `.end`, and the readout
 //!   `.output bit|cat|analog NAME V(node)...`.
 //! - Subcircuits are flattened while parsing (see `flatten`): an instance `x3` of a
 //!   subcircuit names its internal nodes and elements `x3.a`, `x3.mn1` (nested: `x3.x1.a`);
@@ -96,6 +96,8 @@ pub struct Netlist {
     pub temperature_k: Option<f64>,
     /// `.tran`: suggested time step and stop time.
     pub tran: Option<Tran>,
+    /// `.op`: `pbitsim simulate` reports the DC operating point before the transient.
+    pub op: bool,
     /// `.ic` starting voltages.
     pub initial_conditions: Vec<InitialCondition>,
     /// `.output` readouts.
@@ -171,6 +173,8 @@ pub struct Tran {
     pub start: f64,
     /// TMAX, the largest internal step, if given.
     pub max_step: Option<f64>,
+    /// `UIC`: start from the `.ic` values, not from the operating point.
+    pub uic: bool,
     /// The `.tran` line.
     pub location: Location,
 }
@@ -444,6 +448,7 @@ impl Netlist {
             initial_conditions: Vec::new(),
             outputs: Vec::new(),
             options: Vec::new(),
+            op: false,
         };
         flatten::flatten(&reader, &mut netlist, &params, &local)?;
         netlist.params = params;

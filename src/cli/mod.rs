@@ -8,6 +8,7 @@ mod demo;
 mod docs;
 mod message;
 mod netlist;
+mod op;
 mod progress;
 mod simulate;
 mod sweep;
@@ -39,6 +40,12 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a circuit netlist: traces, plot and summary statistics.
     Simulate(SimulateArgs),
+    /// DC operating point of a netlist: node voltages, device currents, every equilibrium
+    /// found and its stability.
+    Op(op::OpArgs),
+    /// Linear-noise analysis at the operating point: covariance, effective temperatures,
+    /// PSDs, correlation times and gyration rates.
+    Noise(op::NoiseArgs),
     /// Calibrate a cell: sweep controls and temperature, fit, write a calibration file.
     Calibrate(calibrate::CalibrateArgs),
     /// Sample a whole chip (lattice or graph of cells) by block Gibbs or free running.
@@ -104,6 +111,8 @@ pub fn check_extension(flag: &str, path: &Path, accepted: &[&str]) -> Result<()>
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(&args, cli.quiet),
+        Command::Op(args) => op::run_op(&args, cli.quiet),
+        Command::Noise(args) => op::run_noise(&args, cli.quiet),
         Command::Chip(args) => chip::run(&args, cli.quiet),
         Command::Calibrate(args) => calibrate::run(&args, cli.quiet),
         Command::Netlist(args) => netlist::run(&args, cli.quiet),

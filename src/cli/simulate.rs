@@ -169,6 +169,21 @@ fn print_summary(s: &Summary) {
         s.runs,
         format_si(s.tstop_s, "s")
     );
+    if let Some(op) = &s.operating_point {
+        println!("  .op: {}", format!("{:?} point ({:?})", op.primary.stability, op.method).to_lowercase());
+        for (name, v) in op.nodes.iter().zip(&op.primary.voltages) {
+            println!("    V({name}) = {}", format_si(*v, "V"));
+        }
+        for d in &op.devices {
+            println!("    I({}) = {}", d.name, format_si(d.current_a, "A"));
+        }
+        if op.multistable {
+            let stable = op.equilibria.iter().filter(|e| e.stability == crate::op::Stability::Stable).count();
+            println!(
+                "    {stable} stable points found (pbitsim op lists them); the run starts from the point above"
+            );
+        }
+    }
     for (name, node) in &s.nodes {
         println!("  V({name}): mean {}, std {}", format_si(node.mean, "V"), format_si(node.std, "V"));
     }
@@ -193,6 +208,13 @@ fn print_summary(s: &Summary) {
                 format_si(o.mean.unwrap_or(f64::NAN), "V"),
                 format_si(o.std.unwrap_or(f64::NAN), "V")
             ),
+        }
+    }
+    if let Some(c) = &s.covariance {
+        for (i, row) in c.matrix.iter().enumerate() {
+            for (j, value) in row.iter().enumerate().skip(i + 1) {
+                println!("  cov(V({}), V({})) = {value:.4e} V^2", c.nodes[i], c.nodes[j]);
+            }
         }
     }
     let per_sample = s.energy.per_sample_j.map_or("n/a".into(), |e| format_si(e, "J"));

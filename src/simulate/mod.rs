@@ -162,6 +162,10 @@ pub struct Prepared {
     pub record_every: f64,
     pub warmup: f64,
     pub step: StepPlan,
+    /// The DC operating point, when the netlist asks for it with `.op`.
+    pub operating_point: Option<crate::op::OperatingPoint>,
+    /// How the starting state was found: the operating point's method, or None for `uic`.
+    pub start: Option<crate::op::Method>,
 }
 
 impl Prepared {
@@ -193,7 +197,8 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
     let netlist =
         crate::circuit::temperature::parse_at(&config.circuit, &config.overrides, config.temperature)?;
     let spec = elaborate(&netlist, config.temperature, &config.variation)?;
-    let circuit = Circuit::build(&spec)?;
+    let mut circuit = Circuit::build(&spec)?;
+    let (operating_point, start) = starting_state(config, &netlist, &mut circuit)?;
     let tstop = config.tstop.or(netlist.tran.as_ref().map(|t| t.stop)).ok_or_else(|| {
         SimulateError::Config(format!(
             "{}: no stop time: give --tstop or a .tran line in the netlist",
@@ -266,7 +271,47 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
             rows * 8e-9
         )));
     }
-    Ok(Prepared { circuit, tstop, dt: step.dt_s, record_every, warmup: config.warmup, step })
+    Ok(Prepared {
+        circuit,
+        tstop,
+        dt: step.dt_s,
+        record_every,
+        warmup: config.warmup,
+        step,
+        operating_point,
+        start,
+    })
+}
+
+/// Where `.tran` starts (SPICE): at the DC operating point, solved with the `.ic` nodes held
+/// at their values ([`crate::op::primary`]), unless the `.tran` line says `uic` (then at the
+/// `.ic` values and the zero-charge state elsewhere). Also the full `.op` report when the
+/// netlist has `.op`.
+fn starting_state(
+    config: &SimulateConfig,
+    netlist: &crate::circuit::netlist::Netlist,
+    circuit: &mut Circuit,
+) -> Result<(Option<crate::op::OperatingPoint>, Option<crate::op::Method>), SimulateError> {
+    let held: Vec<String> = netlist.initial_conditions.iter().map(|ic| ic.node.clone()).collect();
+    let fail = |message: String| {
+        SimulateError::Config(format!(
+            "{}: {message}; or write uic on the .tran line to start from the .ic values",
+            config.circuit.display()
+        ))
+    };
+    let report = if netlist.op { Some(crate::op::find(circuit, &held).map_err(fail)?) } else { None };
+    if netlist.tran.as_ref().is_some_and(|t| t.uic) {
+        return Ok((report, None));
+    }
+    let (start, method) = match &report {
+        Some(op) => (op.primary.voltages.clone(), op.method),
+        None => {
+            let (v, method, _) = crate::op::primary(circuit, &held).map_err(fail)?;
+            (v, method)
+        }
+    };
+    circuit.initial = start;
+    Ok((report, Some(method)))
 }
 
 /// The result of an ensemble.

@@ -3,6 +3,7 @@
 
 use std::ops::ControlFlow;
 
+use crate::analysis::covariance::CovarianceAccumulator;
 use crate::analysis::joint::MAX_JOINT_BITS;
 use crate::analysis::{BitReadout, CatReadout, Correlator, Dwell, JointCounter, Moments};
 use crate::circuit::{Circuit, NodeRef, OutputKind};
@@ -61,6 +62,26 @@ pub struct RunRecord {
     /// Joint law of the bit outputs (bit k = the k-th bit output), sampled at the statistics
     /// interval; None without bit outputs or with more than 16.
     pub joint: Option<JointCounter>,
+    /// Covariance and gyration of the free nodes that analog outputs read
+    /// ([`analog_nodes`]), sampled at the statistics interval; None without such nodes.
+    pub covariance: Option<CovarianceAccumulator>,
+}
+
+/// The free nodes read by analog outputs, in order of first appearance.
+pub fn analog_nodes(circuit: &Circuit) -> Vec<usize> {
+    let mut nodes = Vec::new();
+    for o in &circuit.outputs {
+        if let OutputKind::Analog { plus, minus } = &o.kind {
+            for node in std::iter::once(plus).chain(minus.iter()) {
+                if let NodeRef::Free(i) = node
+                    && !nodes.contains(i)
+                {
+                    nodes.push(*i);
+                }
+            }
+        }
+    }
+    nodes
 }
 
 /// The observer of one run.
@@ -82,6 +103,9 @@ pub struct RunObserver<'a> {
     last: Vec<f64>,
     t_last: f64,
     values: Vec<f64>,
+    /// [`analog_nodes`] and a buffer for their voltages.
+    analog: Vec<usize>,
+    analog_values: Vec<f64>,
     progress: &'a (dyn Fn(f64) + Sync),
 }
 
@@ -139,6 +163,8 @@ impl<'a> RunObserver<'a> {
         let row_len = 1 + n + readers.len() + 1;
         let bits = readers.iter().filter(|r| matches!(r, Reader::Bit { .. })).count();
         let joint = (1..=MAX_JOINT_BITS).contains(&bits).then(|| JointCounter::new(bits));
+        let analog = analog_nodes(circuit);
+        let covariance = (!analog.is_empty()).then(|| CovarianceAccumulator::new(analog.len(), stat_sample));
         RunObserver {
             circuit,
             readers,
@@ -151,6 +177,7 @@ impl<'a> RunObserver<'a> {
                 row_len,
                 steps: StepRecord::Exact,
                 joint,
+                covariance,
             },
             warmup,
             every,
@@ -161,6 +188,8 @@ impl<'a> RunObserver<'a> {
             last: Vec::new(),
             t_last: 0.0,
             values: vec![0.0; circuit.outputs.len()],
+            analog_values: vec![0.0; analog.len()],
+            analog,
             progress,
         }
     }
@@ -247,6 +276,12 @@ impl Observer for RunObserver<'_> {
             }
             for (m, value) in self.record.nodes.iter_mut().zip(v) {
                 m.push(*value);
+            }
+            if let Some(cov) = self.record.covariance.as_mut() {
+                for (slot, &i) in self.analog_values.iter_mut().zip(&self.analog) {
+                    *slot = v[i];
+                }
+                cov.push(&self.analog_values);
             }
         }
         if measuring {

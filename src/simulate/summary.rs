@@ -13,6 +13,13 @@
 //! - `joint` (1 to 16 bit outputs): {"outputs": [bit outputs in netlist order],
 //!   "probabilities": [2^n, index = sum_k bit_k << k], "probability_se": [batch means],
 //!   "batches": B}, sampled at the statistics interval and pooled over runs;
+//! - `covariance` (when analog outputs read free nodes): {"nodes": [those nodes in order of
+//!   first appearance], "matrix": [[V^2]]}, pooled over runs at the statistics interval
+//!   (the same key as `pbitsim noise` writes, there from the Lyapunov equation), and
+//!   `gyration`: [{"nodes": [a, b], "rate_v2_per_s"}], the measured stochastic-area rate
+//!   (1/2) <v_a dv_b - v_b dv_a> / dt from consecutive samples `gyration_interval_s` apart
+//!   ([`crate::analysis::covariance`]; biased by O(interval / correlation time));
+//! - `operating_point` (with `.op` in the netlist): what `pbitsim op` reports;
 //! - `energy.supply_j`: energy the sources deliver over the measured window, per run (J);
 //!   `energy.power_w`: its rate; `energy.per_sample_j`: power times the correlation time of
 //!   the first bit or category output (the energy of one independent sample);
@@ -224,6 +231,14 @@ pub struct Summary {
     /// Joint law of the bit outputs (1 to 16 of them), bit k the k-th in netlist order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub joint: Option<Joint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covariance: Option<crate::noise::Covariance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gyration: Option<Vec<crate::noise::Gyration>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gyration_interval_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operating_point: Option<crate::op::OperatingPoint>,
     pub energy: EnergySummary,
     pub step: StepSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -340,6 +355,31 @@ impl Summary {
             let bits = c.outputs.iter().filter(|o| matches!(o.kind, OutputKind::Bit { .. }));
             counter.joint(bits.map(|o| o.name.clone()).collect())
         });
+        let accumulated = records.first().and_then(|r| r.covariance.clone()).map(|mut acc| {
+            for r in &records[1..] {
+                if let Some(other) = &r.covariance {
+                    acc.merge(other);
+                }
+            }
+            acc
+        });
+        let names: Vec<String> =
+            super::observe::analog_nodes(c).iter().map(|&i| c.free_names[i].clone()).collect();
+        let covariance = accumulated
+            .as_ref()
+            .map(|acc| crate::noise::Covariance { nodes: names.clone(), matrix: acc.covariance() });
+        let gyration = accumulated.as_ref().map(|acc| {
+            let mut pairs = Vec::new();
+            for i in 0..names.len() {
+                for j in i + 1..names.len() {
+                    pairs.push(crate::noise::Gyration {
+                        nodes: [names[i].clone(), names[j].clone()],
+                        rate_v2_per_s: acc.gyration(i, j),
+                    });
+                }
+            }
+            pairs
+        });
         let runs = records.len() as f64;
         let supply = records.iter().map(|r| r.supply_energy).sum::<f64>() / runs;
         let power = records.iter().map(|r| r.supply_energy).sum::<f64>() / measured;
@@ -358,6 +398,10 @@ impl Summary {
             nodes,
             outputs,
             joint,
+            covariance,
+            gyration,
+            gyration_interval_s: accumulated.as_ref().map(|acc| acc.interval),
+            operating_point: p.operating_point.clone(),
             energy: EnergySummary {
                 supply_j: supply,
                 power_w: power,

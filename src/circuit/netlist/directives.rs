@@ -61,11 +61,13 @@ pub(super) fn absolute_temperature(
     Err(st.error(token, kind))
 }
 
-/// `.tran TSTEP TSTOP [TSTART [TMAX]] [UIC]` (UIC is accepted and changes nothing: pbitsim
-/// always starts from the `.ic` values).
+/// `.tran TSTEP TSTOP [TSTART [TMAX]] [UIC]`: without UIC the transient starts from the DC
+/// operating point (with `.ic` nodes held while it is solved), with it from the `.ic` values
+/// and the zero-charge state elsewhere (SPICE).
 pub(super) fn tran(st: &Statement) -> Result<Tran, NetlistError> {
     let mut values = &st.tokens[1..];
-    if values.last().is_some_and(|t| t.kind == TokenKind::Word && t.text.eq_ignore_ascii_case("uic")) {
+    let uic = values.last().is_some_and(|t| t.kind == TokenKind::Word && t.text.eq_ignore_ascii_case("uic"));
+    if uic {
         values = &values[..values.len() - 1];
     }
     let names = ["TSTEP", "TSTOP", "TSTART", "TMAX"];
@@ -105,7 +107,7 @@ pub(super) fn tran(st: &Statement) -> Result<Tran, NetlistError> {
     if let Some(entry) = read.get(2).filter(|_| start >= stop) {
         return invalid(entry, "must be less than TSTOP");
     }
-    Ok(Tran { step, stop, start, max_step, location: st.location(st.head()) })
+    Ok(Tran { step, stop, start, max_step, uic, location: st.location(st.head()) })
 }
 
 /// `V(a)` or `V(a,b)`: the node names (lower-cased, ground as `0`) and their spellings.
@@ -294,10 +296,7 @@ pub(super) fn unknown(st: &Statement) -> NetlistError {
             "sweeps are commands, not directives: run one bias with --set NAME=VALUE, sweep a .param with pbitsim calibrate --sweep NAME=START:STOP:COUNT, or several with a study file (pbitsim sweep)"
         }
         ".ac" | ".noise" | ".disto" | ".pz" | ".tf" | ".sens" | ".four" | ".pss" | ".sp" => {
-            "small-signal analyses are not built: pbitsim simulates the noise itself in .tran; pbitsim simulate --summary reports each analog output's mean, std and correlation time"
-        }
-        ".op" => {
-            "there is no DC operating point analysis yet: start .tran from .ic V(node)=VALUE and discard the settling with pbitsim simulate --warmup"
+            "small-signal analyses are not built: the linear-noise analysis is pbitsim noise NET.cir (covariance, PSD, correlation times at the operating point); pbitsim simulates the noise itself in .tran"
         }
         ".print" | ".plot" | ".probe" | ".save" | ".meas" | ".measure" | ".width" => {
             "declare readouts with .output bit|cat|analog NAME V(node)... (hierarchical nodes such as V(x1.a) inside subcircuits)"
@@ -311,7 +310,7 @@ pub(super) fn unknown(st: &Statement) -> NetlistError {
         }
         ".connect" => "give both nodes one name, or join them with a small resistor",
         _ => {
-            "pbitsim knows .param, .include, .lib, .subckt/.ends, .model, .global, .temp, .tran, .ic, .options, .output, .title and .end"
+            "pbitsim knows .param, .include, .lib, .subckt/.ends, .model, .global, .temp, .op, .tran, .ic, .options, .output, .title and .end"
         }
     };
     let kind = ErrorKind::UnknownDirective { name: head.text.clone(), hint: hint.to_string() };

@@ -193,7 +193,7 @@ impl Flattener<'_> {
             ".temp" => {
                 "the circuit has one temperature, set at the top level; give devices their own with temp= or dtemp= on R and M lines"
             }
-            ".tran" | ".options" | ".option" | ".opt" | ".title" => {
+            ".tran" | ".op" | ".options" | ".option" | ".opt" | ".title" => {
                 "it applies to the whole circuit: put it at the top level"
             }
             _ => return Err(directives::unknown(st)),
@@ -230,6 +230,12 @@ impl Flattener<'_> {
             ".tran" => {
                 once(&mut self.once)?;
                 self.netlist.tran = Some(directives::tran(st)?);
+            }
+            ".op" => {
+                if let Some(extra) = st.tokens.get(1) {
+                    return Err(st.unexpected(extra, ".op, alone on its line"));
+                }
+                self.netlist.op = true;
             }
             ".ic" => self.netlist.initial_conditions.extend(directives::initial_conditions(st)?),
             ".options" | ".option" | ".opt" => self.netlist.options.extend(directives::options(st)?),
