@@ -117,8 +117,8 @@ fn compare(case: &Case, engine: &str, edge_list: &[(usize, usize, f64)]) -> Outc
         stats.to_str().unwrap(),
     ]);
     let (c, b) = (read(&summary), read(&stats));
-    let (p, se_p) = (floats(&c["joint"]["probabilities"]), floats(&c["joint"]["standard_errors"]));
-    let (q, se_q) = (floats(&b["joint"]["probabilities"]), floats(&b["joint"]["standard_errors"]));
+    let (p, se_p) = (floats(&c["joint"]["probabilities"]), floats(&c["joint"]["probability_se"]));
+    let (q, se_q) = (floats(&b["joint"]["probabilities"]), floats(&b["joint"]["probability_se"]));
     let floor = 0.5
         * se_p
             .iter()
