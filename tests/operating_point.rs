@@ -155,3 +155,54 @@ fn initial_conditions_are_held_while_the_point_is_solved() {
             && (free.primary.voltages[1] - 1.0 / 3.0).abs() < 1e-9
     );
 }
+
+/// `pbitsim op` and `pbitsim noise` as a user runs them: the latch's three equilibria with two
+/// stable, the RC node's variance kT/C (computed here), and the latch refused by `noise`
+/// (no stable primary point) with nothing written.
+#[test]
+fn op_and_noise_from_the_command_line() {
+    use std::process::Command;
+    let dir = std::env::temp_dir().join(format!("pbitsim-op-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_pbitsim")).args(args).output().unwrap();
+    let circuits = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("circuits");
+    let (pbit, rc) = (circuits.join("pbit.cir"), circuits.join("rc.cir"));
+    let op_json = dir.join("op.json");
+    let out = run(&["op", pbit.to_str().unwrap(), "--summary", op_json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(2 stable)"));
+    let op: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&op_json).unwrap()).unwrap();
+    let stabilities: Vec<&str> =
+        op["equilibria"].as_array().unwrap().iter().map(|e| e["stability"].as_str().unwrap()).collect();
+    assert_eq!(stabilities.iter().filter(|s| **s == "stable").count(), 2, "{stabilities:?}");
+    assert_eq!(op["multistable"], true);
+
+    let noise_json = dir.join("noise.json");
+    let out = run(&[
+        "noise",
+        rc.to_str().unwrap(),
+        "--temp",
+        "300K",
+        "--summary",
+        noise_json.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let noise: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&noise_json).unwrap()).unwrap();
+    assert_eq!(noise["covariance"]["nodes"][0], "out");
+    let variance = noise["covariance"]["matrix"][0][0].as_f64().unwrap();
+    let kt_over_c = BOLTZMANN * 300.0 / 0.1e-15; // rc.cir: C1 = 0.1 fF
+    assert!((variance / kt_over_c - 1.0).abs() < 1e-9, "{variance} vs {kt_over_c}");
+
+    let refused = dir.join("latch_noise.json");
+    let out = run(&["noise", pbit.to_str().unwrap(), "--summary", refused.to_str().unwrap(), "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--point"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!refused.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
