@@ -26,10 +26,9 @@
 
 use rand::{Rng, RngExt};
 
-use super::{ChargeState, JumpError, JumpStats, check_schedule, fire};
+use super::{ChargeState, JumpError, JumpStats, check_schedule, fire, record_through, transfer_rates};
 use crate::circuit::{Circuit, DeviceKind};
 use crate::sde::Observer;
-use crate::units::ELEMENTARY_CHARGE;
 
 /// Largest source move per frozen-rate interval, in units of the thermal voltage.
 pub const EPSILON: f64 = 0.002;
@@ -68,29 +67,15 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     let mut records = 0u64;
     loop {
         // Deliver the recording times reached.
-        loop {
-            let t_record = records as f64 * record_every;
-            if t_record > t || t_record > t_end * (1.0 + 1e-12) {
-                break;
-            }
-            records += 1;
-            if observer.observe(t_record, &state.x).is_break() {
-                stats.t_final = t_record;
-                return Ok(stats);
-            }
+        if let Some(t_stop) = record_through(t, t_end, record_every, &mut records, &state.x, observer) {
+            stats.t_final = t_stop;
+            return Ok(stats);
         }
         if t >= t_end {
             stats.t_final = t_end;
             return Ok(stats);
         }
-        let mut total = 0.0;
-        c.for_each_flux(&state.x[..n], |k, _, pf, pr, charge| {
-            let unit = charge * ELEMENTARY_CHARGE;
-            rates[2 * k] = pf / unit;
-            rates[2 * k + 1] = pr / unit;
-            charges[k] = charge;
-            total += rates[2 * k] + rates[2 * k + 1];
-        });
+        let total = transfer_rates(&c, &state.x[..n], &[], &mut rates, &mut charges);
         let slope = c.drive.slope_bound(t);
         let mut horizon = (records as f64 * record_every).min(t_end);
         if let Some(b) = c.drive.next_breakpoint(t) {

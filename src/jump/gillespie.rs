@@ -6,10 +6,11 @@
 
 use rand::{Rng, RngExt};
 
-use super::{ChargeState, JumpError, JumpStats, Telegraph, check_schedule, fire};
+use super::{
+    ChargeState, JumpError, JumpStats, Telegraph, check_schedule, fire, record_through, transfer_rates,
+};
 use crate::circuit::Circuit;
 use crate::sde::Observer;
-use crate::units::ELEMENTARY_CHARGE;
 
 /// Simulate `circuit` exactly from its initial state over [0, t_end], giving the state to
 /// `observer` every `record_every` (the state at a recording time is the one holding then).
@@ -36,28 +37,14 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     let mut t = 0.0;
     let mut records = 0u64;
     loop {
-        let mut total = 0.0;
-        circuit.for_each_flux_shifted(&state.x[..n], &traps.state, |k, _, pf, pr, charge| {
-            let unit = charge * ELEMENTARY_CHARGE;
-            rates[2 * k] = pf / unit;
-            rates[2 * k + 1] = pr / unit;
-            charges[k] = charge;
-            total += rates[2 * k] + rates[2 * k + 1];
-        });
+        let total = transfer_rates(circuit, &state.x[..n], &traps.state, &mut rates, &mut charges);
         let wait = if total > 0.0 { -(1.0 - rng.random::<f64>()).ln() / total } else { f64::INFINITY };
         let flip = traps.next < t + wait && traps.next <= t_end;
         let t_next = if flip { traps.next } else { t + wait };
         // Record every grid time before the next event: the state holds until then.
-        loop {
-            let t_record = records as f64 * record_every;
-            if t_record > t_next || t_record > t_end * (1.0 + 1e-12) {
-                break;
-            }
-            records += 1;
-            if observer.observe(t_record, &state.x).is_break() {
-                stats.t_final = t_record;
-                return Ok(stats);
-            }
+        if let Some(t_stop) = record_through(t_next, t_end, record_every, &mut records, &state.x, observer) {
+            stats.t_final = t_stop;
+            return Ok(stats);
         }
         if t_next > t_end {
             stats.t_final = t_end;

@@ -34,6 +34,7 @@ pub mod tau_leap;
 use thiserror::Error;
 
 use crate::circuit::{Circuit, NodeRef};
+use crate::sde::Observer;
 use crate::units::ELEMENTARY_CHARGE;
 
 pub use gillespie::simulate as gillespie;
@@ -237,6 +238,50 @@ pub(crate) fn fire<R: rand::Rng + ?Sized>(
         target -= r;
     }
     state.apply(circuit, channel / 2, if channel % 2 == 0 { 1 } else { -1 }, charges[channel / 2]);
+}
+
+/// Fill `rates` (channel 2k device k forward, 2k + 1 reverse, per second) and `charges` (the
+/// elementary charges one transfer of device k carries) at node voltages `v` with the traps'
+/// states `traps` (empty: none), and return the total rate. Shared by the exact methods.
+pub(crate) fn transfer_rates(
+    circuit: &Circuit,
+    v: &[f64],
+    traps: &[f64],
+    rates: &mut [f64],
+    charges: &mut [f64],
+) -> f64 {
+    let mut total = 0.0;
+    circuit.for_each_flux_shifted(v, traps, |k, _, pf, pr, charge| {
+        let unit = charge * ELEMENTARY_CHARGE;
+        rates[2 * k] = pf / unit;
+        rates[2 * k + 1] = pr / unit;
+        charges[k] = charge;
+        total += rates[2 * k] + rates[2 * k + 1];
+    });
+    total
+}
+
+/// Hand `observer` the state `x` at every grid time `records * record_every` up to `until`
+/// (and not past `t_end`), advancing `records`. Returns the recording time at which the
+/// observer asked to stop, if it did.
+pub(crate) fn record_through<O: Observer + ?Sized>(
+    until: f64,
+    t_end: f64,
+    record_every: f64,
+    records: &mut u64,
+    x: &[f64],
+    observer: &mut O,
+) -> Option<f64> {
+    loop {
+        let t_record = *records as f64 * record_every;
+        if t_record > until || t_record > t_end * (1.0 + 1e-12) {
+            return None;
+        }
+        *records += 1;
+        if observer.observe(t_record, x).is_break() {
+            return Some(t_record);
+        }
+    }
 }
 
 /// Check a recording schedule.
