@@ -139,7 +139,7 @@ fn sde_matches_the_linear_noise_covariance_at_1ff() {
 /// |dev(20 aF)| - |dev(1 fF)| > 3 sqrt(se(20 aF)^2 + se(1 fF)^2). The 20 aF runs are as many
 /// correlation times long (47 ps for a) as the 1 fF ones, so their standard errors are
 /// alike (measured 0.4-0.9 %); the example measures -14.5 %, -11 % and -7.6 % there.
-/// About 6 s of one core.
+/// About 7.5 s of CPU (15 s wall on two shared cores).
 #[test]
 fn jump_matches_the_linear_noise_covariance_at_1ff_and_departs_at_20af() {
     let large = check_1ff("jump", 10e-6);
