@@ -28,8 +28,10 @@ fn config(wl_scale: f64) -> CalibrateConfig {
     CalibrateConfig {
         circuit: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("circuits/pbit_real.cir"),
         overrides: vec![("wl_scale".into(), format!("{wl_scale}"))],
-        // The search stops at a quarter of this spacing (25 uV).
-        sweeps: vec![SweepAxis { name: "vin".into(), start: -1e-3, stop: 1e-3, count: 21 }],
+        // The search reaches 100 mV either side of its start (mismatch moves V0 by about
+        // 10 mV at wl_scale = 1: sigma_VT = 3.4 mV um / sqrt(0.42 x 0.15 um^2) = 13.5 mV per
+        // device) and stops at a quarter of this spacing (62 uV).
+        sweeps: vec![SweepAxis { name: "vin".into(), start: -100e-3, stop: 100e-3, count: 801 }],
         temperatures: vec![300.0],
         output: None,
         engine: Engine::parse("sde", None).unwrap(),
@@ -42,6 +44,7 @@ fn config(wl_scale: f64) -> CalibrateConfig {
         threads: 1,
         precision: Precision { target_se: 0.05, batch_runs: 1, max_simulated: 1e-3 },
         monte_carlo: 0,
+        mismatch_reach: None,
     }
 }
 
@@ -66,7 +69,14 @@ fn v0_spread_falls_as_one_over_sqrt_area() {
         runs.push((1.0, k));
         runs.push((2.0, k));
     }
-    let v: Vec<f64> = runs.par_iter().map(|&(s, k)| v0(s, k, 0.5)).collect();
+    let v: Vec<f64> = runs
+        .par_iter()
+        .map(|&(s, k)| {
+            let v = v0(s, k, 0.5);
+            eprintln!("sample {k}, wl_scale {s}: V0 = {:.3} mV", 1e3 * v);
+            v
+        })
+        .collect();
     let pairs: Vec<(f64, f64)> = v.chunks(2).map(|p| (p[0], p[1])).collect();
     let sd = |x: &[f64]| {
         let m = x.iter().sum::<f64>() / x.len() as f64;

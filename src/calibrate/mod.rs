@@ -52,6 +52,10 @@ pub struct CalibrateConfig {
     pub precision: Precision,
     /// Mismatch Monte Carlo samples to calibrate beside the nominal circuit (0: none).
     pub monte_carlo: usize,
+    /// How far from the nominal balance point the Monte Carlo search looks for a sample's
+    /// (in the control's unit); None: the larger of the first sweep's span and 20 nominal
+    /// widths ([`population::locate`]).
+    pub mismatch_reach: Option<f64>,
 }
 
 /// The grid: every combination of the sweep values (first sweep varying slowest).

@@ -70,9 +70,10 @@ pub fn locate(
     };
     let p0 = p_at(start)?;
     let direction = if p0 < 0.5 { 1.0 } else { -1.0 };
-    // The balance point is searched for within the sweep's span (at least 20 nominal widths)
-    // of the start; a sample whose P(1) does not cross 1/2 there is reported, not guessed.
-    let reach = (axis.stop - axis.start).abs().max(20.0 * vs.abs());
+    // The balance point is searched for within the reach (default: the sweep's span, at least
+    // 20 nominal widths) of the start; a sample whose P(1) does not cross 1/2 there is
+    // reported, not guessed.
+    let reach = config.mismatch_reach.unwrap_or_else(|| (axis.stop - axis.start).abs().max(20.0 * vs.abs()));
     let (mut inside, mut outside) = (start, start);
     let mut step = 2.0 * vs.abs().max(1e-6);
     let mut last = p0;
@@ -89,7 +90,7 @@ pub fn locate(
     }
     if !bracketed {
         return Err(SimulateError::Config(format!(
-            "mismatch sample at {t} K: P(1) of '{output}' does not cross 1/2 for {control} within {:.4} V of {start:.4} V (it reached {last:.3}); the sample's offset is beyond the sweep: widen --sweep, or check the circuit at this mismatch with simulate --mismatch",
+            "mismatch sample at {t} K: P(1) of '{output}' does not cross 1/2 for {control} within {:.4} V of {start:.4} V (it reached {last:.3}); the sample's offset is beyond the search: widen it with --mismatch-reach, or check the circuit at this mismatch with simulate --mismatch",
             reach
         )));
     }

@@ -6,8 +6,9 @@
 //! population
 //!   seed              master seed of the mismatch draws (sample k: seed.child(Mismatch, k))
 //!   source            what varied (Pelgrom A_VT and A_beta of each transistor's card)
-//!   samples           per sample k = 1..N: at each calibrated temperature v0, v0_se, vs, vs_se
-//!                     (V), correlation_time_s at V0, energy_per_sample_j
+//!   samples           per sample k = 1..N: at each calibrated temperature v0_v, v0_se_v,
+//!                     vs_v, vs_se_v (V, named as in the nominal fits and results.csv),
+//!                     correlation_time_s at V0, energy_per_sample_j
 //!   variables         names of the joint variables: v0@T, vs@T, ln_tau@T for each T
 //!   mean, covariance  their sample mean and covariance (N - 1 denominator)
 //! ```
@@ -22,9 +23,13 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct SampleFit {
     pub temperature_k: f64,
+    #[serde(rename = "v0_v", alias = "v0")]
     pub v0: f64,
+    #[serde(rename = "v0_se_v", alias = "v0_se")]
     pub v0_se: f64,
+    #[serde(rename = "vs_v", alias = "vs")]
     pub vs: f64,
+    #[serde(rename = "vs_se_v", alias = "vs_se")]
     pub vs_se: f64,
     pub correlation_time_s: f64,
     pub energy_per_sample_j: f64,

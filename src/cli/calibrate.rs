@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 
-use super::{Progress, RunArgs, check_extension, flag_duration, flag_temperature};
+use super::{Progress, RunArgs, check_extension, flag_duration, flag_temperature, flag_value};
 use crate::calibrate::{self, CalibrateConfig};
 use crate::calibration::Precision;
 use crate::calibration::SweepAxis;
 use crate::circuit::netlist::split_override;
 use crate::io::Staging;
 use crate::simulate::Engine;
+use crate::units::Quantity;
 use crate::units::format_si;
 
 #[derive(Debug, Args)]
@@ -80,6 +81,11 @@ pub struct CalibrateArgs {
     /// and tau with their mean and covariance as the file's population.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub monte_carlo: usize,
+    /// With --monte-carlo: how far from the nominal balance point to look for each sample's,
+    /// in the control's unit (e.g. 60m); default: the larger of the sweep's span and 20
+    /// nominal logistic widths. A steep p-bit on small devices needs more than its sweep.
+    #[arg(long, value_name = "VALUE", requires = "monte_carlo")]
+    pub mismatch_reach: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -87,6 +93,15 @@ pub struct CalibrateArgs {
 /// Parse NAME=START:STOP:COUNT.
 pub fn parse_sweep(text: &str) -> Result<SweepAxis> {
     SweepAxis::parse(text, 2).map_err(|e| anyhow!("--sweep {e}"))
+}
+
+/// Read --mismatch-reach: a positive number with an optional SPICE scale suffix.
+fn positive_reach(text: &str) -> Result<f64> {
+    let value = flag_value("mismatch-reach", text, Quantity::Dimensionless)?;
+    if !(value > 0.0 && value.is_finite()) {
+        bail!("--mismatch-reach {text}: expected a positive distance in the control's unit, such as 60m");
+    }
+    Ok(value)
 }
 
 impl CalibrateArgs {
@@ -133,6 +148,7 @@ impl CalibrateArgs {
                 max_simulated: flag_duration("max-time", &self.max_time, false)?,
             },
             monte_carlo: self.monte_carlo,
+            mismatch_reach: self.mismatch_reach.as_deref().map(positive_reach).transpose()?,
         })
     }
 }

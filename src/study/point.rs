@@ -311,6 +311,7 @@ fn run_calibration(study: &Study, key: &PointKey) -> Result<PointResult, StudyEr
         threads: 0,
         precision: Precision { target_se: stage.precision, batch_runs: 4, max_simulated: stage.max_time },
         monte_carlo: 0,
+        mismatch_reach: None,
     };
     let cal = calibrate::run(&config, &|_, _| {})?;
     let fit =

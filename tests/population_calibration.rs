@@ -1,0 +1,100 @@
+//! `pbitsim calibrate --monte-carlo N` end to end, against an exact truth.
+//!
+//! tests/netlists/pbit_mismatch.cir is the shipped p-bit whose two bias transistors alone
+//! carry threshold mismatch (AVTO = 20 mV um at W = L = 1 um: sigma(dVT) = 20 mV). In the EKV
+//! law a threshold shift is a gate shift, and the bias gates are vb + vin/2 (Mba) and
+//! vb - vin/2 (Mbb); the latch balances where the two bias currents are equal,
+//! vin/2 - dVT_a = -vin/2 - dVT_b, so Monte Carlo sample k balances exactly at
+//!
+//!   V0_k = V0_nominal + dVT_a,k - dVT_b,k,
+//!
+//! with dVT drawn by the documented seed policy ([`pbitsim::device::mismatch::draw`], whose
+//! Pelgrom statistics tests/real_devices.rs checks). The shift's spread, sqrt(2) 20 mV =
+//! 28 mV, is about one logistic width, so the samples spread over the whole curve; each
+//! sample's fitted V0 must equal the shifted nominal within 4 combined standard errors of the
+//! two fits (their v0_se), and the population's mean and covariance must be those of its
+//! samples.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use pbitsim::device::card::parse_card;
+use pbitsim::device::ekv::Geometry;
+use pbitsim::device::mismatch::{MismatchSample, draw};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The bias transistors' card as the netlist's `.model` line gives it.
+const BIAS_CARD: &str = r#"
+name = "ideal_n_mm"
+polarity = "nmos"
+source = "tests/netlists/pbit_mismatch.cir"
+[ekv]
+vt0_v = 0.10341
+kp_ua_per_v2 = 6.546
+n = 1.0
+interpolation = "exponential"
+[temperature]
+tnom_k = 300.0
+tcv_mv_per_k = 0.0
+bex = 0.0
+[mismatch]
+avt_mv_um = 20.0
+"#;
+
+#[test]
+fn population_balance_points_follow_the_bias_thresholds() {
+    let dir = root().join("target").join("cli-tests").join("population_calibration");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("pbit_mismatch_calibration.json");
+    let n = 6u64;
+    let status = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
+        .args(["calibrate", root().join("tests/netlists/pbit_mismatch.cir").to_str().unwrap()])
+        .args(["--sweep", "vin=-60m:60m:5", "--temps", "300K", "--precision", "0.03", "--tstop", "10u"])
+        .args(["--monte-carlo", &n.to_string(), "--seed", "3", "--threads", "2", "--quiet"])
+        .args(["--out", out.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cal: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let nominal = &cal["fits"][0];
+    let (v0, v0_se) = (nominal["v0_v"].as_f64().unwrap(), nominal["v0_se_v"].as_f64().unwrap());
+    let card = parse_card(BIAS_CARD, "test card").unwrap();
+    let geometry = Geometry { w: 1e-6, l: 1e-6, m: 1.0 };
+    let population = &cal["population"];
+    let samples = population["samples"].as_array().unwrap();
+    assert_eq!(samples.len() as u64, n);
+    let mut resolved = 0;
+    for sample in samples {
+        let k = sample["index"].as_u64().unwrap();
+        let dvt = |name: &str| draw(&card, geometry, name, MismatchSample { seed: 3, index: k }).vt;
+        let shift = dvt("mba") - dvt("mbb");
+        let fit = &sample["fits"][0];
+        let (v0_k, se_k) = (fit["v0_v"].as_f64().unwrap(), fit["v0_se_v"].as_f64().unwrap());
+        let tolerance = 4.0 * (se_k * se_k + v0_se * v0_se).sqrt();
+        // A sample whose shift exceeds its tolerance would fail the hypothesis V0_k = V0_nominal.
+        resolved += usize::from(shift.abs() > tolerance);
+        eprintln!(
+            "sample {k}: V0 {:.2} mV, nominal + dVT_a - dVT_b = {:.2} mV (+- {:.2} mV)",
+            1e3 * v0_k,
+            1e3 * (v0 + shift),
+            1e3 * tolerance
+        );
+        assert!(
+            (v0_k - (v0 + shift)).abs() < tolerance,
+            "sample {k}: V0 {v0_k} against {} (tolerance {tolerance})",
+            v0 + shift
+        );
+    }
+    // The check has teeth only if most shifts are large against their tolerance.
+    assert!(2 * resolved >= n as usize, "only {resolved} of {n} shifts exceed their tolerance");
+    // The population's statistics are those of its samples (variable 0 is v0 at 300 K).
+    let v0s: Vec<f64> = samples.iter().map(|s| s["fits"][0]["v0_v"].as_f64().unwrap()).collect();
+    let mean = v0s.iter().sum::<f64>() / n as f64;
+    let var = v0s.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    assert!((population["mean"][0].as_f64().unwrap() - mean).abs() < 1e-12);
+    assert!((population["covariance"][0][0].as_f64().unwrap() - var).abs() < 1e-12 * var.max(1e-30) + 1e-18);
+}
