@@ -8,10 +8,19 @@
 //! and its standard error is computed from the pairs (bootstrap). V0 is located by the
 //! calibration's own search (probes of P(1), bisection), far finer than the spread.
 //!
-//! Long tier only (`cargo test --release --test pbit_real -- --ignored`; 24 V0 searches, about
-//! 10 CPU minutes): the ratio of the standard deviations of V0 over 12 paired samples,
-//! 2 +- 0.3, with its bootstrap standard error below 0.1. One pair alone costs about 95 CPU
-//! seconds, beyond the CI budget, so nothing of it runs in CI.
+//! Some samples have no V0: at wl_scale = 1 (sigma_VT = 3.4 mV um / sqrt(0.42 x 0.15 um^2) =
+//! 13.5 mV per device) the one-stage readout's own offset can put its trip point outside the
+//! swing of node a, and `out` then never changes (sample 12 of seed 1: P(1) = 0 at vin = -150
+//! and +150 mV while the latch flips; `pbitsim simulate circuits/pbit_real.cir --mismatch 12
+//! --set vin=150m`). Such a cell is defective (a yield loss), not an offset. The readout's
+//! devices are not the latch's or the bias devices' that set V0, and every device draws
+//! independently, so dropping a defective sample's pair does not bias the V0 spread; the test
+//! reports how many it dropped and needs 9 of 12 pairs.
+//!
+//! Long tier only (`cargo test --release --test pbit_real -- --ignored`; 24 V0 searches, each
+//! of 15-25 probes of 25 nominal correlation times, one to two hours of CPU): the ratio of the
+//! standard deviations of V0 over the paired samples, 2 +- 0.3, with its bootstrap standard
+//! error below 0.1. Nothing of it runs in CI.
 
 use std::path::PathBuf;
 
@@ -28,10 +37,8 @@ fn config(wl_scale: f64) -> CalibrateConfig {
     CalibrateConfig {
         circuit: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("circuits/pbit_real.cir"),
         overrides: vec![("wl_scale".into(), format!("{wl_scale}"))],
-        // The search reaches 100 mV either side of its start (mismatch moves V0 by about
-        // 10 mV at wl_scale = 1: sigma_VT = 3.4 mV um / sqrt(0.42 x 0.15 um^2) = 13.5 mV per
-        // device) and stops at a quarter of this spacing (62 uV).
-        sweeps: vec![SweepAxis { name: "vin".into(), start: -100e-3, stop: 100e-3, count: 801 }],
+        // The search stops at a quarter of this spacing (25 uV).
+        sweeps: vec![SweepAxis { name: "vin".into(), start: -1e-3, stop: 1e-3, count: 21 }],
         temperatures: vec![300.0],
         output: None,
         engine: Engine::parse("sde", None).unwrap(),
@@ -44,24 +51,30 @@ fn config(wl_scale: f64) -> CalibrateConfig {
         threads: 1,
         precision: Precision { target_se: 0.05, batch_runs: 1, max_simulated: 1e-3 },
         monte_carlo: 0,
-        mismatch_reach: None,
+        // Mismatch moves V0 by about 10 mV at wl_scale = 1, far beyond the sweep.
+        mismatch_reach: Some(0.1),
     }
 }
 
-/// V0 of mismatch sample k (0: nominal) at `wl_scale`, 300 K. The nominal width and
+/// V0 of mismatch sample k (0: nominal) at `wl_scale`, 300 K; None when P(1) does not cross
+/// 1/2 within 100 mV (a defective readout, see the module notes). The nominal width and
 /// correlation time set the search's steps and probe length (50 tau per probe: 0.3 mV and
 /// 200 ns at wl_scale = 1; the width halves and the time grows about fivefold at
 /// wl_scale = 2); `probe` scales the probe length.
-fn v0(wl_scale: f64, k: u64, probe: f64) -> f64 {
+fn v0(wl_scale: f64, k: u64, probe: f64) -> Option<f64> {
     let c = config(wl_scale);
     let (vs, tau) = if wl_scale > 1.5 { (0.15e-3, 1.0e-6) } else { (0.3e-3, 0.2e-6) };
     let tau = tau * probe;
     let seed = Seed(c.seed).child(Domain::Mismatch, k).child(Domain::Other, 0);
-    locate(&c, "out", "vin", &Variation::sample(c.seed, k), 300.0, -2e-3, (vs, tau), seed).unwrap().0
+    match locate(&c, "out", "vin", &Variation::sample(c.seed, k), 300.0, -2e-3, (vs, tau), seed) {
+        Ok((v0, _)) => Some(v0),
+        Err(e) if e.to_string().contains("does not cross 1/2") => None,
+        Err(e) => panic!("sample {k} at wl_scale {wl_scale}: {e}"),
+    }
 }
 
 #[test]
-#[ignore = "long: about 10 CPU minutes"]
+#[ignore = "long: one to two hours of CPU"]
 fn v0_spread_falls_as_one_over_sqrt_area() {
     let n = 12u64;
     let mut runs: Vec<(f64, u64)> = Vec::new();
@@ -69,15 +82,17 @@ fn v0_spread_falls_as_one_over_sqrt_area() {
         runs.push((1.0, k));
         runs.push((2.0, k));
     }
-    let v: Vec<f64> = runs
+    let v: Vec<Option<f64>> = runs
         .par_iter()
         .map(|&(s, k)| {
             let v = v0(s, k, 0.5);
-            eprintln!("sample {k}, wl_scale {s}: V0 = {:.3} mV", 1e3 * v);
+            eprintln!("sample {k}, wl_scale {s}: V0 = {:?} mV", v.map(|v| 1e3 * v));
             v
         })
         .collect();
-    let pairs: Vec<(f64, f64)> = v.chunks(2).map(|p| (p[0], p[1])).collect();
+    let pairs: Vec<(f64, f64)> = v.chunks(2).filter_map(|p| Some((p[0]?, p[1]?))).collect();
+    eprintln!("{} of {n} pairs usable (the others have a stuck readout)", pairs.len());
+    assert!(pairs.len() >= 9, "only {} of {n} samples have a balance point at both sizes", pairs.len());
     let sd = |x: &[f64]| {
         let m = x.iter().sum::<f64>() / x.len() as f64;
         (x.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
