@@ -107,6 +107,19 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
         progress: Some(&report_progress),
         pairs: None,
     };
+    // The cells are built (their calibration read, mismatch checked) before any output is
+    // touched, so a bad [cells] section leaves the plot directory and every file as they were.
+    let behavioural = match config.cells.kind {
+        CellKind::Ideal => None,
+        CellKind::Pbit => Some(
+            behavioural_chip(&config, &chip, args.run.seed)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", args.chip.display()))?,
+        ),
+        other => bail!(
+            "{}: [cells] kind = {other:?} is not available on the chip; use ideal or pbit",
+            args.chip.display()
+        ),
+    };
     let mut series = Series2::default();
     // Every output file staged now (its directory proven writable) and replaced only at the end.
     let mut staging = Staging::default();
@@ -130,12 +143,11 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
     if let Some(s) = snapshots.as_mut() {
         observers.push(s);
     }
-    let (stats, cells_model) = match config.cells.kind {
-        CellKind::Ideal => {
+    let (stats, cells_model) = match behavioural {
+        None => {
             (run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &options, &mut observers)?, None)
         }
-        CellKind::Pbit => {
-            let b = behavioural_chip(&config, &chip, args.run.seed)?;
+        Some(b) => {
             let stats = match b.cells {
                 BehaviouralCells::Plain(cells) => {
                     run_chip(&b.chip, cells, &schedule, &options, &mut observers)?
@@ -146,10 +158,6 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             };
             (stats, Some(b.report))
         }
-        other => bail!(
-            "{}: [cells] kind = {other:?} is not available on the chip; use ideal or pbit",
-            args.chip.display()
-        ),
     };
     progress.finish();
     let report = ChipReport {
