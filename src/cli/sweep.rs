@@ -83,6 +83,9 @@ pub fn run_sweep(args: &SweepArgs, quiet: bool) -> Result<()> {
     }
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(|e| anyhow!(e))?;
     let study = Study::from_file(&args.study)?;
+    // Made only once the study has loaded and passed its checks, so a bad study leaves none.
+    std::fs::create_dir_all(&args.out_dir)
+        .map_err(|e| anyhow!("--out-dir {}: cannot create the directory: {e}", args.out_dir.display()))?;
     run_study(&study, &args.out_dir, shard, args.resume, args.threads, quiet)
 }
 
