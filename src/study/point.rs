@@ -435,10 +435,22 @@ pub fn run(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> {
     };
     result.map_err(|e| {
         StudyError::Point(format!(
-            "point {} ({} at {} K): {e}",
+            "{}: point {} ({} at {} K): {}",
+            study.source.display(),
             key.index,
             key.stage.name(),
-            key.temperature_k
+            key.temperature_k,
+            as_study_keys(&e.to_string(), key.stage.name())
         ))
     })
+}
+
+/// The library's messages name command-line flags; in a study the stage's keys are meant
+/// (`--tstop 1u` is `traces.tstop = "1u"`, `--set vin=0` is `set = { vin = "0" }`).
+fn as_study_keys(message: &str, stage: &str) -> String {
+    let mut text = message.replace("--set ", "");
+    for flag in ["tstop", "dt", "warmup", "max-time", "precision", "accuracy", "runs"] {
+        text = text.replace(&format!("--{flag}"), &format!("{stage}.{}", flag.replace('-', "_")));
+    }
+    text
 }
