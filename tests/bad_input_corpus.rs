@@ -401,6 +401,33 @@ fn cases() -> Vec<Case> {
             &["sweep", "st.toml", "--out-dir", "out"],
             &["st.toml:7", "chip.description", "nowhere.toml"],
         ),
+        Case {
+            refuse: &["--tstop"],
+            ..case(
+                "study",
+                "a traces tstop of 30 years (10^19 steps)",
+                &[(
+                    "st.toml",
+                    "[study]\nname = \"x\"\ntemperatures = [\"300K\"]\n[circuit]\nnetlist = \"@C/pbit.cir\"\n\
+                     [traces]\ntstop = \"1e9\"\n",
+                )],
+                &[],
+                &["sweep", "st.toml", "--out-dir", "out"],
+                &["st.toml", "point 0", "steps", "traces.tstop"],
+            )
+        },
+        case(
+            "study",
+            "a supply of 1 GV (no operating point)",
+            &[(
+                "st.toml",
+                "[study]\nname = \"x\"\ntemperatures = [\"300K\"]\n[circuit]\nnetlist = \"@C/pbit.cir\"\n\
+                 [traces]\nset = { vdd = \"1e9\" }\n",
+            )],
+            &[],
+            &["sweep", "st.toml", "--out-dir", "out"],
+            &["st.toml", "point 0", "pbit.cir", "operating point"],
+        ),
         // ---- unclear messages ----
         case(
             "message",
