@@ -50,13 +50,13 @@ fn completions_are_generated_for_each_shell() {
 #[test]
 fn man_pages_are_written_together_or_not_at_all() {
     let dir = Scratch::new("messages", "man");
-    let out = pbitsim(&["man", "--out", dir.0.to_str().unwrap(), "--quiet"]);
+    let out = pbitsim(&["man", "--out-dir", dir.0.to_str().unwrap(), "--quiet"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let page = std::fs::read_to_string(dir.path("pbitsim-simulate.1")).unwrap();
     assert!(page.contains(".TH") && page.contains("tstop"), "{page}");
     assert!(dir.path("pbitsim.1").exists());
     let missing = dir.path("no/such/dir");
-    let out = pbitsim(&["man", "--out", missing.to_str().unwrap()]);
+    let out = pbitsim(&["man", "--out-dir", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir"));
 }

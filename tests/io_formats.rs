@@ -91,22 +91,32 @@ fn pending_temporaries_can_be_removed_on_interrupt() {
 fn os_errors_name_the_file_and_the_cause() {
     let _shared = EXCLUSIVE.read().unwrap();
     let dir = Scratch::new("io", "oserror");
+    // A missing directory is named as such (outputs never create directories).
     let target = dir.path("no-such-dir").join("out.json");
     let err = write_atomic(&target, b"{}").unwrap_err();
     match &err {
-        IoError::Os { error, path, .. } => {
-            assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+        IoError::NoDirectory { path, dir: missing } => {
             assert_eq!(path, &target);
+            assert_eq!(missing, &dir.path("no-such-dir"));
         }
         other => panic!("unexpected error {other:?}"),
     }
     let message = err.to_string();
-    assert!(message.contains(&target.display().to_string()), "{message}");
     assert!(
-        message.contains(&std::io::Error::from(std::io::ErrorKind::NotFound).to_string())
-            || message.to_lowercase().contains("no such file"),
+        message.contains(&target.display().to_string()) && message.contains("does not exist"),
         "{message}"
     );
+    // Any other OS error keeps the OS's own words: here a "directory" that is a file.
+    std::fs::write(dir.path("plain"), b"x").unwrap();
+    let target = dir.path("plain").join("out.json");
+    let err = write_atomic(&target, b"{}").unwrap_err();
+    match &err {
+        IoError::Os { path, .. } => assert_eq!(path, &target),
+        other => panic!("unexpected error {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(message.contains(&target.display().to_string()), "{message}");
+    assert!(message.to_lowercase().contains("not a directory"), "{message}");
 }
 
 // ---------------------------------------------------------------- JSON

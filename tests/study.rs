@@ -91,7 +91,7 @@ probe_sweeps = 20
 
 fn sweep(study: &Path, out: &Path, extra: &[&str]) {
     let status = Command::new(bin())
-        .args(["sweep", study.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["sweep", study.to_str().unwrap(), "--out-dir", out.to_str().unwrap(), "--quiet"])
         .args(extra)
         .status()
         .unwrap();
@@ -130,7 +130,15 @@ fn interrupted_resumed_and_sharded_studies_equal_one_run() {
     // Interrupt with SIGINT (Ctrl-C) once the first point is on disk, then resume.
     let cut = root.join("cut");
     let mut child = Command::new(bin())
-        .args(["sweep", study.to_str().unwrap(), "--out", cut.to_str().unwrap(), "--quiet", "--threads", "1"])
+        .args([
+            "sweep",
+            study.to_str().unwrap(),
+            "--out-dir",
+            cut.to_str().unwrap(),
+            "--quiet",
+            "--threads",
+            "1",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -152,7 +160,7 @@ fn interrupted_resumed_and_sharded_studies_equal_one_run() {
     assert!(leftovers.is_empty(), "temporaries left behind: {leftovers:?}");
     // Without --resume the directory is refused; with it the rest runs.
     let refused = Command::new(bin())
-        .args(["sweep", study.to_str().unwrap(), "--out", cut.to_str().unwrap(), "--quiet"])
+        .args(["sweep", study.to_str().unwrap(), "--out-dir", cut.to_str().unwrap(), "--quiet"])
         .output()
         .unwrap();
     assert!(!refused.status.success());
@@ -251,7 +259,7 @@ fn bad_study_files_name_file_line_and_key() {
         std::fs::write(&path, text).unwrap();
         let out = root.join(format!("out{i}"));
         let run = Command::new(bin())
-            .args(["sweep", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+            .args(["sweep", path.to_str().unwrap(), "--out-dir", out.to_str().unwrap(), "--quiet"])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&run.stderr);
@@ -264,7 +272,7 @@ fn bad_study_files_name_file_line_and_key() {
         assert!(!out.exists(), "case {i} wrote output");
     }
     let run = Command::new(bin())
-        .args(["sweep", c.join("demo_study.toml").to_str().unwrap(), "--out", "x", "--shard", "3/2"])
+        .args(["sweep", c.join("demo_study.toml").to_str().unwrap(), "--out-dir", "x", "--shard", "3/2"])
         .output()
         .unwrap();
     assert!(!run.status.success());

@@ -19,7 +19,15 @@ fn circuits() -> PathBuf {
 
 fn train(file: &Path, out: &Path) -> std::process::Output {
     Command::new(bin())
-        .args(["train", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--threads", "2"])
+        .args([
+            "train",
+            file.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--threads",
+            "2",
+        ])
         .output()
         .unwrap()
 }

@@ -117,7 +117,7 @@ fn cli_interrupt_resume_and_chip_reads_the_weights() {
     let file = small(&s.0, 8000);
     let train = |out: &Path, extra: &[&str]| {
         let o = Command::new(bin())
-            .args(["train", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+            .args(["train", file.to_str().unwrap(), "--out-dir", out.to_str().unwrap(), "--quiet"])
             .args(extra)
             .output()
             .unwrap();
@@ -128,7 +128,7 @@ fn cli_interrupt_resume_and_chip_reads_the_weights() {
     // Ctrl-C once the first checkpoint is on disk, then --resume
     let cut = s.path("cut");
     let mut child = Command::new(bin())
-        .args(["train", file.to_str().unwrap(), "--out", cut.to_str().unwrap(), "--quiet"])
+        .args(["train", file.to_str().unwrap(), "--out-dir", cut.to_str().unwrap(), "--quiet"])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -140,7 +140,7 @@ fn cli_interrupt_resume_and_chip_reads_the_weights() {
     let status = child.wait().unwrap();
     assert!(!cut.join("edges.csv").exists(), "the run finished before the interruption ({status:?})");
     let refused = Command::new(bin())
-        .args(["train", file.to_str().unwrap(), "--out", cut.to_str().unwrap(), "--quiet"])
+        .args(["train", file.to_str().unwrap(), "--out-dir", cut.to_str().unwrap(), "--quiet"])
         .output()
         .unwrap();
     assert!(!refused.status.success());

@@ -1,6 +1,6 @@
 //! The p-bit against the hardware anchors (PHYSICS.md section 5: Extropic's all-transistor
 //! random bit, about 100 ns correlation time and 350 aJ per bit), and the spread of a
-//! mismatch population: figures a `calibrate --plot` of a p-bit adds to its others.
+//! mismatch population: figures a `calibrate --plot-dir` of a p-bit adds to its others.
 
 use crate::calibration::Calibration;
 use crate::report::plot::{Axis, Figure, Panel, Series};

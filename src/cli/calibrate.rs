@@ -27,11 +27,11 @@ pub struct CalibrateArgs {
     #[arg(long, default_value = "300K")]
     pub temps: String,
     /// Write the calibration to this JSON file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Write calibration plots (SVG and PNG) to this directory.
-    #[arg(long)]
-    pub plot: Option<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    pub plot_dir: Option<PathBuf>,
     /// The readout to calibrate (default: the first .output).
     #[arg(long)]
     pub output: Option<String>,
@@ -162,8 +162,8 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
     // when the plots are written too; the plot directory is made before the work.
     let mut staging = Staging::default();
     let out = staging.stage(&args.out)?;
-    if let Some(dir) = &args.plot {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow!("--plot {}: {e}", dir.display()))?;
+    if let Some(dir) = &args.plot_dir {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow!("--plot-dir {}: {e}", dir.display()))?;
     }
     let points = calibrate::grid(&config.sweeps).len() * config.temperatures.len() * (1 + config.monte_carlo);
     let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));
@@ -171,7 +171,7 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
     let calibration = calibrate::run(&config, &|done, _| progress.set(done as u64))?;
     progress.finish();
     calibrate::write(&calibration, &out)?;
-    if let Some(dir) = &args.plot {
+    if let Some(dir) = &args.plot_dir {
         calibrate::plots::write(&calibration, dir, "svg")?;
         calibrate::plots::write(&calibration, dir, "png")?;
     }
@@ -236,8 +236,8 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
 }
 
 fn run_coupling(args: &CalibrateArgs, config: &CalibrateConfig, quiet: bool) -> Result<()> {
-    if args.plot.is_some() {
-        bail!("--plot: a coupling calibration has no plots; its points are in the calibration file");
+    if args.plot_dir.is_some() {
+        bail!("--plot-dir: a coupling calibration has no plots; its points are in the calibration file");
     }
     let points = (calibrate::grid(&config.sweeps).len() + 1) * config.temperatures.len();
     let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));

@@ -27,20 +27,20 @@ pub struct ChipArgs {
     #[arg(long)]
     pub sweeps: Option<u64>,
     /// Warm-up sweeps (overrides schedule.warmup).
-    #[arg(long)]
-    pub warmup: Option<u64>,
+    #[arg(long, value_name = "N")]
+    pub warmup_sweeps: Option<u64>,
     #[command(flatten)]
     pub run: RunArgs,
     /// Write the samples to this .npy file (shape [samples, cells], uint8; spins as 0/1).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub samples: Option<PathBuf>,
     /// Write statistics to this JSON file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
     /// Write plots (magnetisation and energy against sweep, lattice snapshots) to this
     /// directory.
-    #[arg(long)]
-    pub plot: Option<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    pub plot_dir: Option<PathBuf>,
 }
 
 /// The stats file: the sampler's statistics, plus the calibrated cells and the chip's energy
@@ -89,7 +89,7 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
     if let Some(s) = args.sweeps {
         overrides.push(format!("schedule.sweeps={s}"));
     }
-    if let Some(w) = args.warmup {
+    if let Some(w) = args.warmup_sweeps {
         overrides.push(format!("schedule.warmup={w}"));
     }
     if !args.chip.is_file() {
@@ -107,20 +107,34 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
         progress: Some(&report_progress),
         pairs: None,
     };
+    // The cells are built (their calibration read, mismatch checked) before any output is
+    // touched, so a bad [cells] section leaves the plot directory and every file as they were.
+    let behavioural = match config.cells.kind {
+        CellKind::Ideal => None,
+        CellKind::Pbit => Some(
+            behavioural_chip(&config, &chip, args.run.seed)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", args.chip.display()))?,
+        ),
+        other => bail!(
+            "{}: [cells] kind = {other:?} is not available on the chip; use ideal or pbit",
+            args.chip.display()
+        ),
+    };
     let mut series = Series2::default();
     // Every output file staged now (its directory proven writable) and replaced only at the end.
     let mut staging = Staging::default();
     let samples_path = staging.stage_optional(args.samples.as_ref())?;
     let stats_path = staging.stage_optional(args.stats.as_ref())?;
     let mut writer = samples_path.as_ref().map(|p| NpyWriter::create(p, chip.cells())).transpose()?;
-    let mut snapshots = args.plot.as_ref().filter(|_| chip.topology.lattice_side().is_some()).map(|dir| {
-        let every = (schedule.sweeps / schedule.thin.max(1) / 8).max(1);
-        Snapshots::new(dir.join("snapshots"), every)
-    });
-    if let Some(dir) = &args.plot {
+    let mut snapshots =
+        args.plot_dir.as_ref().filter(|_| chip.topology.lattice_side().is_some()).map(|dir| {
+            let every = (schedule.sweeps / schedule.thin.max(1) / 8).max(1);
+            Snapshots::new(dir.join("snapshots"), every)
+        });
+    if let Some(dir) = &args.plot_dir {
         let snapshots = dir.join("snapshots");
         std::fs::create_dir_all(&snapshots)
-            .map_err(|e| anyhow::anyhow!("--plot {}: {e}", snapshots.display()))?;
+            .map_err(|e| anyhow::anyhow!("--plot-dir {}: {e}", snapshots.display()))?;
     }
     let mut observers: Vec<&mut dyn Observer> = vec![&mut series];
     if let Some(w) = writer.as_mut() {
@@ -129,12 +143,11 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
     if let Some(s) = snapshots.as_mut() {
         observers.push(s);
     }
-    let (stats, cells_model) = match config.cells.kind {
-        CellKind::Ideal => {
+    let (stats, cells_model) = match behavioural {
+        None => {
             (run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &options, &mut observers)?, None)
         }
-        CellKind::Pbit => {
-            let b = behavioural_chip(&config, &chip, args.run.seed)?;
+        Some(b) => {
             let stats = match b.cells {
                 BehaviouralCells::Plain(cells) => {
                     run_chip(&b.chip, cells, &schedule, &options, &mut observers)?
@@ -145,10 +158,6 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             };
             (stats, Some(b.report))
         }
-        other => bail!(
-            "{}: [cells] kind = {other:?} is not available on the chip; use ideal or pbit",
-            args.chip.display()
-        ),
     };
     progress.finish();
     let report = ChipReport {
@@ -160,7 +169,7 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
     if let Some(path) = &stats_path {
         crate::io::write_json_atomic(path, &report)?;
     }
-    if let Some(dir) = &args.plot {
+    if let Some(dir) = &args.plot_dir {
         let figure =
             Figure::new(format!("{} ({} cells)", args.chip.display(), report.stats.cells))
                 .share_x()

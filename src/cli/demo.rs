@@ -19,8 +19,8 @@ use super::Cli;
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Output directory.
-    #[arg(long, default_value = "demo")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR", default_value = "demo")]
+    pub out_dir: PathBuf,
     /// Directory of the shipped circuits (default: ./circuits, else the source tree's).
     #[arg(long)]
     pub circuits: Option<PathBuf>,
@@ -60,16 +60,17 @@ fn step(title: &str, argv: Vec<String>, quiet: bool) -> Result<()> {
 
 pub fn run(args: &DemoArgs, quiet: bool) -> Result<()> {
     let circuits = circuits_dir(args)?;
-    let out = &args.out;
+    let out = &args.out_dir;
     std::fs::create_dir_all(out)
-        .with_context(|| format!("--out {}: cannot create the directory", out.display()))?;
+        .with_context(|| format!("--out-dir {}: cannot create the directory", out.display()))?;
     let c = |name: &str| circuits.join(name).display().to_string();
     let o = |name: &str| out.join(name).display().to_string();
     let threads = args.threads.to_string();
     let started = std::time::Instant::now();
     for sub in ["traces", "calibration", "chip"] {
         let dir = out.join(sub);
-        std::fs::create_dir_all(&dir).with_context(|| format!("--out: cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("--out-dir: cannot create {}", dir.display()))?;
     }
     step(
         "1/5 p-bit traces at 300 K",
@@ -104,7 +105,7 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<()> {
             threads.clone(),
             "--out".into(),
             o("calibration/pbit_calibration.json"),
-            "--plot".into(),
+            "--plot-dir".into(),
             o("calibration"),
         ],
         quiet,
@@ -123,7 +124,7 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<()> {
             threads.clone(),
             "--stats".into(),
             o("chip/stats.json"),
-            "--plot".into(),
+            "--plot-dir".into(),
             o("chip"),
         ],
         quiet,
@@ -133,7 +134,7 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<()> {
         vec![
             "sweep".into(),
             c("demo_study.toml"),
-            "--out".into(),
+            "--out-dir".into(),
             out.display().to_string(),
             "--resume".into(),
             "--threads".into(),

@@ -19,8 +19,8 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// Directory to write pbitsim.1 and pbitsim-COMMAND.1 into (must exist).
-    #[arg(long, default_value = ".")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
 }
 
 /// Print the completion script for `args.shell` to stdout.
@@ -30,7 +30,7 @@ pub fn completions(args: &CompletionsArgs) -> Result<()> {
     Ok(())
 }
 
-/// Write `pbitsim.1` and one page per command into `args.out`, all replaced together.
+/// Write `pbitsim.1` and one page per command into `args.out_dir`, all replaced together.
 pub fn man_pages(args: &ManArgs, quiet: bool) -> Result<()> {
     let command = Cli::command();
     let mut pages: Vec<(String, clap::Command)> = vec![("pbitsim".to_string(), command.clone())];
@@ -41,8 +41,9 @@ pub fn man_pages(args: &ManArgs, quiet: bool) -> Result<()> {
     let mut staging = Staging::default();
     let mut written = Vec::new();
     for (name, page) in pages {
-        let target = args.out.join(format!("{name}.1"));
-        let staged = staging.stage(&target).with_context(|| format!("--out {}", args.out.display()))?;
+        let target = args.out_dir.join(format!("{name}.1"));
+        let staged =
+            staging.stage(&target).with_context(|| format!("--out-dir {}", args.out_dir.display()))?;
         let mut bytes = Vec::new();
         clap_mangen::Man::new(page).title(name.to_uppercase()).render(&mut bytes)?;
         std::fs::write(&staged, bytes).with_context(|| format!("cannot write {}", staged.display()))?;
@@ -50,7 +51,7 @@ pub fn man_pages(args: &ManArgs, quiet: bool) -> Result<()> {
     }
     staging.commit()?;
     if !quiet {
-        println!("wrote {} man pages in {}", written.len(), args.out.display());
+        println!("wrote {} man pages in {}", written.len(), args.out_dir.display());
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ pub struct NetlistArgs {
     /// calibration.
     pub chip: PathBuf,
     /// Write the netlist here (.cir).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Override a key of the description, e.g. --set model.beta=0.4 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]

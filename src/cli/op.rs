@@ -33,7 +33,7 @@ pub struct CircuitArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Write the result to this JSON file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
 }
 
@@ -51,7 +51,7 @@ pub struct NoiseArgs {
     #[arg(long, value_name = "K")]
     pub point: Option<usize>,
     /// Plot the node voltage PSDs to this file (.svg or .png).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
 }
 

@@ -62,13 +62,13 @@ pub struct SimulateArgs {
     #[arg(long, default_value = "0")]
     pub warmup: String,
     /// Write the trace to this file (.csv or .npy).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Plot the first run to this file (.svg or .png).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
     /// Write summary statistics to this JSON file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
     /// Device mismatch Monte Carlo sample K (0: nominal): every transistor draws its
     /// threshold and current-factor deviations (Pelgrom, from its card's A_VT and A_beta) from

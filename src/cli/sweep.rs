@@ -14,12 +14,12 @@ pub struct SweepArgs {
     /// The study file (.toml).
     pub study: PathBuf,
     /// Output directory: study.toml, study.json, points/, timings/, results.csv.
-    #[arg(long)]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
     /// Run only share I of N of the points (1-based), e.g. as one task of a job array.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Skip the points already in --out (after an interruption).
+    /// Skip the points already in --out-dir (after an interruption).
     #[arg(long)]
     pub resume: bool,
     /// Points run at once (0: one per core). Results do not depend on it.
@@ -31,7 +31,7 @@ pub struct SweepArgs {
 pub struct ReportArgs {
     /// The study directory written by `pbitsim sweep`.
     pub dir: PathBuf,
-    /// Copy the points of another directory of the same study (a shard's --out) into DIR
+    /// Copy the points of another directory of the same study (a shard's --out-dir) into DIR
     /// first; repeatable.
     #[arg(long = "merge", value_name = "SHARD_DIR")]
     pub merge: Vec<PathBuf>,
@@ -83,7 +83,10 @@ pub fn run_sweep(args: &SweepArgs, quiet: bool) -> Result<()> {
     }
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(|e| anyhow!(e))?;
     let study = Study::from_file(&args.study)?;
-    run_study(&study, &args.out, shard, args.resume, args.threads, quiet)
+    // Made only once the study has loaded and passed its checks, so a bad study leaves none.
+    std::fs::create_dir_all(&args.out_dir)
+        .map_err(|e| anyhow!("--out-dir {}: cannot create the directory: {e}", args.out_dir.display()))?;
+    run_study(&study, &args.out_dir, shard, args.resume, args.threads, quiet)
 }
 
 pub fn run_report(args: &ReportArgs, quiet: bool) -> Result<()> {

@@ -16,9 +16,9 @@ pub struct TrainArgs {
     pub file: PathBuf,
     /// Output directory: train.toml, checkpoint.json, edges.csv, fields.csv, chip.toml,
     /// history.csv, summary.json, timing.json, report.html, plots/.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Continue the run in --out from its last checkpoint (bit-identical to an uninterrupted run).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Continue the run in --out-dir from its last checkpoint (bit-identical to an uninterrupted run).
     #[arg(long)]
     pub resume: bool,
     /// Worker threads (0: all cores). Results do not depend on it.
@@ -38,7 +38,7 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<()> {
     }
     let file = TrainFile::from_file(&args.file)?;
     crate::train::plain::check(&file)?;
-    outputs::prepare(&args.out, &file, args.resume)?;
+    outputs::prepare(&args.out_dir, &file, args.resume)?;
     let progress = Progress::new(quiet, file.train.steps, "training");
     let label = std::sync::Mutex::new(String::from("training"));
     let show = |s: &StepInfo| {
@@ -53,14 +53,18 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<()> {
         RunOptions { threads: args.threads, resume: args.resume, progress: Some(&show), stop_after: None };
     let started = std::time::Instant::now();
     let what = if file.study.is_some() {
-        let outcome = study::run(&file, &args.out, &options, &|name: &str| {
+        let outcome = study::run(&file, &args.out_dir, &options, &|name: &str| {
             if let Ok(mut l) = label.lock() {
                 *l = name.to_string();
             }
         })?;
-        format!("study: {} trainings, report {}", outcome.trainings, args.out.join("report.html").display())
+        format!(
+            "study: {} trainings, report {}",
+            outcome.trainings,
+            args.out_dir.join("report.html").display()
+        )
     } else if file.dtm.is_some() {
-        let outcome = dtm::run(&file, &args.out, &options, &|name: &str| {
+        let outcome = dtm::run(&file, &args.out_dir, &options, &|name: &str| {
             if let Ok(mut l) = label.lock() {
                 *l = name.to_string();
             }
@@ -69,10 +73,10 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<()> {
             "DTM: nearest-centroid accuracy of generated digits {:.3} (real held-out digits {:.3}), report {}",
             outcome.accuracy,
             outcome.real_accuracy,
-            args.out.join("report.html").display()
+            args.out_dir.join("report.html").display()
         )
     } else {
-        let outcome = train_file(&file, &args.out, &options)?;
+        let outcome = train_file(&file, &args.out_dir, &options)?;
         let e = &outcome.evaluation;
         let score = e
             .exact
@@ -88,7 +92,7 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<()> {
                 t.chain_sweeps_per_second, t.cell_updates_per_second
             )
         });
-        format!("{score}{speed}; wrote {}", args.out.display())
+        format!("{score}{speed}; wrote {}", args.out_dir.display())
     };
     progress.finish();
     if !quiet {

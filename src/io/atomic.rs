@@ -80,6 +80,10 @@ impl AtomicPath {
                 }
                 // Left by an earlier process with the same id: try the next number.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => forget_pending(&temp),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && !dir.is_dir() => {
+                    forget_pending(&temp);
+                    return Err(IoError::NoDirectory { path: target.to_path_buf(), dir });
+                }
                 Err(e) => {
                     forget_pending(&temp);
                     return Err(IoError::os("create a temporary file beside", target, e));

@@ -120,6 +120,18 @@ pub enum IoError {
         /// Number of values supplied.
         found: usize,
     },
+    /// An output file whose directory does not exist (outputs never create directories).
+    #[error(
+        "cannot write '{}': the directory '{}' does not exist; create it first or choose another path",
+        path.display(),
+        dir.display()
+    )]
+    NoDirectory {
+        /// The output file.
+        path: PathBuf,
+        /// Its missing directory.
+        dir: PathBuf,
+    },
     /// A whole array has more dimensions than NumPy accepts.
     #[error(
         "cannot write '{}': {dims} dimensions; NumPy arrays have at most {max}",

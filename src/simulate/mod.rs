@@ -358,8 +358,13 @@ fn run_sde<M: Method>(
 
 /// A divergence as an error naming the node, the time and the likely cause.
 fn diverged(prepared: &Prepared, error: SdeError, step: f64) -> SimulateError {
-    let SdeError::Diverged { t, component, value, limit, step: h } = error else {
-        return SimulateError::Sde(error);
+    let forced = prepared.step.chosen_by == "forced";
+    let (t, component, value, limit, h) = match error {
+        SdeError::Diverged { t, component, value, limit, step } => (t, component, value, limit, step),
+        SdeError::NonFinite { t, .. } | SdeError::StepTooSmall { t, .. } => {
+            return SimulateError::Step(step::beyond_any_step(&prepared.circuit, t, forced));
+        }
+        other => return SimulateError::Sde(other),
     };
     let h = if h > 0.0 { h } else { step };
     let c = &prepared.circuit;

@@ -103,6 +103,22 @@ impl StepPlan {
     }
 }
 
+/// The message for a circuit whose drift is not finite, or changes faster than any step can
+/// follow, at time `t`: almost always a supply, bias or temperature outside the range the
+/// device models describe (the subthreshold currents grow as exp(V / U_T)), not a step too long.
+pub(crate) fn beyond_any_step(circuit: &Circuit, t: f64, forced: bool) -> String {
+    let largest = circuit.fixed_voltages.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let forced = if forced { "; or the step forced by --force-dt is too long (drop --force-dt)" } else { "" };
+    format!(
+        "at t = {} the circuit's currents became too large or not finite for any time step (at {:.1} K, \
+         sources up to {}): a supply, bias or temperature outside the range of the device models? check \
+         the .param values, --set and --temp (or .temp){forced}. Nothing was written.",
+        crate::units::format_si(t, "s"),
+        circuit.temperature,
+        crate::units::format_si(largest, "V")
+    )
+}
+
 fn run_pilot(kind: MethodKind, sys: &CircuitSde<'_>, rule: &StepRule, seed: u64) -> Result<Pilot, SdeError> {
     let x0 = sys.initial_state();
     let mut rng = Seed(seed).stream(Domain::Other, PILOT_STREAM);
@@ -148,10 +164,15 @@ pub fn plan(
     };
     let rule = StepRule::new(config.accuracy, f64::INFINITY);
     let found = run_pilot(kind, &sys, &rule, config.seed).map_err(|e| match e {
-        SdeError::Diverged { .. } | SdeError::NonFinite { .. } => SimulateError::Step(format!(
+        SdeError::Diverged { .. } => SimulateError::Step(format!(
             "{}: the circuit diverged while pbitsim was choosing its step ({e}); a node with no path to \
              any source, or a current source into a capacitor, drives its voltage without bound",
             config.circuit.display()
+        )),
+        SdeError::NonFinite { t, .. } | SdeError::StepTooSmall { t, .. } => SimulateError::Step(format!(
+            "{}: {}",
+            config.circuit.display(),
+            beyond_any_step(circuit, t, false)
         )),
         other => SimulateError::Sde(other),
     })?;

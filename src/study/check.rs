@@ -1,11 +1,12 @@
 //! A study checked before it runs: every key that reaches the netlist or the chip
 //! description is tried there when the study file is loaded, so that a study that cannot
 //! run stops before its output directory is made, with the study file, the line and the
-//! key at fault (not at point 0, after minutes, naming a `--set` flag nobody typed).
+//! key at fault (not at point 0, after minutes, naming a `--set` flag nobody typed). Traces
+//! points are also prepared (operating point and step plan) as they will run.
 
 use std::collections::BTreeSet;
 
-use super::point::{PointKey, chip_settings, overrides, points};
+use super::point::{PointKey, as_study_keys, chip_settings, overrides, points, traces_config};
 use super::{Stage, Study, StudyError};
 use crate::chip::ChipConfig;
 use crate::circuit::elaborate::{Variation, elaborate};
@@ -57,6 +58,13 @@ pub fn check(study: &Study) -> Result<(), StudyError> {
                 }
                 if seen.insert(format!("{:?}{set:?}", key.temperature_k)) {
                     netlist_accepts(study, &set, key.temperature_k).map_err(|e| fail(&what, e))?;
+                    // A traces point is prepared as it will run (operating point, step, step
+                    // count): a supply with no operating point or a tstop of years stops here.
+                    if key.stage == Stage::Traces {
+                        let config = traces_config(study, &key).map_err(|e| fail(&what, e.to_string()))?;
+                        crate::simulate::prepare(&config)
+                            .map_err(|e| fail(&what, as_study_keys(&e.to_string(), "traces")))?;
+                    }
                 }
             }
             Stage::Chip => {

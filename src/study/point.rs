@@ -226,10 +226,11 @@ pub(super) fn overrides(study: &Study, key: &PointKey, extra: &[(String, String)
 
 const EXCERPT_POINTS: usize = 2000;
 
-fn run_traces(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> {
+/// The simulation a traces point runs.
+pub(super) fn traces_config(study: &Study, key: &PointKey) -> Result<SimulateConfig, StudyError> {
     let (circuit, stage) =
         (study.circuit.as_ref().expect("validated"), study.traces.as_ref().expect("validated"));
-    let config = SimulateConfig {
+    Ok(SimulateConfig {
         circuit: circuit.netlist.clone(),
         overrides: overrides(study, key, &stage.set),
         temperature: Some(key.temperature_k),
@@ -245,7 +246,12 @@ fn run_traces(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> 
         record_every: None,
         warmup: 200e-9,
         variation: Default::default(),
-    };
+    })
+}
+
+fn run_traces(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> {
+    let circuit = study.circuit.as_ref().expect("validated");
+    let config = traces_config(study, key)?;
     let mut prepared = simulate::prepare(&config)?;
     prepared.record_every = prepared.tstop / EXCERPT_POINTS as f64;
     let outcome = simulate::run(&config, prepared, &|_| {})?;
@@ -436,10 +442,22 @@ pub fn run(study: &Study, key: &PointKey) -> Result<PointResult, StudyError> {
     };
     result.map_err(|e| {
         StudyError::Point(format!(
-            "point {} ({} at {} K): {e}",
+            "{}: point {} ({} at {} K): {}",
+            study.source.display(),
             key.index,
             key.stage.name(),
-            key.temperature_k
+            key.temperature_k,
+            as_study_keys(&e.to_string(), key.stage.name())
         ))
     })
+}
+
+/// The library's messages name command-line flags; in a study the stage's keys are meant
+/// (`--tstop 1u` is `traces.tstop = "1u"`, `--set vin=0` is `set = { vin = "0" }`).
+pub(super) fn as_study_keys(message: &str, stage: &str) -> String {
+    let mut text = message.replace("--set ", "");
+    for flag in ["tstop", "dt", "warmup", "max-time", "precision", "accuracy", "runs"] {
+        text = text.replace(&format!("--{flag}"), &format!("{stage}.{}", flag.replace('-', "_")));
+    }
+    text
 }

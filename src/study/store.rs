@@ -186,7 +186,7 @@ impl StudyDir {
         match self.manifest()? {
             Some(m) if m.sha256 != sha => {
                 return Err(StudyError::Directory(format!(
-                    "{} holds the results of another study ('{}', from {}); use a new --out directory",
+                    "{} holds the results of another study ('{}', from {}); use a new --out-dir",
                     self.root.display(),
                     m.name,
                     m.source
@@ -198,7 +198,7 @@ impl StudyDir {
                 if overlap > 0 && !resume {
                     return Err(StudyError::Directory(format!(
                         "{} already holds {overlap} finished point(s) of this study; pass --resume to \
-                         run only the rest, or use a new --out directory",
+                         run only the rest, or use a new --out-dir",
                         self.root.display()
                     )));
                 }
@@ -206,7 +206,7 @@ impl StudyDir {
             None => {
                 if self.root.join("points").exists() {
                     return Err(StudyError::Directory(format!(
-                        "{} has a points/ folder but no study.json; use a new --out directory",
+                        "{} has a points/ folder but no study.json; use a new --out-dir",
                         self.root.display()
                     )));
                 }
@@ -243,7 +243,7 @@ impl StudyDir {
     pub fn read_all(&self) -> Result<(Manifest, Vec<PointRecord>, Vec<usize>), StudyError> {
         let manifest = self.manifest()?.ok_or_else(|| {
             StudyError::Directory(format!(
-                "{}: no study.json; is this the --out directory of `pbitsim sweep`?",
+                "{}: no study.json; is this the --out-dir of `pbitsim sweep`?",
                 self.root.display()
             ))
         })?;

@@ -1,7 +1,7 @@
 //! Learning on the simulated chip: Boltzmann machines and a small denoising thermodynamic
 //! model (DTM) trained with the chip's own samplers and cells (PHYSICS.md 11).
 //!
-//! `pbitsim train TRAIN.toml --out DIR [--resume]` reads a training file ([`config`]): the
+//! `pbitsim train TRAIN.toml --out-dir DIR [--resume]` reads a training file ([`config`]): the
 //! chip's own sections (`[lattice]` or `[graph]`, `[model]`, `[cells]`, `[schedule]` method)
 //! describe the chip and the cells both phases run on; `[train]`, `[data]`, `[placement]` and
 //! `[evaluation]` describe the learning; a `[study]` or `[dtm]` section turns the run into the

@@ -20,7 +20,7 @@ pub fn prepare(dir: &Path, file: &TrainFile, resume: bool) -> Result<(), TrainEr
         let old = std::fs::read(&copy).map_err(|e| TrainError::Io(format!("{}: {e}", copy.display())))?;
         if !resume {
             return Err(TrainError::Directory(format!(
-                "{} already holds a training run; pass --resume to continue it, or choose another --out",
+                "{} already holds a training run; pass --resume to continue it, or choose another --out-dir",
                 dir.display()
             )));
         }
@@ -36,7 +36,7 @@ pub fn prepare(dir: &Path, file: &TrainFile, resume: bool) -> Result<(), TrainEr
         && !resume
     {
         return Err(TrainError::Directory(format!(
-            "{} exists and is not empty; choose another --out (or --resume a run in it)",
+            "{} exists and is not empty; choose another --out-dir (or --resume a run in it)",
             dir.display()
         )));
     }

@@ -1,6 +1,6 @@
 //! A plain training run: one Boltzmann machine on one data set, and the files it writes.
 //!
-//! `DIR` after `pbitsim train TRAIN.toml --out DIR`:
+//! `DIR` after `pbitsim train TRAIN.toml --out-dir DIR`:
 //! ```text
 //! DIR/train.toml         the training file, verbatim
 //! DIR/checkpoint.json    the resumable state (crate::train::checkpoint), atomic

@@ -122,7 +122,7 @@ pub fn train<C: CellModel + Clone + 'static>(
         let c = Checkpoint::load(&job.checkpoint, &optimizer)?;
         if c.config_sha256 != file.sha256 || c.theta.len() != machine.parameters() {
             return Err(TrainError::Directory(format!(
-                "{} was written by a different training file (SHA-256 {}...); start a new --out directory",
+                "{} was written by a different training file (SHA-256 {}...); start a new --out-dir",
                 job.checkpoint.display(),
                 &c.config_sha256[..12.min(c.config_sha256.len())]
             )));

@@ -298,7 +298,7 @@ fn two_terminal(st: &Statement, quantity: Quantity) -> Result<ElementKind, Netli
             token: token.text.clone(),
             context: format!("capacitance of {}", st.head().text),
             problem: format!(
-                "is below {} F: one electron would move its node by {:.0} V or more; expected at least 1e-20 F (attofarads are typical)",
+                "is below {:e} F: one electron would move its node by {:.0} V or more; expected at least 1e-20 F (attofarads are typical)",
                 MIN_CAPACITANCE,
                 crate::units::ELEMENTARY_CHARGE / MIN_CAPACITANCE
             ),
