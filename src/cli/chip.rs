@@ -51,6 +51,9 @@ pub struct ChipReport {
     pub stats: ChipStats,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cells_model: Option<CellsReport>,
+    /// Calibrated Gaussian cells: the calibration and the law read from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gaussian_cells: Option<crate::chip::cells::gaussian::GaussianCellsReport>,
     /// Energy of one sweep (every cell updated once) (J).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub energy_per_sweep_j: Option<f64>,
@@ -129,6 +132,7 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
     if let Some(s) = snapshots.as_mut() {
         observers.push(s);
     }
+    let mut gaussian_cells = None;
     let (stats, cells_model) = match config.cells.kind {
         CellKind::Ideal => {
             (run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &options, &mut observers)?, None)
@@ -145,8 +149,15 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             };
             (stats, Some(b.report))
         }
+        CellKind::Gaussian => {
+            let (calibrated, report) =
+                crate::chip::cells::gaussian::calibrated_gaussian_chip(&config, &chip)?;
+            gaussian_cells = Some(report);
+            let cells = IdealCell::new(calibrated.model.beta);
+            (run_chip(&calibrated, cells, &schedule, &options, &mut observers)?, None)
+        }
         other => bail!(
-            "{}: [cells] kind = {other:?} is not available on the chip; use ideal or pbit",
+            "{}: [cells] kind = {other:?} is not available on the chip; use ideal, pbit or gaussian",
             args.chip.display()
         ),
     };
@@ -155,6 +166,7 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
         energy_per_sample_j: cells_model.as_ref().map(|c| c.energy.per_sample_j(stats.tau_int_energy)),
         energy_per_sweep_j: cells_model.as_ref().map(|c| c.energy.per_sweep_j),
         cells_model,
+        gaussian_cells,
         stats,
     };
     if let Some(path) = &stats_path {
@@ -193,6 +205,13 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             "  flips_per_ns = {:.3} (sweeps), {:.3} with statistics and outputs, {} thread(s); kernel: {}, {}",
             s.flips_per_ns, s.overall_flips_per_ns, s.threads, s.kernel.local_field, s.kernel.draw
         );
+        if let (Some(g), Some(c)) = (&report.gaussian_cells, &s.covariance) {
+            let m = &c.matrix;
+            println!(
+                "  gaussian pairs from {}: covariance [{:.4e} {:.4e} {:.4e}] V^2 (calibrated mean ({:.4e}, {:.4e}) V)",
+                g.calibration, m[0][0], m[0][1], m[1][1], g.law.mean_v[0], g.law.mean_v[1]
+            );
+        }
         if let Some(c) = &report.cells_model {
             println!(
                 "  p-bit cells at {:.1} K: effective beta {:.4} (model beta {:.4}), energy {} per sweep, {} per sample",
