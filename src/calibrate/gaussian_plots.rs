@@ -4,7 +4,8 @@
 //!   (V(a), V(b)) plane, measured (lines) and linear-noise (dots), at every value of the first
 //!   control with the other controls at their first grid value;
 //! - `circulation`: against the first control, one colour per value of the second: the
-//!   gyration rate L = (1/2) <v_a dv_b - v_b dv_a> / dt with its standard error (LNA dotted),
+//!   gyration rate L = (1/2) <v_a dv_b - v_b dv_a> / dt with its standard error (linear noise
+//!   as dots),
 //!   the normalised rate L / sqrt(det S) (the mean angular velocity of the whitened pair,
 //!   1/s), the aspect ratio sqrt(lambda_max / lambda_min) of the ellipse and the angle of its
 //!   principal axis from the V(a) axis (degrees).
@@ -76,7 +77,7 @@ pub fn figures(cal: &GaussianCalibration) -> Vec<(String, Figure)> {
     };
     let colours = spread(groups.len());
     let mut gyration = Panel::new(
-        "gyration rate (1/2)<va dvb - vb dva>/dt, measured +- se (LNA dotted)",
+        "gyration rate (1/2)<va dvb - vb dva>/dt: measured +- se (lines), linear noise (dots)",
         Axis::si(x_name, "V"),
         Axis::si("L", "V^2/s"),
     );
@@ -106,7 +107,9 @@ pub fn figures(cal: &GaussianCalibration) -> Vec<(String, Figure)> {
         let x: Vec<f64> = pts.iter().map(|p| p.controls[x_name]).collect();
         let l: Vec<f64> = pts.iter().map(|p| p.gyration_v2_per_s).collect();
         let e: Vec<f64> = pts.iter().map(|p| p.gyration_se_v2_per_s).collect();
-        gyration = gyration.series(Series::error_bars(name.clone(), x.clone(), l.clone(), e).color(c));
+        gyration = gyration
+            .series(Series::line(name.clone(), x.clone(), l.clone()).color(c))
+            .series(Series::error_bars("", x.clone(), l.clone(), e).color(c));
         let lna: Vec<(f64, f64)> = pts
             .iter()
             .filter_map(|p| p.lna.as_ref().map(|l| (p.controls[x_name], l.gyration_v2_per_s)))
