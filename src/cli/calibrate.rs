@@ -72,7 +72,8 @@ pub struct CalibrateArgs {
     pub driver: Option<String>,
     /// Calibrate a Gaussian sampler: the circuit's analog outputs read two free nodes, and
     /// every grid point is measured (--batch runs of --tstop) into their mean vector,
-    /// covariance, precision matrix and gyration rate.
+    /// covariance, precision matrix and gyration rate, at one temperature (--precision and
+    /// --max-time do not apply).
     #[arg(long, conflicts_with_all = ["coupling", "monte_carlo"])]
     pub gaussian: bool,
     /// Engine: sde or jump.
