@@ -106,6 +106,11 @@ impl CovarianceAccumulator {
         self.area[i * self.dim + j] / (2.0 * self.interval * self.pairs.max(1) as f64)
     }
 
+    /// Mean of each signal.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
     /// Number of samples.
     pub fn count(&self) -> u64 {
         self.count

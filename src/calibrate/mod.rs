@@ -6,11 +6,14 @@
 //! temperature and across temperatures ([`fitting`]) and written as a versioned calibration
 //! file ([`crate::calibration`], the format module shared with its readers) with plots ([`plots`]).
 //! With `--monte-carlo N`, N device-mismatch samples of the circuit are calibrated the same
-//! way and written as the file's population ([`population`]).
+//! way and written as the file's population ([`population`]). A Gaussian sampler circuit is
+//! measured into mean vectors and precision matrices over its control grid ([`gaussian`]).
 
 pub mod anchors;
 pub mod coupling;
 pub mod fitting;
+pub mod gaussian;
+pub mod gaussian_plots;
 pub mod plots;
 pub mod point;
 pub mod population;
@@ -283,6 +286,7 @@ pub fn calibrate_sample(
                 fitting::fit_pmog(group, &mixtures, controls, t)
             }
             CellKind::Coupling => Err("a coupling is calibrated with --coupling".to_string()),
+            CellKind::Gaussian => Err("a Gaussian sampler is calibrated with --gaussian".to_string()),
         }
         .map_err(SimulateError::Config)?;
         fits.push(fit);

@@ -208,7 +208,7 @@ pub fn figures(cal: &Calibration) -> Vec<(String, Figure)> {
         CellKind::Pdit => pdit(cal),
         CellKind::Pmog => pmog(cal),
         // A coupling calibration is its own document, with its own figures.
-        CellKind::Coupling => Vec::new(),
+        CellKind::Coupling | CellKind::Gaussian => Vec::new(),
     }
 }
 

@@ -5,14 +5,17 @@
 //! [`schema`] is the document (schema, version, circuit, controls, fits, mismatch) with its
 //! validation on load; [`point`] the measured points it carries; [`population`] the
 //! mismatch Monte Carlo samples and their statistics; [`coupling`] the document of a coupling
-//! circuit (same header, `cell` = "coupling").
+//! circuit (same header, `cell` = "coupling"); [`gaussian`] that of a Gaussian sampler
+//! (`cell` = "gaussian").
 
 pub mod coupling;
+pub mod gaussian;
 pub mod point;
 pub mod population;
 pub mod schema;
 
 pub use coupling::{CouplingBench, CouplingCalibration, CouplingFit, CouplingPoint};
+pub use gaussian::{GaussianCalibration, GaussianLaw, GaussianPoint, LinearNoise};
 pub use point::{MixtureRecord, PointMeasurement, Precision};
 pub use population::{Population, PopulationSample, SampleFit};
 pub use schema::*;

@@ -5,7 +5,8 @@
 //! schema            "pbitsim-calibration"
 //! version           2 (1 is still read: it has no population)
 //! cell              "pbit" | "pdit" | "pmog" ("coupling": a coupling circuit, see
-//!                   [`super::coupling`], a document of its own with the same header)
+//!                   [`super::coupling`], "gaussian": a Gaussian sampler, see
+//!                   [`super::gaussian`]; documents of their own with the same header)
 //! circuit           path, title, sha256 of the netlist text, parameters, model cards (name,
 //!                   path, sha256, source)
 //! output            the readout calibrated
@@ -56,6 +57,8 @@ pub enum CellKind {
     Pmog,
     /// A coupling circuit ([`super::coupling::CouplingCalibration`]).
     Coupling,
+    /// A Gaussian sampler circuit ([`super::gaussian::GaussianCalibration`]).
+    Gaussian,
 }
 
 impl CellKind {
@@ -65,6 +68,7 @@ impl CellKind {
             CellKind::Pdit => "pdit",
             CellKind::Pmog => "pmog",
             CellKind::Coupling => "coupling",
+            CellKind::Gaussian => "gaussian",
         }
     }
 }
@@ -342,8 +346,9 @@ pub(super) fn read_checked(path: &Path, expected: CellKind) -> Result<serde_json
         None => return Err(invalid(path, "missing key 'version'")),
     }
     let kind = value.get("cell").cloned().ok_or_else(|| invalid(path, "missing key 'cell'"))?;
-    let kind: CellKind = serde_json::from_value(kind.clone())
-        .map_err(|_| invalid(path, format!("cell is {kind}, expected one of pbit, pdit, pmog, coupling")))?;
+    let kind: CellKind = serde_json::from_value(kind.clone()).map_err(|_| {
+        invalid(path, format!("cell is {kind}, expected one of pbit, pdit, pmog, coupling, gaussian"))
+    })?;
     if kind != expected {
         return Err(invalid(
             path,
@@ -368,6 +373,9 @@ impl Calibration {
     pub fn validate(&self) -> Result<(), String> {
         if self.cell == CellKind::Coupling {
             return Err("a coupling calibration is not a cell calibration; read it as a coupling".into());
+        }
+        if self.cell == CellKind::Gaussian {
+            return Err("a Gaussian calibration is read as one (a Gaussian chip's [cells])".into());
         }
         if self.temperatures_k.is_empty() || self.temperatures_k.windows(2).any(|w| w[0] >= w[1]) {
             return Err("temperatures_k must be a non-empty increasing list".into());

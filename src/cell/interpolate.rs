@@ -24,6 +24,7 @@ impl<'a> Bracketed<'a> {
                     CellKind::Pdit => "p-dit",
                     CellKind::Pmog => "p-MoG",
                     CellKind::Coupling => "coupling",
+                    CellKind::Gaussian => "Gaussian sampler",
                 }
             )));
         }

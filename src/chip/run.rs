@@ -95,7 +95,14 @@ pub struct ChipStats {
     /// Ising chips of up to 16 cells: the joint law of the cells, cell i as bit i.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub joint: Option<crate::analysis::Joint>,
+    /// Gaussian chips of up to [`COVARIANCE_CELLS`] cells: the sample covariance of the
+    /// cells (population form, as `simulate` writes it), nodes named by cell index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covariance: Option<crate::noise::Covariance>,
 }
+
+/// The largest Gaussian chip whose full covariance goes into the stats.
+pub const COVARIANCE_CELLS: usize = 64;
 
 /// Builds the sampler a chip and schedule call for, with cells `cells`.
 pub fn build_sampler<C: CellModel + 'static>(
@@ -183,6 +190,10 @@ pub fn run(
                 BehaviouralCells::Coupled(cells) => run_chip(&b.chip, cells, &schedule, options, observers),
             }
         }
+        CellKind::Gaussian => {
+            let (chip, _) = crate::chip::cells::gaussian::calibrated_gaussian_chip(config, &chip)?;
+            run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, options, observers)
+        }
         other => Err(ChipError::CellKind(format!("{other:?}").to_lowercase())),
     }
 }
@@ -210,6 +221,8 @@ pub fn run_chip<C: CellModel + 'static>(
         ModelKind::Ising => JointObserver::new(n),
         _ => None,
     };
+    let mut covariance = (chip.model.kind == ModelKind::Gaussian && n <= COVARIANCE_CELLS)
+        .then(|| crate::analysis::covariance::CovarianceAccumulator::new(n, 1.0));
     let mut buf = empty_state(chip.model.kind, n);
     let total = schedule.warmup + schedule.sweeps;
     let step = (total / 100).max(1);
@@ -240,6 +253,9 @@ pub fn run_chip<C: CellModel + 'static>(
             }
             if let Some(j) = joint.as_mut() {
                 j.observe(&sample)?;
+            }
+            if let (Some(c), StateBuf::Real(x)) = (covariance.as_mut(), sample.state) {
+                c.push(x);
             }
             for o in observers.iter_mut() {
                 o.observe(&sample)?;
@@ -288,5 +304,9 @@ pub fn run_chip<C: CellModel + 'static>(
         class_marginals: summary.class_marginals(),
         pair_correlations: pairs.map(|p| p.values()),
         joint: joint.map(|j| j.joint()),
+        covariance: covariance.map(|c| crate::noise::Covariance {
+            nodes: (0..n).map(|i| i.to_string()).collect(),
+            matrix: c.covariance(),
+        }),
     })
 }

@@ -71,6 +71,12 @@ pub struct CalibrateArgs {
     /// With --coupling: the bit output of the driving readout (default: the first bit output).
     #[arg(long, requires = "coupling")]
     pub driver: Option<String>,
+    /// Calibrate a Gaussian sampler: the circuit's analog outputs read two free nodes, and
+    /// every grid point is measured (--batch runs of --tstop) into their mean vector,
+    /// covariance, precision matrix and gyration rate, at one temperature (--precision and
+    /// --max-time do not apply).
+    #[arg(long, conflicts_with_all = ["coupling", "monte_carlo"])]
+    pub gaussian: bool,
     /// Engine: sde or jump.
     #[arg(long, default_value = "sde")]
     pub engine: String,
@@ -157,6 +163,9 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
     let config = args.config()?;
     if args.coupling {
         return run_coupling(args, &config, quiet);
+    }
+    if args.gaussian {
+        return run_gaussian(args, &config, quiet);
     }
     // The calibration file is staged now (its directory proven writable) and replaced only
     // when the plots are written too; the plot directory is made before the work.
@@ -265,6 +274,53 @@ fn run_coupling(args: &CalibrateArgs, config: &CalibrateConfig, quiet: bool) -> 
                 format_si(p.delay_s, "s"),
                 format_si(p.settling_time_s, "s"),
                 format_si(p.power_w, "W")
+            );
+        }
+    }
+    Ok(())
+}
+
+fn run_gaussian(args: &CalibrateArgs, config: &CalibrateConfig, quiet: bool) -> Result<()> {
+    let mut staging = Staging::default();
+    let out = staging.stage(&args.out)?;
+    if let Some(dir) = &args.plot_dir {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow!("--plot-dir {}: {e}", dir.display()))?;
+    }
+    let points = calibrate::grid(&config.sweeps).len();
+    let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));
+    let started = std::time::Instant::now();
+    let calibration = calibrate::gaussian::run(config, &|done, _| progress.set(done as u64))?;
+    progress.finish();
+    crate::io::write_json_atomic(&out, &calibration)?;
+    if let Some(dir) = &args.plot_dir {
+        for ext in ["svg", "png"] {
+            calibrate::gaussian_plots::write(&calibration, dir, ext)?;
+        }
+    }
+    staging.commit()?;
+    if !quiet {
+        println!(
+            "gaussian pair ({}) from {} points in {:.1} s; wrote {}",
+            calibration.nodes.join(", "),
+            calibration.points.len(),
+            started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+        for p in &calibration.points {
+            let controls: Vec<String> =
+                p.controls.iter().map(|(k, v)| format!("{k} = {}", format_si(*v, "V"))).collect();
+            let s = &p.covariance_v2;
+            println!(
+                "  {}: mean ({}, {}), S = [{:.4e} {:.4e} {:.4e}] V^2 (+- {:.1e}), gyration {:.3e} +- {:.1e} V^2/s",
+                controls.join(", "),
+                format_si(p.mean_v[0], "V"),
+                format_si(p.mean_v[1], "V"),
+                s[0][0],
+                s[0][1],
+                s[1][1],
+                p.covariance_se_v2[0][0].max(p.covariance_se_v2[1][1]),
+                p.gyration_v2_per_s,
+                p.gyration_se_v2_per_s
             );
         }
     }

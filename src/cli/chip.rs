@@ -51,6 +51,9 @@ pub struct ChipReport {
     pub stats: ChipStats,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cells_model: Option<CellsReport>,
+    /// Calibrated Gaussian cells: the calibration and the law read from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gaussian_cells: Option<crate::chip::cells::gaussian::GaussianCellsReport>,
     /// Energy of one sweep (every cell updated once) (J).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub energy_per_sweep_j: Option<f64>,
@@ -60,6 +63,14 @@ pub struct ChipReport {
 }
 
 /// Records magnetisation and energy per sample for the plots.
+/// The chip's cells, built before any output is touched.
+enum PreparedCells {
+    Ideal,
+    Behavioural(crate::chip::cells::couplings::BehaviouralChip),
+    /// The chip with diagonal, couplings and fields from a Gaussian calibration.
+    Gaussian(Box<crate::chip::Chip>, crate::chip::cells::gaussian::GaussianCellsReport),
+}
+
 #[derive(Default)]
 struct Series2 {
     sweep: Vec<f64>,
@@ -109,14 +120,19 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
     };
     // The cells are built (their calibration read, mismatch checked) before any output is
     // touched, so a bad [cells] section leaves the plot directory and every file as they were.
-    let behavioural = match config.cells.kind {
-        CellKind::Ideal => None,
-        CellKind::Pbit => Some(
+    let cells = match config.cells.kind {
+        CellKind::Ideal => PreparedCells::Ideal,
+        CellKind::Pbit => PreparedCells::Behavioural(
             behavioural_chip(&config, &chip, args.run.seed)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", args.chip.display()))?,
         ),
+        CellKind::Gaussian => {
+            let (calibrated, report) = crate::chip::cells::gaussian::calibrated_gaussian_chip(&config, &chip)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", args.chip.display()))?;
+            PreparedCells::Gaussian(Box::new(calibrated), report)
+        }
         other => bail!(
-            "{}: [cells] kind = {other:?} is not available on the chip; use ideal or pbit",
+            "{}: [cells] kind = {other:?} is not available on the chip; use ideal, pbit or gaussian",
             args.chip.display()
         ),
     };
@@ -143,11 +159,12 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
     if let Some(s) = snapshots.as_mut() {
         observers.push(s);
     }
-    let (stats, cells_model) = match behavioural {
-        None => {
+    let mut gaussian_cells = None;
+    let (stats, cells_model) = match cells {
+        PreparedCells::Ideal => {
             (run_chip(&chip, IdealCell::new(chip.model.beta), &schedule, &options, &mut observers)?, None)
         }
-        Some(b) => {
+        PreparedCells::Behavioural(b) => {
             let stats = match b.cells {
                 BehaviouralCells::Plain(cells) => {
                     run_chip(&b.chip, cells, &schedule, &options, &mut observers)?
@@ -158,12 +175,18 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             };
             (stats, Some(b.report))
         }
+        PreparedCells::Gaussian(calibrated, report) => {
+            gaussian_cells = Some(report);
+            let cells = IdealCell::new(calibrated.model.beta);
+            (run_chip(&calibrated, cells, &schedule, &options, &mut observers)?, None)
+        }
     };
     progress.finish();
     let report = ChipReport {
         energy_per_sample_j: cells_model.as_ref().map(|c| c.energy.per_sample_j(stats.tau_int_energy)),
         energy_per_sweep_j: cells_model.as_ref().map(|c| c.energy.per_sweep_j),
         cells_model,
+        gaussian_cells,
         stats,
     };
     if let Some(path) = &stats_path {
@@ -202,6 +225,13 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             "  flips_per_ns = {:.3} (sweeps), {:.3} with statistics and outputs, {} thread(s); kernel: {}, {}",
             s.flips_per_ns, s.overall_flips_per_ns, s.threads, s.kernel.local_field, s.kernel.draw
         );
+        if let (Some(g), Some(c)) = (&report.gaussian_cells, &s.covariance) {
+            let m = &c.matrix;
+            println!(
+                "  gaussian pairs from {}: covariance [{:.4e} {:.4e} {:.4e}] V^2 (calibrated mean ({:.4e}, {:.4e}) V)",
+                g.calibration, m[0][0], m[0][1], m[1][1], g.law.mean_v[0], g.law.mean_v[1]
+            );
+        }
         if let Some(c) = &report.cells_model {
             println!(
                 "  p-bit cells at {:.1} K: effective beta {:.4} (model beta {:.4}), energy {} per sweep, {} per sample",

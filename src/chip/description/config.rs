@@ -11,7 +11,8 @@
 //! coupling = 1.0            # or random = { seed = 1, sigma = 1.0, kind = "normal"|"pm", field_sigma = 0.0 }
 //! field = 0.0               #    or weights = "weights.csv" (lattices: rows i,j,J)
 //! [cells]
-//! kind = "ideal"            # "pbit", "pdit", "pmog" with calibration, temperature, mismatch
+//! kind = "ideal"            # "pbit", "pdit", "pmog" with calibration, temperature, mismatch;
+//!                           #   "gaussian" with calibration and controls = { vdda = 0.07, ... }
 //! circuit = "cells/pbit_cell.cir"       # the cell as transistors (pbitsim netlist), with
 //! subcircuit = "pbit_cell"              #   its subcircuit (default: the file's stem)
 //! [couplings]               # optional: couplings as calibrated circuits
@@ -140,6 +141,8 @@ pub enum CellKind {
     Pbit,
     Pdit,
     Pmog,
+    /// Gaussian sampler pairs from a Gaussian calibration ([`crate::chip::cells::gaussian`]).
+    Gaussian,
 }
 
 /// `[cells]`. `calibration`, `temperature` and `mismatch` are kept for the behavioural cells
@@ -167,6 +170,8 @@ pub struct CellsSection {
     pub subcircuit: Option<String>,
     /// Hysteresis of the bit readout on V(q) - V(qb) in the netlist (V, default 40 mV).
     pub hysteresis: Option<toml::Value>,
+    /// Gaussian cells: the control values (V) at which the calibration is read, by name.
+    pub controls: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 /// `[couplings]`: the coupling circuit and its calibration.
@@ -480,6 +485,9 @@ impl ChipConfig {
         }
         let diagonal = match (kind, m.diagonal) {
             (ModelKind::Gaussian, Some(d)) => vec![d as f32; n],
+            // Calibrated cells set the diagonal (chip::cells::gaussian); a placeholder here,
+            // large enough that their own checks of the description speak first.
+            (ModelKind::Gaussian, None) if self.cells.kind == CellKind::Gaussian => vec![1e30; n],
             (ModelKind::Gaussian, None) => {
                 return Err(ChipError::value(
                     "model.diagonal",
