@@ -21,7 +21,6 @@ use super::{CalibrateConfig, circuit_info, grid, point_config};
 use crate::analysis::covariance::CovarianceAccumulator;
 use crate::calibration::{self as schema, CellKind, GaussianCalibration, GaussianPoint, LinearNoise};
 use crate::circuit::elaborate::Variation;
-use crate::circuit::netlist::Netlist;
 use crate::rng::{Domain, Seed};
 use crate::simulate::{self, SimulateError, Summary, run_batch};
 
@@ -168,20 +167,7 @@ pub fn run(
             "--gaussian calibrates at one temperature; give one --temps value".into(),
         ));
     }
-    let text = std::fs::read(&config.circuit)
-        .map_err(|e| SimulateError::Config(format!("{}: cannot read: {e}", config.circuit.display())))?;
-    let netlist = Netlist::parse_file(&config.circuit, &config.overrides)?;
-    for axis in &config.sweeps {
-        if netlist.param(&axis.name).is_none() {
-            let names: Vec<&String> = netlist.params.keys().collect();
-            return Err(SimulateError::Config(format!(
-                "--sweep {}: no .param '{}' in {}; its parameters are {names:?}",
-                axis.name,
-                axis.name,
-                config.circuit.display()
-            )));
-        }
-    }
+    let (text, netlist) = super::read_swept_netlist(config)?;
     let points = grid(&config.sweeps);
     let mut measured = Vec::with_capacity(points.len());
     let (mut dt, mut tstop, mut nodes, mut outputs) = (0.0f64, 0.0, Vec::new(), Vec::new());

@@ -92,11 +92,8 @@ fn cell_kind(circuit: &Circuit, output: &str) -> Result<CellKind, SimulateError>
     })
 }
 
-/// Run a calibration. `progress(done, total)` counts points.
-pub fn run(
-    config: &CalibrateConfig,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<Calibration, SimulateError> {
+/// The netlist's bytes and its parse, with every swept name checked to be a parameter.
+pub fn read_swept_netlist(config: &CalibrateConfig) -> Result<(Vec<u8>, Netlist), SimulateError> {
     let text = std::fs::read(&config.circuit)
         .map_err(|e| SimulateError::Config(format!("{}: cannot read: {e}", config.circuit.display())))?;
     let netlist = Netlist::parse_file(&config.circuit, &config.overrides)?;
@@ -112,6 +109,15 @@ pub fn run(
             )));
         }
     }
+    Ok((text, netlist))
+}
+
+/// Run a calibration. `progress(done, total)` counts points.
+pub fn run(
+    config: &CalibrateConfig,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Calibration, SimulateError> {
+    let (text, netlist) = read_swept_netlist(config)?;
     let at_first = crate::circuit::temperature::parse_at(
         &config.circuit,
         &config.overrides,

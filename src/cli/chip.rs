@@ -66,9 +66,9 @@ pub struct ChipReport {
 /// The chip's cells, built before any output is touched.
 enum PreparedCells {
     Ideal,
-    Behavioural(crate::chip::cells::couplings::BehaviouralChip),
+    Behavioural(Box<crate::chip::cells::couplings::BehaviouralChip>),
     /// The chip with diagonal, couplings and fields from a Gaussian calibration.
-    Gaussian(Box<crate::chip::Chip>, crate::chip::cells::gaussian::GaussianCellsReport),
+    Gaussian(Box<(crate::chip::Chip, crate::chip::cells::gaussian::GaussianCellsReport)>),
 }
 
 #[derive(Default)]
@@ -122,14 +122,14 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
     // touched, so a bad [cells] section leaves the plot directory and every file as they were.
     let cells = match config.cells.kind {
         CellKind::Ideal => PreparedCells::Ideal,
-        CellKind::Pbit => PreparedCells::Behavioural(
+        CellKind::Pbit => PreparedCells::Behavioural(Box::new(
             behavioural_chip(&config, &chip, args.run.seed)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", args.chip.display()))?,
-        ),
+        )),
         CellKind::Gaussian => {
             let (calibrated, report) = crate::chip::cells::gaussian::calibrated_gaussian_chip(&config, &chip)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", args.chip.display()))?;
-            PreparedCells::Gaussian(Box::new(calibrated), report)
+            PreparedCells::Gaussian(Box::new((calibrated, report)))
         }
         other => bail!(
             "{}: [cells] kind = {other:?} is not available on the chip; use ideal, pbit or gaussian",
@@ -175,7 +175,8 @@ pub fn run(args: &ChipArgs, quiet: bool) -> Result<()> {
             };
             (stats, Some(b.report))
         }
-        PreparedCells::Gaussian(calibrated, report) => {
+        PreparedCells::Gaussian(prepared) => {
+            let (calibrated, report) = *prepared;
             gaussian_cells = Some(report);
             let cells = IdealCell::new(calibrated.model.beta);
             (run_chip(&calibrated, cells, &schedule, &options, &mut observers)?, None)
