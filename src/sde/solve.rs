@@ -163,6 +163,8 @@ where
     let mut dw = vec![0.0; m];
     let mut dz = vec![0.0; if method.needs_time_integral() { m } else { 0 }];
     let mut next = vec![0.0; x.len()];
+    // The shifted start of a step of a system with a shift (see step_across).
+    let mut shifted = vec![0.0; x.len()];
     let mut stats = SolveStats { t_final: schedule.t0, ..SolveStats::default() };
     if observer.observe(schedule.t0, x).is_break() {
         return Ok(stats);
@@ -176,7 +178,8 @@ where
                 let t = schedule.t0 + k as f64 * h;
                 sample_increment(rng, h, &mut dw, &mut dz);
                 let inc = Increment { t, dt: h, dw: &dw, dz: &dz };
-                stats.halvings += step_across(sys, method, &mut ws, x, &inc, &tol, &mut next, rng)? as u64;
+                stats.halvings +=
+                    step_across(sys, method, &mut ws, x, &inc, &tol, &mut next, &mut shifted, rng)? as u64;
                 sys.check_state(t + h, &next).map_err(|e| e.with_step(h))?;
                 x.copy_from_slice(&next);
                 stats.steps += 1;
@@ -210,7 +213,8 @@ where
                     sample_increment(rng, h, &mut dw, &mut dz);
                     let inc = Increment { t, dt: h, dw: &dw, dz: &dz };
                     stats.halvings +=
-                        step_across(sys, method, &mut ws, x, &inc, &tol, &mut next, rng)? as u64;
+                        step_across(sys, method, &mut ws, x, &inc, &tol, &mut next, &mut shifted, rng)?
+                            as u64;
                     sys.check_state(t + h, &next).map_err(|e| e.with_step(h))?;
                     x.copy_from_slice(&next);
                     ctrl.step_taken(h);
@@ -287,7 +291,8 @@ where
 /// a step with a breakpoint inside is taken as two, the Brownian increment split at the
 /// breakpoint by its exact bridge (the path is unchanged). A system with a state-independent
 /// shift gets half of it before the step and half after (Strang splitting: the shift is
-/// exact, the splitting error second order in the step).
+/// exact, the splitting error second order in the step). `shifted` is scratch space of the
+/// state's length for that shifted start.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn step_across<S, M, R>(
     sys: &S,
@@ -297,6 +302,7 @@ pub(crate) fn step_across<S, M, R>(
     inc: &Increment<'_>,
     tol: &super::Tolerance,
     next: &mut [f64],
+    shifted: &mut [f64],
     rng: &mut R,
 ) -> Result<u32, SdeError>
 where
@@ -314,17 +320,17 @@ where
         split(rng, h, (b - t) / h, &mut dw1, &mut dz1, &mut dw2, &mut dz2);
         let mut middle = vec![0.0; x.len()];
         let first = Increment { t, dt: b - t, dw: &dw1, dz: &dz1 };
-        let a = step_across(sys, method, ws, x, &first, tol, &mut middle, rng)?;
+        let a = step_across(sys, method, ws, x, &first, tol, &mut middle, shifted, rng)?;
         sys.check_state(b, &middle).map_err(|e| e.with_step(b - t))?;
         let second = Increment { t: b, dt: t + h - b, dw: &dw2, dz: &dz2 };
-        return Ok(a + step_across(sys, method, ws, &middle, &second, tol, next, rng)?);
+        return Ok(a + step_across(sys, method, ws, &middle, &second, tol, next, shifted, rng)?);
     }
     if !sys.has_shift() {
         return advance(sys, method, ws, x, inc, tol, next, rng, 0);
     }
-    let mut start = x.to_vec();
-    sys.shift(t, t + 0.5 * h, &mut start);
-    let halvings = advance(sys, method, ws, &start, inc, tol, next, rng, 0)?;
+    shifted.copy_from_slice(x);
+    sys.shift(t, t + 0.5 * h, shifted);
+    let halvings = advance(sys, method, ws, shifted, inc, tol, next, rng, 0)?;
     sys.shift(t + 0.5 * h, t + h, next);
     Ok(halvings)
 }
