@@ -192,12 +192,37 @@ impl<C: pbitsim::chip::CellModel> pbitsim::chip::CellModel for Opaque<C> {
 /// The final state, tracked energy and magnetisation after 20 sweeps (2 threads).
 type Outcome = (StateBuf, u64, u64, String);
 
+/// Which build of the lattice kernels runs.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Build {
+    Portable,
+    Avx2,
+    /// The AVX2 kernels with their AVX-512 blocks (AVX2 alone where the CPU lacks AVX-512).
+    Avx512,
+}
+
+/// True if this CPU runs the AVX-512 blocks.
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        has!("avx2")
+            && has!("fma")
+            && has!("avx512f")
+            && has!("avx512bw")
+            && has!("avx512vl")
+            && has!("avx512dq")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 fn outcome<C: pbitsim::chip::CellModel>(
     lat: &Lattice,
     model: &Model,
     cell: C,
     clamp: &[(usize, f64)],
-    avx2: bool,
+    build: Build,
     table: bool,
 ) -> Outcome {
     use pbitsim::chip::Sampler;
@@ -207,8 +232,13 @@ fn outcome<C: pbitsim::chip::CellModel>(
     let init = initial_state(ModelKind::Ising, n, Default::default(), pbitsim::rng::Seed(1));
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let mut s = LatticeIsing::new(lat, model, cell, &init, clamp, pbitsim::rng::Seed(3)).unwrap();
-    s.set_allow_avx2(avx2);
+    s.set_allow_avx2(build != Build::Portable);
+    s.set_allow_avx512(build == Build::Avx512);
     s.set_allow_table(table);
+    let vector = s.kernel().vector;
+    if build == Build::Avx512 && has_avx512() && !vector.contains("portable kernel") {
+        assert!(vector.contains("AVX-512"), "{vector}");
+    }
     for _ in 0..20 {
         s.sweep(&pool);
     }
@@ -218,8 +248,12 @@ fn outcome<C: pbitsim::chip::CellModel>(
 }
 
 /// Every kernel of the lattice path gives the same spins, energy and magnetisation in its
-/// AVX2 build and its portable build (only plain IEEE and integer operations in the same
-/// order, so vector width cannot change a result), and the fused ideal and logistic draws
+/// AVX-512 build, its AVX2 build and its portable build (only plain IEEE and integer
+/// operations in the same order, so vector width cannot change a result; the AVX-512 blocks
+/// draw pairs of groups, 64 and 16 cells at a time, and leave odd groups and tails to AVX2:
+/// M = 93 has 64 + 16 cells, an odd group and an unpaired tail of 5; M = 91 the same with a
+/// paired tail of 3; on a CPU without AVX-512 the third build is the AVX2 one), and the fused
+/// ideal and logistic draws
 /// give exactly what the cells' own `draw_up` gives through the generic kernel. Covers row
 /// tails (M = 35, 50, 2: paired tails of 3 and 2 cells; M = 23: unpaired tails of 7; M = 49
 /// with 83 rows per chunk: a last row without a partner), degrees 4 to 20, open and torus
@@ -236,6 +270,8 @@ fn vector_builds_are_bit_identical() {
         (64, 20, Boundary::Torus),
         (46, 8, Boundary::Torus),
         (98, 4, Boundary::Torus),
+        (186, 4, Boundary::Torus),
+        (182, 12, Boundary::Torus),
     ];
     for (l, degree, boundary) in cases {
         let lat = Lattice::new(l, boundary, degree).unwrap();
@@ -269,15 +305,17 @@ fn vector_builds_are_bit_identical() {
             // ideal cells: fused (table where allowed, else ideal) in both builds, and the
             // generic kernel through draw_up
             for table in [true, false] {
-                let reference = outcome(&lat, model, IdealCell::new(0.6), &clamp, false, table);
-                assert_eq!(
-                    outcome(&lat, model, IdealCell::new(0.6), &clamp, true, table),
-                    reference,
-                    "{what} ideal"
-                );
+                let reference = outcome(&lat, model, IdealCell::new(0.6), &clamp, Build::Portable, table);
+                for build in [Build::Avx2, Build::Avx512] {
+                    assert_eq!(
+                        outcome(&lat, model, IdealCell::new(0.6), &clamp, build, table),
+                        reference,
+                        "{what} ideal {build:?}"
+                    );
+                }
                 if !reference.3.contains("table") {
-                    for avx2 in [true, false] {
-                        let generic = outcome(&lat, model, Opaque(IdealCell::new(0.6)), &clamp, avx2, table);
+                    for build in [Build::Avx2, Build::Portable] {
+                        let generic = outcome(&lat, model, Opaque(IdealCell::new(0.6)), &clamp, build, table);
                         assert_eq!(generic.0, reference.0, "{what} generic ideal");
                         assert_eq!(generic.1, reference.1, "{what} generic ideal energy");
                     }
@@ -287,14 +325,16 @@ fn vector_builds_are_bit_identical() {
             // per-cell gains (logistic)
             for gains in [false, true] {
                 let cells = || pbit_cells(n, 0.6, 4e-3, gains);
-                let reference = outcome(&lat, model, cells(), &clamp, false, true);
-                assert_eq!(
-                    outcome(&lat, model, cells(), &clamp, true, true),
-                    reference,
-                    "{what} pbit {gains}"
-                );
+                let reference = outcome(&lat, model, cells(), &clamp, Build::Portable, true);
+                for build in [Build::Avx2, Build::Avx512] {
+                    assert_eq!(
+                        outcome(&lat, model, cells(), &clamp, build, true),
+                        reference,
+                        "{what} pbit {gains} {build:?}"
+                    );
+                }
                 if reference.3.contains("per-cell gain") {
-                    let generic = outcome(&lat, model, Opaque(cells()), &clamp, true, true);
+                    let generic = outcome(&lat, model, Opaque(cells()), &clamp, Build::Avx2, true);
                     assert_eq!(generic.0, reference.0, "{what} generic pbit");
                 }
             }

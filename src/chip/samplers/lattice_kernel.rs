@@ -59,6 +59,10 @@ pub struct Geom {
     /// Use the AVX2 kernels when the CPU has AVX2 and FMA.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub allow_avx2: bool,
+    /// Draw pairs of full groups with the AVX-512 blocks when the CPU has AVX-512 F, BW, VL
+    /// and DQ (and the AVX2 kernels are in use).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pub allow_avx512: bool,
 }
 
 impl Geom {
@@ -94,7 +98,7 @@ impl Geom {
             }
             t
         });
-        Geom { l, m, lead, reach, stride, d, bases, allow_avx2: true }
+        Geom { l, m, lead, reach, stride, d, bases, allow_avx2: true, allow_avx512: true }
     }
 
     /// Index of the first neighbour spin and the first coupling of row y, colour `COL`, in

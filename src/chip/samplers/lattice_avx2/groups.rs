@@ -41,6 +41,8 @@ pub(super) struct Acc {
     pub(super) field_int: __m256i,
     /// Cells drawn -1, per lane.
     pub(super) downs: __m256i,
+    /// What the AVX-512 blocks add up: cells drawn -1, sum of s n, sum of s v.
+    pub(super) wide: [i64; 3],
 }
 
 /// Pass constants of the draw.

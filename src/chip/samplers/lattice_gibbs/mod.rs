@@ -268,6 +268,12 @@ impl<C: CellModel> LatticeIsing<C> {
         self.g.allow_avx2 = allow;
     }
 
+    /// Allows or forbids the AVX-512 blocks inside the AVX2 kernels (default: allowed where
+    /// the CPU has AVX-512 F, BW, VL and DQ). Bit-identical results; for tests and benches.
+    pub fn set_allow_avx512(&mut self, allow: bool) {
+        self.g.allow_avx512 = allow;
+    }
+
     /// Allows or forbids the lookup-table draw (default: allowed where the model permits).
     /// Forbidding it runs the logistic draw instead (same law, other bits); for tests and
     /// benchmarks comparing kernels.
@@ -362,10 +368,11 @@ fn dispatch<C: CellModel, const COL: usize>(
 ) {
     #[cfg(target_arch = "x86_64")]
     if g.allow_avx2 && avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above)
+        let wide = g.allow_avx512 && avx512();
+        // SAFETY: the CPU supports AVX2 and FMA, and AVX-512 if `wide` (checked just above)
         unsafe {
             if !crate::chip::samplers::lattice_avx2::update_chunk::<C, COL>(
-                g, y0, rows, field, draw, lanes, st,
+                g, y0, rows, field, draw, lanes, st, wide,
             ) {
                 update_chunk_avx2::<C, COL>(g, y0, rows, field, draw, lanes, st);
             }
@@ -379,6 +386,13 @@ fn dispatch<C: CellModel, const COL: usize>(
 #[cfg(target_arch = "x86_64")]
 fn avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// True if the CPU has the AVX-512 subsets the wide blocks use (F, BW, VL, DQ).
+#[cfg(target_arch = "x86_64")]
+fn avx512() -> bool {
+    use std::arch::is_x86_feature_detected as has;
+    has!("avx512f") && has!("avx512bw") && has!("avx512vl") && has!("avx512dq")
 }
 
 /// The portable kernel compiled for AVX2 (auto-vectorised; plain IEEE operations, which Rust
@@ -453,13 +467,14 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
             }
         };
         #[cfg(target_arch = "x86_64")]
-        let avx2 = self.g.allow_avx2 && avx2_fma();
+        let (avx2, wide) = (self.g.allow_avx2 && avx2_fma(), self.g.allow_avx512 && avx512());
         #[cfg(not(target_arch = "x86_64"))]
-        let avx2 = false;
-        let vector = match (avx2, &self.draw) {
-            (true, DrawPlan::Cell) => "AVX2 build of the portable kernel",
-            (true, _) => "AVX2 + FMA intrinsics",
-            (false, _) => "portable (SSE2 on x86_64)",
+        let (avx2, wide) = (false, false);
+        let vector = match (avx2, wide, &self.draw) {
+            (true, _, DrawPlan::Cell) => "AVX2 build of the portable kernel",
+            (true, true, _) => "AVX-512 intrinsics (16 cells per vector; AVX2 + FMA for row tails)",
+            (true, false, _) => "AVX2 + FMA intrinsics",
+            (false, ..) => "portable (SSE2 on x86_64)",
         };
         KernelInfo {
             sampler: "lattice checkerboard".into(),
