@@ -163,11 +163,7 @@ macro_rules! chunk_fn {
                 for row in core::iter::once(&first).chain(second.as_ref()) {
                     let mut g0 = 0;
                     if $wide {
-                        // SAFETY: the AVX-512 build ($wide) runs only where the CPU has it; the
-                        // blocks stay within cells 0..m of the row
-                        unsafe {
-                            wide::row::<FIELD, DRAW, HAS_H, NT>(row, m, &mut g0, &mut state, &cs, &mut acc)
-                        };
+                        wide::wide_row!(row, m, &mut g0, &mut state, &cs, &mut acc);
                     }
                     while G * g0 + 4 * G <= m {
                         // SAFETY: cells 8 g0..8 g0 + 32 <= m <= span

@@ -14,50 +14,48 @@
 //! between calls; the last odd group and the tails go through the AVX2 groups.
 
 use super::groups::*;
-use super::ops::State;
 use crate::chip::cells::cell::{EXP2_MAGIC, EXP2_POLY};
-use crate::chip::samplers::lattice_kernel::G;
 use core::arch::x86_64::*;
 
 /// The state of the eight lanes: word w of lanes 0..8 in register w.
-type Wide = [__m512i; 4];
+pub(super) type Wide = [__m512i; 4];
 
 /// [`Consts`] widened to 16 lanes; `tab`: entries 0..16 and 16..32.
-struct WideConsts {
-    k: __m512,
-    unit: __m512,
-    offset: __m512,
-    bias8: __m512i,
-    halve: bool,
-    tab: [__m512i; 2],
+pub(super) struct WideConsts {
+    pub(super) k: __m512,
+    pub(super) unit: __m512,
+    pub(super) offset: __m512,
+    pub(super) bias8: __m512i,
+    pub(super) halve: bool,
+    pub(super) tab: [__m512i; 2],
 }
 
 /// The accumulators of one row: f32 lanes (even group | odd group), SAD sums of the
 /// (s n + 128) and (s v + 128) bytes, the number of 64-byte vectors summed, cells drawn -1.
-struct WideAcc {
-    pair: __m512,
-    field: __m512,
-    sums: [__m512i; 2],
-    vectors: i64,
-    downs: i64,
+pub(super) struct WideAcc {
+    pub(super) pair: __m512,
+    pub(super) field: __m512,
+    pub(super) sums: [__m512i; 2],
+    pub(super) vectors: i64,
+    pub(super) downs: i64,
 }
 
 /// Two 256-bit registers as one 512-bit register (`a` low).
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn join(a: __m256i, b: __m256i) -> __m512i {
+pub(super) fn join(a: __m256i, b: __m256i) -> __m512i {
     _mm512_inserti64x4::<1>(_mm512_castsi256_si512(a), b)
 }
 
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn join_ps(a: __m256, b: __m256) -> __m512 {
+pub(super) fn join_ps(a: __m256, b: __m256) -> __m512 {
     _mm512_castsi512_ps(join(_mm256_castps_si256(a), _mm256_castps_si256(b)))
 }
 
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn split_ps(x: __m512) -> [__m256; 2] {
+pub(super) fn split_ps(x: __m512) -> [__m256; 2] {
     let x = _mm512_castps_si512(x);
     [_mm512_castsi512_si256(x), _mm512_extracti64x4_epi64::<1>(x)].map(|v| _mm256_castsi256_ps(v))
 }
@@ -140,78 +138,87 @@ fn down_masks<const Q: usize>(t: [__m512; Q], r: [__m512; Q]) -> [__mmask16; Q] 
 
 /// Draws the pairs of full groups of one row, cells 0..16 floor(m / 16) (see the module
 /// documentation), and sets `g0` to the first group left for the AVX2 groups. `st`, `cs`,
-/// `acc`: the chunk's state, constants and accumulators in their AVX2 form.
-///
-/// # Safety
-/// The row's pointers must be valid for cells 0..m (checked by the chunk).
-#[inline]
-#[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")]
-pub(super) unsafe fn row<const FIELD: u8, const DRAW: u8, const HAS_H: bool, const NT: usize>(
-    row: &Row,
-    m: usize,
-    g0: &mut usize,
-    st: &mut State,
-    cs: &Consts,
-    acc: &mut Acc,
-) {
-    if m < 2 * G {
-        return;
-    }
-    let mut z: Wide = core::array::from_fn(|w| join(st[w], st[4 + w]));
-    let wc = WideConsts {
-        k: join_ps(cs.k, cs.k),
-        unit: join_ps(cs.unit, cs.unit),
-        offset: join_ps(cs.offset, cs.offset),
-        bias8: join(cs.bias8, cs.bias8),
-        halve: cs.halve,
-        tab: match NT {
-            1 => [join(cs.tab[0], cs.tab[0]); 2],
-            2 => [join(cs.tab[0], cs.tab[1]); 2],
-            _ => [join(cs.tab[0], cs.tab[1]), join(cs.tab[2], cs.tab[3])],
-        },
-    };
-    let mut wa = WideAcc {
-        pair: join_ps(acc.pair[0], acc.pair[1]),
-        field: join_ps(acc.field[0], acc.field[1]),
-        sums: [_mm512_setzero_si512(); 2],
-        vectors: 0,
-        downs: 0,
-    };
-    let mut k0 = 0;
-    while k0 + 64 <= m {
-        // SAFETY: cells k0..k0 + 64 <= m
-        unsafe { block::<4, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa) };
-        k0 += 64;
-    }
-    while k0 + 16 <= m {
-        // SAFETY: cells k0..k0 + 16 <= m
-        unsafe { block::<1, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa) };
-        k0 += 16;
-    }
-    *g0 = k0 / G;
-    for (w, z) in z.iter().enumerate() {
-        (st[w], st[4 + w]) = (_mm512_castsi512_si256(*z), _mm512_extracti64x4_epi64::<1>(*z));
-    }
-    acc.pair = split_ps(wa.pair);
-    acc.field = split_ps(wa.field);
-    // each summed byte carries +128 (SAD of x + 128)
-    let sum = |x: __m512i| _mm512_reduce_add_epi64(x) - 128 * 64 * wa.vectors;
-    acc.wide[0] += wa.downs;
-    if FIELD != REAL {
-        acc.wide[1] += sum(wa.sums[0]);
-        if HAS_H {
-            acc.wide[2] += sum(wa.sums[1]);
+/// `acc`: the chunk's state, constants and accumulators in their AVX2 form; `FIELD`, `DRAW`,
+/// `HAS_H`, `NT`: the chunk's const parameters. A macro, expanded in the AVX-512 chunk, so
+/// that it is always inlined there (a call per row, with the state and the accumulators
+/// through memory, costs about a tenth of a 35-cell row); only in a function built for
+/// AVX-512 F, BW, VL and DQ whose row pointers are valid for cells 0..m.
+macro_rules! wide_row {
+    ($row:expr, $m:expr, $g0:expr, $st:expr, $cs:expr, $acc:expr) => {{
+        let (row, m, st, cs, acc): (&Row, usize, &mut State, &Consts, &mut Acc) = ($row, $m, $st, $cs, $acc);
+        // SAFETY: expanded only in the AVX-512 build; blocks within cells 0..m of the row
+        #[allow(unused_unsafe)]
+        unsafe {
+            if m >= 2 * G {
+                use wide::*;
+                let mut z: Wide = core::array::from_fn(|w| join(st[w], st[4 + w]));
+                let wc = WideConsts {
+                    k: join_ps(cs.k, cs.k),
+                    unit: join_ps(cs.unit, cs.unit),
+                    offset: join_ps(cs.offset, cs.offset),
+                    bias8: join(cs.bias8, cs.bias8),
+                    halve: cs.halve,
+                    tab: match NT {
+                        1 => [join(cs.tab[0], cs.tab[0]); 2],
+                        2 => [join(cs.tab[0], cs.tab[1]); 2],
+                        _ => [join(cs.tab[0], cs.tab[1]), join(cs.tab[2], cs.tab[3])],
+                    },
+                };
+                let mut wa = WideAcc {
+                    pair: join_ps(acc.pair[0], acc.pair[1]),
+                    field: join_ps(acc.field[0], acc.field[1]),
+                    sums: [_mm512_setzero_si512(); 2],
+                    vectors: 0,
+                    downs: 0,
+                };
+                let mut k0 = 0;
+                while k0 + 64 <= m {
+                    block::<4, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa);
+                    k0 += 64;
+                }
+                if k0 + 32 <= m {
+                    block::<2, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa);
+                    k0 += 32;
+                }
+                if k0 + 16 <= m {
+                    block::<1, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa);
+                    k0 += 16;
+                }
+                *$g0 = k0 / G;
+                for (w, z) in z.iter().enumerate() {
+                    (st[w], st[4 + w]) = (_mm512_castsi512_si256(*z), _mm512_extracti64x4_epi64::<1>(*z));
+                }
+                acc.pair = split_ps(wa.pair);
+                acc.field = split_ps(wa.field);
+                // each summed byte carries +128 (SAD of x + 128)
+                let sum = |x: __m512i| _mm512_reduce_add_epi64(x) - 128 * 64 * wa.vectors;
+                acc.wide[0] += wa.downs;
+                if FIELD != REAL {
+                    acc.wide[1] += sum(wa.sums[0]);
+                    if HAS_H {
+                        acc.wide[2] += sum(wa.sums[1]);
+                    }
+                }
+            }
         }
-    }
+    }};
 }
+pub(super) use wide_row;
 
-/// Cells k0..k0 + 16 Q of a row: Q pairs of groups, one step of the eight lanes each.
+/// Cells k0..k0 + 16 Q of a row (Q = 1, 2, 4): Q pairs of groups, one step of the eight
+/// lanes each.
 ///
 /// # Safety
 /// The row's pointers must be valid for cells k0..k0 + 16 Q.
 #[inline]
 #[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")]
-unsafe fn block<const Q: usize, const FIELD: u8, const DRAW: u8, const HAS_H: bool, const NT: usize>(
+pub(super) unsafe fn block<
+    const Q: usize,
+    const FIELD: u8,
+    const DRAW: u8,
+    const HAS_H: bool,
+    const NT: usize,
+>(
     row: &Row,
     k0: usize,
     z: &mut Wide,
@@ -220,12 +227,11 @@ unsafe fn block<const Q: usize, const FIELD: u8, const DRAW: u8, const HAS_H: bo
 ) {
     let zero_ps = _mm512_setzero_ps();
     let zero_si = _mm512_setzero_si512();
-    // the bytes of the block (the others read nothing and hold 0)
-    let bytes: __mmask64 = if Q == 4 { !0 } else { (1u64 << (16 * Q)) - 1 };
+    const { assert!(Q == 1 || Q == 2 || Q == 4) };
     let (mut u, mut hv, mut idx) = ([zero_ps; Q], [zero_ps; Q], [zero_si; Q]);
     let (mut b, mut v) = (zero_si, zero_si);
     // SAFETY (all loads and stores below): inside cells k0..k0 + 16 Q of the row's arrays
-    // (bases checked by the chunk); unaligned or masked accesses
+    // (bases checked by the chunk); unaligned accesses
     if FIELD == REAL {
         let f32s = |p: *const u8, q: usize| unsafe { _mm512_loadu_ps((p as *const f32).add(k0 + 16 * q)) };
         if HAS_H {
@@ -242,24 +248,49 @@ unsafe fn block<const Q: usize, const FIELD: u8, const DRAW: u8, const HAS_H: bo
             }
         }
     } else {
-        let ld = |p: *const u8| unsafe { _mm512_maskz_loadu_epi8(bytes, p.add(k0) as *const i8) };
-        if HAS_H {
-            v = ld(row.h);
-        }
-        b = v;
-        for d in 0..row.d {
-            let [sb, jb] = unsafe { *row.bases.add(d) };
-            let s = ld(unsafe { row.s.add(sb) });
-            b = _mm512_add_epi8(
-                b,
-                if FIELD == INT_UNIT {
-                    s
+        // the byte sums of the block; plain loads and stores, not masked ones, which the
+        // next reads of the row (pads) could not forward from
+        if Q == 4 {
+            let ld = |p: *const u8| unsafe { _mm512_loadu_si512(p.add(k0) as *const __m512i) };
+            if HAS_H {
+                v = ld(row.h);
+            }
+            b = v;
+            for d in 0..row.d {
+                let [sb, jb] = unsafe { *row.bases.add(d) };
+                let s = ld(unsafe { row.s.add(sb) });
+                b = _mm512_add_epi8(
+                    b,
+                    if FIELD == INT_UNIT {
+                        s
+                    } else {
+                        // w s for s = +-1 (`vpsignb` of the AVX2 kernels): -w where s < 0
+                        let w = ld(unsafe { row.j.add(jb) });
+                        _mm512_mask_sub_epi8(w, _mm512_movepi8_mask(s), zero_si, w)
+                    },
+                );
+            }
+        } else {
+            // 32 or 16 bytes (the others 0), summed as in the AVX2 kernels
+            let ld = |p: *const u8| unsafe {
+                let p = p.add(k0);
+                if Q == 2 {
+                    _mm256_loadu_si256(p as *const __m256i)
                 } else {
-                    // w s for s = +-1 (`vpsignb` of the AVX2 kernels): -w where s < 0
-                    let w = ld(unsafe { row.j.add(jb) });
-                    _mm512_mask_sub_epi8(w, _mm512_movepi8_mask(s), zero_si, w)
-                },
-            );
+                    _mm256_zextsi128_si256(_mm_loadu_si128(p as *const __m128i))
+                }
+            };
+            let h = if HAS_H { ld(row.h) } else { _mm256_setzero_si256() };
+            let mut n = h;
+            for d in 0..row.d {
+                let [sb, jb] = unsafe { *row.bases.add(d) };
+                let s = ld(unsafe { row.s.add(sb) });
+                n = _mm256_add_epi8(
+                    n,
+                    if FIELD == INT_UNIT { s } else { _mm256_sign_epi8(ld(unsafe { row.j.add(jb) }), s) },
+                );
+            }
+            (b, v) = (_mm512_zextsi256_si512(n), _mm512_zextsi256_si512(h));
         }
         if DRAW == TAB || DRAW == SCALED {
             // index n + R (< 256), or (n + R) / 2 (`halve`), as unsigned bytes
@@ -303,10 +334,10 @@ unsafe fn block<const Q: usize, const FIELD: u8, const DRAW: u8, const HAS_H: bo
     // spins: -1 where the mask is set, else +1
     let s64 = _mm512_mask_blend_epi8(k64, _mm512_set1_epi8(1), _mm512_set1_epi8(-1));
     unsafe {
-        if Q == 4 {
-            _mm512_storeu_si512(row.out.add(k0) as *mut __m512i, s64);
-        } else {
-            _mm512_mask_storeu_epi8(row.out.add(k0) as *mut i8, bytes, s64);
+        match Q {
+            4 => _mm512_storeu_si512(row.out.add(k0) as *mut __m512i, s64),
+            2 => _mm256_storeu_si256(row.out.add(k0) as *mut __m256i, _mm512_castsi512_si256(s64)),
+            _ => _mm_storeu_si128(row.out.add(k0) as *mut __m128i, _mm512_castsi512_si128(s64)),
         }
     }
     wa.downs += k64.count_ones() as i64;
