@@ -40,6 +40,8 @@ pub struct LogLinearFluxes {
     factors: Vec<(usize, f64)>,
     /// Per device: forward and reverse products, or None (general evaluation).
     devices: Vec<Option<[Product; 2]>>,
+    /// Per free node: the factors on it.
+    node_factors: Vec<Vec<u16>>,
 }
 
 /// Factors up to this many are evaluated into a buffer on the stack; more (networks of many
@@ -56,7 +58,11 @@ impl LogLinearFluxes {
         }
         // factor indices are u16
         if form.factors.len() > usize::from(u16::MAX) {
-            return LogLinearFluxes { factors: Vec::new(), devices: vec![None; circuit.devices.len()] };
+            return LogLinearFluxes { devices: vec![None; circuit.devices.len()], ..Default::default() };
+        }
+        form.node_factors = vec![Vec::new(); circuit.free_count()];
+        for (f, &(node, _)) in form.factors.iter().enumerate() {
+            form.node_factors[node].push(f as u16);
         }
         form
     }
@@ -159,6 +165,18 @@ impl LogLinearFluxes {
     pub fn evaluate_factors(&self, v: &[f64], out: &mut [f64]) {
         for (o, &(node, a)) in out.iter_mut().zip(&self.factors) {
             *o = (a * v[node]).exp();
+        }
+    }
+
+    /// Re-evaluate into `out` only the factors of the free nodes `nodes` (the others keep
+    /// their values): after a jump that moved those nodes.
+    #[inline]
+    pub fn update_factors(&self, v: &[f64], nodes: &[u32], out: &mut [f64]) {
+        for &node in nodes {
+            for &f in &self.node_factors[node as usize] {
+                let (i, a) = self.factors[f as usize];
+                out[f as usize] = (a * v[i]).exp();
+            }
         }
     }
 

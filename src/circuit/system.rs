@@ -134,25 +134,34 @@ impl Circuit {
         traps: &[f64],
         mut visit: impl FnMut(usize, &Device, f64, f64, f64),
     ) {
-        let form = &self.log_linear;
-        form.with_factors(v, |factors| {
+        self.log_linear.with_factors(v, |factors| {
             for (k, device) in self.devices.iter().enumerate() {
-                let shift = if traps.is_empty() || device.traps.is_empty() {
-                    0.0
-                } else {
-                    Self::trap_shift(device, traps)
-                };
-                let (forward, reverse, charge) = match form.fluxes(k, factors) {
-                    Some((f, r)) if shift != 0.0 => {
-                        let scale = Self::fast_shift_factor(device, shift);
-                        (f * scale, r * scale, 1.0)
-                    }
-                    Some((f, r)) => (f, r, 1.0),
-                    None => self.midpoint_fluxes_shifted(device, v, shift),
-                };
+                let (forward, reverse, charge) = self.device_fluxes(k, v, traps, factors);
                 visit(k, device, forward, reverse, charge);
             }
         })
+    }
+
+    /// The midpoint fluxes and transfer charge of device `k` at voltages `v`, traps' states
+    /// `traps` (empty: none) and the fast form's `factors` evaluated at `v`
+    /// ([`super::fluxes::LogLinearFluxes::evaluate_factors`]): one device of
+    /// [`Circuit::for_each_flux_shifted`], for callers that refresh only some devices.
+    #[inline]
+    pub fn device_fluxes(&self, k: usize, v: &[f64], traps: &[f64], factors: &[f64]) -> (f64, f64, f64) {
+        let device = &self.devices[k];
+        let shift = if traps.is_empty() || device.traps.is_empty() {
+            0.0
+        } else {
+            Self::trap_shift(device, traps)
+        };
+        match self.log_linear.fluxes(k, factors) {
+            Some((f, r)) if shift != 0.0 => {
+                let scale = Self::fast_shift_factor(device, shift);
+                (f * scale, r * scale, 1.0)
+            }
+            Some((f, r)) => (f, r, 1.0),
+            None => self.midpoint_fluxes_shifted(device, v, shift),
+        }
     }
 
     /// Like [`Circuit::for_each_flux_shifted`], `visit(k, device, forward, reverse, charge,
