@@ -40,10 +40,13 @@ pub struct LogLinearFluxes {
     factors: Vec<(usize, f64)>,
     /// Per device: forward and reverse products, or None (general evaluation).
     devices: Vec<Option<[Product; 2]>>,
+    /// Per free node: the factors on it.
+    node_factors: Vec<Vec<u16>>,
 }
 
-/// More distinct factors than this and the circuit uses the general evaluation.
-pub const MAX_FACTORS: usize = 64;
+/// Factors up to this many are evaluated into a buffer on the stack; more (networks of many
+/// cells: two factors per node) into one on the heap, once per evaluation of all fluxes.
+pub const STACK_FACTORS: usize = 64;
 
 impl LogLinearFluxes {
     /// Derive the form for the devices of `circuit` that allow it.
@@ -53,8 +56,13 @@ impl LogLinearFluxes {
             let entry = form.device_form(circuit, device);
             form.devices.push(entry);
         }
-        if form.factors.len() > MAX_FACTORS {
-            return LogLinearFluxes { factors: Vec::new(), devices: vec![None; circuit.devices.len()] };
+        // factor indices are u16
+        if form.factors.len() > usize::from(u16::MAX) {
+            return LogLinearFluxes { devices: vec![None; circuit.devices.len()], ..Default::default() };
+        }
+        form.node_factors = vec![Vec::new(); circuit.free_count()];
+        for (f, &(node, _)) in form.factors.iter().enumerate() {
+            form.node_factors[node].push(f as u16);
         }
         form
     }
@@ -135,11 +143,40 @@ impl LogLinearFluxes {
         self.factors.len()
     }
 
-    /// Evaluate every factor e^{a V_node} at free-node voltages `v`.
+    /// Evaluates the factors at `v` into a stack buffer (or, beyond [`STACK_FACTORS`], a heap
+    /// one) and hands them to `with`.
+    #[inline]
+    pub fn with_factors<R>(&self, v: &[f64], with: impl FnOnce(&[f64]) -> R) -> R {
+        let count = self.factors.len();
+        if count <= STACK_FACTORS {
+            let mut buffer = [0.0f64; STACK_FACTORS];
+            self.evaluate_factors(v, &mut buffer[..count]);
+            with(&buffer[..count])
+        } else {
+            let mut buffer = vec![0.0f64; count];
+            self.evaluate_factors(v, &mut buffer);
+            with(&buffer)
+        }
+    }
+
+    /// Evaluate every factor e^{a V_node} at free-node voltages `v` into `out` (at least
+    /// [`LogLinearFluxes::factor_count`] long).
     #[inline]
     pub fn evaluate_factors(&self, v: &[f64], out: &mut [f64]) {
         for (o, &(node, a)) in out.iter_mut().zip(&self.factors) {
             *o = (a * v[node]).exp();
+        }
+    }
+
+    /// Re-evaluate into `out` only the factors of the free nodes `nodes` (the others keep
+    /// their values): after a jump that moved those nodes.
+    #[inline]
+    pub fn update_factors(&self, v: &[f64], nodes: &[u32], out: &mut [f64]) {
+        for &node in nodes {
+            for &f in &self.node_factors[node as usize] {
+                let (i, a) = self.factors[f as usize];
+                out[f as usize] = (a * v[i]).exp();
+            }
         }
     }
 
@@ -239,5 +276,60 @@ mod tests {
                 assert!((fast.1 / general.1 - 1.0).abs() < 1e-12, "{k} reverse {fast:?} {general:?}");
             }
         }
+    }
+
+    /// A ring of 40 inverters (80 transistors, 40 free nodes, more than [`STACK_FACTORS`]
+    /// distinct factors e^{+-V/U_T}) keeps the fast form for every transistor, evaluated from
+    /// a heap buffer, and it equals the general evaluation: networks of many cells used to
+    /// fall back to the general evaluation for all devices beyond 64 factors.
+    #[test]
+    fn large_circuits_keep_the_fast_form() {
+        let s = |x: &str| x.to_string();
+        let g = Geometry { w: 1e-6, l: 1e-6, m: 1.0 };
+        let (n_card, p_card) = (card("nmos", 1.0), card("pmos", 1.0));
+        let mut elements = vec![SpecElement {
+            name: "v".into(),
+            origin: "v".into(),
+            kind: SpecKind::VoltageSource { plus: s("vdd"), minus: s("0"), volts: 0.05, waveform: None },
+        }];
+        let nodes = 40;
+        for i in 0..nodes {
+            let (input, output) = (format!("n{i}"), format!("n{}", (i + 1) % nodes));
+            for (name, src, c) in [("mn", "0", n_card.clone()), ("mp", "vdd", p_card.clone())] {
+                elements.push(SpecElement {
+                    name: format!("{name}{i}"),
+                    origin: format!("{name}{i}"),
+                    kind: SpecKind::Mosfet {
+                        drain: output.clone(),
+                        gate: input.clone(),
+                        source: s(src),
+                        bulk: s(src),
+                        card: c,
+                        geometry: g,
+                        deviation: Default::default(),
+                        capacitance: Default::default(),
+                        temperature: None,
+                    },
+                });
+            }
+            elements.push(SpecElement {
+                name: format!("c{i}"),
+                origin: format!("c{i}"),
+                kind: SpecKind::Capacitor { a: input.clone(), b: s("0"), farads: 50e-18 },
+            });
+        }
+        let spec = Spec { title: "ring".into(), temperature: 300.0, elements, ..Spec::default() };
+        let circuit = Circuit::build(&spec).unwrap();
+        let form = &circuit.log_linear;
+        assert!(form.factor_count() > STACK_FACTORS, "{} factors", form.factor_count());
+        let v: Vec<f64> = (0..nodes).map(|i| 0.001 * (i as f64 * 7.3).sin() * 40.0).collect();
+        form.with_factors(&v, |factors| {
+            for (k, device) in circuit.devices.iter().enumerate() {
+                let fast = form.fluxes(k, factors).expect("every transistor has the fast form");
+                let general = circuit.midpoint_fluxes(device, &v);
+                assert!((fast.0 / general.0 - 1.0).abs() < 1e-12, "{k} forward {fast:?} {general:?}");
+                assert!((fast.1 / general.1 - 1.0).abs() < 1e-12, "{k} reverse {fast:?} {general:?}");
+            }
+        });
     }
 }

@@ -134,25 +134,33 @@ impl Circuit {
         traps: &[f64],
         mut visit: impl FnMut(usize, &Device, f64, f64, f64),
     ) {
-        let form = &self.log_linear;
-        let mut buffer = [0.0f64; super::fluxes::MAX_FACTORS];
-        let factors = &mut buffer[..form.factor_count()];
-        form.evaluate_factors(v, factors);
-        for (k, device) in self.devices.iter().enumerate() {
-            let shift = if traps.is_empty() || device.traps.is_empty() {
-                0.0
-            } else {
-                Self::trap_shift(device, traps)
-            };
-            let (forward, reverse, charge) = match form.fluxes(k, factors) {
-                Some((f, r)) if shift != 0.0 => {
-                    let scale = Self::fast_shift_factor(device, shift);
-                    (f * scale, r * scale, 1.0)
-                }
-                Some((f, r)) => (f, r, 1.0),
-                None => self.midpoint_fluxes_shifted(device, v, shift),
-            };
-            visit(k, device, forward, reverse, charge);
+        self.log_linear.with_factors(v, |factors| {
+            for (k, device) in self.devices.iter().enumerate() {
+                let (forward, reverse, charge) = self.device_fluxes(k, v, traps, factors);
+                visit(k, device, forward, reverse, charge);
+            }
+        })
+    }
+
+    /// The midpoint fluxes and transfer charge of device `k` at voltages `v`, traps' states
+    /// `traps` (empty: none) and the fast form's `factors` evaluated at `v`
+    /// ([`super::fluxes::LogLinearFluxes::evaluate_factors`]): one device of
+    /// [`Circuit::for_each_flux_shifted`], for callers that refresh only some devices.
+    #[inline]
+    pub fn device_fluxes(&self, k: usize, v: &[f64], traps: &[f64], factors: &[f64]) -> (f64, f64, f64) {
+        let device = &self.devices[k];
+        let shift = if traps.is_empty() || device.traps.is_empty() {
+            0.0
+        } else {
+            Self::trap_shift(device, traps)
+        };
+        match self.log_linear.fluxes(k, factors) {
+            Some((f, r)) if shift != 0.0 => {
+                let scale = Self::fast_shift_factor(device, shift);
+                (f * scale, r * scale, 1.0)
+            }
+            Some((f, r)) => (f, r, 1.0),
+            None => self.midpoint_fluxes_shifted(device, v, shift),
         }
     }
 
@@ -171,55 +179,60 @@ impl Circuit {
         mut visit: impl FnMut(usize, &Device, f64, f64, f64, f64),
     ) {
         let form = &self.log_linear;
-        let mut buffer = [0.0f64; super::fluxes::MAX_FACTORS];
-        let factors = &mut buffer[..form.factor_count()];
-        form.evaluate_factors(v, factors);
-        let mut probe: Vec<f64> = Vec::new();
-        for (k, device) in self.devices.iter().enumerate() {
-            let shift = if traps.is_empty() || device.traps.is_empty() {
-                0.0
-            } else {
-                Self::trap_shift(device, traps)
-            };
-            let (forward, reverse, charge, slope) = match form.fluxes_and_slope(k, factors) {
-                Some((f, r, slope)) if shift != 0.0 => {
-                    let scale = Self::fast_shift_factor(device, shift);
-                    (f * scale, r * scale, 1.0, slope * scale)
-                }
-                Some((f, r, slope)) => (f, r, 1.0, slope),
-                None if !with_slope => {
-                    let (forward, reverse, charge) = self.midpoint_fluxes_shifted(device, v, shift);
-                    (forward, reverse, charge, 0.0)
-                }
-                None if matches!(device.kind, DeviceKind::Resistor { .. }) => {
-                    let (forward, reverse, charge) = self.midpoint_fluxes(device, v);
-                    (forward, reverse, charge, self.resistor_slope(device, v))
-                }
-                None => {
-                    let (forward, reverse, charge) = self.midpoint_fluxes_shifted(device, v, shift);
-                    // Central difference along dv_k, moving no node by more than 1e-4 U_T.
-                    let reach = device.dv_sparse.iter().fold(0.0f64, |a, d| a.max(d.1.abs()));
-                    let slope = if reach > 0.0 {
-                        let eta = 1e-4 * self.thermal_voltage() / reach;
-                        let mut sum = [0.0; 2];
-                        for (j, sign) in [1.0, -1.0].into_iter().enumerate() {
-                            probe.clear();
-                            probe.extend_from_slice(v);
-                            for &(i, d) in &device.dv_sparse {
-                                probe[i as usize] += sign * eta * d;
+        form.with_factors(v, |factors| {
+            let mut probe: Vec<f64> = Vec::new();
+            for (k, device) in self.devices.iter().enumerate() {
+                let shift = if traps.is_empty() || device.traps.is_empty() {
+                    0.0
+                } else {
+                    Self::trap_shift(device, traps)
+                };
+                let (forward, reverse, charge, slope) = match form.fluxes_and_slope(k, factors) {
+                    Some((f, r, slope)) if shift != 0.0 => {
+                        let scale = Self::fast_shift_factor(device, shift);
+                        (f * scale, r * scale, 1.0, slope * scale)
+                    }
+                    Some((f, r, slope)) => (f, r, 1.0, slope),
+                    None if !with_slope => {
+                        let (forward, reverse, charge) = self.midpoint_fluxes_shifted(device, v, shift);
+                        (forward, reverse, charge, 0.0)
+                    }
+                    None if matches!(device.kind, DeviceKind::Resistor { .. }) => {
+                        let (forward, reverse, charge) = self.midpoint_fluxes(device, v);
+                        (forward, reverse, charge, self.resistor_slope(device, v))
+                    }
+                    None => {
+                        let (forward, reverse, charge) = self.midpoint_fluxes_shifted(device, v, shift);
+                        // Central difference along dv_k, moving no node by more than 1e-4 U_T.
+                        let reach = device.dv_sparse.iter().fold(0.0f64, |a, d| a.max(d.1.abs()));
+                        let slope = if reach > 0.0 {
+                            let eta = 1e-4 * self.thermal_voltage() / reach;
+                            let mut sum = [0.0; 2];
+                            for (j, sign) in [1.0, -1.0].into_iter().enumerate() {
+                                // a copy of v made once per evaluation, moved and restored
+                                // at this device's nodes only: O(nodes it moves), not O(N)
+                                if probe.is_empty() {
+                                    probe.extend_from_slice(v);
+                                }
+                                for &(i, d) in &device.dv_sparse {
+                                    probe[i as usize] = v[i as usize] + sign * eta * d;
+                                }
+                                let (f, r, c) = self.midpoint_fluxes_shifted(device, &probe, shift);
+                                for &(i, _) in &device.dv_sparse {
+                                    probe[i as usize] = v[i as usize];
+                                }
+                                sum[j] = c * (f + r);
                             }
-                            let (f, r, c) = self.midpoint_fluxes_shifted(device, &probe, shift);
-                            sum[j] = c * (f + r);
-                        }
-                        (sum[0] - sum[1]) / (2.0 * eta)
-                    } else {
-                        0.0
-                    };
-                    (forward, reverse, charge, slope)
-                }
-            };
-            visit(k, device, forward, reverse, charge, slope);
-        }
+                            (sum[0] - sum[1]) / (2.0 * eta)
+                        } else {
+                            0.0
+                        };
+                        (forward, reverse, charge, slope)
+                    }
+                };
+                visit(k, device, forward, reverse, charge, slope);
+            }
+        })
     }
 
     /// dv_k . grad(Phi_F + Phi_R) of a resistor (A/C): with Phi_F = (U_T/R) B(x_f),

@@ -1,14 +1,14 @@
 //! Gillespie's direct method (J. Phys. Chem. 81, 2340, 1977): with total rate Lambda, wait an
 //! exponential time of mean 1/Lambda, then fire channel j with probability lambda_j/Lambda.
-//! Rates are recomputed after every event (a transfer moves every coupled node). A flicker
+//! After an event only the rates of the devices on the nodes it moved are recomputed
+//! ([`super::rates`]). A flicker
 //! trap's flip that comes first is fired instead, and the transfer's wait drawn anew. A
 //! circuit with waveform sources is handed to [`super::driven`].
 
 use rand::{Rng, RngExt};
 
-use super::{
-    ChargeState, JumpError, JumpStats, Telegraph, check_schedule, fire, record_through, transfer_rates,
-};
+use super::rates::Rates;
+use super::{ChargeState, JumpError, JumpStats, Telegraph, check_schedule, fire, record_through};
 use crate::circuit::Circuit;
 use crate::sde::Observer;
 
@@ -31,13 +31,12 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     let mut state = ChargeState::new(circuit)?;
     let mut traps = Telegraph::new(circuit, rng);
     let n = circuit.free_count();
-    let mut rates = vec![0.0; 2 * circuit.devices.len()];
-    let mut charges = vec![1.0; circuit.devices.len()];
+    let mut rates = Rates::new(circuit);
+    let mut total = rates.refresh_all(circuit, &state.x[..n], &traps.state);
     let mut stats = JumpStats::default();
     let mut t = 0.0;
     let mut records = 0u64;
     loop {
-        let total = transfer_rates(circuit, &state.x[..n], &traps.state, &mut rates, &mut charges);
         let wait = if total > 0.0 { -(1.0 - rng.random::<f64>()).ln() / total } else { f64::INFINITY };
         let flip = traps.next < t + wait && traps.next <= t_end;
         let t_next = if flip { traps.next } else { t + wait };
@@ -53,10 +52,16 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
         if flip {
             traps.flip(rng);
             t = t_next;
+            total = rates.refresh_all(circuit, &state.x[..n], &traps.state);
             continue;
         }
-        fire(circuit, &mut state, &rates, &charges, total, rng);
+        let (k, synced) = fire(circuit, &mut state, &rates.rates, &rates.charges, total, rng);
         stats.events += 1;
         t = t_next;
+        total = if synced {
+            rates.refresh_all(circuit, &state.x[..n], &traps.state)
+        } else {
+            rates.refresh_after(circuit, k, &state.x[..n], &traps.state)
+        };
     }
 }

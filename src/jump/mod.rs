@@ -29,6 +29,7 @@
 
 pub mod driven;
 pub mod gillespie;
+mod rates;
 pub mod tau_leap;
 
 use thiserror::Error;
@@ -142,9 +143,10 @@ impl ChargeState {
     }
 
     /// Apply `count` transfers of device `k` (negative: reverse transfers), each moving
-    /// `charge` elementary charges.
+    /// `charge` elementary charges. Returns true when this resynchronised every voltage
+    /// from the charges (every 4096 transfers), false when only device k's nodes moved.
     #[inline]
-    pub fn apply(&mut self, circuit: &Circuit, k: usize, count: i64, charge: f64) {
+    pub fn apply(&mut self, circuit: &Circuit, k: usize, count: i64, charge: f64) -> bool {
         let device = &circuit.devices[k];
         let n = circuit.free_count();
         let units = count as f64 * charge;
@@ -152,14 +154,16 @@ impl ChargeState {
         for &(i, sign) in &self.incidence[k] {
             self.charges[i] += sign as f64 * units;
         }
-        for i in 0..n {
-            self.x[i] += device.dv[i] * moved;
+        for &(i, d) in &device.dv_sparse {
+            self.x[i as usize] += d * moved;
         }
         self.x[n] += device.supply_per_coulomb * moved;
         self.since_sync += 1;
         if self.since_sync >= 4096 {
             self.sync(circuit);
+            return true;
         }
+        false
     }
 }
 
@@ -218,7 +222,8 @@ impl Telegraph {
 
 /// Fire one channel chosen with probability rate / `total` (channel 2k is device k forward,
 /// 2k + 1 reverse; a transfer of device k carries `charges[k]` elementary charges):
-/// Gillespie's direct method's choice.
+/// Gillespie's direct method's choice. Returns the device and whether every voltage was
+/// resynchronised ([`ChargeState::apply`]).
 pub(crate) fn fire<R: rand::Rng + ?Sized>(
     circuit: &Circuit,
     state: &mut ChargeState,
@@ -226,7 +231,7 @@ pub(crate) fn fire<R: rand::Rng + ?Sized>(
     charges: &[f64],
     total: f64,
     rng: &mut R,
-) {
+) -> (usize, bool) {
     use rand::RngExt;
     let mut target = rng.random::<f64>() * total;
     let mut channel = rates.len() - 1;
@@ -237,7 +242,8 @@ pub(crate) fn fire<R: rand::Rng + ?Sized>(
         }
         target -= r;
     }
-    state.apply(circuit, channel / 2, if channel % 2 == 0 { 1 } else { -1 }, charges[channel / 2]);
+    let k = channel / 2;
+    (k, state.apply(circuit, k, if channel % 2 == 0 { 1 } else { -1 }, charges[k]))
 }
 
 /// Fill `rates` (channel 2k device k forward, 2k + 1 reverse, per second) and `charges` (the
