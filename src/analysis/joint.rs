@@ -159,7 +159,7 @@ mod tests {
             let mut counter = JointCounter::new(1);
             let mut s = 0usize;
             for _ in 0..n {
-                if rng.next_u64() % 10 == 0 {
+                if rng.next_u64().is_multiple_of(10) {
                     s = 1 - s;
                 }
                 counter.push(s);

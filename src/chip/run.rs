@@ -244,7 +244,7 @@ pub fn run_chip<C: CellModel + 'static>(
         sampler.sweep(&pool);
         t_sweep += t0.elapsed();
         updates += sampler.updates_last_sweep();
-        if sweep >= schedule.warmup && (sweep - schedule.warmup + 1) % schedule.thin == 0 {
+        if sweep >= schedule.warmup && (sweep - schedule.warmup + 1).is_multiple_of(schedule.thin) {
             let t1 = Instant::now();
             let sample = take_sample(sampler.as_ref(), &mut buf, q, index, sweep + 1, beta, chip);
             summary.observe(&sample)?;

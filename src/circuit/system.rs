@@ -149,11 +149,8 @@ impl Circuit {
     #[inline]
     pub fn device_fluxes(&self, k: usize, v: &[f64], traps: &[f64], factors: &[f64]) -> (f64, f64, f64) {
         let device = &self.devices[k];
-        let shift = if traps.is_empty() || device.traps.is_empty() {
-            0.0
-        } else {
-            Self::trap_shift(device, traps)
-        };
+        let shift =
+            if traps.is_empty() || device.traps.is_empty() { 0.0 } else { Self::trap_shift(device, traps) };
         match self.log_linear.fluxes(k, factors) {
             Some((f, r)) if shift != 0.0 => {
                 let scale = Self::fast_shift_factor(device, shift);

@@ -243,7 +243,7 @@ pub(crate) fn fire<R: rand::Rng + ?Sized>(
         target -= r;
     }
     let k = channel / 2;
-    (k, state.apply(circuit, k, if channel % 2 == 0 { 1 } else { -1 }, charges[k]))
+    (k, state.apply(circuit, k, if channel.is_multiple_of(2) { 1 } else { -1 }, charges[k]))
 }
 
 /// Fill `rates` (channel 2k device k forward, 2k + 1 reverse, per second) and `charges` (the

@@ -32,17 +32,18 @@ impl Rates {
         let mut on_node = vec![Vec::new(); circuit.free_count()];
         for (j, d) in devices.iter().enumerate() {
             for t in &d.terminals {
-                if let NodeRef::Free(i) = *t {
-                    if on_node[i].last() != Some(&(j as u32)) {
-                        on_node[i].push(j as u32);
-                    }
+                if let NodeRef::Free(i) = *t
+                    && on_node[i].last() != Some(&(j as u32))
+                {
+                    on_node[i].push(j as u32);
                 }
             }
         }
         let affected = moved
             .iter()
             .map(|nodes| {
-                let mut list: Vec<u32> = nodes.iter().flat_map(|&i| on_node[i as usize].iter().copied()).collect();
+                let mut list: Vec<u32> =
+                    nodes.iter().flat_map(|&i| on_node[i as usize].iter().copied()).collect();
                 list.sort_unstable();
                 list.dedup();
                 list

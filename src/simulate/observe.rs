@@ -230,10 +230,8 @@ impl Observer for RunObserver<'_> {
             let value = match reader {
                 Reader::Bit { plus, minus, readout } => {
                     let s = readout.update(c.voltage_at(*plus, v, t) - c.voltage_at(*minus, v, t));
-                    if measuring {
-                        if let Some(d) = stats.dwell.as_mut() {
-                            d.observe(t, s as usize);
-                        }
+                    if measuring && let Some(d) = stats.dwell.as_mut() {
+                        d.observe(t, s as usize);
                     }
                     if stat {
                         stats.correlators[0].push(s as f64);
@@ -247,10 +245,8 @@ impl Observer for RunObserver<'_> {
                         *slot = c.voltage_at(*node, v, t);
                     }
                     let s = readout.update(scratch);
-                    if measuring {
-                        if let Some(d) = stats.dwell.as_mut() {
-                            d.observe(t, s);
-                        }
+                    if measuring && let Some(d) = stats.dwell.as_mut() {
+                        d.observe(t, s);
                     }
                     if stat {
                         for (j, corr) in stats.correlators.iter_mut().enumerate() {
@@ -289,13 +285,13 @@ impl Observer for RunObserver<'_> {
             self.last.extend_from_slice(x);
             self.t_last = t;
         }
-        if self.calls % self.every == 0 {
+        if self.calls.is_multiple_of(self.every) {
             let rows = &mut self.record.rows;
             rows.push(t);
             rows.extend_from_slice(v);
             rows.extend_from_slice(&self.values);
             rows.push(x[n]);
-            if self.calls % (self.every * 64) == 0 {
+            if self.calls.is_multiple_of(self.every * 64) {
                 (self.progress)(t);
             }
         }

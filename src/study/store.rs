@@ -153,10 +153,10 @@ impl StudyDir {
         for entry in std::fs::read_dir(&dir).map_err(|e| self.io(&dir, e))? {
             let name = entry.map_err(|e| self.io(&dir, e))?.file_name();
             let name = name.to_string_lossy();
-            if let Some(i) = name.strip_prefix("point_").and_then(|s| s.strip_suffix(".json")) {
-                if let Ok(i) = i.parse() {
-                    done.insert(i);
-                }
+            if let Some(i) = name.strip_prefix("point_").and_then(|s| s.strip_suffix(".json"))
+                && let Ok(i) = i.parse()
+            {
+                done.insert(i);
             }
         }
         Ok(done)

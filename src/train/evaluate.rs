@@ -225,7 +225,7 @@ pub fn sample_visible<C: CellModel + Clone + 'static>(
                 let mut buf = StateBuf::Spins(vec![0; machine.cells()]);
                 for r in 0..s.warmup + s.reads * s.thin {
                     chain.sweep(&single);
-                    if r >= s.warmup && (r + 1 - s.warmup) % s.thin == 0 {
+                    if r >= s.warmup && (r + 1 - s.warmup).is_multiple_of(s.thin) {
                         chain.read(&mut buf);
                         if let StateBuf::Spins(v) = &buf {
                             out.push(machine.read_visible(v));

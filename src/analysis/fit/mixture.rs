@@ -395,10 +395,10 @@ pub fn fit_mixture(samples: &[f64], options: &MixtureOptions) -> Result<MixtureF
             kmeanspp_start(samples, k, fallback, options.seed, start)
         };
         let (outcome, params) = em(samples, init, options, floor);
-        if let (StartOutcome::Converged { log_likelihood, iterations }, Some(p)) = (&outcome, params) {
-            if best.as_ref().is_none_or(|b| *log_likelihood > b.1) {
-                best = Some((start, *log_likelihood, *iterations, p));
-            }
+        if let (StartOutcome::Converged { log_likelihood, iterations }, Some(p)) = (&outcome, params)
+            && best.as_ref().is_none_or(|b| *log_likelihood > b.1)
+        {
+            best = Some((start, *log_likelihood, *iterations, p));
         }
         outcomes.push(outcome);
     }

@@ -58,7 +58,7 @@ impl Lattice {
         if l > 1 << 15 {
             return Err(ChipError::value("lattice.size", format!("got {l}, expected at most 32768")));
         }
-        if boundary == Boundary::Torus && l % 2 != 0 {
+        if boundary == Boundary::Torus && !l.is_multiple_of(2) {
             return Err(ChipError::value(
                 "lattice.size",
                 format!("got {l}, a torus needs an even side so that the checkerboard colouring is proper"),

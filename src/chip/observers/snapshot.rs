@@ -59,7 +59,7 @@ impl Observer for Snapshots {
         let Some(side) = s.lattice_side else {
             return Err(ChipError::Unsupported("snapshots need a lattice chip".into()));
         };
-        if s.index % self.every == 0 {
+        if s.index.is_multiple_of(self.every) {
             let path = self.dir.join(format!("snapshot_{:08}.png", s.index));
             write_png(&path, side, s.state)?;
         }

@@ -258,17 +258,17 @@ impl Reader {
                     };
                     return Err(NetlistError::at(at(line.line), kind));
                 }
-                if let Some(name) = line.tokens.get(1) {
-                    if !name.content().eq_ignore_ascii_case(&definition.name) {
-                        let kind = ErrorKind::UnmatchedEnd {
-                            token: line.text.clone(),
-                            problem: format!(
-                                "does not match the open subcircuit '{}' (opened at {}): expected '.ends' or '.ends {}'",
-                                definition.spelled, definition.location, definition.spelled
-                            ),
-                        };
-                        return Err(NetlistError::at(at(line.line), kind));
-                    }
+                if let Some(name) = line.tokens.get(1)
+                    && !name.content().eq_ignore_ascii_case(&definition.name)
+                {
+                    let kind = ErrorKind::UnmatchedEnd {
+                        token: line.text.clone(),
+                        problem: format!(
+                            "does not match the open subcircuit '{}' (opened at {}): expected '.ends' or '.ends {}'",
+                            definition.spelled, definition.location, definition.spelled
+                        ),
+                    };
+                    return Err(NetlistError::at(at(line.line), kind));
                 }
                 if let Some(extra) = line.tokens.get(2) {
                     let kind = ErrorKind::UnexpectedToken {

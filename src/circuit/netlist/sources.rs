@@ -191,7 +191,7 @@ fn pulse(st: &Statement, head: &Token, args: &[Token], quantity: Quantity) -> Re
 }
 
 fn pwl(st: &Statement, head: &Token, args: &[Token], quantity: Quantity) -> Result<Waveform, NetlistError> {
-    if args.len() < 2 || args.len() % 2 != 0 {
+    if args.len() < 2 || !args.len().is_multiple_of(2) {
         return Err(count_error(st, head, args.len(), PWL_FORM));
     }
     let mut points: Vec<(f64, f64)> = Vec::with_capacity(args.len() / 2);

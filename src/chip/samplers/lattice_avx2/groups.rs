@@ -201,7 +201,7 @@ pub(super) unsafe fn groups<
     }
     let bits: [__m256i; N] = core::array::from_fn(|i| {
         let (lo, hi) = st.split_at_mut(4);
-        _mm256_srli_epi32::<8>(xoshiro4(if (P0 + i) % 2 == 0 { lo } else { hi }))
+        _mm256_srli_epi32::<8>(xoshiro4(if (P0 + i).is_multiple_of(2) { lo } else { hi }))
     });
     // per-slot parameters of cells k0..k0 + 8 N (the last group of a row has only n)
     let lanes_below = |n: usize| {

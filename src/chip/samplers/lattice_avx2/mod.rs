@@ -23,10 +23,6 @@
 //! cells per instruction. The odd last group and the tails of a row stay with the AVX2 groups.
 //! Same result, bit for bit.
 
-// AVX-512 intrinsics are stable since Rust 1.89 (the declared rust-version is older, see
-// Cargo.toml)
-#![allow(clippy::incompatible_msrv)]
-
 mod groups;
 mod ops;
 mod wide;

@@ -202,7 +202,7 @@ impl<C: CellModel> LatticeIsing<C> {
         seed: Seed,
     ) -> Result<Self, ChipError> {
         let l = lattice.l;
-        if l % 2 != 0 || model.kind != ModelKind::Ising {
+        if !l.is_multiple_of(2) || model.kind != ModelKind::Ising {
             return Err(ChipError::Unsupported(
                 "the lattice fast path needs an Ising model on an even L".into(),
             ));
