@@ -380,7 +380,7 @@ fn nine_cell_models_long() {
     let mut outcomes = Vec::new();
     for toml in ["grid9_ferro.toml", "grid9_glass.toml"] {
         for beta in [0.2, 0.35] {
-            let case = Case { toml, beta, tstop: "1000u", runs: 2, sweeps: 1_000_000 };
+            let case = Case { toml, beta, tstop: "1200u", runs: 2, sweeps: 1_000_000 };
             outcomes.push(compare(&case, "sde"));
         }
     }
