@@ -4,8 +4,9 @@
 //! `pbitsim chip` (calibrated cells and couplings, free running, settling inputs).
 //!
 //! Compared, with tolerances from the runs' own standard errors:
-//! - the joint law of the cells: total variation below 0.03 (4 cells), beside the sampling
-//!   floor E[TV] of two independent estimates, (1/2) sum_k sqrt(2 (se_a,k^2 + se_b,k^2) / pi);
+//! - the joint law of the cells: total variation less its sampling floor below 0.03 (4
+//!   cells), the floor being E[TV] of two independent estimates of one law,
+//!   (1/2) sum_k sqrt(2 (se_a,k^2 + se_b,k^2) / pi);
 //! - every cell's magnetisation <s_i> and every coupled pair's correlation <s_i s_j>: within
 //!   0.03 (9 cells; reported for 4), each side's standard error from its own integrated
 //!   autocorrelation time (Sokal), the check sized so that 0.03 is at least 3 combined SE;
@@ -325,7 +326,9 @@ fn check_power_and_time(o: &Outcome) {
 /// The 4-cell check: the joint law.
 fn check_joint(o: &Outcome, floor_max: f64) {
     assert!(o.floor < floor_max, "sampling floor {} too large for the check", o.floor);
-    assert!(o.tv < 0.03 + 2.0 * o.floor, "TV {} (floor {})", o.tv, o.floor);
+    // the observed TV is about the true TV plus the floor (when the true TV is small): the
+    // excess over the floor must be below 0.03
+    assert!(o.tv < 0.03 + o.floor, "TV {} (floor {})", o.tv, o.floor);
     check_power_and_time(o);
 }
 
