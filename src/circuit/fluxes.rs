@@ -44,9 +44,10 @@ pub struct LogLinearFluxes {
     node_factors: Vec<Vec<u16>>,
 }
 
-/// Factors up to this many are evaluated into a buffer on the stack; more (networks of many
-/// cells: two factors per node) into one on the heap, once per evaluation of all fluxes.
-pub const STACK_FACTORS: usize = 64;
+/// Factors up to this many (2 KiB) are evaluated into a buffer on the stack, so that a step
+/// allocates nothing for networks of up to about 128 nodes (two factors per node: the 3 x 3
+/// network has 144); more go into one heap buffer per evaluation of all fluxes.
+pub const STACK_FACTORS: usize = 256;
 
 impl LogLinearFluxes {
     /// Derive the form for the devices of `circuit` that allow it.
@@ -278,7 +279,7 @@ mod tests {
         }
     }
 
-    /// A ring of 40 inverters (80 transistors, 40 free nodes, more than [`STACK_FACTORS`]
+    /// A ring of 150 inverters (300 transistors, 150 free nodes, more than [`STACK_FACTORS`]
     /// distinct factors e^{+-V/U_T}) keeps the fast form for every transistor, evaluated from
     /// a heap buffer, and it equals the general evaluation: networks of many cells used to
     /// fall back to the general evaluation for all devices beyond 64 factors.
@@ -292,7 +293,7 @@ mod tests {
             origin: "v".into(),
             kind: SpecKind::VoltageSource { plus: s("vdd"), minus: s("0"), volts: 0.05, waveform: None },
         }];
-        let nodes = 40;
+        let nodes = 150;
         for i in 0..nodes {
             let (input, output) = (format!("n{i}"), format!("n{}", (i + 1) % nodes));
             for (name, src, c) in [("mn", "0", n_card.clone()), ("mp", "vdd", p_card.clone())] {
