@@ -111,9 +111,13 @@ impl Circuit {
     }
 
     /// The threshold shift of `device` (V, NMOS frame): the sum of its traps' states, stored
-    /// in `traps` (all the circuit's traps, device by device).
+    /// in `traps` (all the circuit's traps, device by device; empty: none). 0 for a device
+    /// without traps.
     #[inline]
     pub fn trap_shift(device: &Device, traps: &[f64]) -> f64 {
+        if traps.is_empty() || device.traps.is_empty() {
+            return 0.0;
+        }
         traps[device.first_trap..device.first_trap + device.traps.len()].iter().sum()
     }
 
@@ -149,8 +153,7 @@ impl Circuit {
     #[inline]
     pub fn device_fluxes(&self, k: usize, v: &[f64], traps: &[f64], factors: &[f64]) -> (f64, f64, f64) {
         let device = &self.devices[k];
-        let shift =
-            if traps.is_empty() || device.traps.is_empty() { 0.0 } else { Self::trap_shift(device, traps) };
+        let shift = Self::trap_shift(device, traps);
         match self.log_linear.fluxes(k, factors) {
             Some((f, r)) if shift != 0.0 => {
                 let scale = Self::fast_shift_factor(device, shift);
@@ -179,11 +182,7 @@ impl Circuit {
         form.with_factors(v, |factors| {
             let mut probe: Vec<f64> = Vec::new();
             for (k, device) in self.devices.iter().enumerate() {
-                let shift = if traps.is_empty() || device.traps.is_empty() {
-                    0.0
-                } else {
-                    Self::trap_shift(device, traps)
-                };
+                let shift = Self::trap_shift(device, traps);
                 let (forward, reverse, charge, slope) = match form.fluxes_and_slope(k, factors) {
                     Some((f, r, slope)) if shift != 0.0 => {
                         let scale = Self::fast_shift_factor(device, shift);
@@ -510,7 +509,7 @@ impl System for CircuitSde<'_> {
         let traps = &x[n + 1..];
         let grad = &mut scratch[..n];
         for device in &c.devices {
-            let shift = if device.traps.is_empty() { 0.0 } else { Circuit::trap_shift(device, traps) };
+            let shift = Circuit::trap_shift(device, traps);
             let (_, per_volt) = c.current_gradient_shifted(device, v, shift, grad);
             for j in 0..n {
                 if grad[j] != 0.0 {

@@ -26,7 +26,8 @@
 
 use rand::{Rng, RngExt};
 
-use super::{ChargeState, JumpError, JumpStats, check_schedule, fire, record_through, transfer_rates};
+use super::rates::Rates;
+use super::{ChargeState, JumpError, JumpStats, check_schedule, fire, record_through};
 use crate::circuit::{Circuit, DeviceKind};
 use crate::sde::Observer;
 
@@ -60,8 +61,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
     let mut state = ChargeState::new(&c)?;
     let n = c.free_count();
     let ut = coldest_thermal_voltage(&c);
-    let mut rates = vec![0.0; 2 * c.devices.len()];
-    let mut charges = vec![1.0; c.devices.len()];
+    let mut rates = Rates::new(&c);
     let mut stats = JumpStats::default();
     let mut t = 0.0;
     let mut records = 0u64;
@@ -75,7 +75,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
             stats.t_final = t_end;
             return Ok(stats);
         }
-        let total = transfer_rates(&c, &state.x[..n], &[], &mut rates, &mut charges);
+        let total = rates.refresh_all(&c, &state.x[..n], &[]);
         let slope = c.drive.slope_bound(t);
         let mut horizon = (records as f64 * record_every).min(t_end);
         if let Some(b) = c.drive.next_breakpoint(t) {
@@ -91,7 +91,7 @@ pub fn simulate<R: Rng + ?Sized, O: Observer + ?Sized>(
         c.set_time(t_next);
         t = t_next;
         if fires {
-            fire(&c, &mut state, &rates, &charges, total, rng);
+            fire(&c, &mut state, &rates.rates, &rates.charges, total, rng);
             stats.events += 1;
         }
     }

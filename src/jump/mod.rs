@@ -246,27 +246,6 @@ pub(crate) fn fire<R: rand::Rng + ?Sized>(
     (k, state.apply(circuit, k, if channel.is_multiple_of(2) { 1 } else { -1 }, charges[k]))
 }
 
-/// Fill `rates` (channel 2k device k forward, 2k + 1 reverse, per second) and `charges` (the
-/// elementary charges one transfer of device k carries) at node voltages `v` with the traps'
-/// states `traps` (empty: none), and return the total rate. Shared by the exact methods.
-pub(crate) fn transfer_rates(
-    circuit: &Circuit,
-    v: &[f64],
-    traps: &[f64],
-    rates: &mut [f64],
-    charges: &mut [f64],
-) -> f64 {
-    let mut total = 0.0;
-    circuit.for_each_flux_shifted(v, traps, |k, _, pf, pr, charge| {
-        let unit = charge * ELEMENTARY_CHARGE;
-        rates[2 * k] = pf / unit;
-        rates[2 * k + 1] = pr / unit;
-        charges[k] = charge;
-        total += rates[2 * k] + rates[2 * k + 1];
-    });
-    total
-}
-
 /// Hand `observer` the state `x` at every grid time `records * record_every` up to `until`
 /// (and not past `t_end`), advancing `records`. Returns the recording time at which the
 /// observer asked to stop, if it did.

@@ -4,9 +4,10 @@
 //! method (J. Phys. Chem. A 104, 1876, 2000) applied to the direct method. A transfer of
 //! device k moves the free nodes where C^-1 D_k is non-zero: two on a circuit whose
 //! capacitors all go to ground, so an event costs a handful of device evaluations instead of
-//! one per device. The rates are the same numbers [`super::transfer_rates`] computes (same
-//! functions of the same voltages), and the total is summed in the same order, so the
-//! trajectory is bit-identical to recomputing everything after each event.
+//! one per device. The rates are the same functions of the same voltages as a full refresh
+//! ([`Rates::refresh_all`], which the tau-leaping and driven engines use at every step), and
+//! the total is summed in the same order, so the trajectory is bit-identical to recomputing
+//! everything after each event.
 
 use crate::circuit::{Circuit, NodeRef};
 use crate::units::ELEMENTARY_CHARGE;

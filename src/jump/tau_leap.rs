@@ -25,6 +25,7 @@
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
 
+use super::rates::Rates;
 use super::{ChargeState, JumpError, JumpStats, Telegraph, check_schedule, fire};
 use crate::circuit::Circuit;
 use crate::sde::Observer;
@@ -127,8 +128,7 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
     let mut state = ChargeState::new(circuit)?;
     let mut traps = Telegraph::new(circuit, rng);
     let n = circuit.free_count();
-    let mut rates = vec![0.0; 2 * circuit.devices.len()];
-    let mut charges = vec![1.0; circuit.devices.len()];
+    let mut cache = Rates::new(circuit);
     let mut stats = JumpStats { leap_min: f64::INFINITY, ..JumpStats::default() };
     if observer.observe(0.0, &state.x).is_break() {
         return Ok(stats);
@@ -141,14 +141,8 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
         // The leap ends at the next recording time or the next trap flip, whichever is first.
         let flip_first = traps.next < t_record;
         let t_stop = if flip_first { traps.next } else { t_record };
-        let mut total = 0.0;
-        circuit.for_each_flux_shifted(&state.x[..n], &traps.state, |k, _, pf, pr, charge| {
-            let unit = charge * ELEMENTARY_CHARGE;
-            rates[2 * k] = pf / unit;
-            rates[2 * k + 1] = pr / unit;
-            charges[k] = charge;
-            total += rates[2 * k] + rates[2 * k + 1];
-        });
+        let total = cache.refresh_all(circuit, &state.x[..n], &traps.state);
+        let (rates, charges) = (&cache.rates, &cache.charges);
         let bound = (scale
             * leap_bound_with(circuit, &state.x[..n], &traps.state, epsilon, &mut mean, &mut variance))
         .min(upper);
@@ -160,7 +154,7 @@ fn adaptive<R: Rng + ?Sized, O: Observer + ?Sized>(
                 t = t_stop;
                 landed = true;
             } else {
-                fire(circuit, &mut state, &rates, &charges, total, rng);
+                fire(circuit, &mut state, rates, charges, total, rng);
                 stats.events += 1;
                 stats.exact_events += 1;
                 t += wait;
@@ -227,7 +221,7 @@ fn fixed<R: Rng + ?Sized, O: Observer + ?Sized>(
     for step in 0..steps {
         let t = step as f64 * tau;
         for (k, device) in circuit.devices.iter().enumerate() {
-            let shift = if device.traps.is_empty() { 0.0 } else { Circuit::trap_shift(device, &traps.state) };
+            let shift = Circuit::trap_shift(device, &traps.state);
             let (pf, pr, charge) = circuit.midpoint_fluxes_shifted(device, &state.x[..n], shift);
             let unit = charge * ELEMENTARY_CHARGE;
             let (mf, mr) = (pf / unit * tau, pr / unit * tau);
