@@ -185,6 +185,14 @@ fn cases() -> Vec<Case> {
             &["simulate", "tiny.cir", "--out", "trace.npy"],
             &["tiny.cir:3", "1e-300", "capacitance of C1", "1e-20 F"],
         ),
+        case(
+            "own",
+            "simulate: a chip description given for a netlist",
+            &[("g.toml", GRAPH), ("edges.csv", EDGES)],
+            &["trace.npy"],
+            &["simulate", "g.toml", "--out", "trace.npy"],
+            &["g.toml", "not a netlist", "pbitsim chip g.toml", "pbitsim netlist g.toml"],
+        ),
         // ---- existing outputs clobbered by a failing command ----
         case(
             "clobber",

@@ -408,6 +408,11 @@ impl Netlist {
         overrides: &[(String, String)],
     ) -> Result<Netlist, NetlistError> {
         let path = path.as_ref();
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+            return Err(NetlistError::nowhere(ErrorKind::TomlNotNetlist {
+                path: path.display().to_string(),
+            }));
+        }
         let text = std::fs::read_to_string(path).map_err(|e| {
             NetlistError::nowhere(ErrorKind::Io {
                 what: "netlist",

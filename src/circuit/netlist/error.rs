@@ -103,6 +103,16 @@ pub enum ErrorKind {
         /// The operating system's reason.
         reason: String,
     },
+    /// A TOML file (a chip description or a model card) given where a netlist belongs.
+    #[error(
+        "'{path}' is a TOML file, not a netlist: a chip description runs behaviourally with `pbitsim chip {path}`, \
+         or as transistors by `pbitsim netlist {path} --out NET.cir` and then this command on NET.cir; a model \
+         card is read by a netlist's .include"
+    )]
+    TomlNotNetlist {
+        /// The path as given.
+        path: String,
+    },
     /// A file includes itself, directly or through others.
     #[error("include loop: {}", .chain.join(" includes "))]
     IncludeLoop {
