@@ -5,6 +5,7 @@
 //!   kernel is [`lattice_kernel`] (and [`lattice_avx2`], its AVX2 forms), chosen by
 //!   [`lattice_plan`] (f32 or integer local fields; lookup table, logistic or the cell's own
 //!   draw), drawing from vector random streams ([`lanes`]);
+//! - the threads that share a lattice sweep ([`team`]);
 //! - free-running, continuous-time cells ([`free_running`]), and the same with inputs that
 //!   settle with the calibrated time constant of their couplings ([`settling`]).
 
@@ -19,3 +20,4 @@ pub mod lattice_plan;
 pub mod layout;
 pub mod sampler;
 pub mod settling;
+pub mod team;

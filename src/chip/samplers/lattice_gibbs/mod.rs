@@ -14,7 +14,9 @@
 //! Rows are grouped into fixed chunks of about [`CELLS_PER_CHUNK`] cells, each with its own
 //! lanes carried across sweeps ((seed, CellBlock, 2 chunks c + k)), so results do not depend
 //! on the thread count. A chip with one chunk per colour (up to about 90 x 90) runs on the
-//! calling thread: a hand-off to another thread would cost more than the sweep.
+//! calling thread: a hand-off to another thread would cost more than the sweep. Bigger ones
+//! share each colour's chunks among a [`Team`] of threads that stay awake between the colours
+//! (a pool's sleeping workers cost about as much to wake as a 256 x 256 colour takes).
 //!
 //! **Energy and magnetisation are tracked, not recomputed.** Every edge joins the two
 //! colours, so after colour c is redrawn (the other colour fixed),
@@ -34,8 +36,8 @@ use crate::chip::samplers::lanes::Lanes;
 use crate::chip::samplers::lattice_kernel::{ChunkStats, DrawView, FieldView, Geom, update_chunk};
 use crate::chip::samplers::lattice_plan::{DrawPlan, IntCouplings, clamped_exp2, int_couplings};
 use crate::chip::samplers::sampler::{KernelInfo, Sampler, StateBuf, check_restart};
+use crate::chip::samplers::team::Team;
 use crate::rng::{Domain, Seed};
-use rayon::prelude::*;
 use tracking::Tracked;
 
 mod tracking;
@@ -189,6 +191,9 @@ pub struct LatticeIsing<C: CellModel> {
     clamp: [Vec<(usize, i8)>; 2],
     tracked: Tracked,
     cell: C,
+    /// The threads that share a sweep's chunks, made at the first sweep on more than one
+    /// thread ([`Team`]: they stay awake between the colours' half-sweeps).
+    team: Option<Team>,
 }
 
 impl<C: CellModel> LatticeIsing<C> {
@@ -230,6 +235,7 @@ impl<C: CellModel> LatticeIsing<C> {
             clamp: parts.clamp,
             tracked: Tracked::default(),
             cell,
+            team: None,
         };
         sampler.start_tracking();
         Ok(sampler)
@@ -298,14 +304,14 @@ impl<C: CellModel> LatticeIsing<C> {
 }
 
 impl<C: CellModel> LatticeIsing<C> {
-    /// Both colours in turn; chunks in parallel (on the current pool) if `parallel`.
-    fn sweep_colours(&mut self, parallel: bool) {
-        self.sweep_colour::<0>(parallel);
-        self.sweep_colour::<1>(parallel);
+    /// Both colours in turn; chunks shared by the team's threads if there is a team.
+    fn sweep_colours(&mut self) {
+        self.sweep_colour::<0>();
+        self.sweep_colour::<1>();
         self.tracked.swept = true;
     }
 
-    fn sweep_colour<const COL: usize>(&mut self, parallel: bool) {
+    fn sweep_colour<const COL: usize>(&mut self) {
         let (st, rpc) = (self.g.stride, self.rows_per_chunk);
         let (a, b) = self.s.split_at_mut(1);
         let (mine, other) = if COL == 0 { (&mut a[0], &b[0]) } else { (&mut b[0], &a[0]) };
@@ -338,15 +344,29 @@ impl<C: CellModel> LatticeIsing<C> {
         };
         let chunks = mine.chunks_mut(rpc * st);
         let streams = self.rng[COL].iter_mut().zip(&mut self.stats[COL]);
-        if parallel {
-            let items: Vec<_> = chunks.zip(streams).collect();
-            items
-                .into_par_iter()
-                .enumerate()
-                .for_each(|(ch, (rows, (lanes, stats)))| work(ch, rows, lanes, stats));
-        } else {
-            for (ch, (rows, (lanes, stats))) in chunks.zip(streams).enumerate() {
-                work(ch, rows, lanes, stats);
+        match &self.team {
+            Some(team) => {
+                // contiguous runs of chunks, one per thread (each chunk keeps its own stream)
+                let mut items: Vec<_> = chunks.zip(streams).enumerate().collect();
+                let per = items.len().div_ceil(team.size());
+                let work = &work;
+                let mut groups = items.chunks_mut(per);
+                let mut jobs: Vec<_> = (0..team.size())
+                    .map(|_| {
+                        let group = groups.next().unwrap_or_default();
+                        move || {
+                            for (ch, (rows, (lanes, stats))) in group.iter_mut() {
+                                work(*ch, rows, lanes, stats);
+                            }
+                        }
+                    })
+                    .collect();
+                team.run(&mut jobs);
+            }
+            None => {
+                for (ch, (rows, (lanes, stats))) in chunks.zip(streams).enumerate() {
+                    work(ch, rows, lanes, stats);
+                }
             }
         }
         self.finish_pass::<COL>();
@@ -418,13 +438,17 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
     }
 
     fn sweep(&mut self, pool: &rayon::ThreadPool) {
-        if pool.current_num_threads() == 1 || self.rng[0].len() == 1 {
-            // nothing to share: run on the calling thread (same result, no hand-off)
-            self.sweep_colours(false);
-        } else {
-            // one hand-off to the pool per sweep, not per colour
-            pool.install(|| self.sweep_colours(true));
+        // as many threads as the pool has, but no more than chunks (with one chunk per
+        // colour the calling thread runs alone: same result, no hand-off) or cores (the
+        // team's helpers spin between colours, so more of them than cores would only queue)
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = pool.current_num_threads().min(self.rng[0].len()).min(cores);
+        if threads <= 1 {
+            self.team = None;
+        } else if self.team.as_ref().is_none_or(|t| t.size() != threads) {
+            self.team = Some(Team::new(threads - 1));
         }
+        self.sweep_colours();
     }
 
     fn set_beta(&mut self, beta: f64) -> Result<(), ChipError> {
@@ -484,7 +508,7 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
             threads_used: if self.rng[0].len() == 1 {
                 "one chunk per colour: calling thread"
             } else {
-                "pool"
+                "a team of the pool's size, awake between colours"
             }
             .into(),
         }
