@@ -38,6 +38,8 @@ use crate::chip::samplers::lattice_plan::{DrawPlan, IntCouplings, clamped_exp2, 
 use crate::chip::samplers::sampler::{KernelInfo, Sampler, StateBuf, check_restart};
 use crate::chip::samplers::team::Team;
 use crate::rng::{Domain, Seed};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use tracking::Tracked;
 
 mod tracking;
@@ -346,17 +348,33 @@ impl<C: CellModel> LatticeIsing<C> {
         let streams = self.rng[COL].iter_mut().zip(&mut self.stats[COL]);
         match &self.team {
             Some(team) => {
-                // contiguous runs of chunks, one per thread (each chunk keeps its own stream)
-                let mut items: Vec<_> = chunks.zip(streams).enumerate().collect();
-                let per = items.len().div_ceil(team.size());
-                let work = &work;
-                let mut groups = items.chunks_mut(per);
-                let mut jobs: Vec<_> = (0..team.size())
-                    .map(|_| {
-                        let group = groups.next().unwrap_or_default();
+                // thread t draws the chunks of block t (contiguous rows, so each core keeps
+                // its rows in its cache from colour to colour), then helps with the other
+                // blocks; chunks are claimed one at a time, so a thread the system has not
+                // scheduled leaves its block to the others. Each chunk keeps its own stream,
+                // so who draws it does not matter.
+                let items: Vec<_> =
+                    chunks.zip(streams).enumerate().map(|item| Mutex::new(Some(item))).collect();
+                let size = team.size();
+                let per = items.len().div_ceil(size);
+                let next: Vec<AtomicUsize> = (0..size).map(|b| AtomicUsize::new(b * per)).collect();
+                let (items, next, work) = (&items, &next, &work);
+                let mut jobs: Vec<_> = (0..size)
+                    .map(|t| {
                         move || {
-                            for (ch, (rows, (lanes, stats))) in group.iter_mut() {
-                                work(*ch, rows, lanes, stats);
+                            for b in (t..size).chain(0..t) {
+                                let end = ((b + 1) * per).min(items.len());
+                                loop {
+                                    let k = next[b].fetch_add(1, Ordering::Relaxed);
+                                    if k >= end {
+                                        break;
+                                    }
+                                    let taken =
+                                        items[k].lock().unwrap_or_else(PoisonError::into_inner).take();
+                                    if let Some((ch, (rows, (lanes, stats)))) = taken {
+                                        work(ch, rows, lanes, stats);
+                                    }
+                                }
                             }
                         }
                     })
@@ -402,6 +420,12 @@ fn dispatch<C: CellModel, const COL: usize>(
     update_chunk::<C, COL, false>(g, y0, rows, field, draw, lanes, st)
 }
 
+/// Cores this process may use, asked once (the answer reads the cgroup's files).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// True if the CPU has AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 fn avx2_fma() -> bool {
@@ -441,8 +465,7 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
         // as many threads as the pool has, but no more than chunks (with one chunk per
         // colour the calling thread runs alone: same result, no hand-off) or cores (the
         // team's helpers spin between colours, so more of them than cores would only queue)
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let threads = pool.current_num_threads().min(self.rng[0].len()).min(cores);
+        let threads = pool.current_num_threads().min(self.rng[0].len()).min(cores());
         if threads <= 1 {
             self.team = None;
         } else if self.team.as_ref().is_none_or(|t| t.size() != threads) {
