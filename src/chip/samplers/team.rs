@@ -50,9 +50,11 @@ struct Slot {
     owner: UnsafeCell<Option<std::thread::Thread>>,
 }
 
-// SAFETY: `job` is written by the caller only while `state` is IDLE (helper not reading)
-// and read by the helper only after it has seen READY (Acquire after the caller's Release);
-// the pointer it holds is used by that helper alone until it stores DONE or FAILED.
+// SAFETY: `job` and `owner` are written by the caller only while `state` is IDLE (the helper
+// is not reading them) and taken by the helper only after it has moved `state` from READY to
+// RUNNING (AcqRel, after the caller's Release); the job is then used by that helper alone
+// until it stores DONE or FAILED. A job taken back (READY -> IDLE by the caller) was never
+// touched by the helper.
 unsafe impl Sync for Slot {}
 unsafe impl Send for Slot {}
 
