@@ -531,7 +531,7 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
             threads_used: if self.rng[0].len() == 1 {
                 "one chunk per colour: calling thread"
             } else {
-                "a team of the pool's size, awake between colours"
+                "a team of the pool's threads (at most one per chunk and per core), awake between colours"
             }
             .into(),
         }
