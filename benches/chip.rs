@@ -68,10 +68,15 @@ fn bench(c: &mut Criterion) {
                 let mut summary = Summary::new(n, q);
                 let mut buf = empty_state(chip.model.kind, n);
                 let mut i = 0;
+                // as the runner does: the marginals counted by the sampler where it can
                 g.bench_function(format!("{name}_stats_threads{threads}"), |b| {
                     b.iter(|| {
+                        let counted = s.count_next_sweep();
+                        if counted {
+                            summary.counts_from_sampler();
+                        }
                         s.sweep(&pool);
-                        let sample = take_sample(s.as_ref(), &mut buf, q, i, i + 1, beta, &chip);
+                        let sample = take_sample(s.as_ref(), &mut buf, !counted, q, i, i + 1, beta, &chip);
                         summary.observe(&sample).unwrap();
                         i += 1;
                     })

@@ -41,3 +41,48 @@ fn fast_path_energy_matches_edge_list() {
         }
     }
 }
+
+/// The marginal counts the lattice sampler keeps in its drawing threads (so that the runner
+/// need not copy the state per sample) against counts made from the states it returns: on a
+/// lattice of two uneven chunks per colour, with fields and clamped cells, counting every
+/// other sweep for 600 sweeps (the byte counters are emptied every 255 counted sweeps), on one
+/// and two threads.
+#[test]
+fn kept_up_counts_match_counts_of_the_read_states() {
+    let l = 96;
+    let t = Topology::Lattice(Lattice::new(l, Boundary::Torus, 4).unwrap());
+    let couplings = pbitsim::chip::description::model::random_couplings(&t, 7, 1.0, Default::default());
+    let fields = pbitsim::chip::description::model::random_fields(l * l, 1, 3, 0.5);
+    let model = Model { kind: ModelKind::Ising, beta: 0.4, couplings, fields, diagonal: vec![] };
+    let chip = Chip::new(t, model).unwrap();
+    let schedule = Schedule { clamp: vec![(0, 1.0), (97, -1.0), (l * l - 1, 1.0)], ..Schedule::default() };
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let mut s = build_sampler(&chip, IdealCell::new(0.4), &schedule, Seed(3)).unwrap();
+        let mut state = StateBuf::Spins(vec![0; l * l]);
+        let mut read_counts = vec![0u64; l * l];
+        let mut counted = 0u64;
+        for sweep in 0..600 {
+            let count = sweep % 2 == 1;
+            if count {
+                assert!(s.count_next_sweep(), "the lattice sampler keeps counts");
+            }
+            s.sweep(&pool);
+            if count {
+                s.read(&mut state);
+                let StateBuf::Spins(v) = &state else { unreachable!() };
+                for (c, &x) in read_counts.iter_mut().zip(v) {
+                    *c += (x > 0) as u64;
+                }
+                counted += 1;
+            }
+        }
+        let (kept, sweeps) = s.up_counts().expect("counts kept");
+        assert_eq!(sweeps, counted);
+        assert_eq!(read_counts[0], counted, "a cell clamped up is up in every sample");
+        assert_eq!(read_counts[97], 0, "a cell clamped down is never up");
+        let differ = kept.iter().zip(&read_counts).filter(|(a, b)| a != b).count();
+        assert_eq!(differ, 0, "{threads} threads: {differ} cells counted otherwise");
+        assert!(read_counts.iter().any(|&c| c > 0 && c < counted), "cells that flip");
+    }
+}

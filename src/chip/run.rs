@@ -148,19 +148,30 @@ pub fn build_sampler<C: CellModel + 'static>(
     })
 }
 
-/// Reads the sampler's state into `buf` and makes the sample the observers see: energy and
-/// magnetisation from the sampler when it tracks them (no pass over the state), else computed.
+/// Reads the sampler's state into `buf` (unless `read_state` is false: then `buf` is left
+/// as it was, for a runner none of whose observers looks at the state) and makes the sample
+/// the observers see: energy and magnetisation from the sampler when it tracks them (no pass
+/// over the state), else computed.
+#[allow(clippy::too_many_arguments)]
 pub fn take_sample<'a>(
     sampler: &dyn Sampler,
     buf: &'a mut StateBuf,
+    read_state: bool,
     q: usize,
     index: u64,
     sweep: u64,
     beta: f64,
     chip: &Chip,
 ) -> Sample<'a> {
-    sampler.read(buf);
-    let magnetisation = sampler.magnetisation().unwrap_or_else(|| magnetisation(buf, q));
+    if read_state {
+        sampler.read(buf);
+    }
+    let magnetisation = sampler.magnetisation().unwrap_or_else(|| {
+        if !read_state {
+            sampler.read(buf);
+        }
+        magnetisation(buf, q)
+    });
     Sample {
         index,
         sweep,
@@ -240,13 +251,25 @@ pub fn run_chip<C: CellModel + 'static>(
             sampler.set_beta(b)?;
             beta = b;
         }
+        let sampled = sweep >= schedule.warmup && (sweep - schedule.warmup + 1).is_multiple_of(schedule.thin);
+        // the marginals from the sampler's own counts where it keeps them; then the state is
+        // copied out only for observers that look at it
+        let counted = sampled && chip.model.kind == ModelKind::Ising && sampler.count_next_sweep();
+        if counted && index == 0 {
+            summary.counts_from_sampler();
+        }
+        let read_state = !counted
+            || pairs.is_some()
+            || joint.is_some()
+            || covariance.is_some()
+            || observers.iter().any(|o| o.needs_state(index));
         let t0 = Instant::now();
         sampler.sweep(&pool);
         t_sweep += t0.elapsed();
         updates += sampler.updates_last_sweep();
-        if sweep >= schedule.warmup && (sweep - schedule.warmup + 1).is_multiple_of(schedule.thin) {
+        if sampled {
             let t1 = Instant::now();
-            let sample = take_sample(sampler.as_ref(), &mut buf, q, index, sweep + 1, beta, chip);
+            let sample = take_sample(sampler.as_ref(), &mut buf, read_state, q, index, sweep + 1, beta, chip);
             summary.observe(&sample)?;
             if let Some(p) = pairs.as_mut() {
                 p.observe(&sample)?;
@@ -274,6 +297,9 @@ pub fn run_chip<C: CellModel + 'static>(
         o.finish()?;
     }
     t_obs += t1.elapsed();
+    if let Some((counts, sweeps)) = sampler.up_counts() {
+        summary.set_up_counts(counts, sweeps)?;
+    }
     let (am, ae): (AutoCorr, AutoCorr) = summary.autocorr();
     Ok(ChipStats {
         cells: n,

@@ -80,6 +80,10 @@ struct Series2 {
 }
 
 impl Observer for Series2 {
+    fn needs_state(&self, _: u64) -> bool {
+        false
+    }
+
     fn observe(&mut self, sample: &Sample) -> Result<(), crate::chip::ChipError> {
         self.cells = sample.state.len();
         self.sweep.push(sample.sweep as f64);

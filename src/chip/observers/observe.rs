@@ -28,6 +28,13 @@ pub struct Sample<'a> {
 pub trait Observer {
     /// Called once per recorded sample.
     fn observe(&mut self, sample: &Sample) -> Result<(), ChipError>;
+    /// Whether sample number `index` must carry the state (default: yes). An observer that
+    /// reads only the energy and magnetisation says no, and the runner then skips copying
+    /// the state out of the sampler when nothing else needs it.
+    fn needs_state(&self, index: u64) -> bool {
+        let _ = index;
+        true
+    }
     /// Called once after the last sample (files are closed and renamed here).
     fn finish(&mut self) -> Result<(), ChipError> {
         Ok(())
@@ -71,12 +78,37 @@ pub struct Summary {
     recent_samples: u32,
     /// Gaussian: sum of x per cell.
     sums: Vec<f64>,
+    /// Ising: the sampler counts the +1 states itself ([`Summary::counts_from_sampler`]).
+    counted_elsewhere: bool,
 }
 
 impl Summary {
     /// For `cells` cells; `q` = Potts states (0 for Ising, 1 for Gaussian).
     pub fn new(cells: usize, q: usize) -> Self {
         Summary { q, cells, ..Default::default() }
+    }
+
+    /// Ising: the per-cell counts will come from the sampler (see
+    /// [`crate::chip::samplers::sampler::Sampler::count_next_sweep`]); `observe` skips the
+    /// pass over the state that makes them.
+    pub fn counts_from_sampler(&mut self) {
+        self.counted_elsewhere = true;
+    }
+
+    /// Ising: installs the sampler's counts of +1 per cell over `sweeps` counted sweeps,
+    /// which must be the samples seen.
+    pub fn set_up_counts(&mut self, counts: Vec<u64>, sweeps: u64) -> Result<(), ChipError> {
+        if sweeps != self.samples() as u64 || counts.len() != self.cells {
+            return Err(ChipError::Unsupported(format!(
+                "the sampler counted {sweeps} sweeps of {} cells for {} samples of {} cells",
+                counts.len(),
+                self.samples(),
+                self.cells
+            )));
+        }
+        self.counts = counts;
+        self.recent.clear();
+        Ok(())
     }
 
     /// Number of samples seen.
@@ -124,6 +156,7 @@ impl Observer for Summary {
         self.energy_per_cell.push(s.energy / self.cells as f64);
         self.sum_m += s.magnetisation;
         match s.state {
+            StateBuf::Spins(_) if self.counted_elsewhere => {}
             StateBuf::Spins(v) => {
                 self.counts.resize(self.cells, 0);
                 self.recent.resize(self.cells, 0);

@@ -55,6 +55,10 @@ impl Snapshots {
 }
 
 impl Observer for Snapshots {
+    fn needs_state(&self, index: u64) -> bool {
+        index.is_multiple_of(self.every)
+    }
+
     fn observe(&mut self, s: &Sample) -> Result<(), ChipError> {
         let Some(side) = s.lattice_side else {
             return Err(ChipError::Unsupported("snapshots need a lattice chip".into()));

@@ -119,6 +119,17 @@ pub trait Sampler: Send {
     fn magnetisation(&self) -> Option<f64> {
         None
     }
+    /// Asks the sampler to count, per cell, whether the cell is +1 after the next sweep
+    /// (Ising; counted where the cells are drawn, so that the runner need not copy the state
+    /// to get the marginals). Returns false, the default, if the sampler keeps no such counts.
+    fn count_next_sweep(&mut self) -> bool {
+        false
+    }
+    /// The counts of [`Sampler::count_next_sweep`] in natural order, and the number of
+    /// counted sweeps; `None` if none are kept.
+    fn up_counts(&self) -> Option<(Vec<u64>, u64)> {
+        None
+    }
     /// Which kernel runs (for the stats file).
     fn kernel(&self) -> KernelInfo {
         KernelInfo {

@@ -38,10 +38,12 @@ use crate::chip::samplers::lattice_plan::{DrawPlan, IntCouplings, clamped_exp2, 
 use crate::chip::samplers::sampler::{KernelInfo, Sampler, StateBuf, check_restart};
 use crate::chip::samplers::team::Team;
 use crate::rng::{Domain, Seed};
+use counts::UpCounts;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use tracking::Tracked;
 
+mod counts;
 mod tracking;
 
 /// Target number of cells per chunk (fixed by L only).
@@ -196,6 +198,8 @@ pub struct LatticeIsing<C: CellModel> {
     /// The threads that share a sweep's chunks, made at the first sweep on more than one
     /// thread ([`Team`]: they stay awake between the colours' half-sweeps).
     team: Option<Team>,
+    /// Per-cell counts of +1 over the counted sweeps, once the runner asks for them.
+    counts: Option<UpCounts>,
 }
 
 impl<C: CellModel> LatticeIsing<C> {
@@ -238,6 +242,7 @@ impl<C: CellModel> LatticeIsing<C> {
             tracked: Tracked::default(),
             cell,
             team: None,
+            counts: None,
         };
         sampler.start_tracking();
         Ok(sampler)
@@ -311,6 +316,9 @@ impl<C: CellModel> LatticeIsing<C> {
         self.sweep_colour::<0>();
         self.sweep_colour::<1>();
         self.tracked.swept = true;
+        if let Some(c) = self.counts.as_mut().filter(|c| c.armed) {
+            c.end_sweep();
+        }
     }
 
     fn sweep_colour<const COL: usize>(&mut self) {
@@ -341,11 +349,19 @@ impl<C: CellModel> LatticeIsing<C> {
             DrawPlan::Cell => DrawView::Cell(&self.cell),
         };
         let g = &self.g;
-        let work = |ch: usize, rows: &mut [i8], lanes: &mut Lanes, stats: &mut ChunkStats| {
+        let work = |ch: usize, rows: &mut [i8], (lanes, stats, counts): ChunkParts| {
             dispatch::<C, COL>(g, ch * rpc, rows, field, draw, lanes, stats);
+            if let Some(counts) = counts {
+                UpCounts::add(counts, rows, g);
+            }
         };
         let chunks = mine.chunks_mut(rpc * st);
-        let streams = self.rng[COL].iter_mut().zip(&mut self.stats[COL]);
+        let mut counted =
+            self.counts.as_mut().filter(|c| c.armed).map(|c| c.recent[COL].chunks_mut(rpc * st));
+        let streams = self.rng[COL]
+            .iter_mut()
+            .zip(&mut self.stats[COL])
+            .map(|(lanes, stats)| (lanes, stats, counted.as_mut().and_then(|c| c.next())));
         match &self.team {
             Some(team) => {
                 // thread t draws the chunks of block t (contiguous rows, so each core keeps
@@ -371,8 +387,8 @@ impl<C: CellModel> LatticeIsing<C> {
                                     }
                                     let taken =
                                         items[k].lock().unwrap_or_else(PoisonError::into_inner).take();
-                                    if let Some((ch, (rows, (lanes, stats)))) = taken {
-                                        work(ch, rows, lanes, stats);
+                                    if let Some((ch, (rows, parts))) = taken {
+                                        work(ch, rows, parts);
                                     }
                                 }
                             }
@@ -382,14 +398,18 @@ impl<C: CellModel> LatticeIsing<C> {
                 team.run(&mut jobs);
             }
             None => {
-                for (ch, (rows, (lanes, stats))) in chunks.zip(streams).enumerate() {
-                    work(ch, rows, lanes, stats);
+                for (ch, (rows, parts)) in chunks.zip(streams).enumerate() {
+                    work(ch, rows, parts);
                 }
             }
         }
         self.finish_pass::<COL>();
     }
 }
+
+/// What a chunk's worker needs besides its rows: its streams, its statistics and, in a
+/// counted sweep, its counts.
+type ChunkParts<'a> = (&'a mut Lanes, &'a mut ChunkStats, Option<&'a mut [u8]>);
 
 /// Runtime dispatch: the AVX2 kernels for fused draws where the CPU has AVX2 and FMA, the
 /// AVX2 build of the portable kernel for other cell models, else the baseline build. All
@@ -567,8 +587,19 @@ impl<C: CellModel> Sampler for LatticeIsing<C> {
         self.stats = parts.stats;
         self.rows_per_chunk = parts.rows_per_chunk;
         self.clamp = parts.clamp;
+        self.counts = None;
         self.start_tracking();
         Ok(())
+    }
+
+    fn count_next_sweep(&mut self) -> bool {
+        let len = self.s[0].len();
+        self.counts.get_or_insert_with(|| UpCounts::new(len)).armed = true;
+        true
+    }
+
+    fn up_counts(&self) -> Option<(Vec<u64>, u64)> {
+        self.natural_up_counts()
     }
 
     fn updates_last_sweep(&self) -> u64 {
