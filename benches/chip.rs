@@ -48,13 +48,14 @@ fn workload(path: &str) -> (Chip, Box<dyn Sampler>) {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("chip_sweep");
     g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    // each with and without the per-sample statistics (the workloads' own thin = 1)
     let workloads = [
-        ("gauss256_deg4", "circuits/perf/gauss256_deg4.toml", true),
-        ("uniform256_deg4", "circuits/perf/uniform256_deg4.toml", false),
-        ("gauss256_deg12", "circuits/perf/gauss256_deg12.toml", false),
-        ("chip70", "circuits/chip70.toml", true),
+        ("gauss256_deg4", "circuits/perf/gauss256_deg4.toml"),
+        ("uniform256_deg4", "circuits/perf/uniform256_deg4.toml"),
+        ("gauss256_deg12", "circuits/perf/gauss256_deg12.toml"),
+        ("chip70", "circuits/chip70.toml"),
     ];
-    for (name, path, with_stats) in workloads {
+    for (name, path) in workloads {
         let (chip, mut s) = workload(path);
         let k = s.kernel();
         eprintln!("{name}: {} | {} | {}", k.local_field, k.draw, k.vector);
@@ -63,25 +64,23 @@ fn bench(c: &mut Criterion) {
         for threads in [1, 2] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             g.bench_function(format!("{name}_threads{threads}"), |b| b.iter(|| s.sweep(&pool)));
-            if with_stats {
-                let (q, beta) = (chip.q(), chip.model.beta);
-                let mut summary = Summary::new(n, q);
-                let mut buf = empty_state(chip.model.kind, n);
-                let mut i = 0;
-                // as the runner does: the marginals counted by the sampler where it can
-                g.bench_function(format!("{name}_stats_threads{threads}"), |b| {
-                    b.iter(|| {
-                        let counted = s.count_next_sweep();
-                        if counted {
-                            summary.counts_from_sampler();
-                        }
-                        s.sweep(&pool);
-                        let sample = take_sample(s.as_ref(), &mut buf, !counted, q, i, i + 1, beta, &chip);
-                        summary.observe(&sample).unwrap();
-                        i += 1;
-                    })
-                });
-            }
+            let (q, beta) = (chip.q(), chip.model.beta);
+            let mut summary = Summary::new(n, q);
+            let mut buf = empty_state(chip.model.kind, n);
+            let mut i = 0;
+            // as the runner does: the marginals counted by the sampler where it can
+            g.bench_function(format!("{name}_stats_threads{threads}"), |b| {
+                b.iter(|| {
+                    let counted = s.count_next_sweep();
+                    if counted {
+                        summary.counts_from_sampler();
+                    }
+                    s.sweep(&pool);
+                    let sample = take_sample(s.as_ref(), &mut buf, !counted, q, i, i + 1, beta, &chip);
+                    summary.observe(&sample).unwrap();
+                    i += 1;
+                })
+            });
         }
     }
     g.finish();

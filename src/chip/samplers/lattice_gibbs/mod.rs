@@ -14,7 +14,7 @@
 //! Rows are grouped into fixed chunks of about [`cells_per_chunk`] cells (fixed by L and the
 //! degree), each with its own lanes carried across sweeps ((seed, CellBlock, 2 chunks c + k)),
 //! so results do not depend on the thread count. A chip with one chunk per colour (up to
-//! about 180 x 180 at degree 4, 100 x 100 at degree 12) runs on the calling thread: a
+//! about 180 x 180 at degree 4, 90 x 90 at degree 12) runs on the calling thread: a
 //! hand-off to another thread would cost more than the sweep. Bigger ones share each colour's
 //! chunks among a [`Team`] of threads that stay awake between the colours (a pool's sleeping
 //! workers cost about as much to wake as a 256 x 256 colour takes).
