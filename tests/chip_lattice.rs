@@ -44,13 +44,11 @@ fn fast_path_energy_matches_edge_list() {
 
 /// The marginal counts the lattice sampler keeps where the cells are drawn (so that the
 /// runner need not copy the state per sample) against counts made from the states it
-/// returns. The fused kernels add the spins into the counts as they store them, in their
-/// AVX-512 blocks, AVX2 groups and paired row tails; the portable kernel and the cell-model
-/// kernel count in a pass after the chunk. So: every build (portable, AVX2, AVX-512 where the
-/// CPU has it), f32 and integer fields (Gaussian and +-1 couplings) with fields, rows of 48
-/// cells (blocks only), of 35 (blocks and paired tails of 3) and of 49 (an unpaired tail), several chunks,
-/// three clamped cells, counting every other sweep for 600 sweeps (the byte counters are
-/// emptied every 255 counted sweeps), on one and two threads.
+/// returns, after each kernel: every build (portable, AVX2, AVX-512 where the CPU has it), f32
+/// and integer fields (Gaussian and +-1 couplings) with fields, rows of 48 cells (full
+/// blocks), 35 (paired tails of 3) and 49 (an unpaired tail), one and several chunks, three
+/// clamped cells, counting every other sweep for 600 sweeps (the byte counters are emptied
+/// every 255 counted sweeps), on one and two threads.
 #[test]
 fn kept_up_counts_match_counts_of_the_read_states() {
     use pbitsim::chip::samplers::lattice_gibbs::LatticeIsing;

@@ -31,9 +31,6 @@ pub(super) struct Row {
     pub(super) c: *const f32,
     /// Output: spins, cell 0.
     pub(super) out: *mut i8,
-    /// Counts of +1 per cell, cell 0 (in the layout of `out`), or null if the pass is not
-    /// counted: each store of new spins adds them here.
-    pub(super) cnt: *mut u8,
 }
 
 /// Accumulators of one chunk: f32 (row) sums of s u and h s per group parity, integer sums.
@@ -246,37 +243,18 @@ pub(super) unsafe fn groups<
         };
         down_masks::<N>(t, core::array::from_fn(|i| uniforms(bits[i])))
     };
-    // spins (the tail's extra cells land in the pads, refreshed after the row), and their
-    // counts where the pass is counted: a byte of -1 (s > 0) subtracted adds one
+    // spins (the tail's extra cells land in the pads, refreshed after the row)
     let mut s32 = zero_si;
     unsafe {
         if N == 4 {
             s32 = spins32(core::array::from_fn(|i| down[i % N]));
             _mm256_storeu_si256(row.out.add(k0) as *mut __m256i, s32);
-            if !row.cnt.is_null() {
-                let p = row.cnt.add(k0) as *mut __m256i;
-                let up = _mm256_cmpgt_epi8(s32, zero_si);
-                _mm256_storeu_si256(p, _mm256_sub_epi8(_mm256_loadu_si256(p), up));
-            }
         } else if PAIR {
             let b = spins(down[0], down[0]);
-            for (r, half) in [(row, _mm_cvtsi128_si32(b)), (row2, _mm_extract_epi32::<1>(b))] {
-                (r.out.add(k0) as *mut i32).write_unaligned(half);
-                if !r.cnt.is_null() {
-                    let p = r.cnt.add(k0) as *mut i32;
-                    let up = _mm_cmpgt_epi8(_mm_cvtsi32_si128(half), _mm_setzero_si128());
-                    let c = _mm_sub_epi8(_mm_cvtsi32_si128(p.read_unaligned()), up);
-                    p.write_unaligned(_mm_cvtsi128_si32(c));
-                }
-            }
+            (row.out.add(k0) as *mut i32).write_unaligned(_mm_cvtsi128_si32(b));
+            (row2.out.add(k0) as *mut i32).write_unaligned(_mm_extract_epi32::<1>(b));
         } else {
-            let b = spins(down[0], down[0]);
-            _mm_storel_epi64(row.out.add(k0) as *mut __m128i, b);
-            if !row.cnt.is_null() {
-                let p = row.cnt.add(k0) as *mut __m128i;
-                let up = _mm_cmpgt_epi8(b, _mm_setzero_si128());
-                _mm_storel_epi64(p, _mm_sub_epi8(_mm_loadl_epi64(p), up));
-            }
+            _mm_storel_epi64(row.out.add(k0) as *mut __m128i, spins(down[0], down[0]));
         }
     }
     let sign = _mm256_castsi256_ps(_mm256_set1_epi32(i32::MIN));

@@ -56,7 +56,6 @@ macro_rules! chunk_fn {
             draw: &DrawView<()>,
             lanes: &mut Lanes,
             st: &mut ChunkStats,
-            counts: Option<&mut [u8]>,
         ) {
             let (m, p, stride) = (g.m, g.lead, g.stride);
             let mut cs = Consts {
@@ -131,14 +130,6 @@ macro_rules! chunk_fn {
             *st = ChunkStats::default();
             // every access to the rows below goes through these two pointers
             let rows_ptr = rows.as_mut_ptr();
-            // the counts of +1 per cell, in the rows' layout, if this pass is counted
-            let counts_ptr = match counts {
-                Some(c) => {
-                    assert_eq!(c.len(), rows.len());
-                    c.as_mut_ptr()
-                }
-                None => core::ptr::null_mut(),
-            };
             // the pointers of chunk row r (bounds: see the checks above)
             let row_at = |r: usize| -> Row {
                 let y = y0 + r;
@@ -152,7 +143,6 @@ macro_rules! chunk_fn {
                     k: kc.0.as_ptr(),
                     c: kc.1.as_ptr(),
                     out: rows_ptr,
-                    cnt: counts_ptr,
                 };
                 // SAFETY: base + span <= L stride; first + m <= the slot arrays' length (checked
                 // below); cell 0 of the row, writes stop at p + span <= stride
@@ -165,9 +155,6 @@ macro_rules! chunk_fn {
                         (row.k, row.c) = (kc.0.as_ptr().add(first), kc.1.as_ptr().add(first));
                     }
                     row.out = row.out.add(r * stride + p);
-                    if !row.cnt.is_null() {
-                        row.cnt = row.cnt.add(r * stride + p);
-                    }
                 }
                 row
             };
@@ -276,7 +263,6 @@ pub unsafe fn update_chunk<C, const COL: usize>(
     draw: DrawView<C>,
     lanes: &mut Lanes,
     st: &mut ChunkStats,
-    counts: Option<&mut [u8]>,
     wide: bool,
 ) -> bool {
     let d: DrawView<()> = match draw {
@@ -286,16 +272,16 @@ pub unsafe fn update_chunk<C, const COL: usize>(
         DrawView::Scaled { e, scale } => DrawView::Scaled { e, scale },
         DrawView::Cell(_) => return false,
     };
-    let args = (g, y0, rows, field, &d, lanes, st, counts);
+    let args = (g, y0, rows, field, &d, lanes, st);
     macro_rules! run {
         ($f:expr, $d:expr, $h:expr, $nt:expr) => {{
-            let (g, y0, rows, field, d, lanes, st, counts) = args;
+            let (g, y0, rows, field, d, lanes, st) = args;
             // SAFETY: the caller guarantees AVX2 and FMA, and AVX-512 if `wide`
             unsafe {
                 if wide {
-                    chunk_wide::<COL, $f, $d, $h, $nt>(g, y0, rows, field, d, lanes, st, counts)
+                    chunk_wide::<COL, $f, $d, $h, $nt>(g, y0, rows, field, d, lanes, st)
                 } else {
-                    chunk::<COL, $f, $d, $h, $nt>(g, y0, rows, field, d, lanes, st, counts)
+                    chunk::<COL, $f, $d, $h, $nt>(g, y0, rows, field, d, lanes, st)
                 }
             }
         }};

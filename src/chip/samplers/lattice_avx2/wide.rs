@@ -339,27 +339,6 @@ pub(super) unsafe fn block<
             2 => _mm256_storeu_si256(row.out.add(k0) as *mut __m256i, _mm512_castsi512_si256(s64)),
             _ => _mm_storeu_si128(row.out.add(k0) as *mut __m128i, _mm512_castsi512_si128(s64)),
         }
-        // counted pass: one more where the cell went up (mask clear)
-        if !row.cnt.is_null() {
-            let (up, p) = (!k64, row.cnt.add(k0));
-            match Q {
-                4 => {
-                    let c = _mm512_loadu_si512(p as *const __m512i);
-                    let c = _mm512_mask_add_epi8(c, up, c, _mm512_set1_epi8(1));
-                    _mm512_storeu_si512(p as *mut __m512i, c)
-                }
-                2 => {
-                    let c = _mm256_loadu_si256(p as *const __m256i);
-                    let c = _mm256_mask_add_epi8(c, up as u32, c, _mm256_set1_epi8(1));
-                    _mm256_storeu_si256(p as *mut __m256i, c)
-                }
-                _ => {
-                    let c = _mm_loadu_si128(p as *const __m128i);
-                    let c = _mm_mask_add_epi8(c, up as u16, c, _mm_set1_epi8(1));
-                    _mm_storeu_si128(p as *mut __m128i, c)
-                }
-            }
-        }
     }
     wa.downs += k64.count_ones() as i64;
     if FIELD == REAL {

@@ -3,11 +3,9 @@
 //!
 //! Counting where the cells are drawn saves the runner a copy of the whole state per sample:
 //! with two threads, that copy pulled half the lattice out of the other core's cache on every
-//! sampled sweep, and the next sweep paid to take it back. The fused kernels add (s_i > 0)
-//! into a byte per cell as they store the new spins (`Row::cnt` in the AVX2 kernels); the
-//! portable and cell-model kernels leave it to [`UpCounts::add`], a pass over the chunk right
-//! after it is drawn (rows still in that core's cache). The bytes are added into 64-bit totals
-//! every 255 counted sweeps, on the calling thread.
+//! sampled sweep, and the next sweep paid to take it back. Each chunk's worker adds
+//! (s_i > 0) into a byte per cell right after drawing the chunk (rows still in its cache); the
+//! bytes are added into 64-bit totals every 255 counted sweeps, on the calling thread.
 //! Clamped cells are not counted: their count is the number of counted sweeps or zero.
 
 use super::LatticeIsing;

@@ -363,7 +363,10 @@ impl<C: CellModel> LatticeIsing<C> {
         };
         let g = &self.g;
         let work = |ch: usize, rows: &mut [i8], (lanes, stats, counts): ChunkParts| {
-            dispatch::<C, COL>(g, ch * rpc, rows, field, draw, lanes, stats, counts);
+            dispatch::<C, COL>(g, ch * rpc, rows, field, draw, lanes, stats);
+            if let Some(counts) = counts {
+                UpCounts::add(counts, rows, g);
+            }
         };
         let chunks = mine.chunks_mut(rpc * st);
         let mut counted =
@@ -421,10 +424,9 @@ impl<C: CellModel> LatticeIsing<C> {
 /// counted sweep, its counts.
 type ChunkParts<'a> = (&'a mut Lanes, &'a mut ChunkStats, Option<&'a mut [u8]>);
 
-/// Runtime dispatch: the AVX2 kernels for fused draws where the CPU has AVX2 and FMA (they
-/// add the new spins into `counts` as they store them), the AVX2 build of the portable
-/// kernel for other cell models, else the baseline build (both followed by a counting pass).
-/// All give bit-identical results.
+/// Runtime dispatch: the AVX2 kernels for fused draws where the CPU has AVX2 and FMA, the
+/// AVX2 build of the portable kernel for other cell models, else the baseline build. All
+/// give bit-identical results.
 #[allow(clippy::too_many_arguments)]
 fn dispatch<C: CellModel, const COL: usize>(
     g: &Geom,
@@ -434,36 +436,21 @@ fn dispatch<C: CellModel, const COL: usize>(
     draw: DrawView<C>,
     lanes: &mut Lanes,
     st: &mut ChunkStats,
-    mut counts: Option<&mut [u8]>,
 ) {
     #[cfg(target_arch = "x86_64")]
     if g.allow_avx2 && avx2_fma() {
         let wide = g.allow_avx512 && avx512();
         // SAFETY: the CPU supports AVX2 and FMA, and AVX-512 if `wide` (checked just above)
         unsafe {
-            if crate::chip::samplers::lattice_avx2::update_chunk::<C, COL>(
-                g,
-                y0,
-                rows,
-                field,
-                draw,
-                lanes,
-                st,
-                counts.as_deref_mut(),
-                wide,
+            if !crate::chip::samplers::lattice_avx2::update_chunk::<C, COL>(
+                g, y0, rows, field, draw, lanes, st, wide,
             ) {
-                return;
+                update_chunk_avx2::<C, COL>(g, y0, rows, field, draw, lanes, st);
             }
-            update_chunk_avx2::<C, COL>(g, y0, rows, field, draw, lanes, st);
         }
-    } else {
-        update_chunk::<C, COL, false>(g, y0, rows, field, draw, lanes, st)
+        return;
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    update_chunk::<C, COL, false>(g, y0, rows, field, draw, lanes, st);
-    if let Some(counts) = counts {
-        UpCounts::add(counts, rows, g);
-    }
+    update_chunk::<C, COL, false>(g, y0, rows, field, draw, lanes, st)
 }
 
 /// Cores this process may use, asked once (the answer reads the cgroup's files).
