@@ -165,10 +165,7 @@ impl Observer for Summary {
                 }
                 self.recent_samples += 1;
                 if self.recent_samples == u8::MAX as u32 {
-                    for (c, r) in self.counts.iter_mut().zip(self.recent.iter_mut()) {
-                        *c += *r as u64;
-                        *r = 0;
-                    }
+                    flush_byte_counts(&mut self.counts, &mut self.recent);
                     self.recent_samples = 0;
                 }
             }
@@ -186,6 +183,16 @@ impl Observer for Summary {
             }
         }
         Ok(())
+    }
+}
+
+/// Adds per-cell byte counters into their 64-bit totals and zeroes them: counting in bytes
+/// keeps a pass over the cells at 32 or 64 per vector instruction, and 255 passes fill a byte
+/// (used by [`Summary`] and by the lattice sampler's own counts).
+pub(crate) fn flush_byte_counts(total: &mut [u64], recent: &mut [u8]) {
+    for (t, r) in total.iter_mut().zip(recent.iter_mut()) {
+        *t += *r as u64;
+        *r = 0;
     }
 }
 

@@ -62,12 +62,12 @@ impl UpCounts {
     pub(super) fn add(counts: &mut [u8], rows: &[i8], g: &Geom) {
         #[cfg(target_arch = "x86_64")]
         {
-            use std::arch::is_x86_feature_detected as has;
-            if g.allow_avx512 && has!("avx512f") && has!("avx512bw") {
+            // the kernels' own feature checks (AVX-512 F/BW/VL/DQ; AVX2 and FMA)
+            if g.allow_avx512 && super::avx512() {
                 // SAFETY: the CPU has AVX-512 F and BW (checked just above)
                 return unsafe { add_avx512(counts, rows) };
             }
-            if g.allow_avx2 && has!("avx2") {
+            if g.allow_avx2 && super::avx2_fma() {
                 // SAFETY: the CPU has AVX2 (checked just above)
                 return unsafe { add_avx2(counts, rows) };
             }
@@ -83,10 +83,7 @@ impl UpCounts {
         self.recent_sweeps += 1;
         if self.recent_sweeps == u8::MAX as u32 {
             for (t, r) in self.total.iter_mut().zip(self.recent.iter_mut()) {
-                for (t, r) in t.iter_mut().zip(r.iter_mut()) {
-                    *t += *r as u64;
-                    *r = 0;
-                }
+                crate::chip::observers::observe::flush_byte_counts(t, r);
             }
             self.recent_sweeps = 0;
         }
