@@ -15,11 +15,13 @@
 //! Each is checked to 5 standard errors of the calibration's own errors (from independent
 //! runs), the energy to the 5 % that the readout level leaves open.
 
+mod npy;
 mod scratch;
 
 use std::process::Command;
 
 use pbitsim::calibration::CouplingCalibration;
+use pbitsim::cell::Coupling;
 use pbitsim::units::thermal_voltage;
 use scratch::Scratch;
 
@@ -74,4 +76,86 @@ fn the_coupling_follows_the_subthreshold_law_is_symmetric_and_draws_the_power_it
         );
         assert!(p.settling_time_s > 0.0 && p.delay_s > 0.0);
     }
+}
+
+/// The driver response of the shipped calibration (`--driver-bias vin=40m`: measured with the
+/// driver at +-40 mV) predicts the bench at a bias it was not measured at: with the driver's
+/// input at x = 25 mV, the receiving input's settled means while the driver is up and down
+/// are offset + J_v [+-(1 + b x^2) + a x]. A fresh simulation of the bench (4 runs of 150 us,
+/// 32 segments) must agree within 4 standard errors (the segments' scatter and the
+/// nearest calibrated weight's errors in quadrature), and its shift a J_v x, 0.45 mV, must be resolved:
+/// a model without the driver response fails.
+#[test]
+fn the_driver_response_predicts_the_bench_at_an_uncalibrated_bias() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cal = CouplingCalibration::load(&root.join("circuits/cells/synapse_calibration.json")).unwrap();
+    let coupling = Coupling::from_calibration(&cal, 300.0).unwrap();
+    let (w, x) = (0.2266, 0.025);
+    let (a, b) = coupling.driver_response(w).unwrap();
+    let (j_v, offset) = (coupling.coupling_v(w).unwrap(), coupling.offset_v(w).unwrap());
+    // the errors of the nearest calibrated weight's own measurement (larger than the fit's)
+    let near =
+        cal.points.iter().min_by(|p, q| (p.weight - w).abs().total_cmp(&(q.weight - w).abs())).unwrap();
+    let response = near.driver.expect("the shipped calibration has a driver response");
+    let (a_se, b_se, j_se) =
+        (response.offset_se_per_v, response.gain_se_per_v2, near.coupling_se_v / near.coupling_v * j_v);
+    let dir = Scratch::new("coupling", "driver");
+    let trace = dir.path("trace.npy");
+    let bench = root.join("circuits/cells/synapse_bench.cir");
+    let run = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
+        .args(["simulate", bench.to_str().unwrap(), "--set", &format!("w={w}"), "--set", &format!("vin={x}")])
+        .args(["--tstop", "150u", "--warmup", "1u", "--runs", "4", "--seed", "9", "--record-every", "1n"])
+        .args(["--out", trace.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let (names, size, data) = npy::read_npy(&trace);
+    assert_eq!(size, 8);
+    let col = |name: &str| names.iter().position(|n| n == name).unwrap_or_else(|| panic!("no {name}"));
+    let (run_col, time, drv, sum) = (col("run"), col("time_s"), col("drv"), col("sum"));
+    let values: Vec<f64> = data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
+    let rows: Vec<&[f64]> = values.chunks_exact(names.len()).collect();
+    // per segment: the settled means (40 ns after the driver's readout flipped) up and down
+    let (mut offsets, mut halves) = (Vec::new(), Vec::new());
+    for r in 0..4 {
+        let run_rows: Vec<&[f64]> = rows.iter().copied().filter(|row| row[run_col] as usize == r).collect();
+        for segment in run_rows.chunks(run_rows.len() / 8) {
+            let (mut total, mut count, mut flipped) = ([0.0; 2], [0u32; 2], segment[0][time]);
+            for pair in segment.windows(2) {
+                let state = pair[1][drv] as usize;
+                if pair[0][drv] != pair[1][drv] {
+                    flipped = pair[1][time];
+                }
+                if pair[1][time] - flipped > 40e-9 {
+                    total[state] += pair[1][sum];
+                    count[state] += 1;
+                }
+            }
+            if count.iter().all(|&c| c > 100) {
+                let (up, down) = (total[1] / count[1] as f64, total[0] / count[0] as f64);
+                offsets.push((up + down) / 2.0);
+                halves.push((up - down) / 2.0);
+            }
+        }
+    }
+    assert!(offsets.len() >= 30, "{} usable segments", offsets.len());
+    let mean_se = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
+        (m, (var / v.len() as f64).sqrt())
+    };
+    let ((off, off_se), (half, half_se)) = (mean_se(&offsets), mean_se(&halves));
+    let shift = a * j_v * x;
+    let shift_se = (a_se * j_v * x).hypot(off_se);
+    assert!(
+        (off - offset - shift).abs() < 4.0 * shift_se,
+        "settled offset {off} +- {off_se} V, predicted {offset} + {shift} (+- {shift_se})"
+    );
+    assert!((off - offset).abs() > 4.0 * off_se, "the driver's shift {off} is not resolved (SE {off_se})");
+    let gain = j_v * (1.0 + b * x * x);
+    let gain_se = (j_v * b_se * x * x).hypot(half_se).hypot(j_se);
+    assert!(
+        (half - gain).abs() < 4.0 * gain_se,
+        "settled half-step {half} +- {half_se} V, predicted {gain} +- {gain_se}"
+    );
 }

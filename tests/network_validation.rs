@@ -24,11 +24,13 @@
 //! +-J glass) at both strengths on the SDE engine:
 //! `cargo test --release --test network_validation -- --ignored --nocapture`.
 
+mod npy;
 mod scratch;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use npy::read_npy;
 use pbitsim::chip::ChipConfig;
 use pbitsim::chip::observers::autocorr::{AutoCorr, integrated_time};
 use scratch::Scratch;
@@ -125,29 +127,6 @@ fn tv(p: &[f64], q: &[f64]) -> f64 {
     0.5 * p.iter().zip(q).map(|(a, b)| (a - b).abs()).sum::<f64>()
 }
 
-/// A numpy file: the field names (structured arrays; empty otherwise), the element size and
-/// the data. Only what the two files read here use: little-endian f8 fields, or u1.
-fn read_npy(path: &Path) -> (Vec<String>, usize, Vec<u8>) {
-    let bytes = std::fs::read(path).unwrap();
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}", path.display());
-    let (len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        _ => (u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize, 12),
-    };
-    let header = std::str::from_utf8(&bytes[start..start + len]).unwrap();
-    let names: Vec<String> = if header.contains("'descr': [") {
-        header.split("('").skip(1).map(|f| f[..f.find('\'').unwrap()].to_string()).collect()
-    } else {
-        Vec::new()
-    };
-    if names.is_empty() {
-        assert!(header.contains("|u1"), "{header}");
-    } else {
-        assert_eq!(header.matches("'<f8'").count(), names.len(), "{header}");
-    }
-    (names, if header.contains("|u1") { 1 } else { 8 }, bytes[start + len..].to_vec())
-}
-
 /// Per run, the cells' spins at every read of the circuit's trace after `warmup` seconds.
 fn circuit_reads(path: &Path, cells: usize, warmup: f64) -> Vec<Vec<Vec<f64>>> {
     let (names, size, data) = read_npy(path);
@@ -205,6 +184,14 @@ fn side(reads: &[Vec<Vec<f64>>], edges: &[(usize, usize, f64)], cells: usize) ->
         den += 1.0 / var;
     }
     Side { magnetisations, correlations, tau_m: Estimate { value: num / den, se: den.sqrt().recip() } }
+}
+
+impl Outcome {
+    /// Energy per independent sample of M on one side: power times 2 tau_int(M) reads of
+    /// `read` seconds (J).
+    fn energy_per_sample(&self, side: &Side, power: f64, read: f64) -> f64 {
+        power * 2.0 * side.tau_m.value * read
+    }
 }
 
 /// Runs `case` both ways with `engine` and compares.
@@ -289,7 +276,8 @@ fn compare(case: &Case, engine: &str) -> Outcome {
     println!(
         "{} beta {} ({engine}): TV(circuit, chip) {:.4} (floor {:.4}); TV to Boltzmann: circuit {:.4}, chip {:.4}; \
          largest |dm| {:.4}, |dC| {:.4}; tau_int(M) circuit {:.3} +- {:.3}, chip {:.3} +- {:.3} reads of {:.3e} s; \
-         power circuit {:.3e} W, behavioural {:.3e} W; energy per sample circuit {:.3e} J, behavioural {:.3e} J",
+         power circuit {:.3e} W, behavioural {:.3e} W; energy per sample circuit {:.3e} J, behavioural {:.3e} J; \
+         energy per independent sample of M (power x 2 tau_int(M)) circuit {:.3e} J, behavioural {:.3e} J",
         case.toml,
         case.beta,
         outcome.tv,
@@ -307,14 +295,22 @@ fn compare(case: &Case, engine: &str) -> Outcome {
         outcome.power_chip,
         c["energy"]["per_sample_j"].as_f64().unwrap_or(f64::NAN),
         b["energy_per_sample_j"].as_f64().unwrap_or(f64::NAN),
+        outcome.energy_per_sample(&outcome.circuit, outcome.power_circuit, model.read_interval * tau0),
+        outcome.energy_per_sample(&outcome.chip, outcome.power_chip, model.read_interval * tau0),
     );
     outcome
 }
 
-/// The power and the autocorrelation time of M, both models.
+/// The power, the autocorrelation time of M and the energy per independent sample of M (the
+/// one definition both sides share: power times 2 tau_int(M)), both models.
 fn check_power_and_time(o: &Outcome) {
     let ratio = o.power_chip / o.power_circuit;
     assert!((ratio - 1.0).abs() < 0.2, "behavioural power / circuit power = {ratio}");
+    let energy = (o.power_chip * o.chip.tau_m.value) / (o.power_circuit * o.circuit.tau_m.value);
+    assert!(
+        (energy - 1.0).abs() < 0.2,
+        "behavioural / circuit energy per independent sample of M = {energy}"
+    );
     let (tc, tb) = (o.circuit.tau_m, o.chip.tau_m);
     let r = tb.value / tc.value;
     // SE of the ratio from the two relative SEs; the 20 % band must be at least 2.5 of them
@@ -362,9 +358,10 @@ fn four_cell_ferromagnet_transistors_match_the_behavioural_chip() {
 /// Long tier: both 4-cell models at both strengths, on the SDE and the jump engine (every
 /// case is run and printed before any is checked).
 ///
-/// Last run (2026-11-30, 21 min on two cores): the glass passes at both strengths and the
-/// ferromagnet at beta 0.15, on both engines; the ferromagnet at beta 0.3 FAILS (TV 0.041 and
-/// 0.045 against floors of 0.009; pair correlations 0.054-0.058 weaker in the chip).
+/// Last run (2026-11-30, 21 min on two cores, with the two-stage cells and the driver
+/// response of the settling sampler): every case passes on both engines, TV 0.007-0.018
+/// against floors of 0.008-0.010, tau_int(M) within 0-9 % (README, "A chip made of
+/// transistors").
 #[test]
 #[ignore]
 fn four_cell_models_long() {
@@ -392,7 +389,7 @@ fn nine_cell_models_long() {
     let mut outcomes = Vec::new();
     for toml in ["grid9_ferro.toml", "grid9_glass.toml"] {
         for beta in [0.2, 0.35] {
-            let case = Case { toml, beta, tstop: "1200u", runs: 2, sweeps: 1_000_000 };
+            let case = Case { toml, beta, tstop: "1500u", runs: 2, sweeps: 4_000_000 };
             outcomes.push(compare(&case, "sde"));
         }
     }

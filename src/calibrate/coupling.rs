@@ -20,7 +20,12 @@
 //!   settling of time constant tau, from its first two moments over the window:
 //!   int r = d + tau, int t r = d^2/2 + d tau + tau^2;
 //! - the supply power, minus the bench's power with the weight at 0 (the coupling switched
-//!   off, measured once per temperature): the power the coupling adds.
+//!   off, measured once per temperature): the power the coupling adds;
+//! - with `--driver-bias NAME=X` (the driver's bias parameter), the bench again with the
+//!   driver biased at +X and -X: the settled means m+-(x) then give the driver response
+//!   ([`DriverResponse`]) J_v [s (1 + b x^2) + a x]: a = (c(+X) - c(-X)) / (2 X J_v) from the
+//!   offsets c = (m+ + m-) / 2, and b = ((J(+X) + J(-X)) / (2 J_v) - 1) / X^2 from the
+//!   half-differences J = (m+ - m-) / 2, J_v the unbiased one.
 //!
 //! Runs are independent and each is cut into [`SEGMENTS`] segments, many settling and dwell
 //! times long, so each quantity's standard error is the scatter of its per-segment values
@@ -30,8 +35,8 @@
 
 use crate::analysis::fit::{ErrorScale, FitOptions, Point, fit_polynomial};
 use crate::calibration::{
-    self as schema, CellKind, CouplingBench, CouplingCalibration, CouplingFit, CouplingPoint, Goodness,
-    PolynomialRecord,
+    self as schema, CellKind, CouplingBench, CouplingCalibration, CouplingFit, CouplingPoint, DriverResponse,
+    Goodness, PolynomialRecord,
 };
 use crate::circuit::netlist::Netlist;
 use crate::circuit::{Circuit, OutputKind};
@@ -329,7 +334,41 @@ fn fit(
         delay_s: delay,
         reference_power_w: reference_power,
         update_time_s: update,
+        driver_offset: driver_polynomial(
+            points,
+            |d| (d.offset_per_v, d.offset_se_per_v),
+            weight,
+            "driver offset",
+            t,
+        )?,
+        driver_gain: driver_polynomial(
+            points,
+            |d| (d.gain_per_v2, d.gain_se_per_v2),
+            weight,
+            "driver gain",
+            t,
+        )?,
     })
+}
+
+/// A line in the weight through one coefficient of the points' driver responses (None
+/// without them).
+fn driver_polynomial(
+    points: &[&CouplingPoint],
+    value: impl Fn(&DriverResponse) -> (f64, f64),
+    weight: &str,
+    what: &str,
+    t: f64,
+) -> Result<Option<PolynomialRecord>, SimulateError> {
+    let data: Vec<Point> = points
+        .iter()
+        .filter_map(|p| p.driver.as_ref().map(|d| (p.weight, value(d))))
+        .map(|(w, (x, se))| Point::new(w, x, se.max(1e-9)))
+        .collect();
+    if data.is_empty() {
+        return Ok(None);
+    }
+    polynomial(&data, 1, weight, what, t).map(Some)
 }
 
 /// Run a coupling calibration: `config.sweeps` holds the one weight parameter.
@@ -337,6 +376,7 @@ fn fit(
 pub fn run(
     config: &CalibrateConfig,
     driver: Option<&str>,
+    driver_bias: Option<(&str, f64)>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<CouplingCalibration, SimulateError> {
     let [axis] = &config.sweeps[..] else {
@@ -355,21 +395,37 @@ pub fn run(
             axis.name
         )));
     }
+    if let Some((name, x)) = driver_bias {
+        if netlist.param(name).is_none() {
+            return Err(SimulateError::Config(format!(
+                "--driver-bias {name}=...: the bench {} has no parameter '{name}'",
+                config.circuit.display()
+            )));
+        }
+        if !(x > 0.0 && x.is_finite()) {
+            return Err(SimulateError::Config(format!("--driver-bias {name}={x}: expected a bias > 0")));
+        }
+    }
     let spec =
         crate::circuit::elaborate::elaborate(&netlist, Some(config.temperatures[0]), &Default::default())?;
     let bench = bench_outputs(&Circuit::build(&spec)?, driver, config.output.as_deref())?;
     let weights = axis.values();
-    let total = (weights.len() + 1) * config.temperatures.len();
+    let per_weight = if driver_bias.is_some() { 3 } else { 1 };
+    let total = (per_weight * weights.len() + 1) * config.temperatures.len();
     let (mut points, mut fits) = (Vec::new(), Vec::new());
     let mut dt = 0.0;
     let mut done = 0;
     for (ti, &t) in config.temperatures.iter().enumerate() {
-        let sim = |w: f64| {
+        let sim_biased = |w: f64, bias: Option<(&str, f64)>| {
             let mut s = super::simulate_config(config, t);
             s.overrides.push((axis.name.clone(), format!("{w:e}")));
+            if let Some((name, x)) = bias {
+                s.overrides.push((name.to_string(), format!("{x:e}")));
+            }
             s
         };
-        let index = |k: usize| (ti * (weights.len() + 1) + k) as u64;
+        let sim = |w: f64| sim_biased(w, None);
+        let index = |k: usize| (ti * (per_weight * weights.len() + 1) + k) as u64;
         let target = config.precision.target_se;
         // The bench with the coupling off: its power is the reference.
         let reference = measure(
@@ -414,6 +470,44 @@ pub fn run(
                     crate::units::format_si(SETTLE_WINDOW, "s")
                 )));
             }
+            // The driver response: the bench again with the driver biased at +-x.
+            let mut driver = None;
+            if let Some((name, x)) = driver_bias {
+                let mut sides = Vec::new();
+                for (side, sign) in [1.0, -1.0].into_iter().enumerate() {
+                    let biased = measure(
+                        config,
+                        &sim_biased(w, Some((name, sign * x))),
+                        &bench,
+                        Seed(config.seed).child(Domain::SweepPoint, index(weights.len() + 1 + 2 * k + side)),
+                        &|e| {
+                            let (c, se) = mean_se(e.iter().map(|x| x.offset));
+                            let (j, jse) = mean_se(e.iter().map(|x| x.coupling));
+                            let _ = c;
+                            se <= target * j.abs().max(1e-3) && jse <= target * j.abs().max(1e-3)
+                        },
+                    )?;
+                    sides.push((
+                        mean_se(biased.estimates.iter().map(|e| e.offset)),
+                        mean_se(biased.estimates.iter().map(|e| e.coupling)),
+                    ));
+                    done += 1;
+                    progress(done, total);
+                }
+                let [((cp, cp_se), (jp, jp_se)), ((cm, cm_se), (jm, jm_se))] = [sides[0], sides[1]];
+                let a = (cp - cm) / (2.0 * x * coupling);
+                let a_se = (cp_se.hypot(cm_se) / (2.0 * x * coupling)).hypot(a * coupling_se / coupling);
+                let ratio = (jp + jm) / (2.0 * coupling);
+                let b = (ratio - 1.0) / (x * x);
+                let ratio_se = (jp_se.hypot(jm_se) / (2.0 * coupling)).hypot(ratio * coupling_se / coupling);
+                driver = Some(DriverResponse {
+                    bias_v: x,
+                    offset_per_v: a,
+                    offset_se_per_v: a_se,
+                    gain_per_v2: b,
+                    gain_se_per_v2: ratio_se / (x * x),
+                });
+            }
             group.push(CouplingPoint {
                 temperature_k: t,
                 weight: w,
@@ -436,6 +530,7 @@ pub fn run(
                 work: m.work,
                 wall_s: started.elapsed().as_secs_f64(),
                 precision_reached: m.reached,
+                driver,
             });
             done += 1;
             progress(done, total);

@@ -21,11 +21,18 @@
 //!                     power_w          supply power the coupling adds (bench power minus the
 //!                                      bench's power with the weight at 0)
 //!                     energy_per_update_j  power_w times the driver's correlation time
+//!                     driver           (with --driver-bias) how the coupling depends on the
+//!                                      driver's own input x: the synapse adds
+//!                                      J_v [s (1 + b x^2) + a x], a the offset and b the gain
+//!                                      coefficient, from the settled means with the driver
+//!                                      biased at +-x (its readout levels follow its latch,
+//!                                      which its input tilts)
 //!                   each with its standard error (from independent runs)
 //! fits              per temperature: ln J_v and ln power as polynomials in the weight,
 //!                   the offset as a polynomial in the weight, the settling time and the
-//!                   readout delay (weighted means over the weights), the reference power and
-//!                   the update time
+//!                   readout delay (weighted means over the weights), the reference power,
+//!                   the update time, and the driver response's a and b as lines in the
+//!                   weight
 //! ```
 
 use std::path::Path;
@@ -75,6 +82,28 @@ pub struct CouplingPoint {
     pub work: u64,
     pub wall_s: f64,
     pub precision_reached: bool,
+    /// How the coupling depends on the driver's own input (with `--driver-bias`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<DriverResponse>,
+}
+
+/// How a synapse's contribution depends on the input x of the cell that drives it: the
+/// receiving input moves by J_v [s (1 + b x^2) + a x] (V) for the driver in state s = +-1.
+/// The synapse's current is exponential in its gate voltage, the driver's readout level, and
+/// that level follows the driver's latch nodes, which the driver's own input tilts: a driver
+/// pushed towards its state sits deeper in it (a x s > 0) and one pushed against it shallower,
+/// both relative to J_v, so a and b do not depend on the weight to first order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriverResponse {
+    /// The driver bias x the response was measured at (+-x, V).
+    pub bias_v: f64,
+    /// a (1/V) and its standard error.
+    pub offset_per_v: f64,
+    pub offset_se_per_v: f64,
+    /// b (1/V^2) and its standard error.
+    pub gain_per_v2: f64,
+    pub gain_se_per_v2: f64,
 }
 
 /// The fitted coupling at one temperature.
@@ -98,6 +127,12 @@ pub struct CouplingFit {
     pub reference_power_w: f64,
     /// Mean correlation time of the driver's readout (s), the time of one update.
     pub update_time_s: f64,
+    /// The driver response's a (1/V) and b (1/V^2) as polynomials in the weight (absent in
+    /// calibrations made without `--driver-bias`: then a = b = 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_offset: Option<PolynomialRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_gain: Option<PolynomialRecord>,
 }
 
 /// A coupling calibration file.
@@ -161,6 +196,12 @@ impl CouplingCalibration {
                 return Err(format!(
                     "fit at {t} K has a non-positive settling or update time or a negative delay"
                 ));
+            }
+            let driver = [("driver_offset", &fit.driver_offset), ("driver_gain", &fit.driver_gain)];
+            for (name, p) in driver.iter().filter_map(|(n, p)| p.as_ref().map(|p| (n, p))) {
+                if p.coefficients.is_empty() || p.coefficients.iter().any(|c| !c.is_finite()) {
+                    return Err(format!("fit at {t} K: {name} has no finite coefficients"));
+                }
             }
             for (name, p) in
                 [("log_coupling", &fit.log_coupling), ("offset", &fit.offset), ("log_power", &fit.log_power)]

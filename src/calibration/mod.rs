@@ -14,7 +14,7 @@ pub mod point;
 pub mod population;
 pub mod schema;
 
-pub use coupling::{CouplingBench, CouplingCalibration, CouplingFit, CouplingPoint};
+pub use coupling::{CouplingBench, CouplingCalibration, CouplingFit, CouplingPoint, DriverResponse};
 pub use gaussian::{GaussianCalibration, GaussianLaw, GaussianPoint, LinearNoise};
 pub use point::{MixtureRecord, PointMeasurement, Precision};
 pub use population::{Population, PopulationSample, SampleFit};

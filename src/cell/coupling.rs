@@ -4,9 +4,11 @@
 //! A neighbour in state s = +-1 driving through a synapse of weight w shifts the receiving
 //! cell's input by s J_v(w) + offset(w) (V), with J_v(w) = exp(P(w)) for the calibrated
 //! polynomial P (a weak-inversion current source gives ln J_v linear in w); contributions of
-//! different synapses add (their currents sum at the input node). A neighbour's flip reaches
-//! the input after the calibrated readout delay, and the input then settles with the
-//! calibrated time constant; the synapse draws the calibrated power. Between calibrated
+//! different synapses add (their currents sum at the input node). With a calibrated driver
+//! response the contribution is s J_v [1 + b x^2] + a J_v x, x the driving cell's own input
+//! ([`crate::calibration::DriverResponse`]). A neighbour's flip reaches the input once the
+//! neighbour's latch has held its new state for the calibrated readout delay, and the input
+//! then settles with the calibrated time constant; the synapse draws the calibrated power. Between calibrated
 //! temperatures every polynomial coefficient is interpolated linearly in T; outside the
 //! calibrated weights the coupling is an error, not an extrapolation.
 
@@ -29,6 +31,10 @@ pub struct Coupling {
     pub delay: f64,
     /// Time of one update of a cell (s), which an update's energy is counted over.
     pub update_time: f64,
+    /// Coefficients of the driver response's a (1/V) and b (1/V^2) in the weight (empty
+    /// when not calibrated: a = b = 0).
+    driver_offset: Vec<f64>,
+    driver_gain: Vec<f64>,
     pub temperature: f64,
 }
 
@@ -43,6 +49,14 @@ fn blend(a: &PolynomialRecord, b: &PolynomialRecord, w: f64) -> Vec<f64> {
         a.coefficients.clone()
     } else {
         b.coefficients.clone()
+    }
+}
+
+/// A driver-response polynomial interpolated between two temperatures (empty if either lacks it).
+fn driver(a: &Option<PolynomialRecord>, b: &Option<PolynomialRecord>, w: f64) -> Vec<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => blend(a, b, w),
+        _ => Vec::new(),
     }
 }
 
@@ -61,6 +75,8 @@ impl Coupling {
             settling_time: linear(a.settling_time_s, b.settling_time_s, w),
             delay: linear(a.delay_s, b.delay_s, w),
             update_time: linear(a.update_time_s, b.update_time_s, w),
+            driver_offset: driver(&a.driver_offset, &b.driver_offset, w),
+            driver_gain: driver(&a.driver_gain, &b.driver_gain, w),
             temperature,
         })
     }
@@ -85,6 +101,13 @@ impl Coupling {
     pub fn offset_v(&self, weight: f64) -> Result<f64, CellError> {
         self.check(weight)?;
         Ok(eval(&self.offset, weight))
+    }
+
+    /// The driver response (a in 1/V, b in 1/V^2) at weight `weight`: the synapse adds
+    /// J_v [s (1 + b x^2) + a x] for a driver with input x; (0, 0) when not calibrated.
+    pub fn driver_response(&self, weight: f64) -> Result<(f64, f64), CellError> {
+        self.check(weight)?;
+        Ok((eval(&self.driver_offset, weight), eval(&self.driver_gain, weight)))
     }
 
     /// Supply power of the synapse (W).

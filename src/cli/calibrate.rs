@@ -71,6 +71,11 @@ pub struct CalibrateArgs {
     /// With --coupling: the bit output of the driving readout (default: the first bit output).
     #[arg(long, requires = "coupling")]
     pub driver: Option<String>,
+    /// With --coupling: the driver's bias parameter and a bias x (e.g. vin=40m): also measure
+    /// the bench with the driver biased at +x and -x, for how the coupling depends on the
+    /// driver's own input (the `driver` response of the calibration file).
+    #[arg(long, requires = "coupling", value_name = "NAME=X")]
+    pub driver_bias: Option<String>,
     /// Calibrate a Gaussian sampler: the circuit's analog outputs read two free nodes, and
     /// every grid point is measured (--batch runs of --tstop) into their mean vector,
     /// covariance, precision matrix and gyration rate, at one temperature (--precision and
@@ -248,11 +253,27 @@ fn run_coupling(args: &CalibrateArgs, config: &CalibrateConfig, quiet: bool) -> 
     if args.plot_dir.is_some() {
         bail!("--plot-dir: a coupling calibration has no plots; its points are in the calibration file");
     }
-    let points = (calibrate::grid(&config.sweeps).len() + 1) * config.temperatures.len();
+    let driver_bias = match &args.driver_bias {
+        None => None,
+        Some(text) => {
+            let (name, value) = text
+                .split_once('=')
+                .ok_or_else(|| anyhow!("--driver-bias '{text}': expected NAME=X, e.g. vin=40m"))?;
+            let x = crate::units::parse_value(value, crate::units::Quantity::Voltage)
+                .map_err(|e| anyhow!("--driver-bias '{text}': {e}"))?;
+            Some((name.trim().to_lowercase(), x))
+        }
+    };
+    let per_weight = if driver_bias.is_some() { 3 } else { 1 };
+    let points = (per_weight * calibrate::grid(&config.sweeps).len() + 1) * config.temperatures.len();
     let progress = Progress::new(quiet, points as u64, &format!("calibrating {}", config.circuit.display()));
     let started = std::time::Instant::now();
-    let calibration =
-        calibrate::coupling::run(config, args.driver.as_deref(), &|done, _| progress.set(done as u64))?;
+    let calibration = calibrate::coupling::run(
+        config,
+        args.driver.as_deref(),
+        driver_bias.as_ref().map(|(n, x)| (n.as_str(), *x)),
+        &|done, _| progress.set(done as u64),
+    )?;
     progress.finish();
     crate::io::write_json_atomic(&args.out, &calibration)?;
     if !quiet {
@@ -275,6 +296,16 @@ fn run_coupling(args: &CalibrateArgs, config: &CalibrateConfig, quiet: bool) -> 
                 format_si(p.settling_time_s, "s"),
                 format_si(p.power_w, "W")
             );
+            if let Some(d) = &p.driver {
+                println!(
+                    "    driver at +-{}: a = {:.3} +- {:.3} /V, b = {:.1} +- {:.1} /V^2",
+                    format_si(d.bias_v, "V"),
+                    d.offset_per_v,
+                    d.offset_se_per_v,
+                    d.gain_per_v2,
+                    d.gain_se_per_v2
+                );
+            }
         }
     }
     Ok(())
