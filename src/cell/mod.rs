@@ -21,6 +21,7 @@ pub mod pbit;
 pub mod pdit;
 pub mod pmog;
 pub mod population;
+pub mod readout;
 
 pub use coupling::Coupling;
 pub use mismatch::offsets;

@@ -24,6 +24,9 @@ pub struct PbitCell {
     pub logit: Option<Vec<f64>>,
     /// Energy per independent sample (J).
     pub energy_per_sample: f64,
+    /// How long the latch must hold a state before the readout shows it (s): 0 for a cell
+    /// read at its latch ([`super::readout`]).
+    pub readout_latency: f64,
     /// Temperature (K).
     pub temperature: f64,
 }
@@ -38,6 +41,7 @@ impl PbitCell {
             log_tau_shape: vec![0.0],
             logit: None,
             energy_per_sample: 0.0,
+            readout_latency: 0.0,
             temperature,
         }
     }
@@ -71,6 +75,11 @@ impl PbitCell {
             log_tau_shape,
             logit,
             energy_per_sample: f.energy_per_sample(),
+            readout_latency: linear(
+                super::readout::readout_latency(&calibration.points, a.temperature_k),
+                super::readout::readout_latency(&calibration.points, b.temperature_k),
+                w,
+            ),
             temperature,
         })
     }

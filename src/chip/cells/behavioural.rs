@@ -320,6 +320,9 @@ pub struct CellsReport {
     pub v0_v: f64,
     pub vs_v: f64,
     pub tau0_s: f64,
+    /// How long the latch holds a state before the readout shows it (s; 0: read at the
+    /// latch). The free-running sampler uses it behind calibrated couplings.
+    pub readout_latency_s: f64,
     pub mismatch_sigma_v: f64,
     /// How the cells deviate: "none", "offset" (Gaussian, sigma above), "card" (the
     /// calibration's sigma) or "population of N" (each cell drawn from the population).
@@ -477,6 +480,7 @@ pub fn pbit_cells(
         v0_v: cell.v0,
         vs_v: cell.vs,
         tau0_s: cell.tau0,
+        readout_latency_s: cell.readout_latency,
         mismatch_sigma_v: sigma,
         mismatch: mismatch_mode,
         energy,
