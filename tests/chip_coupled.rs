@@ -14,6 +14,12 @@
 //! - Inputs that settle with tau_b > 0: as tau_b grows against the cells' correlation time a
 //!   cell answers its neighbours' old states, and the correlations of a ferromagnet fall
 //!   (measured at tau_b = 0, 0.5, 2 tau_c, each step down by more than 5 standard errors).
+//! - A driver response (a synapse's contribution depends on its driver's own input): with
+//!   instant inputs still a jump process on 2^n states, whose stationary law, computed here
+//!   by power iteration, the sampled law must match.
+//! - A read latency t_c: one cell's read state against the two-stage cell's mean dwells
+//!   ([`pbitsim::cell::readout::mean_read_dwell`], itself checked against a direct
+//!   simulation): its P(read up) is D_up / (D_up + D_down), not the latch's P.
 
 mod chip_common;
 
@@ -25,7 +31,7 @@ use pbitsim::chip::{
     Chip, IdealCell, Initial, Method, ModelKind, Observer, RunOptions, Sample, Schedule, run_chip,
 };
 
-const INSTANT: InputLag = InputLag { delay: 0.0, settling: 0.0 };
+const INSTANT: InputLag = InputLag::new(0.0, 0.0);
 
 /// K4 with mixed couplings and fields.
 fn k4(beta: f64) -> (Chip, Vec<(usize, usize, f64)>, Vec<f64>) {
@@ -199,7 +205,7 @@ fn slow_inputs_weaken_the_correlations_of_a_ferromagnet() {
     let sweeps = 100_000;
     let mut previous = f64::INFINITY;
     for (k, settling) in [0.0, 0.5, 2.0].into_iter().enumerate() {
-        let lag = InputLag { delay: 0.0, settling };
+        let lag = InputLag::new(0.0, settling);
         let cells = CoupledPbitCells::new(cell(None), 0.025, 0.5, vec![0.0; 4], lag);
         let mut pair = Pair(0.0, 0);
         let st = run_chip(
@@ -217,4 +223,90 @@ fn slow_inputs_weaken_the_correlations_of_a_ferromagnet() {
         assert!(c < previous - 5.0 * se, "tau_b = {settling}: <s0 s1> = {c}, before {previous} (se {se})");
         previous = c;
     }
+}
+
+/// Field of cell `i`: h_i + sum_j J_ij f(j) over its neighbours j.
+fn field(i: usize, e: &[(usize, usize, f64)], h: &[f64], f: &dyn Fn(usize) -> f64) -> f64 {
+    h[i] + e
+        .iter()
+        .map(|&(a, b, j)| {
+            if a == i {
+                j * f(b)
+            } else if b == i {
+                j * f(a)
+            } else {
+                0.0
+            }
+        })
+        .sum::<f64>()
+}
+
+#[test]
+fn a_driver_response_gives_the_stationary_law_of_its_jump_process() {
+    let beta = 0.8;
+    let (chip, e, h) = k4(beta);
+    let c = cell(None);
+    let gain = 2.0 * beta * 0.025;
+    // exaggerated against the synapse's (A 0.02, B -0.003) so that it moves the law
+    let (a, b) = (0.3, -0.05);
+    let exact = stationary(4, |i, s| {
+        let driven = |j: usize| field(j, &e, &h, &|k| s[k]);
+        let u = field(i, &e, &h, &|j| s[j] * (1.0 + b * driven(j).powi(2)) + a * driven(j));
+        let p = c.probability(gain * u, 0.0);
+        let tau = c.correlation_time(gain * u, 0.0);
+        (p / tau, (1.0 - p) / tau)
+    });
+    let boltzmann = exact_ising(4, &e, &h, beta);
+    let shift = 0.5 * exact.iter().zip(&boltzmann).map(|(x, y)| (x - y).abs()).sum::<f64>();
+    assert!(shift > 0.02, "the driver response should move the law away from Boltzmann ({shift})");
+    let lag = InputLag { driver_offset: a, driver_gain: b, ..INSTANT };
+    let cells = CoupledPbitCells::new(c, 0.025, beta, vec![0.0; 4], lag);
+    let (counts, n_eff) = sampled(&chip, cells, 400_000, 12);
+    let floor = tv_noise_floor(&exact, n_eff);
+    let d = tv(&exact, &counts);
+    assert!(d < 3.0 * floor, "TV {d}, noise floor {floor}");
+}
+
+/// Fraction of reads with cell 0 up.
+struct Up(u64, u64);
+
+impl Observer for Up {
+    fn observe(&mut self, s: &Sample) -> Result<(), pbitsim::chip::ChipError> {
+        if let pbitsim::chip::StateBuf::Spins(v) = s.state {
+            self.0 += u64::from(v[0] > 0);
+            self.1 += 1;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_read_latency_filters_the_latch_as_the_two_stage_dwells_say() {
+    use pbitsim::cell::readout::mean_read_dwell;
+    // one cell in a field (two cells, no coupling): latch P = 0.73, tau = 1, t_c = 1
+    let (t, m) = graph_model(2, vec![(0, 1)], ModelKind::Ising, 0.5, vec![0.0], vec![1.0, 1.0]);
+    let chip = Chip::new(t, m).unwrap();
+    let c = PbitCell::ideal(0.0, 0.025, 1.0, 300.0);
+    let gain = 2.0 * 0.5 * 0.025;
+    let p = c.probability(gain * 1.0, 0.0);
+    let hold = 1.0;
+    let (up, down) = (p, 1.0 - p);
+    let (d_up, d_down) = (mean_read_dwell(down, up, hold), mean_read_dwell(up, down, hold));
+    let expected = d_up / (d_up + d_down);
+    let lag = InputLag { readout: hold, ..INSTANT };
+    let cells = CoupledPbitCells::new(c, 0.025, 0.5, vec![0.0; 2], lag);
+    let sweeps = 400_000;
+    let mut schedule = free_running(sweeps);
+    schedule.read_interval = 0.5;
+    let mut reads = Up(0, 0);
+    run_chip(&chip, cells, &schedule, &RunOptions { seed: 13, ..Default::default() }, &mut [&mut reads])
+        .unwrap();
+    let f = reads.0 as f64 / reads.1 as f64;
+    // reads 0.5 apart of a two-state signal with correlation time
+    // D_up D_down / (D_up + D_down), about 2.2: variance inflation 2 tau / dt + 1 < 15
+    let tau_read = d_up * d_down / (d_up + d_down);
+    assert!(tau_read < 3.5, "{tau_read}");
+    let se = (f * (1.0 - f) * 15.0 / reads.1 as f64).sqrt();
+    assert!((f - expected).abs() < 5.0 * se, "read P(up) {f} +- {se}, two-stage {expected}, latch {p}");
+    assert!((f - p).abs() > 5.0 * se, "the latency should move P(read up) off the latch's {p} ({f})");
 }

@@ -96,7 +96,7 @@ fn graph_and_free_running_restart_equals_a_fresh_sampler() {
     check(t.clone(), ModelKind::Potts { q: 3 }, Method::FreeRunning, IdealCell::new(0.6));
     // Calibrated couplings: inputs that arrive late and settle (the settling sampler).
     let offsets = normals(n, 0.0, 0.01, 98).into_iter().map(f64::from).collect();
-    let lag = InputLag { delay: 0.2, settling: 0.15 };
+    let lag = InputLag::new(0.2, 0.15);
     let coupled = CoupledPbitCells::new(PbitCell::ideal(0.0, 0.03, 1e-7, 300.0), 0.03, 0.6, offsets, lag);
     check(t, ModelKind::Ising, Method::FreeRunning, coupled);
 }

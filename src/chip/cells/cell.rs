@@ -90,12 +90,29 @@ pub trait CellModel: Send + Sync {
     fn set_beta(&mut self, beta: f64) -> Result<(), ChipError>;
 }
 
-/// How a cell's input follows its neighbours: a neighbour's flip arrives after `delay`, and
-/// the input then relaxes towards the new local field with time constant `settling`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How a cell and its input follow its neighbours (times in the schedule's units; see
+/// [`crate::chip::samplers::settling`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct InputLag {
+    /// A latch state reaches the synapses once the latch has held it this long (the
+    /// couplings' calibrated delay, timed from the latch's flip).
     pub delay: f64,
+    /// Time constant with which an input then relaxes towards its new local field.
     pub settling: f64,
+    /// A latch state is read once the latch has held it this long (the cell's readout
+    /// latency, [`crate::cell::readout`]).
+    pub readout: f64,
+    /// The driver response in units of the local field: a neighbour showing v and driven
+    /// to the field w adds J (v (1 + driver_gain w^2) + driver_offset w).
+    pub driver_offset: f64,
+    pub driver_gain: f64,
+}
+
+impl InputLag {
+    /// A lag of `delay` and `settling` alone: no read latency, no driver response.
+    pub const fn new(delay: f64, settling: f64) -> Self {
+        InputLag { delay, settling, readout: 0.0, driver_offset: 0.0, driver_gain: 0.0 }
+    }
 }
 
 /// The ideal cell: exact conditionals at inverse temperature `beta`.

@@ -62,6 +62,10 @@ pub struct CouplingsReport {
     pub max_gain_error: f64,
     /// Largest |summed offset| of a cell's input (V).
     pub max_offset_v: f64,
+    /// The driver response at the synapses' mean weight: a (1/V) and b (1/V^2), 0 when the
+    /// calibration has none.
+    pub driver_offset_per_v: f64,
+    pub driver_gain_per_v2: f64,
 }
 
 fn cell_error(key: &str) -> impl Fn(crate::cell::CellError) -> ChipError + '_ {
@@ -69,6 +73,17 @@ fn cell_error(key: &str) -> impl Fn(crate::cell::CellError) -> ChipError + '_ {
 }
 
 impl CouplingMap {
+    /// The driver response (a, b) at the operating temperature and the mean weight of the
+    /// chip's synapses: the behavioural chip uses one response for every edge (the
+    /// calibrated a and b change little with the weight).
+    pub fn driver_response(&self) -> Result<(f64, f64), ChipError> {
+        if self.pairs.is_empty() {
+            return Ok((0.0, 0.0));
+        }
+        let mean = self.pairs.iter().map(|p| p.weight).sum::<f64>() / self.pairs.len() as f64;
+        self.operating.driver_response(mean).map_err(cell_error("couplings.calibration"))
+    }
+
     /// The weights of every edge of `chip` for input gain `gain`, from the description's
     /// coupling calibration at the design and operating temperatures (K).
     pub fn new(
@@ -175,6 +190,8 @@ impl CouplingMap {
             power_w: self.power_w()?,
             max_gain_error,
             max_offset_v,
+            driver_offset_per_v: self.driver_response()?.0,
+            driver_gain_per_v2: self.driver_response()?.1,
         })
     }
 }
@@ -209,9 +226,13 @@ pub fn behavioural_chip(config: &ChipConfig, chip: &Chip, seed: u64) -> Result<B
     report.couplings = Some(map.report(chip)?);
     // Free-running time is counted in units where a cell's correlation time is schedule.tau.
     let unit = config.schedule.tau / cell.tau0;
+    let driver = map.driver_response()?;
     let lag = super::cell::InputLag {
         delay: map.operating.delay * unit,
         settling: map.operating.settling_time * unit,
+        readout: cell.readout_latency * unit,
+        driver_offset: driver.0 * gain,
+        driver_gain: driver.1 * gain * gain,
     };
     let offsets = super::coupled::cell_offsets(chip.cells(), report.mismatch_sigma_v, seed);
     let design_vs = gain / (2.0 * chip.model.beta);

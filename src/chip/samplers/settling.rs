@@ -1,25 +1,38 @@
-//! Free running with inputs that lag: the asynchronous chip of [`super::free_running`],
-//! except that each cell responds to its input node, which follows the local field with the
-//! calibrated lag of its couplings instead of jumping with it: a neighbour's flip arrives
-//! after the delay d (its readout), and the input then settles with time constant tau_b,
+//! Free running with cells and inputs that take time: the asynchronous chip of
+//! [`super::free_running`] with the behavioural model of a network of p-bit cells behind
+//! calibrated couplings (`pbitsim netlist`; README, "A chip made of transistors").
 //!
-//!   dx_i/dt = (u_i(t) - x_i) / tau_b,   u_i(t) = h_i + sum_j J_ij s_j(t - d),
+//! Each cell is two-staged ([`crate::cell::readout`]): a hidden latch flips up at rate
+//! P(up | x_i) / tau_c(x_i) and down at (1 - P(up | x_i)) / tau_c(x_i) at its present input
+//! x_i, with tau_c the calibrated correlation time ([`CellModel::tau_at`]); the cell's read
+//! state shows a latch state once the latch has held it for the readout latency t_c (so the
+//! latch's excursions that turn back are never read), and its synapses switch once the latch
+//! has held it for the couplings' calibrated delay d (timed from the latch's flip, so shorter
+//! excursions never leave the cell). The neighbour's input then settles towards its new
+//! local field with time constant tau_b:
 //!
-//! so between arrivals x_i(t) = u_i + (x_i(t0) - u_i) e^{-(t - t0)/tau_b}.
-//! Cell i flips up at rate P(up | x_i) / tau_c(x_i) and down at (1 - P(up | x_i)) / tau_c(x_i),
-//! both taken at its present input, with tau_c(x) the cell's calibrated correlation time at
-//! that input ([`CellModel::tau_at`]). With tau_b = 0 this is Glauber dynamics, whose
-//! stationary law is the Boltzmann law; with d > 0 or tau_b > 0 a cell still feels a
-//! neighbour's old state for a while after it flipped, which is what the transistor-level
-//! network does (PHYSICS.md section 8). Arrivals wait in one queue, which is in time order
-//! because every edge has the same delay.
+//!   dx_i/dt = (u_i(t) - x_i) / tau_b,
+//!   u_i = h_i + sum_j J_ij [v_j (1 + B w_j^2) + A w_j],   w_j = h_j + sum_k J_jk v_k,
+//!
+//! v_j the state cell j's synapses show and w_j the input it is driven to: a synapse's
+//! contribution depends on the driving cell's own input through A and B, the calibrated driver
+//! response ([`crate::calibration::DriverResponse`]) in units of the local field, kept to
+//! first order (w_j leaves out j's own A and B terms). Between changes
+//! x_i(t) = u_i + (x_i(t0) - u_i) e^{-(t - t0)/tau_b}. With t_c = d = tau_b = A = B = 0 this
+//! is Glauber dynamics, whose stationary law is the Boltzmann law; otherwise a cell answers
+//! neighbours' states of a while ago and its own read state lags its latch, which is what the
+//! transistor-level network does (PHYSICS.md section 8). Pending reads and switches wait in
+//! two queues, each in time order because every cell has the same t_c and every edge the
+//! same d.
 //!
 //! Simulation is exact by thinning (Lewis and Shedler 1979): candidate events arrive at the
 //! total rate N / tau_min, tau_min a lower bound of every tau_c over the inputs a cell can
 //! see (the input always lies between the extremes of its local field); a candidate picks a
 //! cell uniformly, evaluates x_i at that instant and rings it with probability
-//! tau_min / tau_c(x_i), and a ringing cell redraws its state from P(up | x_i). Ising models
+//! tau_min / tau_c(x_i), and a ringing cell redraws its latch from P(up | x_i). Ising models
 //! only; one stream (seed, Chain, 0), so the result does not depend on the thread count.
+
+use std::collections::VecDeque;
 
 use crate::chip::cells::cell::{CellModel, InputLag};
 use crate::chip::description::graph::Topology;
@@ -28,6 +41,9 @@ use crate::chip::error::ChipError;
 use crate::chip::samplers::sampler::{Sampler, StateBuf};
 use crate::rng::{Domain, Seed, StreamRng};
 use rand::Rng;
+
+/// A latch state waiting to be read or switched: (due time, cell, latch version).
+type Pending = (f64, u32, u32);
 
 /// The settling free-running sampler of an Ising chip with cells `C`.
 pub struct SettlingFreeRunning<C: CellModel> {
@@ -39,16 +55,23 @@ pub struct SettlingFreeRunning<C: CellModel> {
     edge: Vec<u32>,
     coupling: Vec<f64>,
     fields: Vec<f64>,
+    /// Read state, hidden latch and the state each cell's synapses show.
     s: Vec<i8>,
-    /// Local field u_i of the present state.
+    latch: Vec<i8>,
+    shown: Vec<i8>,
+    /// Flips of each latch so far (a pending read or switch is stale once it moved on).
+    version: Vec<u32>,
+    reads: VecDeque<Pending>,
+    switches: VecDeque<Pending>,
+    /// w_i: the field cell i's synapses are driven to (without the driver response).
+    driven: Vec<f64>,
+    /// u_i: the settled input of the present shown states.
     target: Vec<f64>,
     /// Input x_i at time `stamp[i]` (since when `target[i]` has held).
     input: Vec<f64>,
     stamp: Vec<f64>,
     clamped: Vec<bool>,
     lag: InputLag,
-    /// Flips on their way to a neighbour's input: (arrival time, cell, change of its field).
-    arrivals: std::collections::VecDeque<(f64, u32, f64)>,
     /// Correlation-time scale (the schedule's tau) and the bound tau_min.
     tau: f64,
     tau_min: f64,
@@ -72,7 +95,8 @@ fn uniform(rng: &mut StreamRng) -> f64 {
 }
 
 impl<C: CellModel> SettlingFreeRunning<C> {
-    /// `lag`: the delay d and settling time tau_b in the schedule's time units (>= 0); `tau`,
+    /// `lag`: the read latency, switch delay, settling time and driver response in the
+    /// schedule's time units and the local field's units (finite, times >= 0); `tau`,
     /// `read_interval` as for [`super::free_running::FreeRunning`].
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -95,8 +119,10 @@ impl<C: CellModel> SettlingFreeRunning<C> {
                 format!("got {tau} and {read_interval}, expected finite numbers > 0"),
             ));
         }
-        if !(lag.settling >= 0.0 && lag.settling.is_finite() && lag.delay >= 0.0 && lag.delay.is_finite()) {
-            return Err(ChipError::Unsupported(format!("input lag {lag:?} is not finite and >= 0")));
+        let times = [lag.settling, lag.delay, lag.readout];
+        let finite = lag.driver_offset.is_finite() && lag.driver_gain.is_finite();
+        if !(finite && times.iter().all(|t| *t >= 0.0 && t.is_finite())) {
+            return Err(ChipError::Unsupported(format!("input lag {lag:?} is not finite with times >= 0")));
         }
         let n = topology.cells();
         let sites: Vec<u32> = (0..n as u32).collect();
@@ -110,12 +136,17 @@ impl<C: CellModel> SettlingFreeRunning<C> {
             coupling: Vec::new(),
             fields: Vec::new(),
             s: Vec::new(),
+            latch: Vec::new(),
+            shown: Vec::new(),
+            version: vec![0; n],
+            reads: VecDeque::new(),
+            switches: VecDeque::new(),
+            driven: vec![0.0; n],
             target: vec![0.0; n],
             input: vec![0.0; n],
             stamp: vec![0.0; n],
             clamped: vec![false; n],
             lag,
-            arrivals: std::collections::VecDeque::new(),
             tau,
             tau_min: 0.0,
             lambda: 0.0,
@@ -130,7 +161,7 @@ impl<C: CellModel> SettlingFreeRunning<C> {
     }
 
     /// (Re)start from the couplings and fields of `model`, the state `init`, the clamps and
-    /// the stream of `seed`, at time 0 with no flips in flight.
+    /// the stream of `seed`, at time 0 with every latch read and shown.
     fn load(
         &mut self,
         model: &Model,
@@ -150,12 +181,27 @@ impl<C: CellModel> SettlingFreeRunning<C> {
             self.s[i] = if v > 0.0 { 1 } else { -1 };
             self.clamped[i] = true;
         }
+        self.latch = self.s.clone();
+        self.shown = self.s.clone();
+        self.version.fill(0);
+        self.reads.clear();
+        self.switches.clear();
         // tau_min: a lower bound of tau_c over the inputs each cell can see, from a grid over
-        // [h - sum |J|, h + sum |J|] with a margin for the curvature between grid points.
+        // [h - reach, h + reach] (reach: the largest |u - h| the couplings and the driver
+        // response allow) with a margin for the curvature between grid points.
+        let (a, b) = (self.lag.driver_offset.abs(), self.lag.driver_gain.abs());
+        let spread = |i: usize| -> f64 {
+            self.coupling[self.start[i]..self.start[i + 1]].iter().map(|j| j.abs()).sum()
+        };
+        let driven_reach: Vec<f64> = (0..n).map(|j| self.fields[j].abs() + spread(j)).collect();
         let mut tau_min = f64::INFINITY;
         for i in 0..n {
-            let r = self.start[i]..self.start[i + 1];
-            let reach: f64 = self.coupling[r].iter().map(|j| j.abs()).sum();
+            let reach: f64 = (self.start[i]..self.start[i + 1])
+                .map(|k| {
+                    let w = driven_reach[self.nbr[k] as usize];
+                    self.coupling[k].abs() * (1.0 + b * w * w + a * w)
+                })
+                .sum();
             for k in 0..=64 {
                 let u = self.fields[i] - reach + 2.0 * reach * k as f64 / 64.0;
                 let t = self.tau * self.cell.tau_at(i, u as f32);
@@ -173,13 +219,27 @@ impl<C: CellModel> SettlingFreeRunning<C> {
         self.next_event = exp_time(&mut self.rng, self.lambda);
         self.now = 0.0;
         self.updates_last = 0;
-        self.arrivals.clear();
         self.stamp.fill(0.0);
         for i in 0..n {
-            self.target[i] = self.local_field(i);
+            self.driven[i] = self.local_field(i);
+        }
+        for i in 0..n {
+            self.target[i] = self.fields[i]
+                + (self.start[i]..self.start[i + 1])
+                    .map(|k| {
+                        let j = self.nbr[k] as usize;
+                        self.coupling[k] * self.contribution(self.shown[j], self.driven[j])
+                    })
+                    .sum::<f64>();
             self.input[i] = self.target[i];
         }
         Ok(())
+    }
+
+    /// What a neighbour showing `state` and driven to `w` adds per unit coupling:
+    /// v (1 + B w^2) + A w.
+    fn contribution(&self, state: i8, w: f64) -> f64 {
+        state as f64 * (1.0 + self.lag.driver_gain * w * w) + self.lag.driver_offset * w
     }
 
     fn local_field(&self, i: usize) -> f64 {
@@ -188,7 +248,7 @@ impl<C: CellModel> SettlingFreeRunning<C> {
             + self.nbr[r.clone()]
                 .iter()
                 .zip(&self.coupling[r])
-                .map(|(&j, &c)| c * self.s[j as usize] as f64)
+                .map(|(&j, &c)| c * self.shown[j as usize] as f64)
                 .sum::<f64>()
     }
 
@@ -217,35 +277,81 @@ impl<C: CellModel> SettlingFreeRunning<C> {
         self.cell.p_up(i, &[x as f32], &mut p);
         let up = ((self.rng.next_u64() >> 40) as f32 + 0.5) * (1.0 / 16_777_216.0) < p[0];
         let new = if up { 1 } else { -1 };
-        if new != self.s[i] {
-            self.s[i] = new;
-            for k in self.start[i]..self.start[i + 1] {
-                let change = 2.0 * self.coupling[k] * new as f64;
-                if self.lag.delay > 0.0 {
-                    self.arrivals.push_back((t + self.lag.delay, self.nbr[k], change));
-                } else {
-                    self.arrive(self.nbr[k] as usize, t, change);
-                }
+        if new != self.latch[i] {
+            self.latch[i] = new;
+            self.version[i] = self.version[i].wrapping_add(1);
+            let v = self.version[i];
+            if self.lag.readout == 0.0 {
+                self.s[i] = new;
+            } else if new != self.s[i] {
+                self.reads.push_back((t + self.lag.readout, i as u32, v));
+            }
+            if self.lag.delay == 0.0 {
+                self.switch(i, t);
+            } else if new != self.shown[i] {
+                self.switches.push_back((t + self.lag.delay, i as u32, v));
             }
         }
         true
     }
 
-    /// A neighbour's flip reaches cell `j`'s input at time `t`.
-    fn arrive(&mut self, j: usize, t: f64, change: f64) {
+    /// Cell `i`'s synapses switch to its latch at time `t`.
+    fn switch(&mut self, i: usize, t: f64) {
+        let new = self.latch[i];
+        if new == self.shown[i] {
+            return;
+        }
+        self.shown[i] = new;
+        let scale = 1.0 + self.lag.driver_gain * self.driven[i] * self.driven[i];
+        for k in self.start[i]..self.start[i + 1] {
+            let step = 2.0 * self.coupling[k] * new as f64;
+            self.arrive(self.nbr[k] as usize, t, step * scale, step);
+        }
+    }
+
+    /// Cell `j`'s input target moves by `change` at time `t`.
+    fn shift(&mut self, j: usize, t: f64, change: f64) {
         self.input[j] = self.input_at(j, t);
         self.stamp[j] = t;
         self.target[j] += change;
     }
 
-    /// Deliver every arrival due by time `t`.
-    fn deliver(&mut self, t: f64) {
-        while let Some(&(when, j, change)) = self.arrivals.front() {
-            if when > t {
+    /// A neighbour's switch reaches cell `j` at time `t`: its input target moves by `change`
+    /// and the field it is driven to by `step`, which moves its own synapses' contributions
+    /// (the driver response) at its neighbours.
+    fn arrive(&mut self, j: usize, t: f64, change: f64, step: f64) {
+        self.shift(j, t, change);
+        let (old, new) = (self.driven[j], self.driven[j] + step);
+        self.driven[j] = new;
+        if self.lag.driver_offset == 0.0 && self.lag.driver_gain == 0.0 {
+            return;
+        }
+        let moved = self.contribution(self.shown[j], new) - self.contribution(self.shown[j], old);
+        for k in self.start[j]..self.start[j + 1] {
+            let c = self.coupling[k] * moved;
+            self.shift(self.nbr[k] as usize, t, c);
+        }
+    }
+
+    /// Every read and switch due by time `t`, in time order (reads first at equal times).
+    fn settle_until(&mut self, t: f64) {
+        loop {
+            let r = self.reads.front().map_or(f64::INFINITY, |p| p.0);
+            let w = self.switches.front().map_or(f64::INFINITY, |p| p.0);
+            if r.min(w) > t {
                 break;
             }
-            self.arrivals.pop_front();
-            self.arrive(j as usize, when, change);
+            if r <= w {
+                let (_, i, v) = self.reads.pop_front().expect("a pending read");
+                if self.version[i as usize] == v {
+                    self.s[i as usize] = self.latch[i as usize];
+                }
+            } else {
+                let (when, i, v) = self.switches.pop_front().expect("a pending switch");
+                if self.version[i as usize] == v {
+                    self.switch(i as usize, when);
+                }
+            }
         }
     }
 }
@@ -260,12 +366,14 @@ impl<C: CellModel> Sampler for SettlingFreeRunning<C> {
         let mut updates = 0;
         while self.next_event < end {
             let t = self.next_event;
-            self.deliver(t);
+            self.settle_until(t);
             if self.event(t) {
                 updates += 1;
             }
             self.next_event = t + exp_time(&mut self.rng, self.lambda);
         }
+        // reads and switches due before the end, so that the state read now is the state then
+        self.settle_until(end);
         self.now = end;
         self.updates_last = updates;
     }
