@@ -379,11 +379,11 @@ fn four_cell_models_long() {
 
 /// Long tier: the 3 x 3 models (ferromagnet and +-J glass) at both strengths, SDE engine.
 ///
-/// Run of 2026-11-30 at 2 x 1200 us (40 min on two cores, with the two-stage cells and the
-/// driver response of the settling sampler): every moment within 0.03 (largest 0.024) and
-/// tau_int(M) within 0-8 % at both strengths, but the centre magnetisation's standard error
-/// in the ferromagnet at beta 0.35 was 0.0107, above the 0.01 the check needs; hence
-/// 2 x 1500 us and 4 x 10^6 chip reads (README, "A chip made of transistors").
+/// Last run (2026-11-30, 2 x 1500 us, 52 min on two cores beside other jobs, with the
+/// two-stage cells and the driver response of the settling sampler): every moment within
+/// 0.03 (largest 0.021), tau_int(M) within 2-12 %, power within 1 % (README, "A chip made of
+/// transistors"). At 2 x 1200 us the centre magnetisation's standard error (0.0107) was
+/// above the 0.01 the check needs.
 #[test]
 #[ignore]
 fn nine_cell_models_long() {
