@@ -74,8 +74,9 @@ fn cell_error(key: &str) -> impl Fn(crate::cell::CellError) -> ChipError + '_ {
 
 impl CouplingMap {
     /// The driver response (a, b) at the operating temperature and the mean weight of the
-    /// chip's synapses: the behavioural chip uses one response for every edge (the
-    /// calibrated a and b change little with the weight).
+    /// chip's synapses: the behavioural chip uses one response for every edge (exact for
+    /// chips with one weight, like the validation models; the shipped a grows by about
+    /// 0.5 /V over the calibrated weights, so per-edge values would matter on mixed chips).
     pub fn driver_response(&self) -> Result<(f64, f64), ChipError> {
         if self.pairs.is_empty() {
             return Ok((0.0, 0.0));
