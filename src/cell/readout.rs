@@ -116,8 +116,9 @@ mod tests {
         assert_eq!(mean_read_dwell(a, b, 0.0), 1.0 / a);
     }
 
-    /// latency_at inverts the dwell sum: the t_c it finds reproduces the dwells it was given,
-    /// and dwells no longer than a Markov cell's have no latency.
+    /// Regression test of the solver, not of the physics (the dwells come from the formula
+    /// it inverts): latency_at finds the t_c the dwells were made with, and dwells no longer
+    /// than a Markov cell's have no latency.
     #[test]
     fn latency_inverts_the_dwell_sum() {
         let (p, tau, hold) = (0.6, 40e-9, 12e-9);

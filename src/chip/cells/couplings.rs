@@ -181,6 +181,7 @@ impl CouplingMap {
             .map(|(a, b)| ((a - b) as f64 * self.gain).abs())
             .fold(0.0, f64::max);
         let weights = self.pairs.iter().map(|p| p.weight);
+        let driver = self.driver_response()?;
         Ok(CouplingsReport {
             calibration: self.calibration.clone(),
             synapses: 2 * self.pairs.len(),
@@ -191,8 +192,8 @@ impl CouplingMap {
             power_w: self.power_w()?,
             max_gain_error,
             max_offset_v,
-            driver_offset_per_v: self.driver_response()?.0,
-            driver_gain_per_v2: self.driver_response()?.1,
+            driver_offset_per_v: driver.0,
+            driver_gain_per_v2: driver.1,
         })
     }
 }
