@@ -220,6 +220,7 @@ pub fn point_config(
         tstop: config.tstop,
         dt: config.dt,
         force_dt: config.force_dt,
+        tran_step_bounds: false,
         accuracy: config.accuracy,
         check_step: false,
         engine: config.engine,

@@ -36,8 +36,8 @@ pub struct PointMeasurement {
     pub mean: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub std: Option<f64>,
-    /// Correlation time of the readout (s) and its standard error (from the number of
-    /// independent stretches, tau / sqrt(T / 2 tau)).
+    /// Correlation time of the readout (s) and its standard error (Sokal's, for the
+    /// windowed integral: tau sqrt(4 W / T), W = 6 tau the window).
     pub correlation_time_s: f64,
     pub correlation_time_se_s: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

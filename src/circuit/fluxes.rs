@@ -13,7 +13,8 @@
 //!
 //! and the factors e^{a V_i} are shared by every device that has a terminal on node i with
 //! the same coefficient a (for n = 1 only +-V_i/U_T occur). A step then needs a few
-//! exponentials per node instead of two per device. Devices of other kinds (EKV
+//! exponentials per node instead of two per device, and a factor e^{-a V_i} whose partner
+//! e^{a V_i} exists is that partner's reciprocal (a division instead of an exponential). Devices of other kinds (EKV
 //! interpolation, body-effect pinch-off, resistors) use the general evaluation.
 
 use super::model::{Circuit, Device, DeviceKind, NodeRef};
@@ -27,7 +28,9 @@ struct Product {
     /// coefficient): the prefactor follows moving sources ([`LogLinearFluxes::refresh`]).
     exponent: f64,
     fixed: Vec<(usize, f64)>,
-    factors: Vec<u16>,
+    /// The shared factors, `count` of them: at most one per terminal.
+    factors: [u16; 4],
+    count: u8,
     /// d ln(flux) along the device's own jump direction dv_k (per coulomb): the sum of the
     /// exponents' coefficients weighted by dv_k at their nodes (a constant of the form).
     slope: f64,
@@ -38,6 +41,9 @@ struct Product {
 pub struct LogLinearFluxes {
     /// Distinct factors e^{coefficient V_node}: (free node, coefficient).
     factors: Vec<(usize, f64)>,
+    /// Per factor: the earlier factor with the same node and the opposite coefficient, whose
+    /// reciprocal it is, if any.
+    reciprocal_of: Vec<Option<u16>>,
     /// Per device: forward and reverse products, or None (general evaluation).
     devices: Vec<Option<[Product; 2]>>,
     /// Per free node: the factors on it.
@@ -48,6 +54,10 @@ pub struct LogLinearFluxes {
 /// allocates nothing for networks of up to about 128 nodes (two factors per node: the 3 x 3
 /// network has 144); more go into one heap buffer per evaluation of all fluxes.
 pub const STACK_FACTORS: usize = 256;
+
+/// Circuits of up to this many factors (a cell of a few nodes) use a smaller stack buffer:
+/// zeroing 2 KiB every step cost a small circuit's step 4-5 %.
+const SMALL_FACTORS: usize = 16;
 
 impl LogLinearFluxes {
     /// Derive the form for the devices of `circuit` that allow it.
@@ -61,6 +71,15 @@ impl LogLinearFluxes {
         if form.factors.len() > usize::from(u16::MAX) {
             return LogLinearFluxes { devices: vec![None; circuit.devices.len()], ..Default::default() };
         }
+        form.reciprocal_of = (0..form.factors.len())
+            .map(|f| {
+                let (node, a) = form.factors[f];
+                form.factors[..f]
+                    .iter()
+                    .position(|&(n, b)| n == node && b.to_bits() == (-a).to_bits())
+                    .map(|g| g as u16)
+            })
+            .collect();
         form.node_factors = vec![Vec::new(); circuit.free_count()];
         for (f, &(node, _)) in form.factors.iter().enumerate() {
             form.node_factors[node].push(f as u16);
@@ -107,12 +126,14 @@ impl LogLinearFluxes {
                 return None;
             }
             let slope = per_node.iter().map(|&(node, a)| a * device.dv[node]).sum();
-            let factors = per_node
-                .into_iter()
-                .filter(|(_, a)| *a != 0.0)
-                .map(|(node, a)| self.factor(node, a))
-                .collect();
-            products.push(Product { prefactor: i_s * constant.exp(), exponent, fixed, factors, slope });
+            let mut factors = [0u16; 4];
+            let mut count = 0u8;
+            for (node, a) in per_node.into_iter().filter(|(_, a)| *a != 0.0) {
+                factors[usize::from(count)] = self.factor(node, a);
+                count += 1;
+            }
+            let prefactor = i_s * constant.exp();
+            products.push(Product { prefactor, exponent, fixed, factors, count, slope });
         }
         let reverse = products.pop()?;
         let forward = products.pop()?;
@@ -149,7 +170,11 @@ impl LogLinearFluxes {
     #[inline]
     pub fn with_factors<R>(&self, v: &[f64], with: impl FnOnce(&[f64]) -> R) -> R {
         let count = self.factors.len();
-        if count <= STACK_FACTORS {
+        if count <= SMALL_FACTORS {
+            let mut buffer = [0.0f64; SMALL_FACTORS];
+            self.evaluate_factors(v, &mut buffer[..count]);
+            with(&buffer[..count])
+        } else if count <= STACK_FACTORS {
             let mut buffer = [0.0f64; STACK_FACTORS];
             self.evaluate_factors(v, &mut buffer[..count]);
             with(&buffer[..count])
@@ -164,8 +189,11 @@ impl LogLinearFluxes {
     /// [`LogLinearFluxes::factor_count`] long).
     #[inline]
     pub fn evaluate_factors(&self, v: &[f64], out: &mut [f64]) {
-        for (o, &(node, a)) in out.iter_mut().zip(&self.factors) {
-            *o = (a * v[node]).exp();
+        for (f, &(node, a)) in self.factors.iter().enumerate() {
+            out[f] = match self.reciprocal_of[f] {
+                Some(g) => 1.0 / out[g as usize],
+                None => (a * v[node]).exp(),
+            };
         }
     }
 
@@ -174,24 +202,30 @@ impl LogLinearFluxes {
     #[inline]
     pub fn update_factors(&self, v: &[f64], nodes: &[u32], out: &mut [f64]) {
         for &node in nodes {
+            // in factor order: a reciprocal comes after its partner on the same node
             for &f in &self.node_factors[node as usize] {
                 let (i, a) = self.factors[f as usize];
-                out[f as usize] = (a * v[i]).exp();
+                out[f as usize] = match self.reciprocal_of[f as usize] {
+                    Some(g) => 1.0 / out[g as usize],
+                    None => (a * v[i]).exp(),
+                };
             }
         }
     }
 
     /// The fluxes of device `k` from evaluated factors, if it has the fast form.
-    #[inline]
+    #[inline(always)]
     pub fn fluxes(&self, k: usize, factors: &[f64]) -> Option<(f64, f64)> {
         let [forward, reverse] = self.devices[k].as_ref()?;
-        let product = |p: &Product| p.factors.iter().fold(p.prefactor, |acc, &i| acc * factors[i as usize]);
+        let product = |p: &Product| {
+            p.factors[..usize::from(p.count)].iter().fold(p.prefactor, |acc, &i| acc * factors[i as usize])
+        };
         Some((product(forward), product(reverse)))
     }
 
     /// The fluxes of device `k` and the derivative of their sum along the device's jump
     /// direction, dv_k . grad(Phi_F + Phi_R) (A/C), if it has the fast form.
-    #[inline]
+    #[inline(always)]
     pub fn fluxes_and_slope(&self, k: usize, factors: &[f64]) -> Option<(f64, f64, f64)> {
         let [forward, reverse] = self.devices[k].as_ref()?;
         let (f, r) = self.fluxes(k, factors)?;

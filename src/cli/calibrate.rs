@@ -44,9 +44,11 @@ pub struct CalibrateArgs {
     /// Most simulated time per point, summed over runs (e.g. 5m).
     #[arg(long, default_value = "20m")]
     pub max_time: String,
-    /// Runs per batch.
-    #[arg(long, default_value_t = 4)]
-    pub batch: usize,
+    /// Runs per batch: a point runs whole batches until its precision is reached (default 2,
+    /// one per core of a two-core machine, the finest step of a cell calibration; 4 with
+    /// --coupling and --gaussian).
+    #[arg(long)]
+    pub batch: Option<usize>,
     /// Length of each run (default: the netlist's .tran stop time).
     #[arg(long)]
     pub tstop: Option<String>,
@@ -155,7 +157,7 @@ impl CalibrateArgs {
             threads: self.run.threads,
             precision: Precision {
                 target_se: self.precision,
-                batch_runs: self.batch.max(1),
+                batch_runs: self.batch.unwrap_or(if self.coupling || self.gaussian { 4 } else { 2 }).max(1),
                 max_simulated: flag_duration("max-time", &self.max_time, false)?,
             },
             monte_carlo: self.monte_carlo,

@@ -106,6 +106,7 @@ impl SimulateArgs {
             tstop: self.tstop.as_deref().map(|t| flag_duration("tstop", t, false)).transpose()?,
             dt: self.dt.as_deref().map(|t| flag_duration("dt", t, false)).transpose()?,
             force_dt: self.force_dt,
+            tran_step_bounds: true,
             accuracy: self.accuracy,
             check_step: self.check_step,
             engine,

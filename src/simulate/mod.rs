@@ -86,6 +86,11 @@ pub struct SimulateConfig {
     pub dt: Option<f64>,
     /// Take `dt` as the fixed step even beyond the accuracy bound.
     pub force_dt: bool,
+    /// Whether the `.tran` print step TSTEP bounds the step, as ngspice's default TMAX does
+    /// (true for `simulate`, whose state is observed at it). A calibration observes its
+    /// readout at the resolution of the circuit's fastest relaxation and prints no trace, so
+    /// there only TMAX (the fourth `.tran` value) and the accuracy bound limit the step.
+    pub tran_step_bounds: bool,
     /// Relative accuracy of stationary node means and standard deviations (0.005: 0.5 %).
     pub accuracy: f64,
     /// Rerun the statistics at half the step and record both.
@@ -115,6 +120,7 @@ impl Default for SimulateConfig {
             tstop: None,
             dt: None,
             force_dt: false,
+            tran_step_bounds: true,
             accuracy: DEFAULT_ACCURACY,
             check_step: false,
             engine: Engine::Sde(MethodKind::Lm),
@@ -228,7 +234,17 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
     {
         return Err(JumpError::DrivenLeap(source.name.clone()).into());
     }
-    let tran_step = netlist.tran.as_ref().map(|t| t.step).filter(|s| *s < tstop);
+    // The largest step `.tran` allows: TMAX, and TSTEP unless only TMAX applies (ngspice
+    // takes TMAX = min(TSTEP, (TSTOP - TSTART) / 50) when it is not given; the run's own
+    // observation interval plays the second part here).
+    let tran_step = netlist
+        .tran
+        .as_ref()
+        .and_then(|t| {
+            let print = if config.tran_step_bounds { t.step } else { f64::INFINITY };
+            Some(print.min(t.max_step.unwrap_or(f64::INFINITY))).filter(|s| s.is_finite())
+        })
+        .filter(|s| *s < tstop);
     let step = step::plan(config, &circuit, tstop, tran_step)?;
     // The SDE engine integrates flicker traps with the nodes' step: the fastest must span
     // several steps (an explicit step errs by h / (2 tau) in a trap's variance).

@@ -5,14 +5,17 @@
 //! drift Jacobian over the states it visits. That gives:
 //!
 //! - the accuracy bound of the SDE methods, u_max(accuracy) / lambda_mean, which every run
-//!   keeps re-checking as its own state moves; the netlist's .tran step (or --dt) is only an
-//!   upper bound. A --dt beyond the bound is refused, naming the bound, unless --force-dt,
-//!   which fixes the step and turns the control off;
+//!   keeps re-checking as its own state moves; the netlist's .tran step and TMAX (or --dt)
+//!   are only upper bounds (a calibration, which prints no trace, keeps TMAX alone:
+//!   [`super::SimulateConfig::tran_step_bounds`]). A --dt beyond the bound is refused, naming
+//!   the bound, unless --force-dt, which fixes the step and turns the control off;
 //! - the tau-leaping bound (Cao-Gillespie-Petzold, [`crate::jump::tau_leap`]) at the median of
 //!   the pilot's states, for the same check of --dt; leaps are then chosen before every leap;
 //! - the sampling and statistics intervals: a readout cannot decorrelate much faster than the
 //!   fastest node relaxes, 1/lambda_mean, so the state is observed at least every
-//!   1/(4 lambda_mean) (but at most 2 10^7 times per run) and statistics are taken every
+//!   1/(4 lambda_mean) (but at most 2 10^7 times per run; without an upper bound, every
+//!   whole number of accuracy steps within that, so that steps land on the observations at
+//!   full length) and statistics are taken every
 //!   tstop / 160000 or as often as that, whichever is more often; a correlation time still
 //!   below two intervals is reported as an upper bound ([`crate::analysis::correlator`]).
 
@@ -222,7 +225,14 @@ pub fn plan(
     // per run, or as often as observations when the circuit relaxes faster.
     let resolution = (0.25 * tau_fast).max(tstop / 2e7);
     let statistics = (tstop / 160_000.0).min(resolution);
-    let observe = upper.unwrap_or(f64::INFINITY).min(resolution);
+    // Without an upper bound (a calibration), the observation interval is a whole number of
+    // accuracy steps: steps land on every observation, and an interval of 3.5 steps would
+    // cost 4 shorter ones.
+    let observe = match upper {
+        Some(upper) => upper.min(resolution),
+        None if bound < resolution => (resolution / bound).floor() * bound,
+        None => resolution,
+    };
     let dt = match chosen_by {
         "forced" => config.dt.unwrap_or(bound),
         "exact" => observe,

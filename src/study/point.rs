@@ -237,6 +237,7 @@ pub(super) fn traces_config(study: &Study, key: &PointKey) -> Result<SimulateCon
         tstop: stage.tstop,
         dt: None,
         force_dt: false,
+        tran_step_bounds: true,
         accuracy: crate::simulate::DEFAULT_ACCURACY,
         check_step: false,
         engine: Engine::parse("sde", None).map_err(StudyError::Point)?,
