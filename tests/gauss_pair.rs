@@ -70,6 +70,7 @@ fn transistor_runs(vdda: f64, vddb: f64, seed: u64) -> Runs {
         tstop: Some(10e-6),
         dt: Some(5e-12),
         force_dt: false,
+        tran_step_bounds: true,
         accuracy: pbitsim::simulate::DEFAULT_ACCURACY,
         check_step: false,
         engine: Engine::parse("sde", None).unwrap(),
