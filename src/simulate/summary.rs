@@ -4,7 +4,7 @@
 //! - `nodes.<node>.mean`, `.std` (V), pooled over runs after the warm-up;
 //! - `outputs.<name>`: `kind`; for bit and category outputs `probabilities` (state 0 first,
 //!   time fractions), `probability_se` (from the correlation time:
-//!   sqrt(p (1 - p) 2 tau / T_total)), `switching_rate_hz` (state changes per second),
+//!   sqrt(p (1 - p) 2 tau / T_total), for a category class the time of its own indicator), `switching_rate_hz` (state changes per second),
 //!   `mean_dwell_s`; for analog outputs `mean` and `std` (V); for all `correlation_time_s`
 //!   (the integral of the readout's normalised autocorrelation; for a category the
 //!   autocorrelation of its state indicators, summed), with `correlation_time_upper_bound`
@@ -324,9 +324,19 @@ impl Summary {
                 },
                 (kind, Some(d)) => {
                     let probabilities = d.probabilities();
+                    // Each class's frequency is the time average of its own indicator, so its
+                    // error takes that indicator's correlation time: a slow exchange between
+                    // two classes can sit beyond the joint signal's window.
+                    let class_tau = |k: usize| match correlators.len() {
+                        1 => tau,
+                        _ => correlators[k].correlation_time().map(|t| t.value).or(tau),
+                    };
                     let errors = probabilities
                         .iter()
-                        .map(|&q| tau.map_or(f64::NAN, |t| (q * (1.0 - q) * 2.0 * t / measured).sqrt()))
+                        .enumerate()
+                        .map(|(k, &q)| {
+                            class_tau(k).map_or(f64::NAN, |t| (q * (1.0 - q) * 2.0 * t / measured).sqrt())
+                        })
                         .collect();
                     if sample_time.is_none() {
                         sample_time = tau;
