@@ -418,6 +418,9 @@ pub fn run(
     for (ti, &t) in config.temperatures.iter().enumerate() {
         let sim_biased = |w: f64, bias: Option<(&str, f64)>| {
             let mut s = super::simulate_config(config, t);
+            // the bench's delay and settling are read from its trace: the `.tran` print step
+            // bounds the step here, as in `simulate`
+            s.tran_step_bounds = true;
             s.overrides.push((axis.name.clone(), format!("{w:e}")));
             if let Some((name, x)) = bias {
                 s.overrides.push((name.to_string(), format!("{x:e}")));

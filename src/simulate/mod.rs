@@ -87,9 +87,10 @@ pub struct SimulateConfig {
     /// Take `dt` as the fixed step even beyond the accuracy bound.
     pub force_dt: bool,
     /// Whether the `.tran` print step TSTEP bounds the step, as ngspice's default TMAX does
-    /// (true for `simulate`, whose state is observed at it). A calibration observes its
-    /// readout at the resolution of the circuit's fastest relaxation and prints no trace, so
-    /// there only TMAX (the fourth `.tran` value) and the accuracy bound limit the step.
+    /// (true for `simulate`, whose state is observed at it, and for the coupling calibration,
+    /// which reads its bench's trace). A cell calibration observes its readout at the
+    /// resolution of the circuit's fastest relaxation and prints no trace, so there only TMAX
+    /// (the fourth `.tran` value) and the accuracy bound limit the step.
     pub tran_step_bounds: bool,
     /// Relative accuracy of stationary node means and standard deviations (0.005: 0.5 %).
     pub accuracy: f64,
