@@ -14,8 +14,9 @@
 //! and the factors e^{a V_i} are shared by every device that has a terminal on node i with
 //! the same coefficient a (for n = 1 only +-V_i/U_T occur). A step then needs a few
 //! exponentials per node instead of two per device, and a factor e^{-a V_i} whose partner
-//! e^{a V_i} exists is that partner's reciprocal (a division instead of an exponential). Devices of other kinds (EKV
-//! interpolation, body-effect pinch-off, resistors) use the general evaluation.
+//! e^{a V_i} exists is that partner's reciprocal (a division instead of an exponential).
+//! Devices of other kinds (EKV interpolation, body-effect pinch-off, resistors) use the
+//! general evaluation.
 
 use super::model::{Circuit, Device, DeviceKind, NodeRef};
 use crate::device::{Interpolation, PinchOff};
