@@ -91,7 +91,7 @@ pub fn measure(
         mean: o.mean,
         std: o.std,
         correlation_time_s: tau,
-        correlation_time_se_s: correlation_time_se(tau, simulated),
+        correlation_time_se_s: crate::analysis::correlator::standard_error(tau, simulated),
         mean_dwell_s: o.mean_dwell_s.clone(),
         switching_rate_hz: o.switching_rate_hz,
         energy_per_sample_j: summary.energy.power_w * tau,
@@ -104,19 +104,6 @@ pub fn measure(
         mixture: None,
         samples,
     })
-}
-
-/// The standard error of a correlation time tau measured over `simulated` seconds (summed
-/// over independent runs) as the windowed integral of the autocorrelation
-/// ([`crate::analysis::correlator`]): var(tau) = 4 W tau^2 / T for a window W = WINDOW tau
-/// (Madras and Sokal, J. Stat. Phys. 50, 109, 1988: 2 (2M + 1) / n in samples), so
-/// se = tau sqrt(4 WINDOW tau / T). The count of independent stretches alone,
-/// tau / sqrt(T / 2 tau), is sqrt(2 WINDOW) = 3.5 times smaller: with it the fits of ln tau
-/// against the control of the p-bit calibration had chi^2 per degree of freedom of 10 to 25,
-/// with this 0.8 to 2.
-fn correlation_time_se(tau: f64, simulated: f64) -> f64 {
-    let window = crate::analysis::correlator::WINDOW * tau;
-    tau * (4.0 * window / simulated).min(1.0).sqrt()
 }
 
 /// Values of an analog output from the recorded traces after the warm-up, thinned to about

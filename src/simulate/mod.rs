@@ -241,11 +241,11 @@ pub fn prepare(config: &SimulateConfig) -> Result<Prepared, SimulateError> {
     let tran_step = netlist
         .tran
         .as_ref()
-        .and_then(|t| {
+        .map(|t| {
             let print = if config.tran_step_bounds { t.step } else { f64::INFINITY };
-            Some(print.min(t.max_step.unwrap_or(f64::INFINITY))).filter(|s| s.is_finite())
+            print.min(t.max_step.unwrap_or(f64::INFINITY))
         })
-        .filter(|s| *s < tstop);
+        .filter(|s| s.is_finite() && *s < tstop);
     let step = step::plan(config, &circuit, tstop, tran_step)?;
     // The SDE engine integrates flicker traps with the nodes' step: the fastest must span
     // several steps (an explicit step errs by h / (2 tau) in a trap's variance).

@@ -4,8 +4,8 @@
 //! - `nodes.<node>.mean`, `.std` (V), pooled over runs after the warm-up;
 //! - `outputs.<name>`: `kind`; for bit and category outputs `probabilities` (state 0 first,
 //!   time fractions), `probability_se` (from the correlation time:
-//!   sqrt(p (1 - p) 2 tau / T_total), for a category class the time of its own indicator), `switching_rate_hz` (state changes per second),
-//!   `mean_dwell_s`; for analog outputs `mean` and `std` (V); for all `correlation_time_s`
+//!   sqrt(p (1 - p) 2 tau / T_total), for a category class the time of its own indicator),
+//!   `switching_rate_hz` (state changes per second), `mean_dwell_s`; for analog outputs `mean` and `std` (V); for all `correlation_time_s`
 //!   (the integral of the readout's normalised autocorrelation; for a category the
 //!   autocorrelation of its state indicators, summed), with `correlation_time_upper_bound`
 //!   true when the signal decorrelated within two statistics intervals and the value is only
