@@ -32,7 +32,7 @@
 use std::path::PathBuf;
 
 use pbitsim::calibrate::CalibrateConfig;
-use pbitsim::calibrate::population::locate;
+use pbitsim::calibrate::population::{LocateError, locate};
 use pbitsim::calibration::{Precision, SweepAxis};
 use pbitsim::circuit::elaborate::Variation;
 use pbitsim::rng::{Domain, Seed};
@@ -75,7 +75,7 @@ fn v0(wl_scale: f64, k: u64, probe: f64) -> Option<f64> {
     let seed = Seed(c.seed).child(Domain::Mismatch, k).child(Domain::Other, 0);
     match locate(&c, "out", "vin", &Variation::sample(c.seed, k), 300.0, -2e-3, (vs, tau), seed) {
         Ok((v0, _)) => Some(v0),
-        Err(e) if e.to_string().contains("does not cross 1/2") => None,
+        Err(LocateError::Unlocated(_)) => None,
         Err(e) => panic!("sample {k} at wl_scale {wl_scale}: {e}"),
     }
 }

@@ -98,3 +98,87 @@ fn population_balance_points_follow_the_bias_thresholds() {
     assert!((population["mean"][0].as_f64().unwrap() - mean).abs() < 1e-12);
     assert!((population["covariance"][0][0].as_f64().unwrap() - var).abs() < 1e-12 * var.max(1e-30) + 1e-18);
 }
+
+/// The follower's card in tests/netlists/pbit_stuck_readout.cir.
+const FOLLOWER_CARD: &str = r#"
+name = "ideal_n_mm"
+polarity = "nmos"
+source = "tests/netlists/pbit_stuck_readout.cir"
+[ekv]
+vt0_v = 0.10341
+kp_ua_per_v2 = 6.546
+n = 1.0
+interpolation = "exponential"
+[temperature]
+tnom_k = 300.0
+tcv_mv_per_k = 0.0
+bex = 0.0
+[mismatch]
+avt_mv_um = 30.0
+"#;
+
+/// A sample whose readout is stuck has no balance point: it is left out of the population
+/// with its reason, the others are calibrated, and the law is theirs.
+///
+/// Truth (tests/netlists/pbit_stuck_readout.cir): only the readout's reference follower
+/// carries mismatch, so V(ref) = -dVT_f (exact for n = 1 in saturation) while node a swings
+/// between its two levels near -+25 mV (simulate: sd(V(a)) = 24.5 mV) and `out` needs
+/// V(a) - V(ref) beyond +-5 mV (hysteresis 10 mV) to change. A sample with |dVT_f| < 10 mV
+/// reads the latch: it must be kept (its offset still moves the apparent V0: the readout
+/// misses part of the wells' spread, so V0 is not checked here); one with |dVT_f| > 40 mV puts the reference beyond node a's swing plus 10 mV (about 7
+/// standard deviations of a well's spread, sqrt(kT / C) = 9 mV at 50 aF), so `out` never
+/// changes: it must be excluded as a stuck output. Samples between are not judged.
+#[test]
+fn samples_with_a_stuck_readout_are_left_out_of_the_population() {
+    let dir = root().join("target").join("cli-tests").join("population_stuck_readout");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("calibration.json");
+    let n = 16u64;
+    let output = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
+        .args(["calibrate", root().join("tests/netlists/pbit_stuck_readout.cir").to_str().unwrap()])
+        .args(["--sweep", "vin=-60m:60m:5", "--temps", "300K", "--precision", "0.03", "--tstop", "10u"])
+        .args(["--monte-carlo", &n.to_string(), "--mismatch-reach", "60m", "--seed", "3", "--threads", "2"])
+        .args(["--quiet", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let cal: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let card = parse_card(FOLLOWER_CARD, "test card").unwrap();
+    let geometry = Geometry { w: 1e-6, l: 1e-6, m: 1.0 };
+    let population = &cal["population"];
+    let samples = population["samples"].as_array().unwrap();
+    let excluded = population["excluded"].as_array().unwrap();
+    assert_eq!((samples.len() + excluded.len()) as u64, n);
+    let (mut kept_clear, mut stuck_clear) = (0, 0);
+    for k in 1..=n {
+        let dvt = draw(&card, geometry, "mf", MismatchSample { seed: 3, index: k }).vt;
+        let kept = samples.iter().find(|s| s["index"].as_u64() == Some(k));
+        let left = excluded.iter().find(|e| e["index"].as_u64() == Some(k));
+        eprintln!(
+            "sample {k}: dVT_f {:.1} mV, kept {}, {:?}",
+            1e3 * dvt,
+            kept.is_some(),
+            left.map(|e| &e["kind"])
+        );
+        if dvt.abs() < 10e-3 {
+            kept_clear += 1;
+            assert!(kept.is_some(), "sample {k} (dVT_f {dvt}) was left out: {left:?}");
+        }
+        if dvt.abs() > 40e-3 {
+            stuck_clear += 1;
+            let e = left.unwrap_or_else(|| panic!("sample {k} (dVT_f {dvt}) was kept"));
+            assert_eq!(e["kind"], "stuck_output", "sample {k}: {e}");
+            assert!(stderr.contains(&format!("sample {k}: ")), "the warning names sample {k}: {stderr}");
+        }
+    }
+    // Teeth: both kinds of sample occur in this draw.
+    assert!(kept_clear >= 2 && stuck_clear >= 2, "{kept_clear} clear kept, {stuck_clear} clear stuck");
+    // The law is that of the kept samples only, and the warning gives the yield.
+    let v0s: Vec<f64> = samples.iter().map(|s| s["fits"][0]["v0_v"].as_f64().unwrap()).collect();
+    let mean = v0s.iter().sum::<f64>() / v0s.len() as f64;
+    assert!((population["mean"][0].as_f64().unwrap() - mean).abs() < 1e-12);
+    let percent = 100.0 * samples.len() as f64 / n as f64;
+    assert!(stderr.contains(&format!("yield {percent:.0} %")), "{stderr}");
+}

@@ -16,7 +16,9 @@
 use rayon::prelude::*;
 
 use super::{CalibrateConfig, calibrate_sample};
-use crate::calibration::{CellKind, MismatchRecord, Population, PopulationSample, SampleFit};
+use crate::calibration::{
+    CellKind, ExcludedSample, ExclusionKind, MismatchRecord, Population, PopulationSample, SampleFit,
+};
 use crate::circuit::elaborate::Variation;
 use crate::rng::{Domain, Seed};
 use crate::simulate::{self, SimulateError};
@@ -45,10 +47,73 @@ fn probe(
     Ok(summary.outputs.get(output).and_then(|o| o.probabilities.as_ref()).map_or(f64::NAN, |p| p[1]))
 }
 
+/// Why [`locate`] found no balance point.
+#[derive(Debug, thiserror::Error)]
+pub enum LocateError {
+    /// P(1) stays on one side of 1/2 over the whole search (see [`Unlocated`]).
+    #[error("{0}")]
+    Unlocated(Unlocated),
+    /// A probe's simulation failed.
+    #[error(transparent)]
+    Simulate(#[from] SimulateError),
+}
+
+/// The evidence of a sample without a balance point: P(1) at the two ends of the search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unlocated {
+    pub temperature_k: f64,
+    pub output: String,
+    pub control: String,
+    /// The ends of the search, start -+ reach, with the P(1) probed there.
+    pub low: (f64, f64),
+    pub high: (f64, f64),
+}
+
+impl Unlocated {
+    /// A change of P(1) smaller than this across the whole search means the output does not
+    /// respond to the control: three probe standard errors (a probe of 50 correlation times
+    /// has SE(P) <= 0.5 sqrt(2 / 50) = 0.1 at P = 1/2, far less near 0 or 1).
+    pub const RESPONSE: f64 = 0.3;
+
+    /// Stuck output or balance point beyond the search.
+    pub fn kind(&self) -> ExclusionKind {
+        if (self.high.1 - self.low.1).abs() < Self::RESPONSE {
+            ExclusionKind::StuckOutput
+        } else {
+            ExclusionKind::BeyondReach
+        }
+    }
+}
+
+impl std::fmt::Display for Unlocated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Unlocated { temperature_k: t, output, control, low, high } = self;
+        write!(
+            f,
+            "at {t} K, P(1) of '{output}' does not cross 1/2 for {control} from {:.4} V (P(1) = {:.3}) to {:.4} V (P(1) = {:.3}); ",
+            low.0, low.1, high.0, high.1
+        )?;
+        match self.kind() {
+            ExclusionKind::StuckOutput => write!(
+                f,
+                "the output hardly responds to the control (a stuck readout: check the sample with simulate --mismatch)"
+            ),
+            ExclusionKind::BeyondReach => {
+                write!(f, "the balance point lies beyond the search (widen it with --mismatch-reach)")
+            }
+        }
+    }
+}
+
 /// The control value where P(1) = 1/2 for the circuit with `variation` at `t`, and an
 /// estimate of its logistic width, starting from `start`, with the nominal width `vs` and
 /// correlation time `tau` (see the module notes). The bisection stops at a quarter of the
 /// spacing of `config`'s first sweep; `control` is the swept parameter.
+///
+/// The search walks away from `start` in the direction in which P(1) should approach 1/2,
+/// then, if it reaches the reach without a crossing, in the other direction too (a noisy
+/// first probe near the balance point may point the wrong way); a sample whose P(1) stays on
+/// one side of 1/2 over the whole reach is [`LocateError::Unlocated`], not guessed.
 #[allow(clippy::too_many_arguments)]
 pub fn locate(
     config: &CalibrateConfig,
@@ -59,7 +124,7 @@ pub fn locate(
     start: f64,
     (vs, tau): (f64, f64),
     seed: Seed,
-) -> Result<(f64, f64), SimulateError> {
+) -> Result<(f64, f64), LocateError> {
     let axis = &config.sweeps[0];
     let spacing = ((axis.stop - axis.start) / (axis.count.max(2) - 1) as f64).abs();
     let length = 50.0 * tau;
@@ -69,38 +134,55 @@ pub fn locate(
         probe(config, output, control, variation, t, v, length, seed.child(Domain::Other, count))
     };
     let p0 = p_at(start)?;
-    let direction = if p0 < 0.5 { 1.0 } else { -1.0 };
     // The balance point is searched for within the reach (default: the sweep's span, at least
-    // 20 nominal widths) of the start; a sample whose P(1) does not cross 1/2 there is
-    // reported, not guessed.
+    // 20 nominal widths) of the start.
     let reach = config.mismatch_reach.unwrap_or_else(|| (axis.stop - axis.start).abs().max(20.0 * vs.abs()));
-    let (mut inside, mut outside) = (start, start);
-    let mut step = 2.0 * vs.abs().max(1e-6);
-    let mut last = p0;
-    let mut bracketed = false;
-    while (outside - start).abs() < reach {
-        outside = (inside + direction * step).clamp(start - reach, start + reach);
-        last = p_at(outside)?;
-        if (last >= 0.5) == (direction > 0.0) {
-            bracketed = true;
-            break;
+    // Walk from `start` towards `direction` in doubling steps of two nominal widths; the
+    // bracket (inside: P(1) on the start's side of 1/2, outside: on the other), or the far
+    // end's P(1).
+    let mut walk = |direction: f64| -> Result<Result<(f64, f64), f64>, SimulateError> {
+        let (mut inside, mut outside) = (start, start);
+        let mut step = 2.0 * vs.abs().max(1e-6);
+        let mut last = p0;
+        while (outside - start).abs() < reach {
+            outside = (inside + direction * step).clamp(start - reach, start + reach);
+            last = p_at(outside)?;
+            if (last >= 0.5) != (p0 >= 0.5) {
+                return Ok(Ok((inside, outside)));
+            }
+            inside = outside;
+            step *= 2.0;
         }
-        inside = outside;
-        step *= 2.0;
-    }
-    if !bracketed {
-        return Err(SimulateError::Config(format!(
-            "mismatch sample at {t} K: P(1) of '{output}' does not cross 1/2 for {control} within {:.4} V of {start:.4} V (it reached {last:.3}); the sample's offset is beyond the search: widen it with --mismatch-reach, or check the circuit at this mismatch with simulate --mismatch",
-            reach
-        )));
-    }
+        Ok(Err(last))
+    };
+    let first = if p0 < 0.5 { 1.0 } else { -1.0 };
+    let (mut inside, mut outside) = match walk(first)? {
+        Ok(bracket) => bracket,
+        Err(p_first) => match walk(-first)? {
+            Ok(bracket) => bracket,
+            Err(p_second) => {
+                let (p_low, p_high) = if first > 0.0 { (p_second, p_first) } else { (p_first, p_second) };
+                return Err(LocateError::Unlocated(Unlocated {
+                    temperature_k: t,
+                    output: output.into(),
+                    control: control.into(),
+                    low: (start - reach, p_low),
+                    high: (start + reach, p_high),
+                }));
+            }
+        },
+    };
+    let mut p_at = |v: f64| {
+        count += 1;
+        probe(config, output, control, variation, t, v, length, seed.child(Domain::Other, count))
+    };
     for _ in 0..40 {
         if (outside - inside).abs() <= 0.25 * spacing {
             break;
         }
         let mid = 0.5 * (inside + outside);
         let p = p_at(mid)?;
-        if (p >= 0.5) == (direction > 0.0) { outside = mid } else { inside = mid }
+        if (p >= 0.5) != (p0 >= 0.5) { outside = mid } else { inside = mid }
     }
     let v0 = 0.5 * (inside + outside);
     let logit = |p: f64| {
@@ -112,8 +194,17 @@ pub fn locate(
     Ok((v0, width))
 }
 
+/// A Monte Carlo sample's outcome: calibrated, or left out for want of a balance point.
+enum Outcome {
+    Calibrated(PopulationSample),
+    Excluded(ExcludedSample),
+}
+
 /// Calibrate the Monte Carlo samples 1..=`config.monte_carlo` (p-bit), given the nominal
-/// (V0, Vs, tau) at each temperature; `tick` after each point.
+/// (V0, Vs, tau) at each temperature; `tick` after each point. A sample without a balance
+/// point at some temperature ([`Unlocated`]) is recorded in the population's `excluded` list
+/// and left out of its law; any other failure stops the calibration. At least two samples
+/// must remain.
 pub fn calibrate(
     config: &CalibrateConfig,
     output: &str,
@@ -122,7 +213,7 @@ pub fn calibrate(
     tick: &(dyn Fn() + Sync),
 ) -> Result<Population, SimulateError> {
     let control = &controls[0];
-    let samples = (1..=config.monte_carlo as u64)
+    let outcomes = (1..=config.monte_carlo as u64)
         .into_par_iter()
         .map(|k| {
             let variation = Variation::sample(config.seed, k);
@@ -132,8 +223,20 @@ pub fn calibrate(
             for (ti, (&t, &(v0, vs, tau))) in config.temperatures.iter().zip(nominal).enumerate() {
                 let probes = seed.child(Domain::Other, ti as u64);
                 let (located, width) =
-                    locate(config, output, control, &variation, t, v0 + shift, (vs, tau), probes)
-                        .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
+                    match locate(config, output, control, &variation, t, v0 + shift, (vs, tau), probes) {
+                        Ok(found) => found,
+                        Err(LocateError::Unlocated(u)) => {
+                            return Ok(Outcome::Excluded(ExcludedSample {
+                                index: k,
+                                temperature_k: t,
+                                kind: u.kind(),
+                                reason: u.to_string(),
+                            }));
+                        }
+                        Err(LocateError::Simulate(e)) => {
+                            return Err(SimulateError::Config(format!("mismatch sample {k}: {e}")));
+                        }
+                    };
                 shift = located - v0;
                 grids.push((v0, located, width / vs));
             }
@@ -171,10 +274,25 @@ pub fn calibrate(
                     energy_per_sample_j: f.energy_per_sample_j,
                 })
                 .collect();
-            Ok(PopulationSample { index: k, fits })
+            Ok(Outcome::Calibrated(PopulationSample { index: k, fits }))
         })
         .collect::<Result<Vec<_>, SimulateError>>()?;
-    let population = Population::new(
+    let (mut samples, mut excluded) = (Vec::new(), Vec::new());
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Calibrated(s) => samples.push(s),
+            Outcome::Excluded(e) => excluded.push(e),
+        }
+    }
+    if samples.len() < 2 {
+        let first = excluded.first().map_or(String::new(), |e| format!("; sample {}: {}", e.index, e.reason));
+        return Err(SimulateError::Config(format!(
+            "the mismatch population needs at least 2 samples with a balance point; {} of {} have none{first}",
+            excluded.len(),
+            config.monte_carlo
+        )));
+    }
+    let mut population = Population::new(
         config.seed,
         "device mismatch: each transistor's threshold and current factor drawn from its card's Pelgrom \
          coefficients, sigma = A_VT / sqrt(W L M) and A_beta / sqrt(W L M)"
@@ -182,6 +300,7 @@ pub fn calibrate(
         samples,
         &config.temperatures,
     );
+    population.excluded = excluded;
     population.validate(&config.temperatures).map_err(|e| {
         SimulateError::Config(format!(
             "the mismatch population is not usable: {e}; widen the sweep or raise --precision"
@@ -202,8 +321,9 @@ pub fn mismatch_record(population: Option<&Population>) -> MismatchRecord {
                 sigma_v0_v: variance.sqrt(),
                 source: format!(
                     "standard deviation of V0 over the {} mismatch Monte Carlo samples of the population \
-                     (RMS over the calibrated temperatures)",
-                    p.samples.len()
+                     with a balance point ({} left out; RMS over the calibrated temperatures)",
+                    p.samples.len(),
+                    p.excluded.len()
                 ),
             }
         }

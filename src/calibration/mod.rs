@@ -17,5 +17,5 @@ pub mod schema;
 pub use coupling::{CouplingBench, CouplingCalibration, CouplingFit, CouplingPoint, DriverResponse};
 pub use gaussian::{GaussianCalibration, GaussianLaw, GaussianPoint, LinearNoise};
 pub use point::{MixtureRecord, PointMeasurement, Precision};
-pub use population::{Population, PopulationSample, SampleFit};
+pub use population::{ExcludedSample, ExclusionKind, Population, PopulationSample, SampleFit};
 pub use schema::*;

@@ -11,7 +11,14 @@
 //!                     correlation_time_s at V0, energy_per_sample_j
 //!   variables         names of the joint variables: v0@T, vs@T, ln_tau@T for each T
 //!   mean, covariance  their sample mean and covariance (N - 1 denominator)
+//!   excluded          samples left out of the law, each with its index, the temperature
+//!                     where it failed, a kind (stuck_output or beyond_reach) and the probes'
+//!                     evidence: a sample whose P(1) never crosses 1/2 has no balance point
+//!                     to calibrate (a yield loss, not an offset)
 //! ```
+//!
+//! The law (mean, covariance) is that of the usable samples: the population of working cells
+//! after a yield screen. The yield is samples / (samples + excluded).
 //!
 //! ln tau rather than tau: the correlation time is Arrhenius-like, exponential in a barrier
 //! that deviates linearly with the devices, so ln tau is the near-Gaussian variable.
@@ -45,6 +52,30 @@ pub struct PopulationSample {
     pub fits: Vec<SampleFit>,
 }
 
+/// Why a Monte Carlo sample has no balance point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExclusionKind {
+    /// P(1) hardly changes across the whole search: the output does not follow the latch.
+    StuckOutput,
+    /// P(1) moves towards 1/2 across the search but does not reach it: the balance point lies
+    /// beyond `--mismatch-reach`.
+    BeyondReach,
+}
+
+/// A Monte Carlo sample left out of the population, with the evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludedSample {
+    /// Monte Carlo index.
+    pub index: u64,
+    /// The temperature at which no balance point was found.
+    pub temperature_k: f64,
+    pub kind: ExclusionKind,
+    /// The probes' evidence, in words (control values and P(1) at the ends of the search).
+    pub reason: String,
+}
+
 /// The population of Monte Carlo samples and its joint statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +86,10 @@ pub struct Population {
     pub variables: Vec<String>,
     pub mean: Vec<f64>,
     pub covariance: Vec<Vec<f64>>,
+    /// Samples without a balance point, left out of the statistics (files written before
+    /// this field read as none excluded).
+    #[serde(default)]
+    pub excluded: Vec<ExcludedSample>,
 }
 
 impl PopulationSample {
@@ -85,7 +120,13 @@ impl Population {
                     .collect()
             })
             .collect();
-        Population { seed, source, samples, variables, mean, covariance }
+        Population { seed, source, samples, variables, mean, covariance, excluded: Vec::new() }
+    }
+
+    /// The fraction of Monte Carlo samples that have a balance point (1 when none is excluded).
+    pub fn yield_fraction(&self) -> f64 {
+        let total = self.samples.len() + self.excluded.len();
+        if total == 0 { 0.0 } else { self.samples.len() as f64 / total as f64 }
     }
 
     /// Consistency: the samples, the variables and the statistics agree with `temperatures`.

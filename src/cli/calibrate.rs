@@ -192,6 +192,18 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
         calibrate::plots::write(&calibration, dir, "png")?;
     }
     staging.commit()?;
+    // A yield loss is a warning, shown even with --quiet.
+    if let Some(p) = calibration.population.as_ref().filter(|p| !p.excluded.is_empty()) {
+        eprintln!(
+            "warning: {} of {} mismatch samples have no balance point and are left out of the population (yield {:.0} %):",
+            p.excluded.len(),
+            p.samples.len() + p.excluded.len(),
+            100.0 * p.yield_fraction()
+        );
+        for e in &p.excluded {
+            eprintln!("  sample {}: {}", e.index, e.reason);
+        }
+    }
     if !quiet {
         println!(
             "{} cell from {} points in {:.1} s; wrote {}",
