@@ -29,7 +29,6 @@
 use super::card::{Interpolation, ModelCard, PinchOff};
 use super::mismatch::Deviation;
 use super::noise;
-use crate::special::logistic;
 use crate::units::thermal_voltage;
 
 /// Channel geometry of one transistor instance (SI units).
@@ -88,10 +87,20 @@ impl OperatingPoint {
     }
 }
 
-/// ln(1 + e^{x/2}), without overflow or loss of precision.
-fn softplus_half(x: f64) -> f64 {
+/// ln(1 + e^{y}) and the logistic 1 / (1 + e^{-y}) at y = x/2, from one exponential
+/// e^{-|y|}: y + ln(1 + e^{-y}) and 1 / (1 + e^{-y}) for y > 0, ln(1 + e^y) and
+/// e^y / (1 + e^y) otherwise (the same operations as [`crate::special::logistic`], so the same
+/// bits).
+#[inline]
+fn softplus_and_logistic_half(x: f64) -> (f64, f64) {
     let y = 0.5 * x;
-    if y > 0.0 { y + (-y).exp().ln_1p() } else { y.exp().ln_1p() }
+    if y > 0.0 {
+        let e = (-y).exp();
+        (y + e.ln_1p(), 1.0 / (1.0 + e))
+    } else {
+        let e = y.exp();
+        (e.ln_1p(), if y == 0.0 { 0.5 } else { e / (1.0 + e) })
+    }
 }
 
 /// F(x) and F'(x) for the interpolation, plus the auxiliaries the difference needs.
@@ -114,8 +123,7 @@ fn branch(interp: Interpolation, x: f64) -> Branch {
             Branch { f: e, df: e, root: e, sigma: 1.0, x }
         }
         Interpolation::Ekv => {
-            let root = softplus_half(x);
-            let sigma = logistic(0.5 * x);
+            let (root, sigma) = softplus_and_logistic_half(x);
             Branch { f: root * root, df: root * sigma, root, sigma, x }
         }
     }
@@ -326,7 +334,7 @@ impl Transistor {
         }
         let (i_s, fwd, rev, v) = self.branches(forward_at);
         let diff = difference(self.interpolation, &fwd, &rev, v);
-        let charge = ekv_transfer_charge(&fwd, &rev, v);
+        let charge = ekv_transfer_charge_with(&fwd, &rev, v, diff);
         let forward = i_s * noise::forward(diff, v, charge, fwd.df);
         let (i_s, fwd, rev, v) = self.branches(reverse_at);
         let diff = difference(self.interpolation, &fwd, &rev, v);
@@ -348,7 +356,7 @@ impl Transistor {
         let diff = difference(self.interpolation, &fwd, &rev, vds);
         let charge = match self.interpolation {
             Interpolation::Exponential => 1.0,
-            Interpolation::Ekv => ekv_transfer_charge(&fwd, &rev, vds),
+            Interpolation::Ekv => ekv_transfer_charge_with(&fwd, &rev, vds, diff),
         };
         let (pf, pr) = split_fluxes(self.interpolation, &fwd, &rev, vds, charge);
         // Derivatives in the NMOS frame; i_d = sign * I and v_x = sign * (V_x - V_B), so
@@ -376,16 +384,24 @@ impl Transistor {
 /// The transfer charge of the EKV law at v = V_DS/U_T, the reverse branch moved to
 /// |v| = [`noise::SMALLEST_BIAS`] when v is smaller (where the noise is Johnson's for any F).
 fn ekv_transfer_charge(fwd: &Branch, rev: &Branch, v: f64) -> f64 {
+    ekv_transfer_charge_with(fwd, rev, v, difference(Interpolation::Ekv, fwd, rev, v))
+}
+
+/// [`ekv_transfer_charge`] given `diff`, the [`difference`] of `fwd` and `rev` at `v` (the
+/// caller has it already; used only where |v| >= [`noise::SMALLEST_BIAS`]).
+#[inline]
+fn ekv_transfer_charge_with(fwd: &Branch, rev: &Branch, v: f64, diff: f64) -> f64 {
     let small = noise::SMALLEST_BIAS;
-    let (rev, v) = if v.abs() >= small {
-        (*rev, v)
+    let (rev, v, diff) = if v.abs() >= small {
+        (*rev, v, diff)
     } else {
         let v = if v < 0.0 { -small } else { small };
         // x_r = x_f - v.
-        (branch(Interpolation::Ekv, fwd.x - v), v)
+        let rev = branch(Interpolation::Ekv, fwd.x - v);
+        (rev, v, difference(Interpolation::Ekv, fwd, &rev, v))
     };
     let g = noise::noise_charge(fwd.df, rev.df);
-    noise::transfer_charge(g, difference(Interpolation::Ekv, fwd, &rev, v), v)
+    noise::transfer_charge(g, diff, v)
 }
 
 /// Detailed-balance split of F(x_f) - F(x_r) into forward and reverse parts for transfers of

@@ -79,9 +79,11 @@ fn inverse_u_coth_u(w: f64) -> f64 {
         if u < 1e-4 {
             return (3.0 * (w - 1.0)).sqrt();
         }
-        let (t, sh) = (u.tanh(), u.sinh());
-        let g = u / t - w;
-        let slope = 1.0 / t - u / (sh * sh);
+        // With e = e^{-2u} - 1 (one expm1): coth u = -(2 + e) / e, 1 / sinh^2 u = 4 (1 + e) / e^2.
+        let e = (-2.0 * u).exp_m1();
+        let coth = -(2.0 + e) / e;
+        let g = u * coth - w;
+        let slope = coth - 4.0 * u * (1.0 + e) / (e * e);
         u -= g / slope;
     }
     u
