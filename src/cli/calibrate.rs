@@ -91,7 +91,9 @@ pub struct CalibrateArgs {
     #[arg(long)]
     pub method: Option<String>,
     /// Also calibrate N device-mismatch Monte Carlo samples (p-bits) and write their V0, Vs
-    /// and tau with their mean and covariance as the file's population.
+    /// and tau with their mean and covariance as the file's population. A sample whose P(1)
+    /// never crosses 1/2 (a stuck readout, or beyond --mismatch-reach) is left out, listed
+    /// under the population's `excluded` with its evidence, and the yield is warned about.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub monte_carlo: usize,
     /// With --monte-carlo: how far from the nominal balance point to look for each sample's,
