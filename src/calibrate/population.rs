@@ -93,14 +93,13 @@ impl std::fmt::Display for Unlocated {
             "at {t} K, P(1) of '{output}' does not cross 1/2 for {control} from {:.4} V (P(1) = {:.3}) to {:.4} V (P(1) = {:.3}); ",
             low.0, low.1, high.0, high.1
         )?;
-        match self.kind() {
-            ExclusionKind::StuckOutput => write!(
+        if self.kind() == ExclusionKind::StuckOutput {
+            write!(
                 f,
-                "the output hardly responds to the control (a stuck readout: check the sample with simulate --mismatch)"
-            ),
-            ExclusionKind::BeyondReach => {
-                write!(f, "the balance point lies beyond the search (widen it with --mismatch-reach)")
-            }
+                "the output hardly responds to the control (a stuck readout, or a response far wider than the nominal: check the sample with simulate --mismatch)"
+            )
+        } else {
+            write!(f, "the balance point lies beyond the search (widen it with --mismatch-reach)")
         }
     }
 }
@@ -202,9 +201,10 @@ enum Outcome {
 
 /// Calibrate the Monte Carlo samples 1..=`config.monte_carlo` (p-bit), given the nominal
 /// (V0, Vs, tau) at each temperature; `tick` after each point. A sample without a balance
-/// point at some temperature ([`Unlocated`]) is recorded in the population's `excluded` list
-/// and left out of its law; any other failure stops the calibration. At least two samples
-/// must remain.
+/// point at some temperature ([`Unlocated`]), or whose own calibration fails or gives a
+/// parameter the law cannot use, is recorded in the population's `excluded` list with its
+/// reason and left out of the law (one sample does not discard an hour of the others); a
+/// failed probe simulation stops the calibration. At least two samples must remain.
 pub fn calibrate(
     config: &CalibrateConfig,
     output: &str,
@@ -228,7 +228,7 @@ pub fn calibrate(
                         Err(LocateError::Unlocated(u)) => {
                             return Ok(Outcome::Excluded(ExcludedSample {
                                 index: k,
-                                temperature_k: t,
+                                temperature_k: Some(t),
                                 kind: u.kind(),
                                 reason: u.to_string(),
                             }));
@@ -254,14 +254,22 @@ pub fn calibrate(
                     tick,
                 )
             };
-            let c = run(&grids, tick)
-                .or_else(|_| {
-                    let moved: Vec<(f64, f64, f64)> =
-                        grids.iter().map(|&(v0, own, _)| (v0, own, 1.0)).collect();
-                    run(&moved, &|| {})
-                })
-                .map_err(|e| SimulateError::Config(format!("mismatch sample {k}: {e}")))?;
-            let fits = c
+            let failed = |temperature_k: Option<f64>, reason: String| {
+                Ok(Outcome::Excluded(ExcludedSample {
+                    index: k,
+                    temperature_k,
+                    kind: ExclusionKind::CalibrationFailed,
+                    reason,
+                }))
+            };
+            let c = match run(&grids, tick).or_else(|_| {
+                let moved: Vec<(f64, f64, f64)> = grids.iter().map(|&(v0, own, _)| (v0, own, 1.0)).collect();
+                run(&moved, &|| {})
+            }) {
+                Ok(c) => c,
+                Err(e) => return failed(None, format!("its calibration failed: {e}")),
+            };
+            let fits: Vec<SampleFit> = c
                 .fits
                 .iter()
                 .map(|f| SampleFit {
@@ -274,6 +282,9 @@ pub fn calibrate(
                     energy_per_sample_j: f.energy_per_sample_j,
                 })
                 .collect();
+            if let Some((t, why)) = unusable(&fits) {
+                return failed(Some(t), why);
+            }
             Ok(Outcome::Calibrated(PopulationSample { index: k, fits }))
         })
         .collect::<Result<Vec<_>, SimulateError>>()?;
@@ -287,7 +298,7 @@ pub fn calibrate(
     if samples.len() < 2 {
         let first = excluded.first().map_or(String::new(), |e| format!("; sample {}: {}", e.index, e.reason));
         return Err(SimulateError::Config(format!(
-            "the mismatch population needs at least 2 samples with a balance point; {} of {} have none{first}",
+            "the mismatch population needs at least 2 calibrated samples; {} of {} are left out{first}",
             excluded.len(),
             config.monte_carlo
         )));
@@ -307,6 +318,24 @@ pub fn calibrate(
         ))
     })?;
     Ok(population)
+}
+
+/// The first temperature at which a sample's fit has a parameter the population cannot use
+/// (V0 not finite, Vs or tau not positive and finite), with the reason in words.
+fn unusable(fits: &[SampleFit]) -> Option<(f64, String)> {
+    let usable = |f: &&SampleFit| {
+        let tau = f.correlation_time_s;
+        f.v0.is_finite() && f.vs > 0.0 && f.vs.is_finite() && tau > 0.0 && tau.is_finite()
+    };
+    let f = fits.iter().find(|f| !usable(f))?;
+    Some((
+        f.temperature_k,
+        format!(
+            "at {} K its fit gave V0 = {:e} V, Vs = {:e} V, tau = {:e} s, not all usable (a correlation \
+             time beyond --max-time, or too few points across its transition): raise --max-time or --precision",
+            f.temperature_k, f.v0, f.vs, f.correlation_time_s
+        ),
+    ))
 }
 
 /// The single-offset summary of a population: the RMS over temperatures of the standard
@@ -331,5 +360,53 @@ pub fn mismatch_record(population: Option<&Population>) -> MismatchRecord {
             sigma_v0_v: 0.0,
             source: "no mismatch Monte Carlo population (calibrate --monte-carlo N gives one)".into(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fit(t: f64, tau: f64) -> SampleFit {
+        SampleFit {
+            temperature_k: t,
+            v0: -1e-3,
+            v0_se: 1e-5,
+            vs: 2e-4,
+            vs_se: 1e-5,
+            correlation_time_s: tau,
+            energy_per_sample_j: 1e-15,
+        }
+    }
+
+    /// A sample whose correlation time was not measured (NaN, or zero) is named at its
+    /// temperature; a complete one passes (logic check, not physics).
+    #[test]
+    fn unusable_names_the_first_bad_temperature() {
+        assert!(unusable(&[fit(250.0, 1e-7), fit(300.0, 2e-7)]).is_none());
+        let (t, why) = unusable(&[fit(250.0, 1e-7), fit(300.0, f64::NAN), fit(350.0, 0.0)]).unwrap();
+        assert_eq!(t, 300.0);
+        assert!(why.contains("--max-time"), "{why}");
+    }
+
+    /// The yield counts samples without a balance point as lost, failed calibrations not.
+    #[test]
+    fn yield_counts_defects_only() {
+        let temps = [300.0];
+        let samples = (1..=6).map(|k| PopulationSample { index: k, fits: vec![fit(300.0, 1e-7)] }).collect();
+        let mut p = Population::new(1, "test".into(), samples, &temps);
+        let left =
+            |index, kind| ExcludedSample { index, temperature_k: Some(300.0), kind, reason: String::new() };
+        p.excluded = vec![
+            left(7, ExclusionKind::StuckOutput),
+            left(8, ExclusionKind::BeyondReach),
+            left(9, ExclusionKind::CalibrationFailed),
+            left(10, ExclusionKind::CalibrationFailed),
+        ];
+        assert_eq!(p.yield_fraction(), 0.8);
+        let text = serde_json::to_string(&p).unwrap();
+        assert!(text.contains("\"calibration_failed\"") && text.contains("\"stuck_output\""));
+        let back: Population = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, p);
     }
 }

@@ -12,13 +12,14 @@
 //!   variables         names of the joint variables: v0@T, vs@T, ln_tau@T for each T
 //!   mean, covariance  their sample mean and covariance (N - 1 denominator)
 //!   excluded          samples left out of the law, each with its index, the temperature
-//!                     where it failed, a kind (stuck_output or beyond_reach) and the probes'
-//!                     evidence: a sample whose P(1) never crosses 1/2 has no balance point
-//!                     to calibrate (a yield loss, not an offset)
+//!                     where it failed, a kind and the evidence: stuck_output or beyond_reach
+//!                     for a sample whose P(1) never crosses 1/2 (no balance point to
+//!                     calibrate: a yield loss, not an offset), calibration_failed for one
+//!                     whose own calibration failed or gave an unusable parameter
 //! ```
 //!
 //! The law (mean, covariance) is that of the usable samples: the population of working cells
-//! after a yield screen. The yield is samples / (samples + excluded).
+//! after a yield screen. The yield is the fraction of samples with a balance point.
 //!
 //! ln tau rather than tau: the correlation time is Arrhenius-like, exponential in a barrier
 //! that deviates linearly with the devices, so ln tau is the near-Gaussian variable.
@@ -61,6 +62,17 @@ pub enum ExclusionKind {
     /// P(1) moves towards 1/2 across the search but does not reach it: the balance point lies
     /// beyond `--mismatch-reach`.
     BeyondReach,
+    /// The sample has a balance point, but its own calibration failed or gave an unusable
+    /// parameter (no correlation time within `--max-time`, a fit that did not converge): a
+    /// measurement left undone, not a yield loss.
+    CalibrationFailed,
+}
+
+impl ExclusionKind {
+    /// Whether the sample has no balance point (a yield loss).
+    pub fn is_defect(self) -> bool {
+        matches!(self, ExclusionKind::StuckOutput | ExclusionKind::BeyondReach)
+    }
 }
 
 /// A Monte Carlo sample left out of the population, with the evidence.
@@ -69,8 +81,10 @@ pub enum ExclusionKind {
 pub struct ExcludedSample {
     /// Monte Carlo index.
     pub index: u64,
-    /// The temperature at which no balance point was found.
-    pub temperature_k: f64,
+    /// The temperature at which no balance point was found or the fit was unusable (none
+    /// when the sample's calibration as a whole failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_k: Option<f64>,
     pub kind: ExclusionKind,
     /// The probes' evidence, in words (control values and P(1) at the ends of the search).
     pub reason: String,
@@ -123,10 +137,12 @@ impl Population {
         Population { seed, source, samples, variables, mean, covariance, excluded: Vec::new() }
     }
 
-    /// The fraction of Monte Carlo samples that have a balance point (1 when none is excluded).
+    /// The fraction of Monte Carlo samples that have a balance point (1 when none is excluded;
+    /// samples left out only because their calibration failed count as having one).
     pub fn yield_fraction(&self) -> f64 {
         let total = self.samples.len() + self.excluded.len();
-        if total == 0 { 0.0 } else { self.samples.len() as f64 / total as f64 }
+        let defects = self.excluded.iter().filter(|e| e.kind.is_defect()).count();
+        if total == 0 { 0.0 } else { (total - defects) as f64 / total as f64 }
     }
 
     /// Consistency: the samples, the variables and the statistics agree with `temperatures`.

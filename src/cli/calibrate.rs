@@ -196,11 +196,13 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<()> {
     staging.commit()?;
     // A yield loss is a warning, shown even with --quiet.
     if let Some(p) = calibration.population.as_ref().filter(|p| !p.excluded.is_empty()) {
+        let defects = p.excluded.iter().filter(|e| e.kind.is_defect()).count();
         eprintln!(
-            "warning: {} of {} mismatch samples have no balance point and are left out of the population (yield {:.0} %):",
+            "warning: {} of {} mismatch samples are left out of the population: {defects} without a balance point (yield {:.0} %), {} whose calibration failed:",
             p.excluded.len(),
             p.samples.len() + p.excluded.len(),
-            100.0 * p.yield_fraction()
+            100.0 * p.yield_fraction(),
+            p.excluded.len() - defects
         );
         for e in &p.excluded {
             eprintln!("  sample {}: {}", e.index, e.reason);
