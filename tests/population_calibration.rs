@@ -26,11 +26,14 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The bias transistors' card as the netlist's `.model` line gives it.
-const BIAS_CARD: &str = r#"
+/// The mismatched card of a test netlist as its `.model` line gives it (the ideal NMOS with a
+/// Pelgrom coefficient of `avt_mv_um`).
+fn mismatch_card(netlist: &str, avt_mv_um: f64) -> String {
+    format!(
+        r#"
 name = "ideal_n_mm"
 polarity = "nmos"
-source = "tests/netlists/pbit_mismatch.cir"
+source = "{netlist}"
 [ekv]
 vt0_v = 0.10341
 kp_ua_per_v2 = 6.546
@@ -41,8 +44,10 @@ tnom_k = 300.0
 tcv_mv_per_k = 0.0
 bex = 0.0
 [mismatch]
-avt_mv_um = 20.0
-"#;
+avt_mv_um = {avt_mv_um}
+"#
+    )
+}
 
 #[test]
 fn population_balance_points_follow_the_bias_thresholds() {
@@ -62,7 +67,7 @@ fn population_balance_points_follow_the_bias_thresholds() {
     let cal: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let nominal = &cal["fits"][0];
     let (v0, v0_se) = (nominal["v0_v"].as_f64().unwrap(), nominal["v0_se_v"].as_f64().unwrap());
-    let card = parse_card(BIAS_CARD, "test card").unwrap();
+    let card = parse_card(&mismatch_card("tests/netlists/pbit_mismatch.cir", 20.0), "test card").unwrap();
     let geometry = Geometry { w: 1e-6, l: 1e-6, m: 1.0 };
     let population = &cal["population"];
     let samples = population["samples"].as_array().unwrap();
@@ -99,24 +104,6 @@ fn population_balance_points_follow_the_bias_thresholds() {
     assert!((population["covariance"][0][0].as_f64().unwrap() - var).abs() < 1e-12 * var.max(1e-30) + 1e-18);
 }
 
-/// The follower's card in tests/netlists/pbit_stuck_readout.cir.
-const FOLLOWER_CARD: &str = r#"
-name = "ideal_n_mm"
-polarity = "nmos"
-source = "tests/netlists/pbit_stuck_readout.cir"
-[ekv]
-vt0_v = 0.10341
-kp_ua_per_v2 = 6.546
-n = 1.0
-interpolation = "exponential"
-[temperature]
-tnom_k = 300.0
-tcv_mv_per_k = 0.0
-bex = 0.0
-[mismatch]
-avt_mv_um = 30.0
-"#;
-
 /// A sample whose readout is stuck has no balance point: it is left out of the population
 /// with its reason, the others are calibrated, and the law is theirs.
 ///
@@ -145,7 +132,8 @@ fn samples_with_a_stuck_readout_are_left_out_of_the_population() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let cal: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    let card = parse_card(FOLLOWER_CARD, "test card").unwrap();
+    let card =
+        parse_card(&mismatch_card("tests/netlists/pbit_stuck_readout.cir", 30.0), "test card").unwrap();
     let geometry = Geometry { w: 1e-6, l: 1e-6, m: 1.0 };
     let population = &cal["population"];
     let samples = population["samples"].as_array().unwrap();
