@@ -171,10 +171,6 @@ pub fn locate(
             }
         },
     };
-    let mut p_at = |v: f64| {
-        count += 1;
-        probe(config, output, control, variation, t, v, length, seed.child(Domain::Other, count))
-    };
     for _ in 0..40 {
         if (outside - inside).abs() <= 0.25 * spacing {
             break;
