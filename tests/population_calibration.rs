@@ -170,3 +170,23 @@ fn samples_with_a_stuck_readout_are_left_out_of_the_population() {
     let percent = 100.0 * samples.len() as f64 / n as f64;
     assert!(stderr.contains(&format!("yield {percent:.0} %")), "{stderr}");
 }
+
+/// A Monte Carlo calibration of a circuit whose cards carry no mismatch coefficients (the
+/// shipped ideal p-bit) is refused before any simulation, with the reason, and writes nothing.
+#[test]
+fn a_population_of_ideal_devices_is_refused() {
+    let dir = root().join("target").join("cli-tests").join("population_ideal");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("calibration.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
+        .args(["calibrate", root().join("circuits/pbit.cir").to_str().unwrap()])
+        .args(["--sweep", "vin=-60m:60m:5", "--temps", "300K", "--monte-carlo", "4", "--quiet"])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("pbit.cir") && stderr.contains("mismatch coefficients"), "{stderr}");
+    assert!(!out.exists());
+}

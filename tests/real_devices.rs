@@ -167,6 +167,23 @@ fn extracted_threshold(t: &Transistor, ut: f64) -> f64 {
     0.5 * (lo + hi)
 }
 
+/// The default reach of `calibrate --monte-carlo` rests on the root-sum-square of the devices'
+/// gate-referred Pelgrom sigmas; here it is computed by hand from the card's A_VT (3.4 mV um)
+/// and A_beta (1 % um) for two devices of 0.25 and 1 um^2 at 300 K (formula check, not physics).
+#[test]
+fn gate_referred_mismatch_adds_the_devices_in_quadrature() {
+    let text = "mc\n.include models/nlvt.toml\nVd d 0 0.1\nM1 d 0 0 0 nlvt W=0.5u L=0.5u\nM2 d 0 0 0 nlvt W=1u L=1u\nR1 d 0 1meg\n";
+    let spec = elaborate(&netlist(text, &[]), Some(300.0), &Variation::default()).unwrap();
+    let ut = BOLTZMANN * 300.0 / ELEMENTARY_CHARGE;
+    let (avt, abeta) = (3.4e-3, 0.01);
+    let by_hand = ((avt / 0.5f64).powi(2) + avt.powi(2) + (ut * abeta / 0.5).powi(2) + (ut * abeta).powi(2)).sqrt();
+    let got = spec.gate_referred_mismatch();
+    assert!((got / by_hand - 1.0).abs() < 1e-9, "{got} against {by_hand}");
+    let ideal = "ideal\n.include models/ideal_n.toml\nVd d 0 0.1\nM1 d 0 0 0 ideal_n W=1u L=1u\n";
+    let spec = elaborate(&netlist(ideal, &[]), Some(300.0), &Variation::default()).unwrap();
+    assert_eq!(spec.gate_referred_mismatch(), 0.0);
+}
+
 /// Pelgrom: over 4000 Monte Carlo samples the threshold of one device (W = L = 0.5 um,
 /// sky130-like card: A_VT 3.4 mV um), extracted from its I-V curve ([`extracted_threshold`]),
 /// and its current-factor deviation (A_beta 1 % um) have standard deviations A / sqrt(W L)

@@ -56,9 +56,21 @@ pub struct CalibrateConfig {
     /// Mismatch Monte Carlo samples to calibrate beside the nominal circuit (0: none).
     pub monte_carlo: usize,
     /// How far from the nominal balance point the Monte Carlo search looks for a sample's
-    /// (in the control's unit); None: the larger of the first sweep's span and 20 nominal
-    /// widths ([`population::locate`]).
+    /// (in the control's unit); None: the larger of the first sweep's span and 8 times the
+    /// devices' root-sum-square gate-referred mismatch sigma (`default_reach`).
     pub mismatch_reach: Option<f64>,
+}
+
+/// How far from the nominal balance point the Monte Carlo search looks by default: the
+/// larger of the first sweep's span and 8 times the root-sum-square of every transistor's
+/// gate-referred mismatch sigma ([`Spec::gate_referred_mismatch`]). A control that drives a
+/// gate through a divider of 2 (the p-bits' +-vin/2) sees a device offset twice, and a
+/// population of up to a few thousand samples draws within 4 sigma: 2 x 4 = 8. Unlike a
+/// multiple of the logistic width, it does not run to volts for a wide p-bit (20 widths of
+/// circuits/pbit.cir were 0.65 V).
+fn default_reach(config: &CalibrateConfig, spec: &crate::circuit::Spec) -> f64 {
+    let axis = &config.sweeps[0];
+    (axis.stop - axis.start).abs().max(8.0 * spec.gate_referred_mismatch())
 }
 
 /// The grid: every combination of the sweep values (first sweep varying slowest).
@@ -146,6 +158,12 @@ pub fn run(
             kind.name()
         )));
     }
+    if config.monte_carlo > 0 && spec.gate_referred_mismatch() == 0.0 {
+        return Err(SimulateError::Config(format!(
+            "--monte-carlo: no transistor of {} has a card with mismatch coefficients (avt, abeta), so every sample would be the nominal circuit; use cards that carry them (models/nlvt.toml) or add avt= to the .model lines",
+            config.circuit.display()
+        )));
+    }
     let controls: Vec<String> = config.sweeps.iter().map(|s| s.name.clone()).collect();
     let total = grid(&config.sweeps).len() * config.temperatures.len() * (1 + config.monte_carlo);
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -166,7 +184,11 @@ pub fn run(
         fits.iter().map(|f| (f.v0.unwrap_or(0.0), f.vs.unwrap_or(1.0), f.correlation_time_s)).collect()
     };
     let population = if config.monte_carlo > 0 {
-        Some(population::calibrate(config, &output, &controls, &nominal_fits(&fits), &tick)?)
+        let searched = CalibrateConfig {
+            mismatch_reach: Some(config.mismatch_reach.unwrap_or_else(|| default_reach(config, &spec))),
+            ..config.clone()
+        };
+        Some(population::calibrate(&searched, &output, &controls, &nominal_fits(&fits), &tick)?)
     } else {
         None
     };

@@ -133,9 +133,9 @@ pub fn locate(
         probe(config, output, control, variation, t, v, length, seed.child(Domain::Other, count))
     };
     let p0 = p_at(start)?;
-    // The balance point is searched for within the reach (default: the sweep's span, at least
-    // 20 nominal widths) of the start.
-    let reach = config.mismatch_reach.unwrap_or_else(|| (axis.stop - axis.start).abs().max(20.0 * vs.abs()));
+    // The balance point is searched for within the reach (without one: the sweep's span) of
+    // the start; `calibrate` sets it from the devices' mismatch.
+    let reach = config.mismatch_reach.unwrap_or((axis.stop - axis.start).abs());
     // Walk from `start` towards `direction` in doubling steps of two nominal widths; the
     // bracket (inside: P(1) on the start's side of 1/2, outside: on the other), or the far
     // end's P(1).
@@ -319,11 +319,7 @@ pub fn calibrate(
 /// The first temperature at which a sample's fit has a parameter the population cannot use
 /// (V0 not finite, Vs or tau not positive and finite), with the reason in words.
 fn unusable(fits: &[SampleFit]) -> Option<(f64, String)> {
-    let usable = |f: &&SampleFit| {
-        let tau = f.correlation_time_s;
-        f.v0.is_finite() && f.vs > 0.0 && f.vs.is_finite() && tau > 0.0 && tau.is_finite()
-    };
-    let f = fits.iter().find(|f| !usable(f))?;
+    let f = fits.iter().find(|f| !f.is_usable())?;
     Some((
         f.temperature_k,
         format!(

@@ -43,6 +43,15 @@ pub struct SampleFit {
     pub energy_per_sample_j: f64,
 }
 
+impl SampleFit {
+    /// Whether a population can use this fit: V0 finite, Vs and tau positive and finite
+    /// (a correlation time beyond the run's reach is recorded as NaN or infinity).
+    pub fn is_usable(&self) -> bool {
+        let positive = |x: f64| x > 0.0 && x.is_finite();
+        self.v0.is_finite() && positive(self.vs) && positive(self.correlation_time_s)
+    }
+}
+
 /// One Monte Carlo sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,7 +177,7 @@ impl Population {
                     s.index
                 ));
             }
-            if s.fits.iter().any(|f| !(f.v0.is_finite() && f.vs > 0.0 && f.correlation_time_s > 0.0)) {
+            if s.fits.iter().any(|f| !f.is_usable()) {
                 return Err(format!(
                     "population sample {} has a non-finite or non-positive parameter",
                     s.index

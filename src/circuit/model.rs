@@ -114,6 +114,27 @@ pub struct Spec {
     pub initial: Vec<(String, f64, String)>,
 }
 
+impl Spec {
+    /// The root-sum-square over every transistor of its Pelgrom mismatch sigma referred to
+    /// its gate (V): sigma_VT = A_VT / sqrt(W L M), plus the current-factor term
+    /// U_T A_beta / sqrt(W L M), a deviation dbeta/beta read as the gate voltage that gives it
+    /// in weak inversion at n = 1 (Pelgrom, Duinmaijer and Welbers, IEEE JSSC 24, 1433
+    /// (1989); PHYSICS.md 10). Zero when no card carries A_VT or A_beta.
+    pub fn gate_referred_mismatch(&self) -> f64 {
+        let u_t = crate::units::thermal_voltage(self.temperature);
+        self.elements
+            .iter()
+            .filter_map(|e| match &e.kind {
+                SpecKind::Mosfet { card, geometry, .. } => {
+                    Some(card.sigma_vt(*geometry).powi(2) + (u_t * card.sigma_beta(*geometry)).powi(2))
+                }
+                _ => None,
+            })
+            .sum::<f64>()
+            .sqrt()
+    }
+}
+
 /// What conducts, evaluated at its own temperature (the circuit's unless the instance sets
 /// one).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -97,8 +97,8 @@ pub struct CalibrateArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub monte_carlo: usize,
     /// With --monte-carlo: how far from the nominal balance point to look for each sample's,
-    /// in the control's unit (e.g. 60m); default: the larger of the sweep's span and 20
-    /// nominal logistic widths. A steep p-bit on small devices needs more than its sweep.
+    /// in the control's unit (e.g. 60m); default: the larger of the sweep's span and 8 times
+    /// the root-sum-square of every transistor's Pelgrom sigma (A_VT / sqrt(W L)) at the gate.
     #[arg(long, value_name = "VALUE", requires = "monte_carlo")]
     pub mismatch_reach: Option<String>,
     #[command(flatten)]
