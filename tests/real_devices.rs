@@ -176,7 +176,8 @@ fn gate_referred_mismatch_adds_the_devices_in_quadrature() {
     let spec = elaborate(&netlist(text, &[]), Some(300.0), &Variation::default()).unwrap();
     let ut = BOLTZMANN * 300.0 / ELEMENTARY_CHARGE;
     let (avt, abeta) = (3.4e-3, 0.01);
-    let by_hand = ((avt / 0.5f64).powi(2) + avt.powi(2) + (ut * abeta / 0.5).powi(2) + (ut * abeta).powi(2)).sqrt();
+    let by_hand =
+        ((avt / 0.5f64).powi(2) + avt.powi(2) + (ut * abeta / 0.5).powi(2) + (ut * abeta).powi(2)).sqrt();
     let got = spec.gate_referred_mismatch();
     assert!((got / by_hand - 1.0).abs() < 1e-9, "{got} against {by_hand}");
     let ideal = "ideal\n.include models/ideal_n.toml\nVd d 0 0.1\nM1 d 0 0 0 ideal_n W=1u L=1u\n";
