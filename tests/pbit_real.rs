@@ -37,10 +37,10 @@
 //! state only (sd of a 3-7 mV), whose analog level the readout's gain stage amplifies and
 //! thresholds: still a random bit, but with a balance point set by the readout's trip point
 //! and the latch's DC transfer, far from linear in the offsets for sample 17. Larger devices
-//! (wl_scale 2 against 4) would be linear, but at wl_scale 4 the latch does not switch at all
-//! in 400 us (barrier times 16), beyond what a search can afford; so the bound needs many
-//! more samples at 1 against 2 (the tail decides the standard error) or a design that keeps
-//! its bistability margin at minimum size.
+//! (wl_scale 2 against 4) would be linear, but at wl_scale 4 the latch does not switch once
+//! in 400 us at -2.5, -2.2 or -1.9 mV (barrier times 16), beyond what a search can afford;
+//! so the bound needs many more samples at 1 against 2 (the tail decides the standard
+//! error) or a design that keeps its bistability margin at minimum size.
 
 use std::path::PathBuf;
 
