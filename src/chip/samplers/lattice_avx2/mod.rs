@@ -160,20 +160,14 @@ macro_rules! chunk_fn {
             };
             let gr = Groups::of(m);
             let nrows = rows.len() / stride;
-            // (a macro, not a closure: the copies then inline as vector moves)
-            macro_rules! refresh {
-                ($rows:expr) => {
-                    for rr in $rows {
-                        // SAFETY: row rr of the chunk (rr < nrows), through the pointers above
-                        unsafe {
-                            g.refresh_pads(core::slice::from_raw_parts_mut(
-                                rows_ptr.add(rr * stride),
-                                stride,
-                            ));
-                        }
+            let refresh = |rr: core::ops::Range<usize>| {
+                for rr in rr {
+                    // SAFETY: row rr of the chunk (rr < nrows), through the pointers above
+                    unsafe {
+                        g.refresh_pads(core::slice::from_raw_parts_mut(rows_ptr.add(rr * stride), stride));
                     }
-                };
-            }
+                }
+            };
             let mut pending = 0..0;
             let mut r = 0;
             while r < nrows {
@@ -252,11 +246,11 @@ macro_rules! chunk_fn {
                 // wide block's and the tail group's) cannot be forwarded and waits for them
                 // (about 13 % of chip70's time when refreshed at once). No row of this chunk
                 // reads them (same colour); the other colour's next chunk does.
-                refresh!(pending);
+                refresh(pending);
                 pending = r..r + span;
                 r += span;
             }
-            refresh!(pending);
+            refresh(pending);
             st.ups = cells - hsum(acc.downs) - acc.wide[0];
             st.pair_int = hsum(acc.pair_int) + acc.wide[1];
             st.field_int = hsum(acc.field_int) + acc.wide[2];
