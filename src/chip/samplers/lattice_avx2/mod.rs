@@ -175,20 +175,10 @@ macro_rules! chunk_fn {
                 let span = 1 + pair as usize;
                 let first = row_at(r);
                 let second = if pair { Some(row_at(r + 1)) } else { None };
-                let both = [&first, second.as_ref().unwrap_or(&first)];
-                let all = &both[..span];
-                // A paired row's cells past its wide blocks go to the shared tail group when
-                // they are fewer than a group: then the two rows' wide blocks follow each other
-                // in the draw order and are drawn in one call (chip70: 35 = 32 + 3 cells a row).
-                let together = $wide && (!pair || m % (2 * G) < G);
-                let mut g0_wide = 0;
-                if together {
-                    wide::wide_row!(all, m, &mut g0_wide, &mut state, &cs, &mut acc);
-                }
-                for &row in all {
-                    let mut g0 = g0_wide;
-                    if $wide && !together {
-                        wide::wide_row!(&[row], m, &mut g0, &mut state, &cs, &mut acc);
+                for row in core::iter::once(&first).chain(second.as_ref()) {
+                    let mut g0 = 0;
+                    if $wide {
+                        wide::wide_row!(row, m, &mut g0, &mut state, &cs, &mut acc);
                     }
                     while G * g0 + 4 * G <= m {
                         // SAFETY: cells 8 g0..8 g0 + 32 <= m <= span

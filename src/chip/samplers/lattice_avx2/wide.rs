@@ -136,19 +136,16 @@ fn down_masks<const Q: usize>(t: [__m512; Q], r: [__m512; Q]) -> [__mmask16; Q] 
     core::array::from_fn(|i| _mm512_cmp_ps_mask::<_CMP_NLT_UQ>(x[i], one))
 }
 
-/// Draws the pairs of full groups of each of `rows` in turn, cells 0..16 floor(m / 16) (see
-/// the module documentation), and sets `g0` to the first group left for the AVX2 groups
-/// (the same in every row). Several rows in one call only when no AVX2 group of the first
-/// comes between them in the draw order (the state is joined and split once). `st`, `cs`,
+/// Draws the pairs of full groups of one row, cells 0..16 floor(m / 16) (see the module
+/// documentation), and sets `g0` to the first group left for the AVX2 groups. `st`, `cs`,
 /// `acc`: the chunk's state, constants and accumulators in their AVX2 form; `FIELD`, `DRAW`,
 /// `HAS_H`, `NT`: the chunk's const parameters. A macro, expanded in the AVX-512 chunk, so
 /// that it is always inlined there (a call per row, with the state and the accumulators
 /// through memory, costs about a tenth of a 35-cell row); only in a function built for
 /// AVX-512 F, BW, VL and DQ whose row pointers are valid for cells 0..m.
 macro_rules! wide_row {
-    ($rows:expr, $m:expr, $g0:expr, $st:expr, $cs:expr, $acc:expr) => {{
-        let (rows, m, st, cs, acc): (&[&Row], usize, &mut State, &Consts, &mut Acc) =
-            ($rows, $m, $st, $cs, $acc);
+    ($row:expr, $m:expr, $g0:expr, $st:expr, $cs:expr, $acc:expr) => {{
+        let (row, m, st, cs, acc): (&Row, usize, &mut State, &Consts, &mut Acc) = ($row, $m, $st, $cs, $acc);
         // SAFETY: expanded only in the AVX-512 build; blocks within cells 0..m of the row
         #[allow(unused_unsafe)]
         unsafe {
@@ -174,22 +171,20 @@ macro_rules! wide_row {
                     vectors: 0,
                     downs: 0,
                 };
-                for &row in rows {
-                    let mut k0 = 0;
-                    while k0 + 64 <= m {
-                        block::<4, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa);
-                        k0 += 64;
-                    }
-                    if k0 + 32 <= m {
-                        block::<2, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa);
-                        k0 += 32;
-                    }
-                    if k0 + 16 <= m {
-                        block::<1, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa);
-                        k0 += 16;
-                    }
-                    *$g0 = k0 / G;
+                let mut k0 = 0;
+                while k0 + 64 <= m {
+                    block::<4, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa);
+                    k0 += 64;
                 }
+                if k0 + 32 <= m {
+                    block::<2, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa);
+                    k0 += 32;
+                }
+                if k0 + 16 <= m {
+                    block::<1, FIELD, DRAW, HAS_H, NT>(row, k0, &mut z, &wc, &mut wa);
+                    k0 += 16;
+                }
+                *$g0 = k0 / G;
                 for (w, z) in z.iter().enumerate() {
                     (st[w], st[4 + w]) = (_mm512_castsi512_si256(*z), _mm512_extracti64x4_epi64::<1>(*z));
                 }
