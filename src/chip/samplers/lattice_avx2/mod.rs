@@ -160,15 +160,6 @@ macro_rules! chunk_fn {
             };
             let gr = Groups::of(m);
             let nrows = rows.len() / stride;
-            let refresh = |rr: core::ops::Range<usize>| {
-                for rr in rr {
-                    // SAFETY: row rr of the chunk (rr < nrows), through the pointers above
-                    unsafe {
-                        g.refresh_pads(core::slice::from_raw_parts_mut(rows_ptr.add(rr * stride), stride));
-                    }
-                }
-            };
-            let mut pending = 0..0;
             let mut r = 0;
             while r < nrows {
                 let pair = gr.paired && r + 1 < nrows;
@@ -231,16 +222,14 @@ macro_rules! chunk_fn {
                     acc.pair = [_mm256_setzero_ps(); 2];
                     acc.field = [_mm256_setzero_ps(); 2];
                 }
-                // The pads of the rows drawn before these: a row's pads copy its cells just
-                // stored, and a load that spans several stores still in the store buffer (the
-                // wide block's and the tail group's) cannot be forwarded and waits for them
-                // (about 13 % of chip70's time when refreshed at once). No row of this chunk
-                // reads them (same colour); the other colour's next chunk does.
-                refresh(pending);
-                pending = r..r + span;
+                for rr in r..r + span {
+                    // SAFETY: row rr of the chunk (rr < nrows), through the pointers above
+                    unsafe {
+                        g.refresh_pads(core::slice::from_raw_parts_mut(rows_ptr.add(rr * stride), stride));
+                    }
+                }
                 r += span;
             }
-            refresh(pending);
             st.ups = cells - hsum(acc.downs) - acc.wide[0];
             st.pair_int = hsum(acc.pair_int) + acc.wide[1];
             st.field_int = hsum(acc.field_int) + acc.wide[2];
