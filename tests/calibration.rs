@@ -244,11 +244,15 @@ fn bad_calibration_files_are_rejected() {
     value.as_object_mut().unwrap().remove("fits");
     let missing = write("missing.json", &value.to_string());
     let truncated = write("truncated.json", &text[..text.len() / 2]);
-    let cases: [(&Path, CellKind, &str); 4] = [
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["points"][0]["correlation_time_s"] = serde_json::json!("long");
+    let wrong = write("wrong_type.json", &serde_json::to_string_pretty(&value).unwrap());
+    let cases: [(&Path, CellKind, &str); 5] = [
         (&version, CellKind::Pbit, "version 99"),
         (&missing, CellKind::Pbit, "fits"),
         (&truncated, CellKind::Pbit, "JSON"),
         (&source, CellKind::Pdit, "p-dit"),
+        (&wrong, CellKind::Pbit, "expected f64 at line"),
     ];
     for (path, kind, needle) in cases {
         let e = Calibration::load(path, kind).unwrap_err().to_string();
@@ -257,6 +261,27 @@ fn bad_calibration_files_are_rejected() {
     }
     // The shipped file itself is valid.
     assert!(Calibration::load(&source, CellKind::Pbit).is_ok());
+}
+
+/// A calibration keeps what a point could not measure (a readout that never switched has no
+/// correlation time, a state never left no dwell) as NaN, which JSON writes as null; the file
+/// must read back with NaN there. The realistic p-bit's shipped calibrations, written by
+/// `calibrate` at stop 22 and stop 26, have such points (regression test: before stop 26 a chip
+/// could not load them).
+#[test]
+fn calibrations_with_unmeasured_quantities_read_back() {
+    let docs = root().join("docs/pbit_real");
+    let nominal = Calibration::load(&docs.join("pbit_real_calibration.json"), CellKind::Pbit).unwrap();
+    let never_switched = nominal.points.iter().filter(|p| p.correlation_time_s.is_nan()).count();
+    assert!(never_switched > 0, "the file has points without a correlation time");
+    for p in nominal.points.iter().filter(|p| p.correlation_time_s.is_nan()) {
+        let p1 = p.probabilities.as_ref().unwrap()[1];
+        assert!(p1 == 0.0 || p1 == 1.0, "only a readout that never switched lacks tau: P(1) {p1}");
+        assert!(p.energy_per_sample_j.is_nan());
+    }
+    let population = Calibration::load(&docs.join("pbit_real_population50.json"), CellKind::Pbit).unwrap();
+    let population = population.population.unwrap();
+    assert_eq!((population.samples.len(), population.excluded.len()), (44, 6));
 }
 
 /// The p-dit circuit spans its states (issue 4): with one control at +8 mV and the others at

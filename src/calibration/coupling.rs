@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use super::point::Precision;
 use super::schema::{
-    CalibrationError, CellKind, CircuitInfo, PolynomialRecord, SweepAxis, invalid, read_checked,
+    CalibrationError, CellKind, CircuitInfo, PolynomialRecord, SweepAxis, invalid, parse_checked,
 };
 
 /// Which outputs and instance of the bench the calibration measured.
@@ -162,9 +162,7 @@ pub struct CouplingCalibration {
 impl CouplingCalibration {
     /// Read and validate a coupling calibration file.
     pub fn load(path: &Path) -> Result<CouplingCalibration, CalibrationError> {
-        let value = read_checked(path, CellKind::Coupling)?;
-        let calibration: CouplingCalibration =
-            serde_json::from_value(value).map_err(|e| invalid(path, format!("{e}")))?;
+        let calibration: CouplingCalibration = parse_checked(path, CellKind::Coupling)?;
         calibration.validate().map_err(|m| invalid(path, m))?;
         Ok(calibration)
     }

@@ -30,7 +30,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::schema::{CalibrationError, CellKind, CircuitInfo, SweepAxis, invalid, read_checked};
+use super::schema::{CalibrationError, CellKind, CircuitInfo, SweepAxis, invalid, parse_checked};
 
 /// The linear-noise analysis at a point, for comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,9 +108,7 @@ pub struct GaussianLaw {
 impl GaussianCalibration {
     /// Read and validate a Gaussian calibration file.
     pub fn load(path: &Path) -> Result<GaussianCalibration, CalibrationError> {
-        let value = read_checked(path, CellKind::Gaussian)?;
-        let calibration: GaussianCalibration =
-            serde_json::from_value(value).map_err(|e| invalid(path, format!("{e}")))?;
+        let calibration: GaussianCalibration = parse_checked(path, CellKind::Gaussian)?;
         calibration.validate().map_err(|m| invalid(path, m))?;
         Ok(calibration)
     }

@@ -29,7 +29,8 @@ pub struct PointMeasurement {
     /// Class probabilities (bit and category; state 0 first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probabilities: Option<Vec<f64>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Their standard errors; NaN (written as null) where a run never left its state.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nans_from_nulls")]
     pub probability_se: Option<Vec<f64>>,
     /// Analog readout samples' mean and standard deviation (V).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,14 +38,20 @@ pub struct PointMeasurement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub std: Option<f64>,
     /// Correlation time of the readout (s) and its standard error (Sokal's, for the
-    /// windowed integral: tau sqrt(4 W / T), W = 6 tau the window).
+    /// windowed integral: tau sqrt(4 W / T), W = 6 tau the window); NaN (written as null)
+    /// where the readout never changed.
+    #[serde(deserialize_with = "nan_from_null")]
     pub correlation_time_s: f64,
+    #[serde(deserialize_with = "nan_from_null")]
     pub correlation_time_se_s: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Mean dwell in each state (s); NaN for a state never left, which JSON writes as null.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nans_from_nulls")]
     pub mean_dwell_s: Option<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switching_rate_hz: Option<f64>,
-    /// Energy per independent sample: supply power times correlation time (J).
+    /// Energy per independent sample: supply power times correlation time (J); NaN (null)
+    /// with the correlation time.
+    #[serde(deserialize_with = "nan_from_null")]
     pub energy_per_sample_j: f64,
     pub power_w: f64,
     /// Runs, total simulated time after warm-up (s), work (steps or events) and wall time.
@@ -76,4 +83,16 @@ pub struct MixtureRecord {
     pub std_se: [f64; 2],
     pub samples: usize,
     pub log_likelihood: f64,
+}
+
+/// A measured number as written: serde_json writes NaN (a quantity the run could not
+/// measure) as null, so null reads back as NaN.
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// [`nan_from_null`] for each entry of an optional list.
+fn nans_from_nulls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<f64>>, D::Error> {
+    let values: Option<Vec<Option<f64>>> = Deserialize::deserialize(d)?;
+    Ok(values.map(|v| v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect()))
 }

@@ -324,7 +324,7 @@ pub(super) fn invalid(path: &Path, message: impl Into<String>) -> CalibrationErr
 /// Read a calibration file as JSON and check its header: schema, version and the kind of
 /// cell it calibrates, before the full structure, so that an old, foreign or other-kind file
 /// gets a message about that rather than about its fields.
-pub(super) fn read_checked(path: &Path, expected: CellKind) -> Result<serde_json::Value, CalibrationError> {
+pub(super) fn read_checked(path: &Path, expected: CellKind) -> Result<(), CalibrationError> {
     let text = std::fs::read_to_string(path).map_err(|e| invalid(path, format!("cannot read it: {e}")))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| invalid(path, format!("not valid JSON: {e}")))?;
@@ -355,15 +355,24 @@ pub(super) fn read_checked(path: &Path, expected: CellKind) -> Result<serde_json
             format!("it calibrates a {} cell, but a {} cell was asked for", kind.name(), expected.name()),
         ));
     }
-    Ok(value)
+    Ok(())
+}
+
+/// [`read_checked`], then the whole file as a `T`, parsed from its text so that a wrong field
+/// is named with its line and column.
+pub(super) fn parse_checked<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    expected: CellKind,
+) -> Result<T, CalibrationError> {
+    read_checked(path, expected)?;
+    let text = std::fs::read_to_string(path).map_err(|e| invalid(path, format!("cannot read it: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| invalid(path, format!("{e}")))
 }
 
 impl Calibration {
     /// Read and validate a calibration file, requiring the given cell kind.
     pub fn load(path: &Path, expected: CellKind) -> Result<Calibration, CalibrationError> {
-        let value = read_checked(path, expected)?;
-        let calibration: Calibration =
-            serde_json::from_value(value).map_err(|e| invalid(path, format!("{e}")))?;
+        let calibration: Calibration = parse_checked(path, expected)?;
         calibration.validate().map_err(|m| invalid(path, m))?;
         Ok(calibration)
     }
