@@ -32,8 +32,8 @@
 //! run's 100 mV reach; `simulate --mismatch 17` puts it near -104 mV) at wl_scale 1 against
 //! -24.7 mV at 2; without it the ratio is 1.99 +- 0.11. The short probes at wl_scale 2 are
 //! not the cause: samples 2, 7, 10 and 17 redone there with probes of 25 correlation times
-//! (stop 26) moved by 0.4 mV at most. Why V0 is not linear in the
-//! deviations at minimum size: there the mismatch often removes the latch's bistability.
+//! (stop 26) moved by 0.4 mV at most. Why V0 is not linear in the deviations at minimum
+//! size: there the mismatch often removes the latch's bistability.
 //! The nominal latch at its balance point has node a spread over both states (sd 15 mV,
 //! `simulate --set vin=-1.9m --tstop 10u`); samples 4, 9, 11 and 17 at their V0 have one
 //! state only (sd of a 3-7 mV), whose analog level the readout's gain stage amplifies and
