@@ -323,8 +323,8 @@ pub(super) fn invalid(path: &Path, message: impl Into<String>) -> CalibrationErr
 
 /// Read a calibration file as JSON and check its header: schema, version and the kind of
 /// cell it calibrates, before the full structure, so that an old, foreign or other-kind file
-/// gets a message about that rather than about its fields.
-pub(super) fn read_checked(path: &Path, expected: CellKind) -> Result<(), CalibrationError> {
+/// gets a message about that rather than about its fields. Returns the file's text.
+fn read_checked(path: &Path, expected: CellKind) -> Result<String, CalibrationError> {
     let text = std::fs::read_to_string(path).map_err(|e| invalid(path, format!("cannot read it: {e}")))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| invalid(path, format!("not valid JSON: {e}")))?;
@@ -355,7 +355,7 @@ pub(super) fn read_checked(path: &Path, expected: CellKind) -> Result<(), Calibr
             format!("it calibrates a {} cell, but a {} cell was asked for", kind.name(), expected.name()),
         ));
     }
-    Ok(())
+    Ok(text)
 }
 
 /// [`read_checked`], then the whole file as a `T`, parsed from its text so that a wrong field
@@ -364,8 +364,7 @@ pub(super) fn parse_checked<T: serde::de::DeserializeOwned>(
     path: &Path,
     expected: CellKind,
 ) -> Result<T, CalibrationError> {
-    read_checked(path, expected)?;
-    let text = std::fs::read_to_string(path).map_err(|e| invalid(path, format!("cannot read it: {e}")))?;
+    let text = read_checked(path, expected)?;
     serde_json::from_str(&text).map_err(|e| invalid(path, format!("{e}")))
 }
 
