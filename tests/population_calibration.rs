@@ -26,6 +26,14 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// An empty directory for one test's output files under target/cli-tests.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = root().join("target").join("cli-tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// The mismatched card of a test netlist as its `.model` line gives it (the ideal NMOS with a
 /// Pelgrom coefficient of `avt_mv_um`).
 fn mismatch_card(netlist: &str, avt_mv_um: f64) -> String {
@@ -51,9 +59,7 @@ avt_mv_um = {avt_mv_um}
 
 #[test]
 fn population_balance_points_follow_the_bias_thresholds() {
-    let dir = root().join("target").join("cli-tests").join("population_calibration");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("population_calibration");
     let out = dir.join("pbit_mismatch_calibration.json");
     let n = 6u64;
     let status = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
@@ -117,9 +123,7 @@ fn population_balance_points_follow_the_bias_thresholds() {
 /// changes: it must be excluded as a stuck output. Samples between are not judged.
 #[test]
 fn samples_with_a_stuck_readout_are_left_out_of_the_population() {
-    let dir = root().join("target").join("cli-tests").join("population_stuck_readout");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("population_stuck_readout");
     let out = dir.join("calibration.json");
     let n = 16u64;
     let output = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
@@ -175,9 +179,7 @@ fn samples_with_a_stuck_readout_are_left_out_of_the_population() {
 /// shipped ideal p-bit) is refused before any simulation, with the reason, and writes nothing.
 #[test]
 fn a_population_of_ideal_devices_is_refused() {
-    let dir = root().join("target").join("cli-tests").join("population_ideal");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("population_ideal");
     let out = dir.join("calibration.json");
     let output = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
         .args(["calibrate", root().join("circuits/pbit.cir").to_str().unwrap()])
