@@ -238,13 +238,24 @@ pub(super) unsafe fn block<
             hv = core::array::from_fn(|q| f32s(row.h, q));
             u = hv;
         }
+        // J s for s = +-1 is J with its sign flipped where s < 0, and u + (J s) rounds once,
+        // as the AVX2 kernels' fma(J, s, u) does: the same bits, without converting spins
+        let sign = _mm512_set1_ps(-0.0);
         for d in 0..row.d {
             let [sb, jb] = unsafe { *row.bases.add(d) };
             let (sp, jp) = unsafe { (row.s.add(sb), row.j.add(4 * jb)) };
+            let negative: u64 = match Q {
+                4 => _mm512_movepi8_mask(unsafe { _mm512_loadu_si512(sp.add(k0) as *const __m512i) }),
+                2 => _mm256_movemask_epi8(unsafe { _mm256_loadu_si256(sp.add(k0) as *const __m256i) }) as u32
+                    as u64,
+                _ => {
+                    _mm_movemask_epi8(unsafe { _mm_loadu_si128(sp.add(k0) as *const __m128i) }) as u16 as u64
+                }
+            };
             for (q, u) in u.iter_mut().enumerate() {
-                let s8 = unsafe { _mm_loadu_si128(sp.add(k0 + 16 * q) as *const __m128i) };
-                let s = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(s8));
-                *u = _mm512_fmadd_ps(f32s(jp, q), s, *u);
+                let j = f32s(jp, q);
+                let js = _mm512_mask_xor_ps(j, (negative >> (16 * q)) as __mmask16, j, sign);
+                *u = _mm512_add_ps(*u, js);
             }
         }
     } else {
