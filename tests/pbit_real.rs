@@ -46,9 +46,10 @@
 //! 2 +- 0.3 at a standard error under 0.1: the 59 latches that do not flip have V0 at
 //! wl_scale 1 about 2.2 times V0 at 2 (least squares through 0) with a wide scatter. The
 //! split does not hang on the threshold: cuts at 6, 8 and 10 mV (a first run through the
-//! command line, without the warm-up) gave ratios 1.998, 1.997 and 1.998, each +- 0.005. Larger devices would keep every latch bistable, but at
-//! wl_scale 4 the latch does not switch once in 400 us at -2.5, -2.2 or -1.9 mV (barrier
-//! times 16), beyond what a search can afford.
+//! command line, without the warm-up) gave ratios 1.998, 1.997 and 1.998, each +- 0.005.
+//! Larger devices would keep every latch bistable, but at wl_scale 4 the latch does not
+//! switch once in 400 us at -2.5, -2.2 or -1.9 mV (barrier times 16), beyond what a search
+//! can afford.
 
 use std::path::PathBuf;
 
