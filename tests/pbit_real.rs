@@ -44,7 +44,7 @@
 //! at wl_scale 1 and 12.7 mV at 2, ratio 1.993 +- 0.004: V0 is linear in the deviations. Over
 //! every usable sample, sigma(V0) 30.9 and 13.2 mV, ratio 2.34 +- 0.17, which would miss
 //! 2 +- 0.3 at a standard error under 0.1: the 59 latches that do not flip have V0 at
-//! wl_scale 1 about 2.2 times V0 at 2 (least squares through 0) with a wide scatter. The
+//! wl_scale 1 about 2.1 times V0 at 2 (least squares through 0) with a wide scatter. The
 //! split does not hang on the threshold: cuts at 6, 8 and 10 mV (a first run through the
 //! command line, without the warm-up) gave ratios 1.998, 1.997 and 1.998, each +- 0.005.
 //! Larger devices would keep every latch bistable, but at wl_scale 4 the latch does not
