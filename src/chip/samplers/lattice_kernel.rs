@@ -155,6 +155,44 @@ impl Geom {
     }
 }
 
+/// f32 storage that starts on a 64-byte cache line, so that a load of 16 entries from a
+/// multiple of 16 (an AVX-512 block of couplings of a colour-0 row: rows of `stride` entries,
+/// a multiple of 16, cells from `lead` = 16 on) never straddles two lines. A `Vec<f32>` of
+/// this size starts 16 bytes into a line or so (the allocator's header), and then every one
+/// of those loads touches two lines.
+#[derive(Debug, Clone)]
+pub struct LineF32 {
+    lines: Vec<Line>,
+    len: usize,
+}
+
+#[repr(C, align(64))]
+#[derive(Debug, Clone, Copy)]
+struct Line([f32; 16]);
+
+impl LineF32 {
+    /// `len` zeros.
+    pub fn zeros(len: usize) -> Self {
+        LineF32 { lines: vec![Line([0.0; 16]); len.div_ceil(16)], len }
+    }
+}
+
+impl core::ops::Deref for LineF32 {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        // SAFETY: `Line` is 16 f32 with no padding (repr(C), size 64), so the lines are
+        // `16 lines.len() >= len` contiguous, initialised f32
+        unsafe { core::slice::from_raw_parts(self.lines.as_ptr() as *const f32, self.len) }
+    }
+}
+
+impl core::ops::DerefMut for LineF32 {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        // SAFETY: as in `deref`, and `&mut self` borrows the lines uniquely
+        unsafe { core::slice::from_raw_parts_mut(self.lines.as_mut_ptr() as *mut f32, self.len) }
+    }
+}
+
 /// The local fields of one pass over colour `COL`: this colour's fields, the couplings, and
 /// the other colour's spins in the form the sum reads.
 #[derive(Clone, Copy)]

@@ -34,7 +34,7 @@ use crate::chip::description::graph::Lattice;
 use crate::chip::description::model::{Couplings, Model, ModelKind};
 use crate::chip::error::ChipError;
 use crate::chip::samplers::lanes::Lanes;
-use crate::chip::samplers::lattice_kernel::{ChunkStats, DrawView, FieldView, Geom, update_chunk};
+use crate::chip::samplers::lattice_kernel::{ChunkStats, DrawView, FieldView, Geom, LineF32, update_chunk};
 use crate::chip::samplers::lattice_plan::{DrawPlan, IntCouplings, clamped_exp2, int_couplings};
 use crate::chip::samplers::sampler::{KernelInfo, Sampler, StateBuf, check_restart};
 use crate::chip::samplers::team::Team;
@@ -63,8 +63,8 @@ pub fn cells_per_chunk(degree: usize) -> usize {
 /// Couplings and fields in the layout of the kernels, per colour where they differ.
 enum Fields {
     Real {
-        j: Vec<f32>,
-        h: Option<[Vec<f32>; 2]>,
+        j: LineF32,
+        h: Option<[LineF32; 2]>,
     },
     Int {
         w: Vec<i8>,
@@ -110,9 +110,9 @@ impl Loaded {
         let int = int_couplings(lattice, model);
         let has_h = model.fields.iter().any(|&f| f != 0.0);
         let mut s: [Vec<i8>; 2] = [vec![0; l * st], vec![0; l * st]];
-        let per_colour = |v: &dyn Fn(usize) -> Option<f32>| -> [Vec<f32>; 2] {
+        let per_colour = |v: &dyn Fn(usize) -> Option<f32>| -> [LineF32; 2] {
             core::array::from_fn(|c| {
-                let mut a = vec![0f32; l * st];
+                let mut a = LineF32::zeros(l * st);
                 for y in 0..l {
                     for k in 0..m {
                         a[y * st + lead + k] = v(y * l + (c + y) % 2 + 2 * k).unwrap_or(0.0);
@@ -122,7 +122,7 @@ impl Loaded {
             })
         };
         // couplings of colour-0 cells, every direction (absent edges: 0)
-        let mut j = vec![0f32; if int.is_some() { 0 } else { l * d * st }];
+        let mut j = LineF32::zeros(if int.is_some() { 0 } else { l * d * st });
         let mut w = vec![0i8; if int.is_some() { l * d * st } else { 0 }];
         for c in 0..2 {
             for y in 0..l {
