@@ -1,6 +1,8 @@
 //! `pbitsim simulate` as a user runs it: shipped circuits produce every output; bad input
 //! gives a message with file, line and token, a non-zero exit, and no output file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -10,14 +12,6 @@ fn pbitsim(args: &[&str]) -> Output {
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh directory under the target directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target").join("cli-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -47,7 +41,7 @@ fn bad_input_fails_cleanly() {
         ("include_loop", ".include loop.cir\nC1 a 0 1f\n", "loop.cir", "loop"),
     ];
     for (name, body, line, token) in cases {
-        let dir = scratch(name);
+        let dir = common::cli_scratch(name);
         let netlist = dir.join("bad.cir");
         std::fs::write(&netlist, format!("bad circuit\n{body}.tran 1p 1n\n.output analog v V(a)\n")).unwrap();
         if *name == "include_loop" {
@@ -79,7 +73,7 @@ fn bad_input_fails_cleanly() {
 /// A --set of a parameter the netlist does not define is refused, naming it.
 #[test]
 fn set_of_unknown_parameter_fails() {
-    let dir = scratch("unknown_set");
+    let dir = common::cli_scratch("unknown_set");
     let summary = dir.join("s.json");
     let result = pbitsim(&[
         "simulate",
@@ -99,7 +93,7 @@ fn set_of_unknown_parameter_fails() {
 /// An empty or all-comment netlist is refused, naming the file, before anything is written.
 #[test]
 fn netlist_without_elements_is_refused() {
-    let dir = scratch("no_elements");
+    let dir = common::cli_scratch("no_elements");
     for (name, text) in [("empty.cir", ""), ("comments.cir", "title\n* nothing here\n.tran 1p 1n\n.end\n")] {
         std::fs::write(dir.join(name), text).unwrap();
         let result = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
@@ -119,7 +113,7 @@ fn netlist_without_elements_is_refused() {
 /// without a unit or outside 1-1000 K, a negative or zero duration.
 #[test]
 fn bad_flags_fail_before_running() {
-    let dir = scratch("bad_flags");
+    let dir = common::cli_scratch("bad_flags");
     let rc = root().join("circuits/rc.cir");
     for (args, token) in [
         (vec!["--out", "trace.txt"], "trace.txt"),
@@ -148,7 +142,7 @@ fn bad_flags_fail_before_running() {
 /// The shipped p-bit runs and writes a trace, a plot and a summary with the documented keys.
 #[test]
 fn shipped_pbit_writes_every_output() {
-    let dir = scratch("pbit_outputs");
+    let dir = common::cli_scratch("pbit_outputs");
     let (out, plot, summary) = (dir.join("trace.npy"), dir.join("trace.png"), dir.join("summary.json"));
     let result = pbitsim(&[
         "simulate",
@@ -202,7 +196,7 @@ fn shipped_pbit_writes_every_output() {
 /// source voltage; SE of the mean about 0.5 mV here).
 #[test]
 fn hierarchical_outputs_and_set_through_the_command_line() {
-    let dir = scratch("subckt_set");
+    let dir = common::cli_scratch("subckt_set");
     let summary = dir.join("s.json");
     let result = pbitsim(&[
         "simulate",
@@ -253,7 +247,7 @@ fn hierarchical_outputs_and_set_through_the_command_line() {
 /// in a missing directory, the failure comes before the simulation, and nothing is left over.
 #[test]
 fn failing_output_replaces_nothing() {
-    let dir = scratch("replaces_nothing");
+    let dir = common::cli_scratch("replaces_nothing");
     std::fs::write(dir.join("trace.npy"), "old").unwrap();
     let rc = root().join("circuits/rc.cir");
     let result = Command::new(env!("CARGO_BIN_EXE_pbitsim"))

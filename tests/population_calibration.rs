@@ -15,6 +15,8 @@
 //! two fits (their v0_se), and the population's mean and covariance must be those of its
 //! samples.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -24,14 +26,6 @@ use pbitsim::device::mismatch::{MismatchSample, draw};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// An empty directory for one test's output files under target/cli-tests.
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = root().join("target").join("cli-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// The mismatched card of a test netlist as its `.model` line gives it (the ideal NMOS with a
@@ -59,7 +53,7 @@ avt_mv_um = {avt_mv_um}
 
 #[test]
 fn population_balance_points_follow_the_bias_thresholds() {
-    let dir = fresh_dir("population_calibration");
+    let dir = common::cli_scratch("population_calibration");
     let out = dir.join("pbit_mismatch_calibration.json");
     let n = 6u64;
     let status = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
@@ -123,7 +117,7 @@ fn population_balance_points_follow_the_bias_thresholds() {
 /// changes: it must be excluded as a stuck output. Samples between are not judged.
 #[test]
 fn samples_with_a_stuck_readout_are_left_out_of_the_population() {
-    let dir = fresh_dir("population_stuck_readout");
+    let dir = common::cli_scratch("population_stuck_readout");
     let out = dir.join("calibration.json");
     let n = 16u64;
     let output = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
@@ -179,7 +173,7 @@ fn samples_with_a_stuck_readout_are_left_out_of_the_population() {
 /// shipped ideal p-bit) is refused before any simulation, with the reason, and writes nothing.
 #[test]
 fn a_population_of_ideal_devices_is_refused() {
-    let dir = fresh_dir("population_ideal");
+    let dir = common::cli_scratch("population_ideal");
     let out = dir.join("calibration.json");
     let output = Command::new(env!("CARGO_BIN_EXE_pbitsim"))
         .args(["calibrate", root().join("circuits/pbit.cir").to_str().unwrap()])

@@ -101,3 +101,12 @@ pub fn stationary(
         })
         .collect()
 }
+
+/// An empty directory under target/cli-tests for one test's output files.
+pub fn cli_scratch(name: &str) -> std::path::PathBuf {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("cli-tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

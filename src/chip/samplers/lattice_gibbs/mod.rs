@@ -335,7 +335,7 @@ impl<C: CellModel> LatticeIsing<C> {
     }
 
     fn sweep_colour<const COL: usize>(&mut self) {
-        let (st, rpc) = (self.g.stride, self.rows_per_chunk);
+        let (st, rpc, nchunks) = (self.g.stride, self.rows_per_chunk, self.rng[COL].len());
         let (a, b) = self.s.split_at_mut(1);
         let (mine, other) = if COL == 0 { (&mut a[0], &b[0]) } else { (&mut b[0], &a[0]) };
         let field = match &self.fields {
@@ -381,8 +381,11 @@ impl<C: CellModel> LatticeIsing<C> {
                 // its rows in its cache from colour to colour), then helps with the other
                 // blocks; chunks are claimed one at a time, so a thread the system has not
                 // scheduled leaves its block to the others. Each chunk keeps its own stream,
-                // so who draws it does not matter, nor in which order: colour 1 claims each
-                // block's chunks last to first, for the reason given at `order`.
+                // so who draws it does not matter, nor in which order. Colour 1 claims each
+                // block's chunks last to first (and one thread draws them so): a sweep that
+                // streams more couplings than a core's cache holds (degree 12, 256 x 256:
+                // 2 MB, a 1 MB L2 per core) then starts each colour on the rows the other
+                // one ended with, still in the cache, not on those evicted longest ago.
                 let items: Vec<_> =
                     chunks.zip(streams).enumerate().map(|item| Mutex::new(Some(item))).collect();
                 let size = team.size();
@@ -413,26 +416,21 @@ impl<C: CellModel> LatticeIsing<C> {
                 team.run(&mut jobs);
             }
             None => {
-                let items: Vec<_> = chunks.zip(streams).enumerate().collect();
-                for (ch, (rows, parts)) in order::<COL, _>(items) {
-                    work(ch, rows, parts);
+                let items = chunks.zip(streams).enumerate();
+                if COL == 0 || nchunks == 1 {
+                    items.for_each(|(ch, (rows, parts))| work(ch, rows, parts));
+                } else {
+                    // the streams hand out the counts in chunk order, so they are taken in
+                    // that order and drawn in reverse (see the team's claims above)
+                    let mut items: Vec<_> = items.collect();
+                    while let Some((ch, (rows, parts))) = items.pop() {
+                        work(ch, rows, parts);
+                    }
                 }
             }
         }
         self.finish_pass::<COL>();
     }
-}
-
-/// The chunks of a pass in the order one thread draws them: colour 0 first to last, colour 1
-/// last to first. A sweep that streams more couplings than a core's cache holds (degree 12,
-/// 256 x 256: 2 MB, a 1 MB L2 per core) then starts each colour on the rows the other one
-/// ended with, still in the cache, instead of on the rows evicted longest ago. The chunks of
-/// one colour are independent (each has its own streams), so the order changes no result.
-fn order<const COL: usize, T>(mut items: Vec<T>) -> impl Iterator<Item = T> {
-    if COL == 1 {
-        items.reverse();
-    }
-    items.into_iter()
 }
 
 /// What a chunk's worker needs besides its rows: its streams, its statistics and, in a
